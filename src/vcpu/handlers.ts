@@ -1,0 +1,34 @@
+// The dispatch table: HANDLERS[op] is the semantics of ISA row `op` (decode.ts numbering), with
+// the illegal-instruction catch-all at OP_ILLEGAL. Each mnemonic is defined exactly once, in the
+// insns-*.ts file of its extension.
+
+import type { Hart } from './hart.js';
+import { ISA } from './isa-table.js';
+import { RV64I } from './insns-rv64i.js';
+import { RV64M } from './insns-rv64m.js';
+import { RV64A } from './insns-rv64a.js';
+import { SYSTEM, illegalInstruction } from './insns-system.js';
+
+/** Semantics of one instruction; returns a Status (hart.ts). */
+export type Handler = (h: Hart, rd: number, rs1: number, rs2: number, imm: number, pc: number) => number;
+
+const ALL: Record<string, Handler> = { ...RV64I, ...RV64M, ...RV64A, ...SYSTEM };
+
+export const HANDLERS: readonly Handler[] = [
+  ...ISA.map((row) => {
+    const fn = ALL[row.name];
+    if (fn === undefined) throw new Error(`no semantics for instruction '${row.name}'`);
+    return fn;
+  }),
+  illegalInstruction,
+];
+
+for (const name of Object.keys(ALL)) {
+  if (!ISA.some((r) => r.name === name)) throw new Error(`semantics for '${name}', which the ISA table lacks`);
+}
+
+/**
+ * Rows from here on (Zicsr, privileged, illegal) may read counters or take traps, so the run loop
+ * publishes its retired-instruction count before calling them.
+ */
+export const SYNC_OP_START = ISA.findIndex((r) => r.name === 'csrrw');

@@ -1,0 +1,554 @@
+// One RV64IMAC hart: registers, privilege, traps, the software TLB, the decoded-instruction
+// cache and the run loop. Instruction semantics live in insns-*.ts, CSRs in csr.ts, the Sv39
+// walk in mmu.ts; the hart reaches memory only through its MemoryPort (port.ts).
+//
+// Representation: every 64-bit integer register is an (lo, hi) pair of int32 in xl/xh; slot 0
+// is x0 and stays zero, slot 32 absorbs writes to x0. The pc is a JS number holding the signed
+// 64-bit value, exact because every address the hart can fetch from has |pc| < 2^53; a jump to
+// anything else faults at once with the exact 64-bit target.
+//
+// Run loop: instructions are decoded once into a direct-mapped cache keyed by RAM offset and then
+// dispatched through one table of handlers with a single signature. A handler returns a Status;
+// anything but Ok leaves the fast path (a trap was taken, an interrupt may now be pending, the
+// memory port stalled, a device halted the machine, or wfi). Interrupts are checked between
+// slices and after any non-Ok status, as TinyEMU and Spike do.
+
+import { Access, Grant, MmioStatus, type MemoryPort } from './port.js';
+import { decode16, decode32, OP_ILLEGAL, X_DISCARD, type Decoded } from './decode.js';
+import { Cause, Irq, IRQ_MASK, IRQ_PRIORITY, Priv, causeName, interruptName } from './trap.js';
+import { translate, TranslateFault } from './mmu.js';
+import { HANDLERS, SYNC_OP_START } from './handlers.js';
+import { MEM_MMIO, MEM_STALL, MEM_TRAPPED, Status, Stop, TLB_MASK, TLB_SIZE } from './status.js';
+import { fromNumber, out, toBig, toNumber } from './int64.js';
+import { MSTATUS, type CsrFile, newCsrFile } from './csr.js';
+
+export { Priv } from './trap.js';
+
+export interface CostModel {
+  /** Cycles of a multiply beyond the one every instruction takes. */
+  mulExtra: number;
+  /** Cycles of a divide or remainder beyond the one every instruction takes. */
+  divExtra: number;
+  /** Cycles per tick of the time CSR when no platform timer drives it (1 GHz / 10 MHz). */
+  cyclesPerTick: number;
+}
+
+export const DEFAULT_COSTS: CostModel = { mulExtra: 2, divExtra: 32, cyclesPerTick: 100 };
+
+export type MachineTrapHook = (h: Hart, cause: number, tval: bigint, pc: number) => boolean;
+
+export interface HartOptions {
+  port: MemoryPort;
+  hartId?: number;
+  resetPc: number;
+  costs?: Partial<CostModel>;
+}
+
+const PAGE = 4096;
+const DC_BITS = 16;
+const DC_SIZE = 1 << DC_BITS;
+const DC_MASK = DC_SIZE - 1;
+/** Decode-cache slot for an instruction that straddles two pages; it is never looked up. */
+const DC_SPAN = DC_SIZE;
+const TWO32 = 4294967296;
+/** Longest stretch of instructions between two checks of the timer. */
+const MAX_SLICE = 1 << 14;
+
+export class Hart {
+  readonly port: MemoryPort;
+  readonly hartId: number;
+  readonly costs: CostModel;
+
+  // Architectural state.
+  readonly xl = new Int32Array(33);
+  readonly xh = new Int32Array(33);
+  pc: number;
+  priv: Priv = Priv.M;
+  readonly csr: CsrFile;
+  /** LR reservation: RAM offset of the reserved word, or -1; and its virtual address. */
+  reservation = -1;
+  reservationLo = 0;
+  reservationHi = 0;
+
+  // Counters. `instret` is exact at every handler that reads it (see SYNC_OP_START).
+  instret = 0;
+  /** Cycles beyond one per retired instruction (multi-cycle ops, memory, wfi). */
+  extraCycles = 0;
+  /** mcycle - (instret + extraCycles); changes when software writes mcycle. */
+  cycleOffset = 0;
+  instretOffset = 0;
+
+  // Memory fast path: RAM, and one direct-mapped TLB per access kind. A tag is the virtual
+  // page's base address (NaN when empty); the data is that page's RAM byte offset.
+  readonly dv: DataView;
+  readonly u8: Uint8Array;
+  readonly tlbTag: [Float64Array, Float64Array, Float64Array];
+  readonly tlbRam: [Int32Array, Int32Array, Int32Array];
+  readonly tlbLoadTag: Float64Array;
+  readonly tlbLoadRam: Int32Array;
+  readonly tlbStoreTag: Float64Array;
+  readonly tlbStoreRam: Int32Array;
+  /** Pages holding decoded instructions: stores to them take the slow path and drop decodes. */
+  private readonly codePage: Uint8Array;
+
+  // Decoded-instruction cache, keyed by the RAM offset of the instruction.
+  private readonly dcTag = new Int32Array(DC_SIZE + 1).fill(-1);
+  private readonly dcOp = new Uint16Array(DC_SIZE + 1);
+  private readonly dcRd = new Uint8Array(DC_SIZE + 1);
+  private readonly dcRs1 = new Uint8Array(DC_SIZE + 1);
+  private readonly dcRs2 = new Uint8Array(DC_SIZE + 1);
+  private readonly dcImm = new Int32Array(DC_SIZE + 1);
+  private readonly dcLen = new Uint8Array(DC_SIZE + 1);
+  private readonly scratch: Decoded = { op: 0, rd: 0, rs1: 0, rs2: 0, imm: 0, len: 0 };
+
+  // The fetch page: virtual base of the page the loop is executing and its RAM offset.
+  private fvBase = NaN;
+  private frBase = 0;
+
+  /** Instructions retired in the current run() call before the handler now executing. */
+  runRetired = 0;
+  private wfiPending = false;
+  /** Set when the hart should leave run() after the current instruction (platform request). */
+  private stopRequested = false;
+
+  machineTrapHook: MachineTrapHook | null = null;
+  /** Platform-provided mtime; null: time runs at cycles / costs.cyclesPerTick. */
+  timeSource: (() => number) | null = null;
+
+  readonly trapCounts = new Float64Array(16);
+  readonly irqCounts = new Float64Array(16);
+
+  constructor(opts: HartOptions) {
+    this.port = opts.port;
+    this.hartId = opts.hartId ?? 0;
+    this.costs = { ...DEFAULT_COSTS, ...opts.costs };
+    this.pc = opts.resetPc;
+    this.csr = newCsrFile(this.hartId);
+    const ram = this.port.ram;
+    this.dv = ram.dv;
+    this.u8 = ram.u8;
+    this.codePage = new Uint8Array(Math.ceil(ram.size / PAGE));
+    this.tlbTag = [new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE)];
+    this.tlbRam = [new Int32Array(TLB_SIZE), new Int32Array(TLB_SIZE), new Int32Array(TLB_SIZE)];
+    this.tlbLoadTag = this.tlbTag[Access.Load];
+    this.tlbLoadRam = this.tlbRam[Access.Load];
+    this.tlbStoreTag = this.tlbTag[Access.Store];
+    this.tlbStoreRam = this.tlbRam[Access.Store];
+    this.flushTlb();
+  }
+
+  // ---- Public register access (setup and tests; not for the hot path) ----
+
+  getX(i: number): bigint {
+    return BigInt.asUintN(64, toBig(this.xl[i], this.xh[i]));
+  }
+
+  setX(i: number, v: bigint | number): void {
+    if (i === 0) return;
+    const b = BigInt.asUintN(64, BigInt(v));
+    this.xl[i] = Number(BigInt.asIntN(32, b));
+    this.xh[i] = Number(BigInt.asIntN(32, b >> 32n));
+  }
+
+  get cycle(): number {
+    return this.instret + this.extraCycles + this.cycleOffset;
+  }
+
+  /** Current value of the time CSR. */
+  time(): number {
+    return this.timeSource !== null ? this.timeSource() : Math.floor((this.instret + this.runRetired + this.extraCycles) / this.costs.cyclesPerTick);
+  }
+
+  // ---- Platform interface ----
+
+  /** Set or clear a platform interrupt line (MEIP, SEIP, MTIP, MSIP) in mip. */
+  setIrq(irq: Irq, level: boolean): void {
+    const bit = 1 << irq;
+    if (level) this.csr.mipHw |= bit; else this.csr.mipHw &= ~bit;
+    if (level) this.wfiPending = false;
+  }
+
+  /** Leave run() at the next instruction boundary. */
+  requestStop(): void {
+    this.stopRequested = true;
+  }
+
+  /** The cycle at which the Sstc timer fires, or Infinity. */
+  nextTimerCycle(): number {
+    const c = this.csr;
+    if (!c.stce || c.stimecmp === Infinity || this.timeSource !== null) return Infinity;
+    return c.stimecmp * this.costs.cyclesPerTick;
+  }
+
+  /** Let simulated time pass without instructions (a hart waiting in wfi). */
+  idleUntilCycle(cycle: number): void {
+    if (cycle > this.cycle) this.extraCycles += cycle - this.cycle;
+  }
+
+  /** Another agent wrote RAM (DMA, another hart, the protocol): drop what was decoded there. */
+  invalidateRam(ramOffset: number, length: number): void {
+    for (let o = (ramOffset & ~1) - 2; o < ramOffset + length; o += 2) {
+      const i = (o >>> 1) & DC_MASK;
+      if (this.dcTag[i] === o) this.dcTag[i] = -1;
+    }
+  }
+
+  flushTlb(): void {
+    for (let k = 0; k < 3; k++) this.tlbTag[k].fill(NaN);
+    this.fvBase = NaN;
+  }
+
+  flushDecodeCache(): void {
+    this.dcTag.fill(-1);
+    this.codePage.fill(0);
+  }
+
+  // ---- The run loop ----
+
+  run(budget: number): Stop {
+    const H = HANDLERS;
+    const tag = this.dcTag, opA = this.dcOp, rdA = this.dcRd, rs1A = this.dcRs1, rs2A = this.dcRs2;
+    const immA = this.dcImm, lenA = this.dcLen;
+    let n = 0;
+    let stop = Stop.Budget;
+    this.stopRequested = false;
+    this.fvBase = NaN;
+    outer: while (n < budget) {
+      this.runRetired = n;
+      this.updateTimerIrq();
+      if (this.takePendingInterrupt()) this.fvBase = NaN;
+      if (this.wfiPending) { stop = Stop.Wfi; break; }
+      let sliceEnd = budget - n > MAX_SLICE ? n + MAX_SLICE : budget;
+      const untilTimer = this.cyclesUntilTimer();
+      if (n + untilTimer < sliceEnd) sliceEnd = n + (untilTimer > 1 ? untilTimer : 1);
+      let pc = this.pc;
+      while (n < sliceEnd) {
+        const off = pc - this.fvBase;
+        let i: number;
+        if (off >= 0 && off < PAGE - 2) {
+          const ro = this.frBase + off;
+          i = (ro >>> 1) & DC_MASK;
+          if (tag[i] !== ro) i = this.decodeAt(ro, i);
+        } else {
+          i = this.fetchSlow(pc);
+          if (i < 0) {
+            if (i === -2) { stop = Stop.Stall; break outer; }
+            pc = this.pc;
+            continue outer;
+          }
+        }
+        const op = opA[i];
+        if (op >= SYNC_OP_START) this.runRetired = n;
+        this.pc = pc + lenA[i];
+        const st = H[op](this, rdA[i], rs1A[i], rs2A[i], immA[i], pc);
+        if (st === Status.Ok) { n++; pc = this.pc; continue; }
+        this.fvBase = NaN;
+        if (st === Status.Trap) continue outer;
+        if (st === Status.Stall) { this.pc = pc; stop = Stop.Stall; break outer; }
+        n++;
+        if (st === Status.Halt) { stop = Stop.Halt; break outer; }
+        if (st === Status.Wfi) this.wfiPending = true;
+        if (this.stopRequested) break outer;
+        continue outer;
+      }
+      this.pc = pc;
+      if (this.stopRequested) break;
+    }
+    this.instret += n;
+    this.runRetired = 0;
+    return stop;
+  }
+
+  /** Decode the instruction at RAM offset `ro` (inside the fetch page) into cache slot i. */
+  private decodeAt(ro: number, i: number): number {
+    const lo = this.u8[ro] | (this.u8[ro + 1] << 8);
+    const d = (lo & 3) === 3 ? decode32(lo | (this.u8[ro + 2] << 16) | (this.u8[ro + 3] << 24), this.scratch) : decode16(lo, this.scratch);
+    this.fillSlot(i, d);
+    this.dcTag[i] = ro;
+    const page = ro >>> 12;
+    if (this.codePage[page] === 0) {
+      this.codePage[page] = 1;
+      this.tlbTag[Access.Store].fill(NaN);
+    }
+    return i;
+  }
+
+  private fillSlot(i: number, d: Decoded): void {
+    this.dcOp[i] = d.op; this.dcRd[i] = d.rd; this.dcRs1[i] = d.rs1; this.dcRs2[i] = d.rs2;
+    this.dcImm[i] = d.imm; this.dcLen[i] = d.len;
+  }
+
+  /**
+   * Fetch outside the current fetch page: translate, set the fetch page and decode. Returns the
+   * decode slot, -1 when a trap was taken (this.pc is the handler) or -2 on a stall.
+   */
+  private fetchSlow(pc: number): number {
+    const ro = this.fetchRam(pc);
+    if (ro < 0) return ro;
+    const off = ro & (PAGE - 1);
+    if (off < PAGE - 2) {
+      this.fvBase = pc - off;
+      this.frBase = ro - off;
+      const i = (ro >>> 1) & DC_MASK;
+      return this.dcTag[i] === ro ? i : this.decodeAt(ro, i);
+    }
+    // The last halfword of a page: a compressed instruction, or the first half of a 32-bit one.
+    const lo = this.u8[ro] | (this.u8[ro + 1] << 8);
+    if ((lo & 3) !== 3) {
+      this.fillSlot(DC_SPAN, decode16(lo, this.scratch));
+      return DC_SPAN;
+    }
+    const ro2 = this.fetchRam(pc + 2);
+    if (ro2 < 0) return ro2;
+    const hi = this.u8[ro2] | (this.u8[ro2 + 1] << 8);
+    this.fillSlot(DC_SPAN, decode32(lo | (hi << 16), this.scratch));
+    return DC_SPAN;
+  }
+
+  /** RAM offset of the halfword at virtual pc, or -1 after taking a fetch fault, -2 on a stall. */
+  private fetchRam(pc: number): number {
+    if (!(pc > -TWO32 * 2097152 && pc < TWO32 * 2097152)) {
+      // Not a representable address: no memory or page can be there.
+      this.splitPc(pc);
+      return this.trapReturn(this.translationOn(Priv.M) ? Cause.FetchPageFault : Cause.FetchAccess, out[0], out[1], pc);
+    }
+    const pa = translate(this, pc, Access.Fetch, this.priv);
+    if (pa < 0) {
+      if (pa === TranslateFault.Stall) return -2;
+      fromNumber(pc);
+      return this.trapReturn(pa === TranslateFault.Page ? Cause.FetchPageFault : Cause.FetchAccess, out[0], out[1], pc);
+    }
+    const g = this.port.access(pa, 2, Access.Fetch);
+    if (g >= 0) return g;
+    if (g === Grant.Stall) return -2;
+    fromNumber(pc);
+    return this.trapReturn(Cause.FetchAccess, out[0], out[1], pc);
+  }
+
+  private trapReturn(cause: number, tlo: number, thi: number, pc: number): number {
+    this.raise(cause, tlo, thi, pc);
+    return -1;
+  }
+
+  /** Raw bits of the instruction at pc, for the tval of an illegal-instruction trap. */
+  instructionBits(pc: number): number {
+    const ro = this.fetchRamQuiet(pc);
+    if (ro < 0) return 0;
+    const lo = this.u8[ro] | (this.u8[ro + 1] << 8);
+    if ((lo & 3) !== 3) return lo;
+    const ro2 = (ro & (PAGE - 1)) === PAGE - 2 ? this.fetchRamQuiet(pc + 2) : ro + 2;
+    return ro2 < 0 ? 0 : (lo | ((this.u8[ro2] | (this.u8[ro2 + 1] << 8)) << 16)) >>> 0;
+  }
+
+  private fetchRamQuiet(pc: number): number {
+    const pa = translate(this, pc, Access.Fetch, this.priv);
+    return pa < 0 ? -1 : this.port.access(pa, 2, Access.Fetch);
+  }
+
+  // ---- Privilege and translation context ----
+
+  /** Whether data accesses are translated (MPRV applies), given the privilege `p` they use. */
+  translationOn(p: Priv): boolean {
+    return this.csr.satpMode === 8 && p !== Priv.M;
+  }
+
+  /** Privilege used by loads and stores (MPRV). */
+  dataPriv(): Priv {
+    const c = this.csr;
+    return this.priv === Priv.M && (c.mstatus & MSTATUS.MPRV) !== 0 ? ((c.mstatus >>> 11) & 3) as Priv : this.priv;
+  }
+
+  setPriv(p: Priv): void {
+    if (p !== this.priv) {
+      this.priv = p;
+      this.flushTlb();
+    }
+  }
+
+  // ---- Traps ----
+
+  /** Take synchronous exception `cause` at `pc` with tval (lo, hi). Always returns Status.Trap. */
+  raise(cause: number, tvalLo: number, tvalHi: number, pc: number): Status {
+    this.trapCounts[cause]++;
+    const c = this.csr;
+    if (this.priv !== Priv.M && ((c.medeleg >>> cause) & 1) !== 0) {
+      this.enterS(cause, false, tvalLo, tvalHi, pc);
+      return Status.Trap;
+    }
+    if (this.machineTrapHook !== null && this.machineTrapHook(this, cause, toBig(tvalLo, tvalHi), pc)) {
+      this.fvBase = NaN;
+      return Status.Trap;
+    }
+    this.enterM(cause, false, tvalLo, tvalHi, pc);
+    return Status.Trap;
+  }
+
+  /** Exception whose tval is the faulting pc (ebreak). */
+  raisePc(cause: number, pc: number): Status {
+    this.splitPc(pc);
+    return this.raise(cause, out[0], out[1], pc);
+  }
+
+  /** Illegal instruction at pc, with the instruction's bits in tval. */
+  illegal(pc: number): Status {
+    return this.raise(Cause.IllegalInstruction, this.instructionBits(pc) | 0, 0, pc);
+  }
+
+  private enterM(cause: number, interrupt: boolean, tlo: number, thi: number, pc: number): void {
+    const c = this.csr;
+    this.splitPc(pc);
+    c.mepcLo = out[0]; c.mepcHi = out[1];
+    c.mcauseLo = cause; c.mcauseHi = interrupt ? 0x80000000 | 0 : 0;
+    c.mtvalLo = tlo; c.mtvalHi = thi;
+    let s = c.mstatus;
+    s = (s & ~(MSTATUS.MPIE | MSTATUS.MPP)) | ((s & MSTATUS.MIE) !== 0 ? MSTATUS.MPIE : 0) | (this.priv << 11);
+    c.mstatus = s & ~MSTATUS.MIE;
+    this.priv = Priv.M;
+    this.flushTlb();
+    this.jumpVector(c.mtvecLo, c.mtvecHi, cause, interrupt);
+  }
+
+  private enterS(cause: number, interrupt: boolean, tlo: number, thi: number, pc: number): void {
+    const c = this.csr;
+    this.splitPc(pc);
+    c.sepcLo = out[0]; c.sepcHi = out[1];
+    c.scauseLo = cause; c.scauseHi = interrupt ? 0x80000000 | 0 : 0;
+    c.stvalLo = tlo; c.stvalHi = thi;
+    let s = c.mstatus;
+    s = (s & ~(MSTATUS.SPIE | MSTATUS.SPP)) | ((s & MSTATUS.SIE) !== 0 ? MSTATUS.SPIE : 0) | (this.priv === Priv.S ? MSTATUS.SPP : 0);
+    c.mstatus = s & ~MSTATUS.SIE;
+    this.priv = Priv.S;
+    this.flushTlb();
+    this.jumpVector(c.stvecLo, c.stvecHi, cause, interrupt);
+  }
+
+  private jumpVector(lo: number, hi: number, cause: number, interrupt: boolean): void {
+    const base = toNumber(lo & ~3, hi);
+    this.pc = interrupt && (lo & 3) === 1 ? base + 4 * cause : base;
+    this.fvBase = NaN;
+  }
+
+  /**
+   * Set the pc from a 64-bit value (xRET, jalr). A value beyond 2^53 cannot be an address we
+   * fetch from; its exact bits are kept for the fault that the fetch will raise.
+   */
+  jumpTo64(lo: number, hi: number): void {
+    this.pc = toNumber(lo, hi);
+    if (!(hi > -2097152 && hi < 2097152)) { this.wildLo = lo; this.wildHi = hi; }
+  }
+
+  private wildLo = 0;
+  private wildHi = 0;
+
+  /** The 64-bit bits of a pc value into out[0..1]. */
+  private splitPc(pc: number): void {
+    if (pc > -TWO32 * 2097152 && pc < TWO32 * 2097152) fromNumber(pc);
+    else { out[0] = this.wildLo; out[1] = this.wildHi; }
+  }
+
+  /** mip as software sees it: platform lines, software-written bits, and the Sstc timer. */
+  mip(): number {
+    return this.csr.mipHw | this.csr.mipSw;
+  }
+
+  private updateTimerIrq(): void {
+    const c = this.csr;
+    if (!c.stce) return;
+    const on = this.time() >= c.stimecmp;
+    if (on) { c.mipHw |= 1 << Irq.STI; this.wfiPending = false; } else c.mipHw &= ~(1 << Irq.STI);
+  }
+
+  private cyclesUntilTimer(): number {
+    const c = this.csr;
+    if (!c.stce || c.stimecmp === Infinity || this.timeSource !== null) return Infinity;
+    return c.stimecmp * this.costs.cyclesPerTick - (this.instret + this.runRetired + this.extraCycles);
+  }
+
+  /** Take the highest-priority pending and enabled interrupt, if any. */
+  private takePendingInterrupt(): boolean {
+    const c = this.csr;
+    const pending = this.mip() & c.mie & IRQ_MASK;
+    if (pending === 0) return false;
+    this.wfiPending = false;
+    const mEnabled = this.priv < Priv.M || (c.mstatus & MSTATUS.MIE) !== 0;
+    const sEnabled = this.priv < Priv.S || (this.priv === Priv.S && (c.mstatus & MSTATUS.SIE) !== 0);
+    const m = mEnabled ? pending & ~c.mideleg : 0;
+    const s = sEnabled ? pending & c.mideleg : 0;
+    const take = m !== 0 ? m : s;
+    if (take === 0) return false;
+    for (const irq of IRQ_PRIORITY) {
+      if ((take >>> irq) & 1) {
+        this.irqCounts[irq]++;
+        if (m !== 0) this.enterM(irq, true, 0, 0, this.pc); else this.enterS(irq, true, 0, 0, this.pc);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // ---- Statistics ----
+
+  stats(): { instret: number; cycle: number; traps: Record<string, number>; interrupts: Record<string, number> } {
+    const traps: Record<string, number> = {};
+    this.trapCounts.forEach((n, i) => { if (n > 0) traps[causeName(i)] = n; });
+    const interrupts: Record<string, number> = {};
+    this.irqCounts.forEach((n, i) => { if (n > 0) interrupts[interruptName(i)] = n; });
+    return { instret: this.instret, cycle: this.cycle, traps, interrupts };
+  }
+
+  // ---- Memory slow paths (the fast paths are inlined in insns-rv64i.ts) ----
+
+  /**
+   * Resolve a data access of `size` bytes at virtual address (lo, hi) for `kind` with exception
+   * cause `faultCause` base. Returns a RAM offset, MEM_MMIO (paddr in this.mmioPaddr), or a
+   * negative Status-coded failure: MEM_TRAPPED after raising, MEM_STALL.
+   */
+  resolve(lo: number, hi: number, size: number, kind: Access, pc: number): number {
+    const pageFault = kind === Access.Load ? Cause.LoadPageFault : Cause.StorePageFault;
+    const accessFault = kind === Access.Load ? Cause.LoadAccess : Cause.StoreAccess;
+    const p = this.dataPriv();
+    if (!(hi > -2097152 && hi < 2097152)) {
+      this.raise(this.translationOn(p) ? pageFault : accessFault, lo, hi, pc);
+      return MEM_TRAPPED;
+    }
+    const va = toNumber(lo, hi);
+    const pa = translate(this, va, kind, p);
+    if (pa < 0) {
+      if (pa === TranslateFault.Stall) return MEM_STALL;
+      this.raise(pa === TranslateFault.Page ? pageFault : accessFault, lo, hi, pc);
+      return MEM_TRAPPED;
+    }
+    const g = this.port.access(pa, size, kind);
+    if (g >= 0) {
+      const page = g >>> 12;
+      if ((kind !== Access.Store || this.codePage[page] === 0) && this.port.pageGrant(pa - (pa % PAGE), kind)) {
+        const t = (lo >>> 12) & TLB_MASK;
+        this.tlbTag[kind][t] = va - (lo & (PAGE - 1));
+        this.tlbRam[kind][t] = g - (g & (PAGE - 1));
+      }
+      return g;
+    }
+    if (g === Grant.Stall) return MEM_STALL;
+    if (g === Grant.Mmio) { this.mmioPaddr = pa; return MEM_MMIO; }
+    this.raise(accessFault, lo, hi, pc);
+    return MEM_TRAPPED;
+  }
+
+  mmioPaddr = 0;
+
+  /** After a store to RAM offset ro: keep decoded instructions exact (self-modifying code). */
+  storedRam(ro: number, size: number): void {
+    if (this.codePage[ro >>> 12] !== 0) this.invalidateRam(ro, size);
+  }
+
+  /** Outcome of a device access in Status terms. */
+  mmioOutcome(s: MmioStatus, lo: number, hi: number, store: boolean, pc: number): Status {
+    if (s === MmioStatus.Ok) return Status.Event;
+    if (s === MmioStatus.Halt) return Status.Halt;
+    if (s === MmioStatus.Stall) return Status.Stall;
+    return this.raise(store ? Cause.StoreAccess : Cause.LoadAccess, lo, hi, pc);
+  }
+
+}
+
+export { OP_ILLEGAL, X_DISCARD, Status, Stop };

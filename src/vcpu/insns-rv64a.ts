@@ -1,0 +1,103 @@
+// RV64A semantics: LR/SC with a reservation and the AMOs. An atomic must be naturally aligned
+// (misaligned: cause 4 for LR, 6 for SC and AMOs). Each checks its access, which may stall or
+// fault, before it changes anything. The reservation is the RAM offset of the reserved word; the
+// memory port clears it when another agent takes the line (Hart.invalidateRam's caller).
+
+import type { Handler } from './handlers.js';
+import type { Hart } from './hart.js';
+import { Status } from './status.js';
+import { Access } from './port.js';
+import { Cause } from './trap.js';
+import { lt64, ltu64 } from './int64.js';
+import { atomicRam } from './memory-access.js';
+
+const enum Amo { Swap, Add, Xor, And, Or, Min, Max, Minu, Maxu }
+
+function amo(h: Hart, rd: number, rs1: number, rs2: number, pc: number, size: number, op: Amo): number {
+  const lo = h.xl[rs1], hi = h.xh[rs1];
+  if ((lo & (size - 1)) !== 0) return h.raise(Cause.MisalignedStore, lo, hi, pc);
+  const ro = atomicRam(h, lo, hi, size, Access.Store, pc);
+  if (ro < 0) return -1 - ro;
+  const dv = h.dv;
+  const ol = dv.getInt32(ro, true);
+  const oh = size === 8 ? dv.getInt32(ro + 4, true) : ol >> 31;
+  const sl = h.xl[rs2], sh = size === 8 ? h.xh[rs2] : sl >> 31;
+  let nl = sl, nh = sh;
+  switch (op) {
+    case Amo.Swap: break;
+    case Amo.Add: nl = (ol + sl) | 0; nh = (oh + sh + ((nl >>> 0) < (ol >>> 0) ? 1 : 0)) | 0; break;
+    case Amo.Xor: nl = ol ^ sl; nh = oh ^ sh; break;
+    case Amo.And: nl = ol & sl; nh = oh & sh; break;
+    case Amo.Or: nl = ol | sl; nh = oh | sh; break;
+    case Amo.Min: if (lt64(ol, oh, sl, sh)) { nl = ol; nh = oh; } break;
+    case Amo.Max: if (!lt64(ol, oh, sl, sh)) { nl = ol; nh = oh; } break;
+    // For the .w forms the sign-extended words compare as unsigned just as the words would.
+    case Amo.Minu: if (ltu64(ol, oh, sl, sh)) { nl = ol; nh = oh; } break;
+    case Amo.Maxu: if (!ltu64(ol, oh, sl, sh)) { nl = ol; nh = oh; } break;
+  }
+  dv.setInt32(ro, nl, true);
+  if (size === 8) dv.setInt32(ro + 4, nh, true);
+  h.storedRam(ro, size);
+  h.xl[rd] = ol; h.xh[rd] = oh;
+  return Status.Ok;
+}
+
+function lr(h: Hart, rd: number, rs1: number, pc: number, size: number): number {
+  const lo = h.xl[rs1], hi = h.xh[rs1];
+  if ((lo & (size - 1)) !== 0) return h.raise(Cause.MisalignedLoad, lo, hi, pc);
+  const ro = atomicRam(h, lo, hi, size, Access.Load, pc);
+  if (ro < 0) return -1 - ro;
+  const v = h.dv.getInt32(ro, true);
+  h.xl[rd] = v;
+  h.xh[rd] = size === 8 ? h.dv.getInt32(ro + 4, true) : v >> 31;
+  h.reservation = ro;
+  h.reservationLo = lo; h.reservationHi = hi;
+  return Status.Ok;
+}
+
+function sc(h: Hart, rd: number, rs1: number, rs2: number, pc: number, size: number): number {
+  const lo = h.xl[rs1], hi = h.xh[rs1];
+  // As QEMU does, an SC to an address that holds no reservation fails without touching memory.
+  if (h.reservation < 0 || lo !== h.reservationLo || hi !== h.reservationHi) {
+    h.reservation = -1;
+    h.xl[rd] = 1; h.xh[rd] = 0;
+    return Status.Ok;
+  }
+  if ((lo & (size - 1)) !== 0) return h.raise(Cause.MisalignedStore, lo, hi, pc);
+  const ro = atomicRam(h, lo, hi, size, Access.Store, pc);
+  if (ro < 0) return -1 - ro;
+  const ok = ro === h.reservation;
+  h.reservation = -1;
+  if (ok) {
+    h.dv.setInt32(ro, h.xl[rs2], true);
+    if (size === 8) h.dv.setInt32(ro + 4, h.xh[rs2], true);
+    h.storedRam(ro, size);
+  }
+  h.xl[rd] = ok ? 0 : 1; h.xh[rd] = 0;
+  return Status.Ok;
+}
+
+export const RV64A: Record<string, Handler> = {
+  lr_w: (h, rd, rs1, _rs2, _imm, pc) => lr(h, rd, rs1, pc, 4),
+  sc_w: (h, rd, rs1, rs2, _imm, pc) => sc(h, rd, rs1, rs2, pc, 4),
+  amoswap_w: (h, rd, rs1, rs2, _imm, pc) => amo(h, rd, rs1, rs2, pc, 4, Amo.Swap),
+  amoadd_w: (h, rd, rs1, rs2, _imm, pc) => amo(h, rd, rs1, rs2, pc, 4, Amo.Add),
+  amoxor_w: (h, rd, rs1, rs2, _imm, pc) => amo(h, rd, rs1, rs2, pc, 4, Amo.Xor),
+  amoand_w: (h, rd, rs1, rs2, _imm, pc) => amo(h, rd, rs1, rs2, pc, 4, Amo.And),
+  amoor_w: (h, rd, rs1, rs2, _imm, pc) => amo(h, rd, rs1, rs2, pc, 4, Amo.Or),
+  amomin_w: (h, rd, rs1, rs2, _imm, pc) => amo(h, rd, rs1, rs2, pc, 4, Amo.Min),
+  amomax_w: (h, rd, rs1, rs2, _imm, pc) => amo(h, rd, rs1, rs2, pc, 4, Amo.Max),
+  amominu_w: (h, rd, rs1, rs2, _imm, pc) => amo(h, rd, rs1, rs2, pc, 4, Amo.Minu),
+  amomaxu_w: (h, rd, rs1, rs2, _imm, pc) => amo(h, rd, rs1, rs2, pc, 4, Amo.Maxu),
+  lr_d: (h, rd, rs1, _rs2, _imm, pc) => lr(h, rd, rs1, pc, 8),
+  sc_d: (h, rd, rs1, rs2, _imm, pc) => sc(h, rd, rs1, rs2, pc, 8),
+  amoswap_d: (h, rd, rs1, rs2, _imm, pc) => amo(h, rd, rs1, rs2, pc, 8, Amo.Swap),
+  amoadd_d: (h, rd, rs1, rs2, _imm, pc) => amo(h, rd, rs1, rs2, pc, 8, Amo.Add),
+  amoxor_d: (h, rd, rs1, rs2, _imm, pc) => amo(h, rd, rs1, rs2, pc, 8, Amo.Xor),
+  amoand_d: (h, rd, rs1, rs2, _imm, pc) => amo(h, rd, rs1, rs2, pc, 8, Amo.And),
+  amoor_d: (h, rd, rs1, rs2, _imm, pc) => amo(h, rd, rs1, rs2, pc, 8, Amo.Or),
+  amomin_d: (h, rd, rs1, rs2, _imm, pc) => amo(h, rd, rs1, rs2, pc, 8, Amo.Min),
+  amomax_d: (h, rd, rs1, rs2, _imm, pc) => amo(h, rd, rs1, rs2, pc, 8, Amo.Max),
+  amominu_d: (h, rd, rs1, rs2, _imm, pc) => amo(h, rd, rs1, rs2, pc, 8, Amo.Minu),
+  amomaxu_d: (h, rd, rs1, rs2, _imm, pc) => amo(h, rd, rs1, rs2, pc, 8, Amo.Maxu),
+};

@@ -1,0 +1,151 @@
+// Loads and stores of 1, 2, 4 and 8 bytes for the instruction handlers.
+//
+// Fast path: the page is in the kind's TLB (tag = virtual page base) and the access does not
+// cross the page, so the RAM offset is the TLB entry plus the page offset. Everything else goes
+// through Hart.resolve (translation, the port, devices, faults, stalls). Misaligned accesses are
+// performed, as QEMU does; one that crosses a page checks both pages before it writes anything.
+
+import { Access, MmioStatus } from './port.js';
+import type { Hart } from './hart.js';
+import { Status, TLB_MASK, MEM_MMIO, MEM_STALL } from './status.js';
+
+const TWO32 = 4294967296;
+
+/** Value of the last slow-path read, lo and hi. */
+const val = new Int32Array(2);
+
+function readRam(dv: DataView, ro: number, size: number, signed: boolean): void {
+  switch (size) {
+    case 1: val[0] = signed ? dv.getInt8(ro) : dv.getUint8(ro); break;
+    case 2: val[0] = signed ? dv.getInt16(ro, true) : dv.getUint16(ro, true); break;
+    case 4: val[0] = dv.getInt32(ro, true); break;
+    default: val[0] = dv.getInt32(ro, true); val[1] = dv.getInt32(ro + 4, true); return;
+  }
+  val[1] = signed ? val[0] >> 31 : 0;
+  if (!signed && size === 4) val[1] = 0;
+}
+
+/** Load into rd the value at x[rs1] + imm. */
+export function load(h: Hart, rd: number, rs1: number, imm: number, pc: number, size: number, signed: boolean): number {
+  const s = (h.xl[rs1] >>> 0) + imm;
+  const lo = s | 0;
+  const hi = (h.xh[rs1] + (s < 0 ? -1 : s >= TWO32 ? 1 : 0)) | 0;
+  const va = hi * TWO32 + (lo >>> 0);
+  const po = lo & 4095;
+  const t = (lo >>> 12) & TLB_MASK;
+  if (h.tlbLoadTag[t] === va - po && po <= 4096 - size) {
+    const ro = h.tlbLoadRam[t] + po;
+    const dv = h.dv;
+    switch (size) {
+      case 1: { const v = signed ? dv.getInt8(ro) : dv.getUint8(ro); h.xl[rd] = v; h.xh[rd] = v >> 31; return Status.Ok; }
+      case 2: { const v = signed ? dv.getInt16(ro, true) : dv.getUint16(ro, true); h.xl[rd] = v; h.xh[rd] = v >> 31; return Status.Ok; }
+      case 4: { const v = dv.getInt32(ro, true); h.xl[rd] = v; h.xh[rd] = signed ? v >> 31 : 0; return Status.Ok; }
+      default: h.xl[rd] = dv.getInt32(ro, true); h.xh[rd] = dv.getInt32(ro + 4, true); return Status.Ok;
+    }
+  }
+  return loadSlow(h, rd, lo, hi, size, signed, pc);
+}
+
+function loadSlow(h: Hart, rd: number, lo: number, hi: number, size: number, signed: boolean, pc: number): number {
+  if ((lo & 4095) + size > 4096) {
+    // Crosses a page: byte by byte, each translated on its own.
+    let vlo = 0, vhi = 0;
+    for (let k = 0; k < size; k++) {
+      const s = (lo >>> 0) + k;
+      const r = h.resolve(s | 0, (hi + (s >= TWO32 ? 1 : 0)) | 0, 1, Access.Load, pc);
+      if (r < 0) return memFailure(h, r, s | 0, hi, false, pc);
+      const b = h.u8[r];
+      if (k < 4) vlo |= b << (8 * k); else vhi |= b << (8 * (k - 4));
+    }
+    if (size < 8 && signed) { const sh = 32 - 8 * size; vlo = (vlo << sh) >> sh; vhi = vlo >> 31; }
+    h.xl[rd] = vlo; h.xh[rd] = vhi;
+    return Status.Ok;
+  }
+  const r = h.resolve(lo, hi, size, Access.Load, pc);
+  if (r >= 0) readRam(h.dv, r, size, signed);
+  else if (r === MEM_MMIO) {
+    const st = h.port.mmioLoad(h.mmioPaddr, size, val);
+    if (st !== MmioStatus.Ok) return h.mmioOutcome(st, lo, hi, false, pc);
+    if (size < 8) {
+      const sh = 32 - 8 * size;
+      val[0] = signed ? (val[0] << sh) >> sh : size === 4 ? val[0] : (val[0] << sh) >>> sh;
+      val[1] = signed ? val[0] >> 31 : 0;
+    }
+  } else return memFailure(h, r, lo, hi, false, pc);
+  h.xl[rd] = val[0]; h.xh[rd] = val[1];
+  return r === MEM_MMIO ? Status.Event : Status.Ok;
+}
+
+function memFailure(h: Hart, r: number, lo: number, hi: number, store: boolean, pc: number): number {
+  if (r === MEM_STALL) return Status.Stall;
+  if (r === MEM_MMIO) return h.mmioOutcome(MmioStatus.Fault, lo, hi, store, pc);
+  return Status.Trap;
+}
+
+/** Store the low `size` bytes of x[rs2] at x[rs1] + imm. */
+export function store(h: Hart, rs1: number, rs2: number, imm: number, pc: number, size: number): number {
+  const s = (h.xl[rs1] >>> 0) + imm;
+  const lo = s | 0;
+  const hi = (h.xh[rs1] + (s < 0 ? -1 : s >= TWO32 ? 1 : 0)) | 0;
+  const va = hi * TWO32 + (lo >>> 0);
+  const po = lo & 4095;
+  const t = (lo >>> 12) & TLB_MASK;
+  if (h.tlbStoreTag[t] === va - po && po <= 4096 - size) {
+    writeRam(h.dv, h.tlbStoreRam[t] + po, size, h.xl[rs2], h.xh[rs2]);
+    return Status.Ok;
+  }
+  return storeSlow(h, lo, hi, size, h.xl[rs2], h.xh[rs2], pc);
+}
+
+function writeRam(dv: DataView, ro: number, size: number, vlo: number, vhi: number): void {
+  switch (size) {
+    case 1: dv.setInt8(ro, vlo); return;
+    case 2: dv.setInt16(ro, vlo, true); return;
+    case 4: dv.setInt32(ro, vlo, true); return;
+    default: dv.setInt32(ro, vlo, true); dv.setInt32(ro + 4, vhi, true);
+  }
+}
+
+function storeSlow(h: Hart, lo: number, hi: number, size: number, vlo: number, vhi: number, pc: number): number {
+  const po = lo & 4095;
+  if (po + size > 4096) {
+    const first = 4096 - po;
+    const s = (lo >>> 0) + first;
+    const lo2 = s | 0, hi2 = (hi + (s >= TWO32 ? 1 : 0)) | 0;
+    const r1 = h.resolve(lo, hi, first, Access.Store, pc);
+    if (r1 < 0) return memFailure(h, r1, lo, hi, true, pc);
+    const r2 = h.resolve(lo2, hi2, size - first, Access.Store, pc);
+    if (r2 < 0) return memFailure(h, r2, lo2, hi2, true, pc);
+    for (let k = 0; k < size; k++) {
+      const b = k < 4 ? (vlo >>> (8 * k)) & 255 : (vhi >>> (8 * (k - 4))) & 255;
+      h.u8[k < first ? r1 + k : r2 + k - first] = b;
+    }
+    h.storedRam(r1, first);
+    h.storedRam(r2, size - first);
+    return Status.Ok;
+  }
+  const r = h.resolve(lo, hi, size, Access.Store, pc);
+  if (r >= 0) {
+    writeRam(h.dv, r, size, vlo, vhi);
+    h.storedRam(r, size);
+    return Status.Ok;
+  }
+  if (r === MEM_MMIO) return h.mmioOutcome(h.port.mmioStore(h.mmioPaddr, size, vlo, vhi), lo, hi, true, pc);
+  return memFailure(h, r, lo, hi, true, pc);
+}
+
+/**
+ * RAM offset for an atomic access of `size` bytes at x[rs1] (naturally aligned, checked by the
+ * caller), with store permission. Negative: a Status to return, negated minus one.
+ */
+export function atomicRam(h: Hart, lo: number, hi: number, size: number, kind: Access, pc: number): number {
+  const va = hi * TWO32 + (lo >>> 0);
+  const po = lo & 4095;
+  const t = (lo >>> 12) & TLB_MASK;
+  if (kind === Access.Store && h.tlbStoreTag[t] === va - po) return h.tlbStoreRam[t] + po;
+  if (kind === Access.Load && h.tlbLoadTag[t] === va - po) return h.tlbLoadRam[t] + po;
+  const r = h.resolve(lo, hi, size, kind, pc);
+  if (r >= 0) return r;
+  // Atomics on device registers are not supported: an access fault, as on most real buses.
+  return -1 - memFailure(h, r, lo, hi, kind === Access.Store, pc);
+}

@@ -1,0 +1,65 @@
+// The hart's only path to memory.
+//
+// A hart never owns memory: it asks its port for permission to touch a physical address with a
+// given kind of access, and the port answers with one of the grants below. The flat port (one
+// hart, no caches) grants whole pages forever; a FLASH node's cache hierarchy grants a line only
+// while the cache holds it with the right permission, and answers STALL while the line is in
+// flight. A STALL makes the hart abandon the instruction without side effects and re-execute it
+// later (DESIGN.md invariant 4), so every instruction checks all of its accesses before it
+// changes any state.
+//
+// Granted RAM is read and written directly through `ram`, at the byte offset the grant returns.
+
+export const enum Access {
+  Fetch = 0,
+  Load = 1,
+  Store = 2,
+}
+
+/** Results of MemoryPort.access; non-negative values are RAM byte offsets. */
+export const enum Grant {
+  /** Line not present with the needed permission yet: stall and retry. */
+  Stall = -1,
+  /** No memory and no device at this address: access fault. */
+  Fault = -2,
+  /** A device register: use mmioLoad/mmioStore. */
+  Mmio = -3,
+}
+
+export const enum MmioStatus {
+  Ok = 0,
+  /** No device answers at this address (access fault). */
+  Fault = 1,
+  /** The device stopped the machine (HTIF exit, test finisher). */
+  Halt = 2,
+  /** The device wants the access retried later (its node has not answered yet). */
+  Stall = 3,
+}
+
+export interface RamView {
+  /** Guest physical address of ram byte 0. */
+  readonly base: number;
+  readonly size: number;
+  readonly u8: Uint8Array;
+  readonly dv: DataView;
+}
+
+export interface MemoryPort {
+  readonly ram: RamView;
+  /**
+   * Ask to access `size` bytes at physical address `paddr` (within one page). Returns the RAM
+   * byte offset (>= 0) or a Grant code. When `page` is true in the returned grant's caller
+   * context, see pageGrant.
+   */
+  access(paddr: number, size: number, kind: Access): number;
+  /**
+   * True when a grant for `kind` covers the whole 4 KiB page at `pagePaddr` until the port calls
+   * the hart's invalidate hook, so the hart may cache it in its TLB. The flat port says yes for
+   * RAM; a cache port says no.
+   */
+  pageGrant(pagePaddr: number, kind: Access): boolean;
+  /** Device load; the value goes to `out[0]` (low 32 bits) and `out[1]` (high 32 bits). */
+  mmioLoad(paddr: number, size: number, out: Int32Array): MmioStatus;
+  /** Device store of `size` bytes of the value lo/hi. */
+  mmioStore(paddr: number, size: number, lo: number, hi: number): MmioStatus;
+}
