@@ -21,6 +21,7 @@ export interface FlatMemoryOptions {
 
 export class FlatMemory implements MemoryPort {
   readonly ram: RamView;
+  readonly grantShift = 12;
   private readonly devices: MmioDevice[] = [];
 
   constructor(opts: FlatMemoryOptions) {

@@ -78,8 +78,12 @@ export class Hart {
   cycleOffset = 0;
   instretOffset = 0;
 
-  // Memory fast path: RAM, and one direct-mapped TLB per access kind. A tag is the virtual
-  // page's base address (NaN when empty); the data is that page's RAM byte offset.
+  // Memory fast path: RAM, and one direct-mapped access filter per access kind, at the port's
+  // grant granularity (a page for flat memory, an L1 line for a cache port: the filter is then
+  // the subset of L1 lines the hart may touch without asking, as in zsim's filter cache). A tag
+  // is the virtual base of the span (NaN when empty); the data is the span's RAM byte offset.
+  readonly grantShift: number;
+  readonly grantMask: number;
   readonly dv: DataView;
   readonly u8: Uint8Array;
   readonly tlbTag: [Float64Array, Float64Array, Float64Array];
@@ -88,6 +92,10 @@ export class Hart {
   readonly tlbLoadRam: Int32Array;
   readonly tlbStoreTag: Float64Array;
   readonly tlbStoreRam: Int32Array;
+  // Translation cache per access kind: virtual page base -> physical page base, for pages whose
+  // walk succeeded with that kind's permission. Flushed with the filter.
+  private readonly xlTag: [Float64Array, Float64Array, Float64Array];
+  private readonly xlPa: [Float64Array, Float64Array, Float64Array];
   /** Pages holding decoded instructions: stores to them take the slow path and drop decodes. */
   private readonly codePage: Uint8Array;
 
@@ -128,6 +136,10 @@ export class Hart {
     this.dv = ram.dv;
     this.u8 = ram.u8;
     this.codePage = new Uint8Array(Math.ceil(ram.size / PAGE));
+    this.grantShift = this.port.grantShift;
+    this.grantMask = (1 << this.grantShift) - 1;
+    this.xlTag = [new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE)];
+    this.xlPa = [new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE)];
     this.tlbTag = [new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE)];
     this.tlbRam = [new Int32Array(TLB_SIZE), new Int32Array(TLB_SIZE), new Int32Array(TLB_SIZE)];
     this.tlbLoadTag = this.tlbTag[Access.Load];
@@ -148,6 +160,11 @@ export class Hart {
     const b = BigInt.asUintN(64, BigInt(v));
     this.xl[i] = Number(BigInt.asIntN(32, b));
     this.xh[i] = Number(BigInt.asIntN(32, b >> 32n));
+  }
+
+  /** Simulated time of this hart in cycles: what guest writes to mcycle do not change. */
+  simTime(): number {
+    return this.instret + this.runRetired + this.extraCycles;
   }
 
   get cycle(): number {
@@ -194,8 +211,42 @@ export class Hart {
   }
 
   flushTlb(): void {
-    for (let k = 0; k < 3; k++) this.tlbTag[k].fill(NaN);
+    for (let k = 0; k < 3; k++) {
+      this.tlbTag[k].fill(NaN);
+      this.xlTag[k].fill(NaN);
+    }
     this.fvBase = NaN;
+  }
+
+  /**
+   * The port takes back its grant of the span at RAM offset `spanRo` (an L1 eviction or a
+   * coherence action): forget every filter entry for it. When `dataMayChange` (the line left this
+   * node's caches, so another node may write it), also drop what was decoded from it and any LR
+   * reservation on it.
+   */
+  dropGrant(spanRo: number, dataMayChange: boolean): void {
+    for (let k = 0; k < 3; k++) {
+      const tag = this.tlbTag[k], ram = this.tlbRam[k];
+      for (let t = 0; t < TLB_SIZE; t++) if (ram[t] === spanRo) tag[t] = NaN;
+    }
+    this.fvBase = NaN;
+    if (dataMayChange) {
+      this.invalidateRam(spanRo, this.grantMask + 1);
+      if (this.reservation >= spanRo && this.reservation <= spanRo + this.grantMask) this.reservation = -1;
+    }
+  }
+
+  /** Physical address for virtual `va` and `kind` at privilege `p`, using the translation cache. */
+  private translateCached(va: number, lo: number, kind: Access, p: Priv): number {
+    const t = (lo >>> 12) & TLB_MASK;
+    const vpage = va - (lo & (PAGE - 1));
+    if (this.xlTag[kind][t] === vpage) return this.xlPa[kind][t] + (lo & (PAGE - 1));
+    const pa = translate(this, va, kind, p);
+    if (pa >= 0) {
+      this.xlTag[kind][t] = vpage;
+      this.xlPa[kind][t] = pa - (lo & (PAGE - 1));
+    }
+    return pa;
   }
 
   flushDecodeCache(): void {
@@ -205,10 +256,15 @@ export class Hart {
 
   // ---- The run loop ----
 
-  run(budget: number): Stop {
+  /**
+   * Run up to `budget` instructions, and not past cycle `cycleLimit` (give or take the cost of
+   * the last instruction). Returns why it stopped.
+   */
+  run(budget: number, cycleLimit = Infinity): Stop {
     const H = HANDLERS;
     const tag = this.dcTag, opA = this.dcOp, rdA = this.dcRd, rs1A = this.dcRs1, rs2A = this.dcRs2;
     const immA = this.dcImm, lenA = this.dcLen;
+    const fetchSpan = this.grantMask - 1;
     let n = 0;
     let stop = Stop.Budget;
     this.stopRequested = false;
@@ -221,21 +277,25 @@ export class Hart {
       let sliceEnd = budget - n > MAX_SLICE ? n + MAX_SLICE : budget;
       const untilTimer = this.cyclesUntilTimer();
       if (n + untilTimer < sliceEnd) sliceEnd = n + (untilTimer > 1 ? untilTimer : 1);
+      const untilLimit = cycleLimit - (this.instret + n + this.extraCycles);
+      if (untilLimit <= 0) break;
+      if (n + untilLimit < sliceEnd) sliceEnd = n + untilLimit;
       let pc = this.pc;
       while (n < sliceEnd) {
         const off = pc - this.fvBase;
         let i: number;
-        if (off >= 0 && off < PAGE - 2) {
+        if (off >= 0 && off < fetchSpan) {
           const ro = this.frBase + off;
           i = (ro >>> 1) & DC_MASK;
           if (tag[i] !== ro) i = this.decodeAt(ro, i);
         } else {
+          const extra = this.extraCycles;
           i = this.fetchSlow(pc);
           if (i < 0) {
-            if (i === -2) { stop = Stop.Stall; break outer; }
-            pc = this.pc;
+            if (i === -2) { this.pc = pc; stop = Stop.Stall; break outer; }
             continue outer;
           }
+          if (this.extraCycles !== extra) { this.pc = pc; continue outer; }
         }
         const op = opA[i];
         if (op >= SYNC_OP_START) this.runRetired = n;
@@ -285,17 +345,22 @@ export class Hart {
   private fetchSlow(pc: number): number {
     const ro = this.fetchRam(pc);
     if (ro < 0) return ro;
-    const off = ro & (PAGE - 1);
-    if (off < PAGE - 2) {
+    const off = ro & this.grantMask;
+    if (off < this.grantMask - 1 && this.port.pageGrant(ro + this.port.ram.base - off, Access.Fetch)) {
       this.fvBase = pc - off;
       this.frBase = ro - off;
       const i = (ro >>> 1) & DC_MASK;
       return this.dcTag[i] === ro ? i : this.decodeAt(ro, i);
     }
-    // The last halfword of a page: a compressed instruction, or the first half of a 32-bit one.
+    // The last halfword of a span (or a span the port grants only once): a compressed
+    // instruction, or the first half of a 32-bit one.
     const lo = this.u8[ro] | (this.u8[ro + 1] << 8);
     if ((lo & 3) !== 3) {
       this.fillSlot(DC_SPAN, decode16(lo, this.scratch));
+      return DC_SPAN;
+    }
+    if (off < this.grantMask - 1) {
+      this.fillSlot(DC_SPAN, decode32(lo | ((this.u8[ro + 2] | (this.u8[ro + 3] << 8)) << 16), this.scratch));
       return DC_SPAN;
     }
     const ro2 = this.fetchRam(pc + 2);
@@ -312,7 +377,7 @@ export class Hart {
       this.splitPc(pc);
       return this.trapReturn(this.translationOn(Priv.M) ? Cause.FetchPageFault : Cause.FetchAccess, out[0], out[1], pc);
     }
-    const pa = translate(this, pc, Access.Fetch, this.priv);
+    const pa = this.translateCached(pc, pc % TWO32 | 0, Access.Fetch, this.priv);
     if (pa < 0) {
       if (pa === TranslateFault.Stall) return -2;
       fromNumber(pc);
@@ -336,7 +401,7 @@ export class Hart {
     if (ro < 0) return 0;
     const lo = this.u8[ro] | (this.u8[ro + 1] << 8);
     if ((lo & 3) !== 3) return lo;
-    const ro2 = (ro & (PAGE - 1)) === PAGE - 2 ? this.fetchRamQuiet(pc + 2) : ro + 2;
+    const ro2 = (ro & this.grantMask) === this.grantMask - 1 ? this.fetchRamQuiet(pc + 2) : ro + 2;
     return ro2 < 0 ? 0 : (lo | ((this.u8[ro2] | (this.u8[ro2 + 1] << 8)) << 16)) >>> 0;
   }
 
@@ -512,7 +577,7 @@ export class Hart {
       return MEM_TRAPPED;
     }
     const va = toNumber(lo, hi);
-    const pa = translate(this, va, kind, p);
+    const pa = this.translateCached(va, lo, kind, p);
     if (pa < 0) {
       if (pa === TranslateFault.Stall) return MEM_STALL;
       this.raise(pa === TranslateFault.Page ? pageFault : accessFault, lo, hi, pc);
@@ -520,11 +585,11 @@ export class Hart {
     }
     const g = this.port.access(pa, size, kind);
     if (g >= 0) {
-      const page = g >>> 12;
-      if ((kind !== Access.Store || this.codePage[page] === 0) && this.port.pageGrant(pa - (pa % PAGE), kind)) {
-        const t = (lo >>> 12) & TLB_MASK;
-        this.tlbTag[kind][t] = va - (lo & (PAGE - 1));
-        this.tlbRam[kind][t] = g - (g & (PAGE - 1));
+      const m = this.grantMask;
+      if ((kind !== Access.Store || this.codePage[g >>> 12] === 0) && this.port.pageGrant(pa - (g & m), kind)) {
+        const t = (lo >>> this.grantShift) & TLB_MASK;
+        this.tlbTag[kind][t] = va - (lo & m);
+        this.tlbRam[kind][t] = g - (g & m);
       }
       return g;
     }

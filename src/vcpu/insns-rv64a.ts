@@ -9,11 +9,15 @@ import { Status } from './status.js';
 import { Access } from './port.js';
 import { Cause } from './trap.js';
 import { lt64, ltu64 } from './int64.js';
-import { atomicRam } from './memory-access.js';
+import { atomicRam, timed } from './memory-access.js';
 
 const enum Amo { Swap, Add, Xor, And, Or, Min, Max, Minu, Maxu }
 
 function amo(h: Hart, rd: number, rs1: number, rs2: number, pc: number, size: number, op: Amo): number {
+  return timed(h, h.extraCycles, amoOp(h, rd, rs1, rs2, pc, size, op));
+}
+
+function amoOp(h: Hart, rd: number, rs1: number, rs2: number, pc: number, size: number, op: Amo): number {
   const lo = h.xl[rs1], hi = h.xh[rs1];
   if ((lo & (size - 1)) !== 0) return h.raise(Cause.MisalignedStore, lo, hi, pc);
   const ro = atomicRam(h, lo, hi, size, Access.Store, pc);
@@ -78,8 +82,8 @@ function sc(h: Hart, rd: number, rs1: number, rs2: number, pc: number, size: num
 }
 
 export const RV64A: Record<string, Handler> = {
-  lr_w: (h, rd, rs1, _rs2, _imm, pc) => lr(h, rd, rs1, pc, 4),
-  sc_w: (h, rd, rs1, rs2, _imm, pc) => sc(h, rd, rs1, rs2, pc, 4),
+  lr_w: (h, rd, rs1, _rs2, _imm, pc) => timed(h, h.extraCycles, lr(h, rd, rs1, pc, 4)),
+  sc_w: (h, rd, rs1, rs2, _imm, pc) => timed(h, h.extraCycles, sc(h, rd, rs1, rs2, pc, 4)),
   amoswap_w: (h, rd, rs1, rs2, _imm, pc) => amo(h, rd, rs1, rs2, pc, 4, Amo.Swap),
   amoadd_w: (h, rd, rs1, rs2, _imm, pc) => amo(h, rd, rs1, rs2, pc, 4, Amo.Add),
   amoxor_w: (h, rd, rs1, rs2, _imm, pc) => amo(h, rd, rs1, rs2, pc, 4, Amo.Xor),
@@ -89,8 +93,8 @@ export const RV64A: Record<string, Handler> = {
   amomax_w: (h, rd, rs1, rs2, _imm, pc) => amo(h, rd, rs1, rs2, pc, 4, Amo.Max),
   amominu_w: (h, rd, rs1, rs2, _imm, pc) => amo(h, rd, rs1, rs2, pc, 4, Amo.Minu),
   amomaxu_w: (h, rd, rs1, rs2, _imm, pc) => amo(h, rd, rs1, rs2, pc, 4, Amo.Maxu),
-  lr_d: (h, rd, rs1, _rs2, _imm, pc) => lr(h, rd, rs1, pc, 8),
-  sc_d: (h, rd, rs1, rs2, _imm, pc) => sc(h, rd, rs1, rs2, pc, 8),
+  lr_d: (h, rd, rs1, _rs2, _imm, pc) => timed(h, h.extraCycles, lr(h, rd, rs1, pc, 8)),
+  sc_d: (h, rd, rs1, rs2, _imm, pc) => timed(h, h.extraCycles, sc(h, rd, rs1, rs2, pc, 8)),
   amoswap_d: (h, rd, rs1, rs2, _imm, pc) => amo(h, rd, rs1, rs2, pc, 8, Amo.Swap),
   amoadd_d: (h, rd, rs1, rs2, _imm, pc) => amo(h, rd, rs1, rs2, pc, 8, Amo.Add),
   amoxor_d: (h, rd, rs1, rs2, _imm, pc) => amo(h, rd, rs1, rs2, pc, 8, Amo.Xor),

@@ -31,9 +31,9 @@ export function load(h: Hart, rd: number, rs1: number, imm: number, pc: number, 
   const lo = s | 0;
   const hi = (h.xh[rs1] + (s < 0 ? -1 : s >= TWO32 ? 1 : 0)) | 0;
   const va = hi * TWO32 + (lo >>> 0);
-  const po = lo & 4095;
-  const t = (lo >>> 12) & TLB_MASK;
-  if (h.tlbLoadTag[t] === va - po && po <= 4096 - size) {
+  const po = lo & h.grantMask;
+  const t = (lo >>> h.grantShift) & TLB_MASK;
+  if (h.tlbLoadTag[t] === va - po && po <= h.grantMask + 1 - size) {
     const ro = h.tlbLoadRam[t] + po;
     const dv = h.dv;
     switch (size) {
@@ -43,12 +43,20 @@ export function load(h: Hart, rd: number, rs1: number, imm: number, pc: number, 
       default: h.xl[rd] = dv.getInt32(ro, true); h.xh[rd] = dv.getInt32(ro + 4, true); return Status.Ok;
     }
   }
-  return loadSlow(h, rd, lo, hi, size, signed, pc);
+  return timed(h, h.extraCycles, loadSlow(h, rd, lo, hi, size, signed, pc));
+}
+
+/**
+ * A slow-path access that cost time (a cache port charged latency) ends the run loop's fast
+ * path, so that the loop can stop at its cycle limit rather than run past it.
+ */
+export function timed(h: Hart, extraBefore: number, st: number): number {
+  return st === Status.Ok && h.extraCycles !== extraBefore ? Status.Event : st;
 }
 
 function loadSlow(h: Hart, rd: number, lo: number, hi: number, size: number, signed: boolean, pc: number): number {
-  if ((lo & 4095) + size > 4096) {
-    // Crosses a page: byte by byte, each translated on its own.
+  if ((lo & h.grantMask) + size > h.grantMask + 1) {
+    // Crosses a grant span (line or page): byte by byte, each resolved on its own.
     let vlo = 0, vhi = 0;
     for (let k = 0; k < size; k++) {
       const s = (lo >>> 0) + k;
@@ -88,13 +96,13 @@ export function store(h: Hart, rs1: number, rs2: number, imm: number, pc: number
   const lo = s | 0;
   const hi = (h.xh[rs1] + (s < 0 ? -1 : s >= TWO32 ? 1 : 0)) | 0;
   const va = hi * TWO32 + (lo >>> 0);
-  const po = lo & 4095;
-  const t = (lo >>> 12) & TLB_MASK;
-  if (h.tlbStoreTag[t] === va - po && po <= 4096 - size) {
+  const po = lo & h.grantMask;
+  const t = (lo >>> h.grantShift) & TLB_MASK;
+  if (h.tlbStoreTag[t] === va - po && po <= h.grantMask + 1 - size) {
     writeRam(h.dv, h.tlbStoreRam[t] + po, size, h.xl[rs2], h.xh[rs2]);
     return Status.Ok;
   }
-  return storeSlow(h, lo, hi, size, h.xl[rs2], h.xh[rs2], pc);
+  return timed(h, h.extraCycles, storeSlow(h, lo, hi, size, h.xl[rs2], h.xh[rs2], pc));
 }
 
 function writeRam(dv: DataView, ro: number, size: number, vlo: number, vhi: number): void {
@@ -107,9 +115,9 @@ function writeRam(dv: DataView, ro: number, size: number, vlo: number, vhi: numb
 }
 
 function storeSlow(h: Hart, lo: number, hi: number, size: number, vlo: number, vhi: number, pc: number): number {
-  const po = lo & 4095;
-  if (po + size > 4096) {
-    const first = 4096 - po;
+  const po = lo & h.grantMask;
+  if (po + size > h.grantMask + 1) {
+    const first = h.grantMask + 1 - po;
     const s = (lo >>> 0) + first;
     const lo2 = s | 0, hi2 = (hi + (s >= TWO32 ? 1 : 0)) | 0;
     const r1 = h.resolve(lo, hi, first, Access.Store, pc);
@@ -140,8 +148,8 @@ function storeSlow(h: Hart, lo: number, hi: number, size: number, vlo: number, v
  */
 export function atomicRam(h: Hart, lo: number, hi: number, size: number, kind: Access, pc: number): number {
   const va = hi * TWO32 + (lo >>> 0);
-  const po = lo & 4095;
-  const t = (lo >>> 12) & TLB_MASK;
+  const po = lo & h.grantMask;
+  const t = (lo >>> h.grantShift) & TLB_MASK;
   if (kind === Access.Store && h.tlbStoreTag[t] === va - po) return h.tlbStoreRam[t] + po;
   if (kind === Access.Load && h.tlbLoadTag[t] === va - po) return h.tlbLoadRam[t] + po;
   const r = h.resolve(lo, hi, size, kind, pc);

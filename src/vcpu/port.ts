@@ -47,17 +47,23 @@ export interface RamView {
 export interface MemoryPort {
   readonly ram: RamView;
   /**
-   * Ask to access `size` bytes at physical address `paddr` (within one page). Returns the RAM
-   * byte offset (>= 0) or a Grant code. When `page` is true in the returned grant's caller
-   * context, see pageGrant.
+   * log2 of the span a grant covers once pageGrant says it may be cached: 12 (a page) for the
+   * flat port, the line size for a cache port. The hart tags its access filter at this size.
+   */
+  readonly grantShift: number;
+  /**
+   * Ask to access `size` bytes at physical address `paddr` (within one grant span). Returns the
+   * RAM byte offset (>= 0) or a Grant code. A port that models time adds the access's latency to
+   * the hart's extraCycles.
    */
   access(paddr: number, size: number, kind: Access): number;
   /**
-   * True when a grant for `kind` covers the whole 4 KiB page at `pagePaddr` until the port calls
-   * the hart's invalidate hook, so the hart may cache it in its TLB. The flat port says yes for
-   * RAM; a cache port says no.
+   * True when a grant for `kind` covers the whole aligned span (1 << grantShift bytes) at
+   * `spanPaddr` until the port revokes it (Hart.dropGrant), so the hart may cache it in its access
+   * filter. The flat port says yes for RAM pages without devices; a cache port says yes for a line
+   * its L1 holds with the permission.
    */
-  pageGrant(pagePaddr: number, kind: Access): boolean;
+  pageGrant(spanPaddr: number, kind: Access): boolean;
   /** Device load; the value goes to `out[0]` (low 32 bits) and `out[1]` (high 32 bits). */
   mmioLoad(paddr: number, size: number, out: Int32Array): MmioStatus;
   /** Device store of `size` bytes of the value lo/hi. */
