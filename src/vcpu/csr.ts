@@ -4,10 +4,11 @@
 // bits, counters add mcounteren/scounteren, satp adds TVM), a read and a write that applies its
 // WARL mask. Values are (lo, hi) int32 pairs; reads leave their result in int64.out[0..1].
 //
-// Implemented: sstatus sie stvec scounteren senvcfg sscratch sepc scause stval sip satp stimecmp
-// mstatus misa medeleg mideleg mie mtvec mcounteren menvcfg mcountinhibit mhpmevent3-31
-// mscratch mepc mcause mtval mip pmpcfg0-14 pmpaddr0-63 mcycle minstret mhpmcounter3-31
-// cycle time instret hpmcounter3-31 mvendorid marchid mimpid mhartid mconfigptr.
+// Implemented: fflags frm fcsr (illegal while mstatus.FS is off) sstatus sie stvec scounteren
+// senvcfg sscratch sepc scause stval sip satp stimecmp mstatus misa medeleg mideleg mie mtvec
+// mcounteren menvcfg mcountinhibit mhpmevent3-31 mscratch mepc mcause mtval mip pmpcfg0-14
+// pmpaddr0-63 mcycle minstret mhpmcounter3-31 cycle time instret hpmcounter3-31 mvendorid marchid
+// mimpid mhartid mconfigptr.
 
 import type { Hart } from './hart.js';
 import { Priv, S_IRQ_MASK, IRQ_MASK, Irq } from './trap.js';
@@ -26,21 +27,29 @@ export const MSTATUS = {
   TVM: 1 << 20,
   TW: 1 << 21,
   TSR: 1 << 22,
+  /** Floating-point state: 0 off (FP instructions are illegal), 1 initial, 2 clean, 3 dirty. */
+  FS: 3 << 13,
 } as const;
 
+/** mstatus.FS = dirty: set by every write to f registers, fflags or frm. */
+export const FS_DIRTY = MSTATUS.FS;
+/** mstatus[63] (SD, in the high word): FS (or VS, XS, always off here) is dirty. */
+const SD_HI = 0x80000000 | 0;
+
 const MSTATUS_WRITABLE = MSTATUS.SIE | MSTATUS.MIE | MSTATUS.SPIE | MSTATUS.MPIE | MSTATUS.SPP | MSTATUS.MPP |
-  MSTATUS.MPRV | MSTATUS.SUM | MSTATUS.MXR | MSTATUS.TVM | MSTATUS.TW | MSTATUS.TSR;
-const SSTATUS_MASK = MSTATUS.SIE | MSTATUS.SPIE | MSTATUS.SPP | MSTATUS.SUM | MSTATUS.MXR;
-/** mstatus[63:32]: UXL = SXL = 2 (64-bit); SD stays 0 while FS, VS and XS are off. */
+  MSTATUS.MPRV | MSTATUS.SUM | MSTATUS.MXR | MSTATUS.TVM | MSTATUS.TW | MSTATUS.TSR | MSTATUS.FS;
+const SSTATUS_MASK = MSTATUS.SIE | MSTATUS.SPIE | MSTATUS.SPP | MSTATUS.SUM | MSTATUS.MXR | MSTATUS.FS;
+/** mstatus[63:32]: UXL = SXL = 2 (64-bit); SD (bit 63) is added on read when FS is dirty. */
 const MSTATUS_HI = 0xa;
 const SSTATUS_HI = 0x2;
 /** Exceptions that medeleg can hand to S-mode (not ecall from M or the reserved codes). */
 const MEDELEG_WRITABLE = 0xb3ff;
-/** misa: MXL = 2, extensions A C I M S U. */
-const MISA_LO = (1 << 0) | (1 << 2) | (1 << 8) | (1 << 12) | (1 << 18) | (1 << 20);
+/** misa: MXL = 2, extensions A C D F I M S U. */
+const MISA_LO = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 5) | (1 << 8) | (1 << 12) | (1 << 18) | (1 << 20);
 const MISA_HI = 0x80000000 | 0;
 
 export const CSR = {
+  fflags: 0x001, frm: 0x002, fcsr: 0x003,
   sstatus: 0x100, sie: 0x104, stvec: 0x105, scounteren: 0x106, senvcfg: 0x10a,
   sscratch: 0x140, sepc: 0x141, scause: 0x142, stval: 0x143, sip: 0x144, stimecmp: 0x14d, satp: 0x180,
   mstatus: 0x300, misa: 0x301, medeleg: 0x302, mideleg: 0x303, mie: 0x304, mtvec: 0x305,
@@ -105,6 +114,7 @@ export function csrAllowed(h: Hart, addr: number, write: boolean): boolean {
     if (priv < Priv.M && (c.mcounteren & bit) === 0) return false;
     if (priv === Priv.U && (c.scounteren & bit) === 0) return false;
   }
+  if (addr <= CSR.fcsr && (c.mstatus & MSTATUS.FS) === 0) return false;
   if (addr === CSR.satp && priv === Priv.S && (c.mstatus & MSTATUS.TVM) !== 0) return false;
   if (addr === CSR.stimecmp && priv === Priv.S && (!c.stce || (c.mcounteren & 2) === 0)) return false;
   return true;
@@ -123,8 +133,12 @@ function putNumber(v: number): boolean {
 /** Read CSR `addr` into out[0..1]; false when no such CSR exists. */
 export function csrRead(h: Hart, addr: number): boolean {
   const c = h.csr;
+  const sd = (c.mstatus & MSTATUS.FS) === FS_DIRTY ? SD_HI : 0;
   switch (addr) {
-    case CSR.sstatus: return put(c.mstatus & SSTATUS_MASK, SSTATUS_HI);
+    case CSR.fflags: return put(h.fflags, 0);
+    case CSR.frm: return put(h.frm, 0);
+    case CSR.fcsr: return put((h.frm << 5) | h.fflags, 0);
+    case CSR.sstatus: return put(c.mstatus & SSTATUS_MASK, SSTATUS_HI | sd);
     case CSR.sie: return put(c.mie & c.mideleg, 0);
     case CSR.stvec: return put(c.stvecLo, c.stvecHi);
     case CSR.scounteren: return put(c.scounteren, 0);
@@ -139,7 +153,7 @@ export function csrRead(h: Hart, addr: number): boolean {
       fromNumber(c.satpPpn);
       return put(out[0], out[1] | (c.satpAsid << 12) | (c.satpMode << 28));
     }
-    case CSR.mstatus: return put(c.mstatus, MSTATUS_HI);
+    case CSR.mstatus: return put(c.mstatus, MSTATUS_HI | sd);
     case CSR.misa: return put(MISA_LO, MISA_HI);
     case CSR.medeleg: return put(c.medeleg, 0);
     case CSR.mideleg: return put(c.mideleg, 0);
@@ -179,6 +193,9 @@ export function csrRead(h: Hart, addr: number): boolean {
 export function csrWrite(h: Hart, addr: number, lo: number, hi: number): void {
   const c = h.csr;
   switch (addr) {
+    case CSR.fflags: h.fflags = lo & 0x1f; c.mstatus |= FS_DIRTY; return;
+    case CSR.frm: h.frm = lo & 7; c.mstatus |= FS_DIRTY; return;
+    case CSR.fcsr: h.fflags = lo & 0x1f; h.frm = (lo >>> 5) & 7; c.mstatus |= FS_DIRTY; return;
     case CSR.sstatus:
       c.mstatus = (c.mstatus & ~SSTATUS_MASK) | (lo & SSTATUS_MASK);
       h.flushTlb();

@@ -50,6 +50,8 @@ function immOf(fmt: Fmt, insn: number): number {
     case 'SH': return (insn >>> 20) & 63;
     case 'SHW': return (insn >>> 20) & 31;
     case 'CSR': return (insn >>> 20) & 0xfff;
+    case 'RM': return (insn >>> 12) & 7;
+    case 'R4': return ((insn >>> 27) << 3) | ((insn >>> 12) & 7);
     case 'R':
     case 'N': return 0;
   }
@@ -109,10 +111,12 @@ export function decode16(c: number, d: Decoded): Decoded {
           return imm === 0 ? illegal(d, c, 2) : set(d, 'addi', rdp, 2, 0, imm, 2);
         }
         case 2: return set(d, 'lw', rdp, rs1p, 0, (bits(c, 12, 10) << 3) | (bit(c, 6) << 2) | (bit(c, 5) << 6), 2);
+        case 1: return set(d, 'fld', rdp, rs1p, 0, (bits(c, 12, 10) << 3) | (bits(c, 6, 5) << 6), 2); // c.fld
         case 3: return set(d, 'ld', rdp, rs1p, 0, (bits(c, 12, 10) << 3) | (bits(c, 6, 5) << 6), 2);
+        case 5: return set(d, 'fsd', 0, rs1p, rdp, (bits(c, 12, 10) << 3) | (bits(c, 6, 5) << 6), 2); // c.fsd
         case 6: return set(d, 'sw', 0, rs1p, rdp, (bits(c, 12, 10) << 3) | (bit(c, 6) << 2) | (bit(c, 5) << 6), 2);
         case 7: return set(d, 'sd', 0, rs1p, rdp, (bits(c, 12, 10) << 3) | (bits(c, 6, 5) << 6), 2);
-        default: return illegal(d, c, 2); // c.fld, c.fsd need D; 4 is reserved
+        default: return illegal(d, c, 2); // 4 is reserved
       }
     case 1:
       switch (f3) {
@@ -152,6 +156,7 @@ export function decode16(c: number, d: Decoded): Decoded {
     case 2:
       switch (f3) {
         case 0: return set(d, 'slli', rdf, rdf, 0, (bit(c, 12) << 5) | rs2f, 2);
+        case 1: return set(d, 'fld', rdf, 2, 0, (bit(c, 12) << 5) | (bits(c, 6, 5) << 3) | (bits(c, 4, 2) << 6), 2); // c.fldsp
         case 2: return rdf === 0 ? illegal(d, c, 2)
           : set(d, 'lw', rdf, 2, 0, (bit(c, 12) << 5) | (bits(c, 6, 4) << 2) | (bits(c, 3, 2) << 6), 2);
         case 3: return rdf === 0 ? illegal(d, c, 2)
@@ -164,8 +169,9 @@ export function decode16(c: number, d: Decoded): Decoded {
           if (rs2f === 0) return rdf === 0 ? set(d, 'ebreak', 0, 0, 0, 0, 2) : set(d, 'jalr', 1, rdf, 0, 0, 2);
           return set(d, 'add', rdf, rdf, rs2f, 0, 2);
         case 6: return set(d, 'sw', 0, 2, rs2f, (bits(c, 12, 9) << 2) | (bits(c, 8, 7) << 6), 2);
+        case 5: return set(d, 'fsd', 0, 2, rs2f, (bits(c, 12, 10) << 3) | (bits(c, 9, 7) << 6), 2); // c.fsdsp
         case 7: return set(d, 'sd', 0, 2, rs2f, (bits(c, 12, 10) << 3) | (bits(c, 9, 7) << 6), 2);
-        default: return illegal(d, c, 2); // c.fldsp, c.fsdsp need D
+        default: return illegal(d, c, 2);
       }
     default:
       throw new Error(`decode16: 0x${c.toString(16)} is a 32-bit instruction`);

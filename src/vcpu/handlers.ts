@@ -7,12 +7,13 @@ import { ISA } from './isa-table.js';
 import { RV64I } from './insns-rv64i.js';
 import { RV64M } from './insns-rv64m.js';
 import { RV64A } from './insns-rv64a.js';
+import { RV64FD } from './insns-rv64fd.js';
 import { SYSTEM, illegalInstruction } from './insns-system.js';
 
 /** Semantics of one instruction; returns a Status (hart.ts). */
 export type Handler = (h: Hart, rd: number, rs1: number, rs2: number, imm: number, pc: number) => number;
 
-const ALL: Record<string, Handler> = { ...RV64I, ...RV64M, ...RV64A, ...SYSTEM };
+const ALL: Record<string, Handler> = { ...RV64I, ...RV64M, ...RV64A, ...RV64FD, ...SYSTEM };
 
 export const HANDLERS: readonly Handler[] = [
   ...ISA.map((row) => {

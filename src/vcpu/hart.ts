@@ -1,4 +1,4 @@
-// One RV64IMAC hart: registers, privilege, traps, the software TLB, the decoded-instruction
+// One RV64IMAFDC hart: registers, privilege, traps, the software TLB, the decoded-instruction
 // cache and the run loop. Instruction semantics live in insns-*.ts, CSRs in csr.ts, the Sv39
 // walk in mmu.ts; the hart reaches memory only through its MemoryPort (port.ts).
 //
@@ -62,6 +62,12 @@ export class Hart {
   // Architectural state.
   readonly xl = new Int32Array(33);
   readonly xh = new Int32Array(33);
+  /** f0..f31 as (lo, hi) int32 pairs; a single is NaN-boxed (hi = -1). See insns-rv64fd.ts. */
+  readonly fl = new Int32Array(32);
+  readonly fh = new Int32Array(32);
+  /** fcsr: frm (3 bits, may hold a reserved value) and fflags (NX UF OF DZ NV, bits 0..4). */
+  frm = 0;
+  fflags = 0;
   pc: number;
   priv: Priv = Priv.M;
   readonly csr: CsrFile;
@@ -197,9 +203,10 @@ export class Hart {
     return c.stimecmp * this.costs.cyclesPerTick;
   }
 
-  /** Let simulated time pass without instructions (a hart waiting in wfi). */
-  idleUntilCycle(cycle: number): void {
-    if (cycle > this.cycle) this.extraCycles += cycle - this.cycle;
+  /** Let simulated time (simTime) pass without instructions: wfi, or a stall on memory. */
+  idleUntilCycle(time: number): void {
+    const now = this.simTime();
+    if (time > now) this.extraCycles += time - now;
   }
 
   /** Another agent wrote RAM (DMA, another hart, the protocol): drop what was decoded there. */
@@ -293,6 +300,8 @@ export class Hart {
           i = this.fetchSlow(pc);
           if (i < 0) {
             if (i === -2) { this.pc = pc; stop = Stop.Stall; break outer; }
+            this.extraCycles++;
+            budget--;
             continue outer;
           }
           if (this.extraCycles !== extra) { this.pc = pc; continue outer; }
@@ -303,7 +312,13 @@ export class Hart {
         const st = H[op](this, rdA[i], rs1A[i], rs2A[i], immA[i], pc);
         if (st === Status.Ok) { n++; pc = this.pc; continue; }
         this.fvBase = NaN;
-        if (st === Status.Trap) continue outer;
+        if (st === Status.Trap) {
+          // Taking a trap costs a cycle and a unit of budget, so a guest stuck in a trap loop
+          // (say, mtvec pointing at unmapped memory) still runs out of time and budget.
+          this.extraCycles++;
+          budget--;
+          continue outer;
+        }
         if (st === Status.Stall) { this.pc = pc; stop = Stop.Stall; break outer; }
         n++;
         if (st === Status.Halt) { stop = Stop.Halt; break outer; }

@@ -1,4 +1,4 @@
-// The RV64IMAC + Zicsr + Zifencei + privileged instruction table: one row per 32-bit encoding,
+// The RV64IMAFDC + Zicsr + Zifencei + privileged instruction table: one row per 32-bit encoding,
 // as MATCH/MASK pairs in the style of riscv-opcodes' encoding.h. The decoder (decode.ts) expands
 // these rows into a dispatch structure; semantics live in insns-*.ts under the same mnemonic.
 // Compressed instructions are not listed here: decode.ts expands each one into the row of its
@@ -7,9 +7,11 @@
 // fmt says which immediate the decoder extracts:
 //   R: none   I: imm[11:0]   S: store offset   B: branch offset   U: imm[31:12] << 12
 //   J: jump offset   SH: 6-bit shamt   SHW: 5-bit shamt   CSR: csr number (rs1 is rs1 or uimm)
-//   N: no operands
+//   N: no operands   RM: rm = inst[14:12]   R4: rs3 << 3 | rm (F and D rows, isa-table-fd.ts)
 
-export type Fmt = 'R' | 'I' | 'S' | 'B' | 'U' | 'J' | 'SH' | 'SHW' | 'CSR' | 'N';
+import { FD_ROWS } from './isa-table-fd.js';
+
+export type Fmt = 'R' | 'I' | 'S' | 'B' | 'U' | 'J' | 'SH' | 'SHW' | 'CSR' | 'N' | 'RM' | 'R4';
 
 export interface InsnRow {
   name: string;
@@ -119,6 +121,8 @@ export const ISA: readonly InsnRow[] = [
   row('amomax_d', amo(0x14, 3), AMO, 'R'),
   row('amominu_d', amo(0x18, 3), AMO, 'R'),
   row('amomaxu_d', amo(0x1c, 3), AMO, 'R'),
+  // RV64F and RV64D (before Zicsr: these rows need no SYNC_OP_START bookkeeping)
+  ...FD_ROWS,
   // Zicsr
   row('csrrw', m(0x73, 1), F3, 'CSR'),
   row('csrrs', m(0x73, 2), F3, 'CSR'),

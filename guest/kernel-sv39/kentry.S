@@ -1,0 +1,128 @@
+# S-mode trap entry and exit, and the context switch.
+#
+# sscratch holds the current process's trapframe while the hart runs in U-mode and 0 while it
+# runs in the kernel, so one vector serves both: a trap from U swaps the user's t6 for the
+# trapframe, a trap from S finds 0. Because every process table maps the kernel, trapvec runs
+# in the user's address space without switching satp. struct trapframe (kernel.h): xn at 8*n,
+# epc at 256, kernel_sp at 264.
+
+        .text
+        .balign 4
+        .globl  trapvec
+trapvec:
+        csrrw   t6, sscratch, t6
+        beqz    t6, from_kernel
+        sd      x1, 8(t6)
+        sd      x2, 16(t6)
+        sd      x3, 24(t6)
+        sd      x4, 32(t6)
+        sd      x5, 40(t6)
+        sd      x6, 48(t6)
+        sd      x7, 56(t6)
+        sd      x8, 64(t6)
+        sd      x9, 72(t6)
+        sd      x10, 80(t6)
+        sd      x11, 88(t6)
+        sd      x12, 96(t6)
+        sd      x13, 104(t6)
+        sd      x14, 112(t6)
+        sd      x15, 120(t6)
+        sd      x16, 128(t6)
+        sd      x17, 136(t6)
+        sd      x18, 144(t6)
+        sd      x19, 152(t6)
+        sd      x20, 160(t6)
+        sd      x21, 168(t6)
+        sd      x22, 176(t6)
+        sd      x23, 184(t6)
+        sd      x24, 192(t6)
+        sd      x25, 200(t6)
+        sd      x26, 208(t6)
+        sd      x27, 216(t6)
+        sd      x28, 224(t6)
+        sd      x29, 232(t6)
+        sd      x30, 240(t6)
+        csrr    t0, sscratch            # the user's t6
+        sd      t0, 248(t6)
+        csrw    sscratch, zero          # now in the kernel
+        mv      a0, t6
+        ld      sp, 264(a0)
+        call    usertrap
+        # a0 = trapframe to resume; fall through
+
+# void userret(struct trapframe *tf): sret to user mode with tf's registers. sepc and
+# sstatus were set by usertrapret().
+        .globl  userret
+userret:
+        csrw    sscratch, a0
+        ld      x1, 8(a0)
+        ld      x2, 16(a0)
+        ld      x3, 24(a0)
+        ld      x4, 32(a0)
+        ld      x5, 40(a0)
+        ld      x6, 48(a0)
+        ld      x7, 56(a0)
+        ld      x8, 64(a0)
+        ld      x9, 72(a0)
+        ld      x11, 88(a0)
+        ld      x12, 96(a0)
+        ld      x13, 104(a0)
+        ld      x14, 112(a0)
+        ld      x15, 120(a0)
+        ld      x16, 128(a0)
+        ld      x17, 136(a0)
+        ld      x18, 144(a0)
+        ld      x19, 152(a0)
+        ld      x20, 160(a0)
+        ld      x21, 168(a0)
+        ld      x22, 176(a0)
+        ld      x23, 184(a0)
+        ld      x24, 192(a0)
+        ld      x25, 200(a0)
+        ld      x26, 208(a0)
+        ld      x27, 216(a0)
+        ld      x28, 224(a0)
+        ld      x29, 232(a0)
+        ld      x30, 240(a0)
+        ld      x31, 248(a0)
+        ld      x10, 80(a0)
+        sret
+
+from_kernel:
+        csrrw   t6, sscratch, t6        # t6 back, sscratch back to 0
+        call    kerneltrap
+1:      j       1b
+
+# void swtch(struct context *old, struct context *new): save the callee-saved registers in
+# old, load them from new, and return into new's ra (xv6 kernel/swtch.S).
+        .globl  swtch
+swtch:
+        sd      ra, 0(a0)
+        sd      sp, 8(a0)
+        sd      s0, 16(a0)
+        sd      s1, 24(a0)
+        sd      s2, 32(a0)
+        sd      s3, 40(a0)
+        sd      s4, 48(a0)
+        sd      s5, 56(a0)
+        sd      s6, 64(a0)
+        sd      s7, 72(a0)
+        sd      s8, 80(a0)
+        sd      s9, 88(a0)
+        sd      s10, 96(a0)
+        sd      s11, 104(a0)
+        ld      ra, 0(a1)
+        ld      sp, 8(a1)
+        ld      s0, 16(a1)
+        ld      s1, 24(a1)
+        ld      s2, 32(a1)
+        ld      s3, 40(a1)
+        ld      s4, 48(a1)
+        ld      s5, 56(a1)
+        ld      s6, 64(a1)
+        ld      s7, 72(a1)
+        ld      s8, 80(a1)
+        ld      s9, 88(a1)
+        ld      s10, 96(a1)
+        ld      s11, 104(a1)
+        ret

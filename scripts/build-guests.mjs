@@ -1,0 +1,212 @@
+#!/usr/bin/env node
+// Builds the guest images in guest/build/ from the C and assembly in guest/.
+//
+// Every folder guest/NAME/ other than lib/ and build/ is one program: all of its *.c and *.S
+// files, linked with a runtime flavour from guest/lib/:
+//   htif   bare metal at 0x80000000, console and exit through HTIF  -> guest/build/NAME.elf
+//   linux  static Linux user-mode ELF at 0x10000, raw ecalls         -> guest/build/NAME.linux.elf
+// An optional guest/NAME/build.json says more:
+//   { "flavours": ["htif", "linux"],   default ["htif"]
+//     "uses": ["priv"],                 extra runtime folders guest/lib/<x>/ (htif only)
+//     "after": ["other-program"],       programs whose images this one .incbin's
+//     "cflags": ["-DFOO=1"] }
+//
+// The images are committed and CI rebuilds them and compares, so the output must depend on
+// nothing but the sources and the compiler: relative paths, sorted inputs, no debug info,
+// no build id, no .comment. `--check` builds into a temporary folder and fails if any image
+// differs from the committed one. Names on the command line limit the build to those programs.
+//
+// Needs clang (with the RISC-V target) and ld.lld; $CLANG and $LD_LLD override the names.
+
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(ROOT);
+
+const CLANG = process.env.CLANG || 'clang';
+const LD = process.env.LD_LLD || 'ld.lld';
+const GUEST = 'guest';
+const LIB = 'guest/lib';
+const BUILD = 'guest/build';
+
+const COMMON_CFLAGS = [
+  '--target=riscv64-unknown-elf',
+  '-march=rv64imac',
+  '-mabi=lp64',
+  '-mcmodel=medany',
+  '-mno-relax',
+  '-ffreestanding',
+  '-fno-builtin',
+  '-nostdlib',
+  '-O2',
+  '-fno-pic',
+  '-fno-asynchronous-unwind-tables',
+  '-fno-unwind-tables',
+  '-fno-ident',
+  '-ffunction-sections',
+  '-fdata-sections',
+  `-ffile-prefix-map=${ROOT}/=`,
+  '-Wall',
+  '-Wno-unused-function',
+  `-I${LIB}`,
+];
+
+const FLAVOURS = {
+  htif: {
+    suffix: '.elf',
+    define: '-DFLAVOUR_HTIF=1',
+    runtime: [`${LIB}/crt0.S`, `${LIB}/htif.c`],
+    ldscript: `${LIB}/link.ld`,
+  },
+  linux: {
+    suffix: '.linux.elf',
+    define: '-DFLAVOUR_LINUX=1',
+    runtime: [`${LIB}/linux/crt0.S`, `${LIB}/linux/sys.c`],
+    ldscript: `${LIB}/linux/link.ld`,
+  },
+};
+const SHARED_RUNTIME = [`${LIB}/printf.c`, `${LIB}/string.c`, `${LIB}/test.c`];
+
+function die(msg) {
+  console.error(`build-guests: ${msg}`);
+  process.exit(1);
+}
+
+function requireTool(cmd, what) {
+  const r = spawnSync(cmd, ['--version'], { encoding: 'utf8' });
+  if (r.error && r.error.code === 'ENOENT')
+    die(`${cmd} not found: ${what} is needed to build guest images (set ${cmd === CLANG ? 'CLANG' : 'LD_LLD'} to override)`);
+  if (r.status !== 0) die(`${cmd} --version failed: ${r.stderr || r.error}`);
+  return r.stdout.split('\n')[0];
+}
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.error) die(`${cmd}: ${r.error.message}`);
+  if (r.stderr) process.stderr.write(r.stderr);
+  if (r.status !== 0) die(`failed: ${cmd} ${args.join(' ')}`);
+}
+
+function sourcesIn(dir) {
+  if (!fs.existsSync(dir)) die(`missing folder ${dir}`);
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /\.(c|S)$/.test(f))
+    .sort()
+    .map((f) => `${dir}/${f}`);
+}
+
+function readPrograms() {
+  const names = fs
+    .readdirSync(GUEST, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && !d.name.startsWith('.') && d.name !== 'lib' && d.name !== 'build')
+    .map((d) => d.name)
+    .sort();
+  const progs = new Map();
+  for (const name of names) {
+    const cfgPath = `${GUEST}/${name}/build.json`;
+    let cfg = {};
+    if (fs.existsSync(cfgPath)) {
+      try {
+        cfg = JSON.parse(fs.readFileSync(cfgPath, 'utf8'));
+      } catch (e) {
+        die(`${cfgPath}: ${e.message}`);
+      }
+    }
+    const known = new Set(['flavours', 'uses', 'after', 'cflags', 'description']);
+    for (const k of Object.keys(cfg)) if (!known.has(k)) die(`${cfgPath}: unknown key "${k}"`);
+    const flavours = cfg.flavours ?? ['htif'];
+    for (const f of flavours) if (!FLAVOURS[f]) die(`${cfgPath}: unknown flavour "${f}"`);
+    progs.set(name, {
+      name,
+      flavours,
+      uses: cfg.uses ?? [],
+      after: cfg.after ?? [],
+      cflags: cfg.cflags ?? [],
+      sources: sourcesIn(`${GUEST}/${name}`),
+    });
+  }
+  return progs;
+}
+
+// Programs in an order where every program comes after the ones it embeds.
+function buildOrder(progs, wanted) {
+  const order = [];
+  const state = new Map();
+  const visit = (name, from) => {
+    const p = progs.get(name);
+    if (!p) die(`unknown program "${name}"${from ? ` (needed by ${from})` : ''}`);
+    if (state.get(name) === 'done') return;
+    if (state.get(name) === 'active') die(`build.json "after" cycle through ${name}`);
+    state.set(name, 'active');
+    for (const dep of p.after) visit(dep, name);
+    state.set(name, 'done');
+    order.push(p);
+  };
+  for (const name of wanted) visit(name);
+  return order;
+}
+
+function buildImage(prog, flavourName, outDir, tmp) {
+  const fl = FLAVOURS[flavourName];
+  const sources = [...fl.runtime, ...SHARED_RUNTIME];
+  if (flavourName === 'htif') for (const u of prog.uses) sources.push(...sourcesIn(`${LIB}/${u}`));
+  sources.push(...prog.sources);
+  const uses = flavourName === 'htif' ? prog.uses.map((u) => `-I${LIB}/${u}`) : [];
+  const cflags = [...COMMON_CFLAGS, fl.define, ...uses, `-I${outDir}`, ...prog.cflags];
+  const objs = sources.map((src, i) => {
+    const obj = path.join(tmp, `${prog.name}.${flavourName}.${i}.${path.basename(src)}.o`);
+    run(CLANG, [...cflags, '-c', src, '-o', obj]);
+    return obj;
+  });
+  const out = `${outDir}/${prog.name}${fl.suffix}`;
+  run(LD, ['-T', fl.ldscript, '--build-id=none', '--gc-sections', '--discard-locals', '-static', '-nostdlib', '-o', out, ...objs]);
+  return out;
+}
+
+function sha256(file) {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+function main() {
+  const args = process.argv.slice(2);
+  const check = args.includes('--check');
+  const names = args.filter((a) => !a.startsWith('--'));
+  requireTool(CLANG, 'clang (version 14 or later, with the RISC-V target)');
+  requireTool(LD, 'ld.lld (LLVM linker)');
+
+  const progs = readPrograms();
+  const order = buildOrder(progs, names.length ? names : [...progs.keys()]);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'build-guests-'));
+  const outDir = check ? path.relative(ROOT, fs.mkdtempSync(path.join(os.tmpdir(), 'guests-check-'))) : BUILD;
+  fs.mkdirSync(outDir, { recursive: true });
+  let mismatches = 0;
+  try {
+    for (const prog of order) {
+      for (const flavour of prog.flavours) {
+        const out = buildImage(prog, flavour, outDir, tmp);
+        const size = fs.statSync(out).size;
+        const hash = sha256(out);
+        let note = '';
+        if (check) {
+          const committed = `${BUILD}/${path.basename(out)}`;
+          const same = fs.existsSync(committed) && sha256(committed) === hash;
+          note = same ? '  same as committed' : '  DIFFERS from committed';
+          if (!same) mismatches++;
+        }
+        console.log(`${BUILD}/${path.basename(out)}  ${size} bytes  sha256:${hash.slice(0, 16)}${note}`);
+      }
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    if (check) fs.rmSync(outDir, { recursive: true, force: true });
+  }
+  if (mismatches) die(`${mismatches} image(s) differ from guest/build; run npm run guests and commit`);
+}
+
+main();

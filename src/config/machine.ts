@@ -1,0 +1,124 @@
+// The FLASH machine configuration: every parameter with its type, default and meaning, in one
+// table (gem5's Param.X(default, "desc"); zsim's strict config). A JSON file given with
+// --config overrides any of them; an unknown key, a wrong type or a value out of range is refused
+// before anything runs. The effective configuration is copied into the statistics.
+//
+// Calibration (../shared/reference/disco-paper.md): the paper gives 300 ns for a local miss and
+// 900 ns for a remote one, without contention. We choose a 400 MHz CPU (2.5 ns a cycle), so:
+//   local miss  = magic (requester's handler at home) + memory + magic (reply)    = 8 + 104 + 8 = 120 cycles = 300 ns
+//   remote miss = magic + net(request) + magic + memory + net(reply) + magic
+//               = 8 + (60 + 16 + 8) + 8 + 104 + (60 + 16 + 72) + 8               = 360 cycles = 900 ns
+// for nodes one hop apart, where net(m) = niCycles + hops * hopCycles + bytes(m) / linkBytesPerCycle,
+// a request is a 16-byte header and a data reply a header plus a 128-byte line. The minimum
+// latency between two nodes, and so the engine's lookahead, is net(request at one hop) = 84 cycles.
+
+import { UserError } from '../sim/errors.js';
+
+export interface MachineConfig {
+  nodes: number;
+  cpuMHz: number;
+  lineBytes: number;
+  l1iKiB: number;
+  l1dKiB: number;
+  l1Ways: number;
+  l2KiB: number;
+  l2Ways: number;
+  l2HitCycles: number;
+  memPerNodeMiB: number;
+  memoryCycles: number;
+  magicCycles: number;
+  cacheToCacheCycles: number;
+  niCycles: number;
+  hopCycles: number;
+  linkBytesPerCycle: number;
+  headerBytes: number;
+  nackRetryCycles: number;
+  meshWidth: number;
+  dirPointers: number;
+  missThreshold: number;
+  missResetCycles: number;
+  mulExtraCycles: number;
+  divExtraCycles: number;
+  timebaseHz: number;
+  deviceCycles: number;
+}
+
+interface Param {
+  type: 'int' | 'number';
+  default: number;
+  min: number;
+  max?: number;
+  pow2?: boolean;
+  doc: string;
+}
+
+export const PARAMS: { readonly [K in keyof MachineConfig]: Param } = {
+  nodes: { type: 'int', default: 16, min: 1, max: 1024, doc: 'FLASH nodes (each: one CPU, caches, MAGIC, directory, memory slice)' },
+  cpuMHz: { type: 'number', default: 400, min: 1, doc: 'CPU clock; one cycle per instruction plus stalls' },
+  lineBytes: { type: 'int', default: 128, min: 16, max: 4096, pow2: true, doc: 'cache line and coherence unit (FLASH: 128)' },
+  l1iKiB: { type: 'int', default: 32, min: 1, pow2: true, doc: 'L1 instruction cache size' },
+  l1dKiB: { type: 'int', default: 32, min: 1, pow2: true, doc: 'L1 data cache size' },
+  l1Ways: { type: 'int', default: 2, min: 1, max: 64, pow2: true, doc: 'L1 associativity' },
+  l2KiB: { type: 'int', default: 1024, min: 1, pow2: true, doc: 'unified L2 size (inclusive of both L1s)' },
+  l2Ways: { type: 'int', default: 4, min: 1, max: 64, pow2: true, doc: 'L2 associativity' },
+  l2HitCycles: { type: 'int', default: 10, min: 0, doc: 'extra cycles of an L1 miss that hits in L2' },
+  memPerNodeMiB: { type: 'int', default: 16, min: 1, doc: 'home memory per node' },
+  memoryCycles: { type: 'int', default: 104, min: 0, doc: 'DRAM access at the home node' },
+  magicCycles: { type: 'int', default: 8, min: 0, doc: 'MAGIC occupancy of one protocol handler' },
+  cacheToCacheCycles: { type: 'int', default: 40, min: 0, doc: 'owner L2 read for a forwarded (three-hop) request' },
+  niCycles: { type: 'int', default: 60, min: 0, doc: 'network interface latency, in plus out, per message' },
+  hopCycles: { type: 'int', default: 16, min: 0, doc: 'router and link latency per mesh hop' },
+  linkBytesPerCycle: { type: 'number', default: 2, min: 0.001, doc: 'link bandwidth (serialization = bytes / this)' },
+  headerBytes: { type: 'int', default: 16, min: 1, doc: 'size of a message without data' },
+  nackRetryCycles: { type: 'int', default: 32, min: 1, doc: 'back-off before a NACKed request is retried' },
+  meshWidth: { type: 'int', default: 0, min: 0, doc: 'mesh columns; 0 derives the squarest mesh for the node count' },
+  dirPointers: { type: 'int', default: 8, min: 1, max: 64, doc: 'sharer pointers per directory entry beyond 64 nodes (then broadcast)' },
+  missThreshold: { type: 'int', default: 128, min: 1, doc: 'per-page per-node miss count that raises a hot-page event' },
+  missResetCycles: { type: 'int', default: 4_000_000, min: 0, doc: 'period at which the home MAGIC clears its miss counters (0: never)' },
+  mulExtraCycles: { type: 'int', default: 2, min: 0, doc: 'extra cycles of a multiply' },
+  divExtraCycles: { type: 'int', default: 32, min: 0, doc: 'extra cycles of a divide or remainder' },
+  timebaseHz: { type: 'number', default: 10_000_000, min: 1, doc: 'frequency of mtime and the time CSR' },
+  deviceCycles: { type: 'int', default: 20, min: 0, doc: 'device register access at the I/O node' },
+};
+
+export function defaultConfig(): MachineConfig {
+  const c: Record<string, number> = {};
+  for (const [k, p] of Object.entries(PARAMS)) c[k] = p.default;
+  return c as unknown as MachineConfig;
+}
+
+/** Apply overrides (from --config or flags); `source` names them in errors. */
+export function applyConfig(base: MachineConfig, overrides: Record<string, unknown>, source: string): MachineConfig {
+  const c: Record<string, number> = { ...base };
+  for (const [k, v] of Object.entries(overrides)) {
+    const p = (PARAMS as Record<string, Param>)[k];
+    if (p === undefined) {
+      throw new UserError(`${source}: unknown parameter '${k}'; known parameters: ${Object.keys(PARAMS).join(', ')}`);
+    }
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new UserError(`${source}: '${k}' must be a number (got ${JSON.stringify(v)})`);
+    c[k] = v;
+  }
+  return validateConfig(c as unknown as MachineConfig, source);
+}
+
+export function validateConfig(c: MachineConfig, source: string): MachineConfig {
+  for (const [k, p] of Object.entries(PARAMS) as [keyof MachineConfig, Param][]) {
+    const v = c[k];
+    if (p.type === 'int' && !Number.isInteger(v)) throw new UserError(`${source}: '${k}' must be an integer (got ${v})`);
+    if (v < p.min) throw new UserError(`${source}: '${k}' must be at least ${p.min} (got ${v}); ${p.doc}`);
+    if (p.max !== undefined && v > p.max) throw new UserError(`${source}: '${k}' must be at most ${p.max} (got ${v})`);
+    if (p.pow2 && (v & (v - 1)) !== 0) throw new UserError(`${source}: '${k}' must be a power of two (got ${v})`);
+  }
+  const totalMiB = c.nodes * c.memPerNodeMiB;
+  if (totalMiB > 2048) {
+    throw new UserError(`${source}: ${c.nodes} nodes x ${c.memPerNodeMiB} MiB = ${totalMiB} MiB of machine memory; the limit is 2048 MiB: lower memPerNodeMiB`);
+  }
+  if (c.l2KiB < c.l1dKiB || c.l2KiB < c.l1iKiB) throw new UserError(`${source}: the L2 (${c.l2KiB} KiB) must be at least as large as each L1`);
+  if (c.meshWidth > c.nodes) throw new UserError(`${source}: meshWidth ${c.meshWidth} exceeds the ${c.nodes} nodes`);
+  return c;
+}
+
+/** One line per parameter, for --help-config. */
+export function describeParams(): string {
+  return Object.entries(PARAMS).map(([k, p]) => `  ${k.padEnd(20)} ${String(p.default).padStart(10)}  ${p.doc}`).join('\n');
+}

@@ -1,0 +1,232 @@
+// The home side of the protocol: the directory of one node's memory slice, run by its MAGIC.
+//
+// States of a home line:
+//   U           uncached: memory holds the only copy
+//   S           shared by the nodes in the sharer set
+//   EX          one node (owner) holds it exclusive, clean or dirty
+//   BUSY_INV    a GETX/UPGRADE waits for invalidation acks; owner = the requester
+//   BUSY_FWD_S  a GETS was forwarded to the owner; owner = the requester, prevOwner = the owner
+//   BUSY_FWD_X  a GETX was forwarded to the owner; likewise
+// A request that finds the line busy is NACKed and retried by its requester (as FLASH did).
+// Invalidation acks come back to the home, which then grants the requester.
+//
+// MAGIC also counts, per 4 KiB page of its slice, the misses from each node, and raises a
+// hot-page event when one node's count reaches the threshold.
+
+import { Msg, MSG_NAMES } from './messages.js';
+import { Sharers } from './sharers.js';
+import { TransitionTable, type Row } from './transitions.js';
+
+export const enum DirState { U = 0, S = 1, EX = 2, BUSY_INV = 3, BUSY_FWD_S = 4, BUSY_FWD_X = 5 }
+const DIR_STATE_NAMES = ['U', 'S', 'EX', 'BUSY_INV', 'BUSY_FWD_S', 'BUSY_FWD_X'];
+
+/** How a home answers: send a message `delay` cycles into the current handler. */
+export interface Outbox {
+  send(type: Msg, dst: number, addr: number, req: number, a: number, b: number, c: number, delay: number): void;
+}
+
+export interface HomeViews {
+  state: Uint8Array;
+  owner: Int32Array;
+  sharerBits: Uint32Array;
+  sharerPtrs: Uint16Array;
+  sharerCount: Uint16Array;
+  miss: Uint16Array;
+  hotEvents: Uint32Array;
+}
+
+export interface HomeParams {
+  nodes: number;
+  lineBytes: number;
+  memPerNodeMiB: number;
+  memoryCycles: number;
+  dirPointers: number;
+  missThreshold: number;
+  missResetCycles: number;
+}
+
+export interface HomeStats {
+  requests: number;
+  nacks: number;
+  invalidations: number;
+  forwards: number;
+  hotPageEvents: number;
+}
+
+type Ctx = HomeController;
+
+const REQUESTS = [Msg.GETS, Msg.GETX, Msg.UPGRADE];
+const BUSY = [DirState.BUSY_INV, DirState.BUSY_FWD_S, DirState.BUSY_FWD_X];
+
+const ROWS: Row<Ctx>[] = [
+  { from: [DirState.U], on: [Msg.GETS], doc: 'U GETS: memory grants exclusive-clean (E)', do: (c) => { c.grant(Msg.DATA_E, c.src, true); } },
+  { from: [DirState.U], on: [Msg.GETX, Msg.UPGRADE], doc: 'U GETX: memory grants exclusive', do: (c) => { c.grant(Msg.DATA_X, c.src, true); } },
+  { from: [DirState.S], on: [Msg.GETS], doc: 'S GETS: memory supplies a shared copy', do: (c) => c.shareFromMemory() },
+  { from: [DirState.S], on: [Msg.GETX, Msg.UPGRADE], doc: 'S GETX/UPGRADE: invalidate the other sharers, or grant at once', do: (c) => c.invalidateSharers() },
+  { from: [DirState.EX], on: [Msg.GETS], doc: 'EX GETS: forward to the owner (three hops)', do: (c) => c.forward(Msg.FWD_GETS, DirState.BUSY_FWD_S) },
+  { from: [DirState.EX], on: [Msg.GETX, Msg.UPGRADE], doc: 'EX GETX: forward to the owner, who hands over', do: (c) => c.forward(Msg.FWD_GETX, DirState.BUSY_FWD_X) },
+  { from: BUSY, on: REQUESTS, doc: 'busy line: NACK, the requester retries', do: (c) => c.nack() },
+  { from: [DirState.U, DirState.EX, ...BUSY], on: [Msg.PUTS], doc: 'stale replacement hint: ignore', do: () => {} },
+  { from: [DirState.S], on: [Msg.PUTS], doc: 'S PUTS: the sharer dropped its copy', do: (c) => c.dropSharer() },
+  { from: [DirState.EX], on: [Msg.PUTE, Msg.PUTX], doc: 'EX PUTX/PUTE: the owner wrote back; U unless stale', do: (c) => c.writeback() },
+  { from: [DirState.U, DirState.S, ...BUSY], on: [Msg.PUTE, Msg.PUTX], doc: 'PUTX racing a forward or stale: acknowledge', do: (c) => c.ackWriteback() },
+  { from: [DirState.BUSY_INV], on: [Msg.INV_ACK], doc: 'BUSY_INV INV_ACK: count; grant after the last', do: (c) => c.invAck() },
+  { from: [DirState.BUSY_FWD_S], on: [Msg.SHARING_WB], doc: 'BUSY_FWD_S SHARING_WB: the owner shared; S', do: (c) => c.sharingWriteback() },
+  { from: [DirState.BUSY_FWD_X], on: [Msg.XFER], doc: 'BUSY_FWD_X XFER: ownership moved to the requester', do: (c) => c.transfer() },
+];
+
+export class HomeController {
+  readonly table = new TransitionTable<Ctx>('home', DIR_STATE_NAMES, MSG_NAMES, ROWS);
+  readonly stats: HomeStats = { requests: 0, nacks: 0, invalidations: 0, forwards: 0, hotPageEvents: 0 };
+  private readonly sharers: Sharers;
+  private readonly linesPerNode: number;
+  private readonly pagesPerNode: number;
+  private readonly linesPerPage: number;
+  /** Outstanding invalidation acks of BUSY_INV lines; negative when the requester needs data. */
+  private readonly pendingAcks = new Map<number, number>();
+  /** The owner a BUSY_FWD line was forwarded to. */
+  private readonly prevOwner = new Map<number, number>();
+  private nextReset: number;
+
+  // The message being handled.
+  src = 0;
+  line = 0;
+  type = 0;
+  a = 0;
+  now = 0;
+  private invCount = 0;
+
+  constructor(readonly node: number, private readonly p: HomeParams, private readonly v: HomeViews, private readonly out: Outbox) {
+    this.sharers = new Sharers(v, p.nodes, p.dirPointers);
+    this.linesPerNode = (p.memPerNodeMiB << 20) / p.lineBytes;
+    this.pagesPerNode = (p.memPerNodeMiB << 20) >>> 12;
+    this.linesPerPage = Math.max(1, 4096 / p.lineBytes);
+    this.nextReset = p.missResetCycles > 0 ? p.missResetCycles : Infinity;
+  }
+
+  handle(type: number, src: number, line: number, a: number, now: number): void {
+    this.type = type; this.src = src; this.line = line; this.a = a; this.now = now;
+    if (type === Msg.GETS || type === Msg.GETX || type === Msg.UPGRADE) {
+      this.stats.requests++;
+      this.countMiss(line, src, now);
+    }
+    this.table.fire(this.v.state[line], type, this, `home node ${this.node}, line ${line}, from node ${src}`);
+  }
+
+  stateOf(line: number): DirState {
+    return this.v.state[line] as DirState;
+  }
+
+  // ---- actions ----
+
+  grant(type: Msg, to: number, fromMemory: boolean): void {
+    const l = this.line;
+    this.v.state[l] = DirState.EX;
+    this.v.owner[l] = to;
+    this.sharers.clear(l);
+    this.out.send(type, to, l, to, 0, 0, 0, fromMemory ? this.p.memoryCycles : 0);
+  }
+
+  shareFromMemory(): void {
+    this.sharers.add(this.line, this.src);
+    this.out.send(Msg.DATA_S, this.src, this.line, this.src, 0, 0, 0, this.p.memoryCycles);
+  }
+
+  invalidateSharers(): void {
+    const l = this.line, r = this.src;
+    const requesterShares = this.sharers.has(l, r) && !this.sharers.overflowed(l);
+    this.invCount = 0;
+    this.sharers.forEach(l, r, this.sendInv);
+    if (this.invCount === 0) {
+      this.grant(requesterShares ? Msg.UPGRADE_ACK : Msg.DATA_X, r, !requesterShares);
+      return;
+    }
+    this.stats.invalidations += this.invCount;
+    this.sharers.clear(l);
+    this.v.state[l] = DirState.BUSY_INV;
+    this.v.owner[l] = r;
+    this.pendingAcks.set(l, requesterShares ? this.invCount : -this.invCount);
+  }
+
+  private readonly sendInv = (k: number): void => {
+    this.invCount++;
+    this.out.send(Msg.INV, k, this.line, this.src, 0, 0, 0, 0);
+  };
+
+  invAck(): void {
+    const l = this.line;
+    const left = this.pendingAcks.get(l)!;
+    const needData = left < 0;
+    const n = Math.abs(left) - 1;
+    if (n > 0) { this.pendingAcks.set(l, needData ? -n : n); return; }
+    this.pendingAcks.delete(l);
+    this.grant(needData ? Msg.DATA_X : Msg.UPGRADE_ACK, this.v.owner[l], needData);
+  }
+
+  forward(type: Msg, busy: DirState): void {
+    const l = this.line, owner = this.v.owner[l];
+    if (owner === this.src) throw new Error(`home ${this.node}: node ${owner} asks for line ${l}, which it owns`);
+    this.stats.forwards++;
+    this.prevOwner.set(l, owner);
+    this.v.state[l] = busy;
+    this.v.owner[l] = this.src;
+    this.out.send(type, owner, l, this.src, 0, 0, 0, 0);
+  }
+
+  nack(): void {
+    this.stats.nacks++;
+    this.out.send(Msg.NACK, this.src, this.line, this.src, this.type, 0, 0, 0);
+  }
+
+  dropSharer(): void {
+    this.sharers.remove(this.line, this.src);
+    if (this.sharers.count(this.line) === 0) this.v.state[this.line] = DirState.U;
+  }
+
+  writeback(): void {
+    if (this.v.owner[this.line] === this.src) {
+      this.v.state[this.line] = DirState.U;
+      this.v.owner[this.line] = -1;
+    }
+    this.ackWriteback();
+  }
+
+  ackWriteback(): void {
+    this.out.send(Msg.WB_ACK, this.src, this.line, this.src, 0, 0, 0, 0);
+  }
+
+  sharingWriteback(): void {
+    const l = this.line, r = this.v.owner[l], kept = this.a === 1;
+    this.prevOwner.delete(l);
+    this.v.state[l] = DirState.S;
+    this.v.owner[l] = -1;
+    this.sharers.clear(l);
+    this.sharers.add(l, r);
+    if (kept) this.sharers.add(l, this.src);
+  }
+
+  transfer(): void {
+    const l = this.line;
+    this.prevOwner.delete(l);
+    this.v.state[l] = DirState.EX;
+  }
+
+  // ---- MAGIC's miss counters ----
+
+  private countMiss(line: number, from: number, now: number): void {
+    if (now >= this.nextReset) {
+      const base = this.node * this.pagesPerNode * this.p.nodes;
+      this.v.miss.fill(0, base, base + this.pagesPerNode * this.p.nodes);
+      while (this.nextReset <= now) this.nextReset += this.p.missResetCycles;
+    }
+    const page = Math.floor((line - this.node * this.linesPerNode) / this.linesPerPage);
+    const i = (this.node * this.pagesPerNode + page) * this.p.nodes + from;
+    const c = this.v.miss[i];
+    if (c === 0xffff) return;
+    this.v.miss[i] = c + 1;
+    if (c + 1 === this.p.missThreshold) {
+      this.v.hotEvents[this.node]++;
+      this.stats.hotPageEvents++;
+    }
+  }
+}

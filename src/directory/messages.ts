@@ -1,0 +1,75 @@
+// The protocol's vocabulary: every message between caches, homes and the I/O node.
+//
+// Data lives once, in machine memory (DESIGN.md invariant 3), so a "data" message carries
+// permission and time, not bytes; its size still counts the line it would carry, for the
+// network's serialization. Addresses are line numbers (RAM offset / line size) except for
+// uncached accesses, which carry a device's physical address.
+//
+//   requester -> home   GETS  GETX  UPGRADE  PUTS (replacement hint)  PUTE (clean evict)  PUTX (dirty writeback)
+//   home -> requester   DATA_S  DATA_E  DATA_X  UPGRADE_ACK  NACK  WB_ACK
+//   home -> sharer      INV                          sharer -> home   INV_ACK
+//   home -> owner       FWD_GETS  FWD_GETX           owner -> requester DATA_S / DATA_X (three hops)
+//                                                    owner -> home    SHARING_WB  XFER
+//   any -> I/O node     UNC_READ  UNC_WRITE          I/O node -> any  UNC_DATA  UNC_ACK
+
+export const enum Msg {
+  GETS = 0,
+  GETX = 1,
+  UPGRADE = 2,
+  PUTS = 3,
+  PUTE = 4,
+  PUTX = 5,
+  DATA_S = 6,
+  DATA_E = 7,
+  DATA_X = 8,
+  UPGRADE_ACK = 9,
+  NACK = 10,
+  WB_ACK = 11,
+  INV = 12,
+  INV_ACK = 13,
+  FWD_GETS = 14,
+  FWD_GETX = 15,
+  SHARING_WB = 16,
+  XFER = 17,
+  UNC_READ = 18,
+  UNC_WRITE = 19,
+  UNC_DATA = 20,
+  UNC_ACK = 21,
+  /** Node-internal: the home MAGIC clears its miss counters (periodic). */
+  TICK_RESET = 22,
+}
+
+export const MSG_COUNT = 23;
+
+export const MSG_NAMES: readonly string[] = [
+  'GETS', 'GETX', 'UPGRADE', 'PUTS', 'PUTE', 'PUTX', 'DATA_S', 'DATA_E', 'DATA_X', 'UPGRADE_ACK', 'NACK',
+  'WB_ACK', 'INV', 'INV_ACK', 'FWD_GETS', 'FWD_GETX', 'SHARING_WB', 'XFER', 'UNC_READ', 'UNC_WRITE',
+  'UNC_DATA', 'UNC_ACK', 'TICK_RESET',
+];
+
+export function msgName(t: number): string {
+  return MSG_NAMES[t] ?? `MSG_${t}`;
+}
+
+/** Messages that carry a cache line. */
+const WITH_LINE = new Set<number>([Msg.DATA_S, Msg.DATA_E, Msg.DATA_X, Msg.PUTX, Msg.SHARING_WB]);
+/** Messages that carry an 8-byte device value. */
+const WITH_WORD = new Set<number>([Msg.UNC_WRITE, Msg.UNC_DATA]);
+
+export function msgBytes(t: number, headerBytes: number, lineBytes: number): number {
+  return headerBytes + (WITH_LINE.has(t) ? lineBytes : WITH_WORD.has(t) ? 8 : 0);
+}
+
+/**
+ * Fields of a message record, as int32 words beside its f64 time (see interconnect/mailbox.ts
+ * and node-actor/event-queue.ts, which store records in this shape).
+ *   TYPE   a Msg
+ *   SRC    sending node          DST   receiving node
+ *   ADDR   line number, or device physical address for UNC_*
+ *   REQ    the original requester (forwards, invalidations, three-hop data)
+ *   A, B   per type: INV ack count for DATA_X/UPGRADE_ACK; access size and value lo/hi for UNC_*;
+ *          SHARING_WB: 1 when the owner kept a shared copy; UNC_ACK: 1 when the device halted
+ *   SEQ    per-sender sequence number, the last tie-breaker of delivery order
+ */
+export const F_TYPE = 0, F_SRC = 1, F_DST = 2, F_ADDR = 3, F_REQ = 4, F_A = 5, F_B = 6, F_C = 7, F_SEQ = 8;
+export const MSG_WORDS = 9;

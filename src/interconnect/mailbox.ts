@@ -1,0 +1,62 @@
+// Mailboxes between workers: one single-producer single-consumer ring per (sending worker,
+// receiving worker), of fixed-layout message records in shared memory (shared-abi/machine.ts).
+//
+// The producer writes a record and then publishes the new tail with Atomics.store; the consumer
+// reads up to the tail it loads with Atomics.load and publishes its head the same way, so a
+// record is never read half-written. A consumer may drain at any time: every record carries its
+// delivery time, and the node queues order them. A full ring makes the producer drain its own
+// inbound rings while it waits, so two workers filling each other's rings cannot deadlock.
+
+import { MSG_WORDS } from '../directory/messages.js';
+
+export interface MailboxViews {
+  head: Int32Array;
+  tail: Int32Array;
+  time: Float64Array;
+  words: Int32Array;
+}
+
+/** Receives drained records: the delivery time and the record's int32 words at `base`. */
+export type RecordSink = (time: number, words: Int32Array, base: number) => void;
+
+/** Index stride of the ownLine head/tail arrays (64-byte lines of int32). */
+const LINE_STRIDE = 16;
+
+export class Mailboxes {
+  constructor(private readonly v: MailboxViews, private readonly workers: number, readonly slots: number) {}
+
+  private ring(src: number, dst: number): number {
+    return src * this.workers + dst;
+  }
+
+  /** Append a record to ring (src -> dst); false when the ring is full. */
+  push(src: number, dst: number, time: number, w0: number, w1: number, w2: number, w3: number, w4: number,
+    w5: number, w6: number, w7: number, w8: number): boolean {
+    const ring = this.ring(src, dst);
+    const tail = this.v.tail[ring * LINE_STRIDE];
+    const head = Atomics.load(this.v.head, ring * LINE_STRIDE);
+    if (tail - head >= this.slots) return false;
+    const slot = ring * this.slots + (tail % this.slots);
+    this.v.time[slot] = time;
+    const b = slot * MSG_WORDS, w = this.v.words;
+    w[b] = w0; w[b + 1] = w1; w[b + 2] = w2; w[b + 3] = w3; w[b + 4] = w4;
+    w[b + 5] = w5; w[b + 6] = w6; w[b + 7] = w7; w[b + 8] = w8;
+    Atomics.store(this.v.tail, ring * LINE_STRIDE, tail + 1);
+    return true;
+  }
+
+  /** Hand every published record of ring (src -> dst) to `sink`; returns how many. */
+  drain(src: number, dst: number, sink: RecordSink): number {
+    const ring = this.ring(src, dst);
+    const tail = Atomics.load(this.v.tail, ring * LINE_STRIDE);
+    let head = this.v.head[ring * LINE_STRIDE];
+    const n = tail - head;
+    while (head < tail) {
+      const slot = ring * this.slots + (head % this.slots);
+      sink(this.v.time[slot], this.v.words, slot * MSG_WORDS);
+      head++;
+    }
+    if (n > 0) Atomics.store(this.v.head, ring * LINE_STRIDE, head);
+    return n;
+  }
+}

@@ -1,0 +1,275 @@
+// One FLASH node as an actor: a hart, its caches and their protocol controller, the MAGIC node
+// controller (one handler at a time, each occupying it for magicCycles), the directory of its
+// home memory, its network interface, and on node 0 the devices.
+//
+// advance(windowEnd) interleaves the hart with the node's messages in simulated time: the hart
+// runs until the next message is due (or the window ends, or it stalls), then MAGIC handles the
+// message. A message first passes the network interface's input port and waits for MAGIC to be
+// free; either delay puts it back in the queue at its new time, so the order of handling is
+// always the order of (time, source, sequence).
+
+import type { MachineConfig } from '../config/machine.js';
+import { Hart } from '../vcpu/hart.js';
+import { Stop } from '../vcpu/status.js';
+import type { RamView } from '../vcpu/port.js';
+import { MmioStatus } from '../vcpu/port.js';
+import { CacheController, type CacheHost } from '../directory/cache-controller.js';
+import { HomeController, type HomeViews } from '../directory/home-controller.js';
+import { F_A, F_ADDR, F_B, F_C, F_DST, F_REQ, F_SEQ, F_SRC, F_TYPE, Msg, MSG_COUNT, MSG_WORDS, msgBytes } from '../directory/messages.js';
+import { Mesh, NetworkInterface } from '../interconnect/mesh.js';
+import { EventQueue } from './event-queue.js';
+import { ProcessorInterface, WAIT_ANY, WAIT_UNCACHED, type DeviceRange } from './processor-interface.js';
+import type { MmioDevice } from '../vcpu/flat-memory.js';
+
+export const enum NodeState { Running = 0, Stalled = 1, Wfi = 2, Halted = 3, Idle = 4 }
+
+/** Where a node's outgoing messages go: its worker routes them to the destination's queue. */
+export interface Router {
+  deliver(time: number, type: number, src: number, dst: number, addr: number, req: number, a: number, b: number, c: number, seq: number): void;
+}
+
+/** Queue flag: the message has passed the input port of the network interface. */
+const ARRIVED = 1;
+const NOT_WAITING = -3;
+
+export interface NodeStats {
+  msgsSent: Float64Array;
+  bytesSent: number;
+  magicBusyCycles: number;
+  niDelayCycles: number;
+  magicDelayCycles: number;
+  uncachedServed: number;
+}
+
+export class FlashNode implements CacheHost {
+  readonly hart: Hart;
+  readonly cache: CacheController;
+  readonly home: HomeController;
+  readonly pi: ProcessorInterface;
+  readonly queue = new EventQueue();
+  readonly ni = new NetworkInterface();
+  state = NodeState.Running;
+  readonly stats: NodeStats = { msgsSent: new Float64Array(MSG_COUNT), bytesSent: 0, magicBusyCycles: 0, niDelayCycles: 0, magicDelayCycles: 0, uncachedServed: 0 };
+
+  private seq = 0;
+  private magicFree = 0;
+  /** Time of the handler now running; NaN when the processor side is sending. */
+  private handlerEnd = NaN;
+  /** What the stalled hart waits for: a line, WAIT_ANY, WAIT_UNCACHED, or NOT_WAITING. */
+  private waiting = NOT_WAITING;
+  private readonly lineShift: number;
+  private readonly magicCycles: number;
+  /** Devices on this node (node 0 only). */
+  private readonly devices: MmioDevice[] = [];
+  private readonly mmioOut = new Int32Array(2);
+  /** Set when a device on this node halted the machine. */
+  haltRequested = false;
+  exitCode = 0;
+
+  constructor(
+    readonly id: number,
+    private readonly cfg: MachineConfig,
+    ram: RamView,
+    homeViews: HomeViews,
+    deviceRanges: readonly DeviceRange[],
+    private readonly mesh: Mesh,
+    private readonly router: Router,
+    entry: number,
+  ) {
+    this.lineShift = Math.log2(cfg.lineBytes);
+    this.magicCycles = cfg.magicCycles;
+    this.cache = new CacheController(id, cfg, this);
+    this.cache.retryCycles = cfg.nackRetryCycles;
+    this.home = new HomeController(id, cfg, homeViews, this);
+    this.pi = new ProcessorInterface(ram, this.cache, deviceRanges, cfg.lineBytes, {
+      stallOn: (w) => { this.waiting = w; },
+      uncached: (load, paddr, size, lo, hi) =>
+        this.send(load ? Msg.UNC_READ : Msg.UNC_WRITE, 0, paddr, id, size, lo, hi, 0),
+    });
+    this.hart = new Hart({
+      port: this.pi,
+      hartId: id,
+      resetPc: entry,
+      costs: { mulExtra: cfg.mulExtraCycles, divExtra: cfg.divExtraCycles, cyclesPerTick: cfg.cpuMHz * 1e6 / cfg.timebaseHz },
+    });
+    this.pi.hart = this.hart;
+  }
+
+  addDevice(d: MmioDevice): void {
+    this.devices.push(d);
+  }
+
+  // ---- CacheHost / Outbox ----
+
+  now(): number {
+    return Number.isNaN(this.handlerEnd) ? this.hart.simTime() : this.handlerEnd;
+  }
+
+  send(type: Msg, dst: number, addr: number, req: number, a: number, b: number, c: number, delay: number): void {
+    let t: number;
+    if (Number.isNaN(this.handlerEnd)) {
+      // From the processor: a request to another node passes through MAGIC first.
+      t = this.hart.simTime();
+      if (dst !== this.id) {
+        const start = t > this.magicFree ? t : this.magicFree;
+        this.magicFree = start + this.magicCycles;
+        this.stats.magicBusyCycles += this.magicCycles;
+        t = this.magicFree;
+      }
+    } else {
+      t = this.handlerEnd + delay;
+    }
+    this.stats.msgsSent[type]++;
+    const seq = this.seq++;
+    if (dst === this.id) {
+      this.enqueue(t, type, this.id, dst, addr, req, a, b, c, seq, ARRIVED);
+      return;
+    }
+    const bytes = msgBytes(type, this.cfg.headerBytes, this.cfg.lineBytes);
+    this.stats.bytesSent += bytes;
+    const ser = this.mesh.serialization(bytes);
+    const depart = this.ni.depart(t, ser);
+    this.router.deliver(depart + this.mesh.latency(this.id, dst, bytes), type, this.id, dst, addr, req, a, b, c, seq);
+  }
+
+  enqueue(time: number, type: number, src: number, dst: number, addr: number, req: number, a: number, b: number, c: number, seq: number, flags = 0): void {
+    const q = this.queue;
+    const r = q.alloc();
+    q.time[r] = time;
+    q.flags[r] = flags;
+    const w = q.words, o = r * MSG_WORDS;
+    w[o + F_TYPE] = type; w[o + F_SRC] = src; w[o + F_DST] = dst; w[o + F_ADDR] = addr;
+    w[o + F_REQ] = req; w[o + F_A] = a; w[o + F_B] = b; w[o + F_C] = c; w[o + F_SEQ] = seq;
+    q.insert(r);
+  }
+
+  dropLine(line: number, dataMayChange: boolean): void {
+    this.hart.dropGrant(line << this.lineShift, dataMayChange);
+  }
+
+  wake(line: number, time: number): void {
+    if (this.state !== NodeState.Stalled) return;
+    if (this.waiting !== line && this.waiting !== WAIT_ANY) return;
+    this.resume(time);
+  }
+
+  private resume(time: number): void {
+    this.waiting = NOT_WAITING;
+    this.state = NodeState.Running;
+    this.retryFirst = true;
+    this.hart.idleUntilCycle(time);
+  }
+
+  /**
+   * The hart was just woken: it re-executes its stalled instruction before MAGIC handles
+   * anything else, or a forward due at the same moment could take the line away again and no
+   * node would ever complete (livelock).
+   */
+  private retryFirst = false;
+
+  // ---- the actor ----
+
+  /** Simulate this node up to (not including) `windowEnd`. */
+  advance(windowEnd: number): void {
+    const q = this.queue;
+    for (;;) {
+      if (this.retryFirst && this.state === NodeState.Running) {
+        this.retryFirst = false;
+        this.runHart(this.hart.simTime() + 1);
+        continue;
+      }
+      const te = q.peekTime();
+      if (this.state === NodeState.Running) {
+        const limit = te < windowEnd ? te : windowEnd;
+        if (this.hart.simTime() < limit) {
+          this.runHart(limit);
+          continue;
+        }
+      }
+      if (te >= windowEnd) return;
+      this.handleNext();
+    }
+  }
+
+  private runHart(limit: number): void {
+    const h = this.hart;
+    const stop = h.run(1 << 30, limit);
+    switch (stop) {
+      case Stop.Budget: return;
+      case Stop.Stall:
+        this.state = NodeState.Stalled;
+        return;
+      case Stop.Halt:
+        this.state = NodeState.Halted;
+        return;
+      case Stop.Wfi: {
+        const t = h.nextTimerCycle();
+        if (t === Infinity) { this.state = NodeState.Idle; return; }
+        // The only wake-up source of a FLASH node's hart today is its Sstc timer.
+        if (t < limit) h.idleUntilCycle(t); else h.idleUntilCycle(limit);
+        return;
+      }
+    }
+  }
+
+  private handleNext(): void {
+    const q = this.queue;
+    const r = q.pop();
+    const t = q.time[r];
+    const w = q.words, o = r * MSG_WORDS;
+    const type = w[o + F_TYPE], src = w[o + F_SRC];
+    if ((q.flags[r] & ARRIVED) === 0) {
+      const ser = this.mesh.serialization(msgBytes(type, this.cfg.headerBytes, this.cfg.lineBytes));
+      const d = this.ni.arrive(t, ser);
+      q.flags[r] |= ARRIVED;
+      if (d > t) { this.stats.niDelayCycles += d - t; q.time[r] = d; q.insert(r); return; }
+    }
+    if (this.magicFree > t) {
+      this.stats.magicDelayCycles += this.magicFree - t;
+      q.time[r] = this.magicFree;
+      q.insert(r);
+      return;
+    }
+    const end = t + this.magicCycles;
+    this.magicFree = end;
+    this.stats.magicBusyCycles += this.magicCycles;
+    this.handlerEnd = end;
+    const addr = w[o + F_ADDR], req = w[o + F_REQ], a = w[o + F_A], b = w[o + F_B], c = w[o + F_C];
+    q.release(r);
+    switch (type) {
+      case Msg.GETS: case Msg.GETX: case Msg.UPGRADE: case Msg.PUTS: case Msg.PUTE: case Msg.PUTX:
+      case Msg.INV_ACK: case Msg.SHARING_WB: case Msg.XFER:
+        this.home.handle(type, src, addr, a, end);
+        break;
+      case Msg.UNC_READ: case Msg.UNC_WRITE:
+        this.serveUncached(type, src, addr >>> 0, a, b, c);
+        break;
+      case Msg.UNC_DATA: case Msg.UNC_ACK:
+        this.pi.uncachedDone(b, c, a === 1 ? MmioStatus.Halt : a === 2 ? MmioStatus.Fault : MmioStatus.Ok);
+        if (this.state === NodeState.Stalled && this.waiting === WAIT_UNCACHED) this.resume(end);
+        break;
+      default:
+        this.cache.handle(type, src, addr, req);
+    }
+    this.handlerEnd = NaN;
+  }
+
+  private serveUncached(type: number, src: number, paddr: number, size: number, lo: number, hi: number): void {
+    this.stats.uncachedServed++;
+    const d = this.devices.find((x) => paddr >= x.base && paddr + size <= x.base + x.size);
+    let st: MmioStatus = MmioStatus.Fault;
+    let vlo = 0, vhi = 0;
+    if (d !== undefined) {
+      if (type === Msg.UNC_READ) {
+        st = d.load(paddr - d.base, size, this.mmioOut);
+        vlo = this.mmioOut[0]; vhi = this.mmioOut[1];
+      } else {
+        st = d.store(paddr - d.base, size, lo, hi);
+      }
+    }
+    if (st === MmioStatus.Halt) this.haltRequested = true;
+    // A = 1: the device halted the machine; 2: nothing answered (the requester takes an access fault).
+    const flag = st === MmioStatus.Halt ? 1 : st === MmioStatus.Fault ? 2 : 0;
+    this.send(type === Msg.UNC_READ ? Msg.UNC_DATA : Msg.UNC_ACK, src, paddr, src, flag, vlo, vhi, this.cfg.deviceCycles);
+  }
+}

@@ -1,0 +1,112 @@
+// The hart's memory port on a FLASH node: MAGIC's processor interface.
+//
+// A RAM access goes to the node's caches: an L1 hit is free, an L1 miss that hits the L2 costs
+// the L2 latency, and an L2 miss sends a request into the protocol and answers Stall; the hart
+// re-executes the instruction once the node wakes it (invariant 4). Lines the L1 holds are
+// granted to the hart's access filter until the caches take them back (dropLine).
+//
+// Device registers live on node 0, the I/O node: an access anywhere is an uncached message to
+// node 0 and a stall, and the re-executed instruction picks up the answer.
+
+import { Access, Grant, MmioStatus, type MemoryPort, type RamView } from '../vcpu/port.js';
+import { ACCESS_STALL, ACCESS_STALL_ANY, type CacheController } from '../directory/cache-controller.js';
+import type { Hart } from '../vcpu/hart.js';
+
+export interface DeviceRange {
+  base: number;
+  size: number;
+}
+
+/** What the processor interface needs from its node. */
+export interface PiHost {
+  /** The hart stalls: on `line`, on any line settling (-1), or on the uncached access (-2). */
+  stallOn(line: number): void;
+  uncached(load: boolean, paddr: number, size: number, lo: number, hi: number): void;
+}
+
+export const WAIT_ANY = -1;
+export const WAIT_UNCACHED = -2;
+
+const enum Unc { Idle, Pending, Done }
+
+export class ProcessorInterface implements MemoryPort {
+  readonly grantShift: number;
+  hart: Hart | null = null;
+  private readonly lineShift: number;
+  private unc = Unc.Idle;
+  private uncAddr = 0;
+  private uncSize = 0;
+  private uncLo = 0;
+  private uncHi = 0;
+  private uncStatus = MmioStatus.Ok;
+  uncachedAccesses = 0;
+
+  constructor(
+    readonly ram: RamView,
+    private readonly cache: CacheController,
+    private readonly devices: readonly DeviceRange[],
+    lineBytes: number,
+    private readonly host: PiHost,
+  ) {
+    this.lineShift = Math.log2(lineBytes);
+    this.grantShift = this.lineShift;
+  }
+
+  private isDevice(paddr: number, size: number): boolean {
+    for (const d of this.devices) if (paddr < d.base + d.size && d.base < paddr + size) return true;
+    return false;
+  }
+
+  access(paddr: number, size: number, kind: Access): number {
+    if (this.devices.length !== 0 && this.isDevice(paddr, size)) return Grant.Mmio;
+    const ro = paddr - this.ram.base;
+    if (!(ro >= 0 && ro + size <= this.ram.size)) return Grant.Fault;
+    const line = ro >>> this.lineShift;
+    const r = this.cache.access(line, kind);
+    if (r >= 0) {
+      if (r > 0) this.hart!.extraCycles += r;
+      return ro;
+    }
+    this.host.stallOn(r === ACCESS_STALL ? line : r === ACCESS_STALL_ANY ? WAIT_ANY : line);
+    return Grant.Stall;
+  }
+
+  pageGrant(spanPaddr: number, kind: Access): boolean {
+    const ro = spanPaddr - this.ram.base;
+    if (this.devices.length !== 0 && this.isDevice(spanPaddr, 1 << this.grantShift)) return false;
+    return this.cache.l1Holds(ro >>> this.lineShift, kind);
+  }
+
+  mmioLoad(paddr: number, size: number, out: Int32Array): MmioStatus {
+    return this.uncachedAccess(true, paddr, size, 0, 0, out);
+  }
+
+  mmioStore(paddr: number, size: number, lo: number, hi: number): MmioStatus {
+    return this.uncachedAccess(false, paddr, size, lo, hi, null);
+  }
+
+  private uncachedAccess(load: boolean, paddr: number, size: number, lo: number, hi: number, out: Int32Array | null): MmioStatus {
+    if (this.unc === Unc.Done && this.uncAddr === paddr && this.uncSize === size) {
+      this.unc = Unc.Idle;
+      if (out !== null) { out[0] = this.uncLo; out[1] = this.uncHi; }
+      return this.uncStatus;
+    }
+    if (this.unc === Unc.Idle) {
+      this.unc = Unc.Pending;
+      this.uncAddr = paddr;
+      this.uncSize = size;
+      this.uncachedAccesses++;
+      this.host.uncached(load, paddr, size, lo, hi);
+    }
+    this.host.stallOn(WAIT_UNCACHED);
+    return MmioStatus.Stall;
+  }
+
+  /** The I/O node answered: value (for loads) and how the device took it. */
+  uncachedDone(lo: number, hi: number, status: MmioStatus): void {
+    this.unc = Unc.Done;
+    this.uncLo = lo;
+    this.uncHi = hi;
+    this.uncStatus = status;
+  }
+}

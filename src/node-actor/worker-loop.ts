@@ -1,0 +1,230 @@
+// The parallel engine's worker: it owns a contiguous block of nodes and steps them window by
+// window. A window is no longer than the lookahead L (the smallest node-to-node latency), so
+// every message sent in a window is due in a later one (DESIGN.md invariant 2): within a window
+// the nodes of different workers are independent, and a worker needs the others only at the
+// barrier, where it learns whether the machine goes on.
+//
+//   each window [wL, (w+1)L):
+//     drain the inbound rings into the node queues
+//     advance every own node to the window's end (hart and MAGIC interleaved in time)
+//     arrive at the barrier with (harts still running, halt request)
+//
+// Messages between nodes of the same worker go straight into the destination queue; others go
+// through the ring to the destination's worker.
+
+import type { MachineConfig } from '../config/machine.js';
+import { F_DST, F_TYPE, F_SRC, F_ADDR, F_REQ, F_A, F_B, F_C, F_SEQ } from '../directory/messages.js';
+import { Mailboxes } from '../interconnect/mailbox.js';
+import { Mesh } from '../interconnect/mesh.js';
+import { controlLayout, counterLayout, directoryLayout, mailboxLayout, memoryLayout } from '../shared-abi/machine.js';
+import { Htif, BufferedConsole, type ConsoleSink } from '../devices/htif.js';
+import { WindowBarrier } from './barrier.js';
+import { FlashNode, NodeState, type Router } from './node.js';
+import type { DeviceRange } from './processor-interface.js';
+
+export const RAM_BASE = 0x8000_0000;
+
+export interface WorkerTask {
+  worker: number;
+  workers: number;
+  config: MachineConfig;
+  memory: SharedArrayBuffer;
+  control: SharedArrayBuffer;
+  mailboxes: SharedArrayBuffer;
+  mailboxSlots: number;
+  directory: SharedArrayBuffer;
+  counters: SharedArrayBuffer;
+  entry: number;
+  /** HTIF words of the image, if it has them (served by node 0). */
+  htif: { tohost: number; fromhost: number | undefined } | null;
+  maxCycles: number;
+  watchdogMs: number;
+  /** Echo console bytes to this thread's stdout as they appear. */
+  echoConsole: boolean;
+  /** Record busy/wait time in blocks of this many windows, for a Chrome trace (0: off). */
+  traceBlock: number;
+}
+
+export interface NodeResult {
+  id: number;
+  state: number;
+  instret: number;
+  cycles: number;
+  hart: ReturnType<FlashNode['hart']['stats']>;
+  cache: FlashNode['cache']['stats'];
+  home: FlashNode['home']['stats'];
+  msgsSent: number[];
+  bytesSent: number;
+  magicBusyCycles: number;
+  niDelayCycles: number;
+  magicDelayCycles: number;
+  uncachedServed: number;
+  uncachedAccesses: number;
+  cacheTransitions: number[];
+  homeTransitions: number[];
+}
+
+export interface TraceBlock {
+  firstWindow: number;
+  windows: number;
+  startNs: number;
+  busyNs: number;
+  waitNs: number;
+}
+
+export interface WorkerResult {
+  worker: number;
+  nodes: NodeResult[];
+  console: number[];
+  windows: number;
+  endCycle: number;
+  busyNs: number;
+  waitNs: number;
+  halted: boolean;
+  exitCode: number;
+  trace: TraceBlock[];
+}
+
+export function nodesOf(worker: number, workers: number, nodes: number): [number, number] {
+  return [Math.floor((worker * nodes) / workers), Math.floor(((worker + 1) * nodes) / workers)];
+}
+
+export function workerOfNode(node: number, workers: number, nodes: number): number {
+  // The inverse of nodesOf: the w with floor(w*n/W) <= node < floor((w+1)*n/W).
+  let w = Math.floor((node * workers) / nodes);
+  while (Math.floor(((w + 1) * nodes) / workers) <= node) w++;
+  while (Math.floor((w * nodes) / workers) > node) w--;
+  return w;
+}
+
+export function runWorker(t: WorkerTask): WorkerResult {
+  const cfg = t.config;
+  const slice = cfg.memPerNodeMiB << 20;
+  const mem = memoryLayout(cfg.nodes, slice).views(t.memory).bytes;
+  const ram = { base: RAM_BASE, size: mem.length, u8: mem, dv: new DataView(mem.buffer, mem.byteOffset, mem.byteLength) };
+  const control = controlLayout(cfg.nodes, t.workers).views(t.control);
+  const boxes = new Mailboxes(mailboxLayout(t.workers, t.mailboxSlots, 9).views(t.mailboxes), t.workers, t.mailboxSlots);
+  const linesPerNode = slice / cfg.lineBytes;
+  const dir = directoryLayout(cfg.nodes, linesPerNode, cfg.dirPointers).views(t.directory);
+  const ctr = counterLayout(cfg.nodes, slice >>> 12).views(t.counters);
+  const homeViews = { ...dir, ...ctr };
+  const mesh = new Mesh(cfg);
+  const L = mesh.lookahead();
+  const [first, last] = nodesOf(t.worker, t.workers, cfg.nodes);
+  const me = t.worker;
+
+  const devices: DeviceRange[] = [];
+  if (t.htif !== null) {
+    const { tohost, fromhost } = t.htif;
+    if (fromhost === tohost + 8) devices.push({ base: tohost, size: 16 });
+    else {
+      devices.push({ base: tohost, size: 8 });
+      if (fromhost !== undefined) devices.push({ base: fromhost, size: 8 });
+    }
+  }
+
+  const nodes: FlashNode[] = [];
+  const router: Router = {
+    deliver(time, type, src, dst, addr, req, a, b, c, seq) {
+      const w = workerOfNode(dst, t.workers, cfg.nodes);
+      if (w === me) { nodes[dst - first].enqueue(time, type, src, dst, addr, req, a, b, c, seq); return; }
+      while (!boxes.push(me, w, time, type, src, dst, addr, req, a, b, c, seq)) drainInbound();
+    },
+  };
+  for (let id = first; id < last; id++) {
+    nodes.push(new FlashNode(id, cfg, ram, homeViews, devices, mesh, router, t.entry));
+  }
+  // a0 = hart id (as on any RISC-V board); a2 = bytes of home memory per node, so a program can
+  // keep each hart's stack and private data in its own node's memory.
+  for (const n of nodes) { n.hart.setX(10, n.id); n.hart.setX(12, slice); }
+
+  const consoleBytes: number[] = [];
+  let htif: Htif | null = null;
+  let echo: BufferedConsole | null = null;
+  if (first === 0 && t.htif !== null) {
+    echo = t.echoConsole ? new BufferedConsole((bytes) => process.stdout.write(bytes)) : null;
+    const sink: ConsoleSink = echo ?? { writeByte() {} };
+    const capture: ConsoleSink = { writeByte(b) { consoleBytes.push(b); sink.writeByte(b); } };
+    htif = new Htif(t.htif.tohost, t.htif.fromhost, capture);
+    htif.attach(nodes[0]);
+  }
+
+  const sinkRecord = (time: number, words: Int32Array, b: number): void => {
+    nodes[words[b + F_DST] - first].enqueue(time, words[b + F_TYPE], words[b + F_SRC], words[b + F_DST], words[b + F_ADDR],
+      words[b + F_REQ], words[b + F_A], words[b + F_B], words[b + F_C], words[b + F_SEQ]);
+  };
+  function drainInbound(): void {
+    for (let src = 0; src < t.workers; src++) if (src !== me) boxes.drain(src, me, sinkRecord);
+  }
+
+  const barrier = new WindowBarrier(control, t.workers, t.watchdogMs, drainInbound);
+  const LINE = 16, LINE64 = 8;
+  let busyNs = 0, waitNs = 0, w = 0, halted = false, exitCode = 0;
+  const trace: TraceBlock[] = [];
+  let block: TraceBlock | null = null;
+  const t0 = process.hrtime.bigint();
+  for (;;) {
+    const windowEnd = (w + 1) * L;
+    Atomics.store(control.workerWindow, me * LINE, w);
+    const a = process.hrtime.bigint();
+    drainInbound();
+    let running = 0;
+    for (const n of nodes) {
+      n.advance(windowEnd);
+      if (n.state !== NodeState.Halted && n.state !== NodeState.Idle) running++;
+    }
+    const halt = first === 0 && nodes[0].haltRequested;
+    if (halt && htif !== null && htif.exitCode !== null) exitCode = htif.exitCode;
+    const b = process.hrtime.bigint();
+    const d = barrier.arrive(me, running, halt, exitCode);
+    const c = process.hrtime.bigint();
+    busyNs += Number(b - a);
+    waitNs += Number(c - b);
+    if (t.traceBlock > 0) {
+      if (block === null || block.windows === t.traceBlock) {
+        block = { firstWindow: w, windows: 0, startNs: Number(a - t0), busyNs: 0, waitNs: 0 };
+        trace.push(block);
+      }
+      block.windows++;
+      block.busyNs += Number(b - a);
+      block.waitNs += Number(c - b);
+    }
+    w++;
+    if (d.halt) { halted = true; exitCode = d.exitCode; break; }
+    if (d.running === 0 || windowEnd >= t.maxCycles) break;
+  }
+  echo?.flush();
+  for (const n of nodes) control.clock[n.id * LINE64] = n.hart.simTime();
+  control.workerBusyNs[me * LINE64] = busyNs;
+  control.workerWaitNs[me * LINE64] = waitNs;
+
+  return {
+    worker: me,
+    nodes: nodes.map((n) => ({
+      id: n.id,
+      state: n.state,
+      instret: n.hart.instret,
+      cycles: n.hart.simTime(),
+      hart: n.hart.stats(),
+      cache: { ...n.cache.stats },
+      home: { ...n.home.stats },
+      msgsSent: Array.from(n.stats.msgsSent),
+      bytesSent: n.stats.bytesSent,
+      magicBusyCycles: n.stats.magicBusyCycles,
+      niDelayCycles: n.stats.niDelayCycles,
+      magicDelayCycles: n.stats.magicDelayCycles,
+      uncachedServed: n.stats.uncachedServed,
+      uncachedAccesses: n.pi.uncachedAccesses,
+      cacheTransitions: Array.from(n.cache.table.counts),
+      homeTransitions: Array.from(n.home.table.counts),
+    })),
+    console: consoleBytes,
+    windows: w,
+    endCycle: w * L,
+    busyNs,
+    waitNs,
+    halted,
+    exitCode,
+    trace,
+  };
+}

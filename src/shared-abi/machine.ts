@@ -1,0 +1,70 @@
+// The shared memory of a FLASH machine run: what each region holds, who writes it, who reads it.
+//
+//   memory      machine memory, one contiguous home slice per node
+//   control     per-node clocks and states, the window barrier and its decisions, per-worker times
+//   mailboxes   one single-producer single-consumer ring per (sending worker, receiving worker)
+//   directory   per home line: state, owner, sharers (bit vector up to 64 nodes, pointers beyond)
+//   counters    per home page, per requesting node: MAGIC's cache-miss counters
+//
+// Only this file computes their sizes; everything else uses the views built here.
+
+import { Layout } from './layout.js';
+
+export function memoryLayout(nodes: number, sliceBytes: number) {
+  return new Layout('memory', [
+    { name: 'bytes', type: 'u8', count: nodes * sliceBytes, doc: 'guest physical 0x8000_0000 + i; node k is home of [k*slice, (k+1)*slice). Written by a node only while its cache holds the line exclusive (invariant 3).' },
+  ] as const);
+}
+
+/** Barrier words (one host line each): arrival count and generation. */
+export const BARRIER_COUNT = 0;
+export const BARRIER_GENERATION = 1;
+
+/** Per-window decision slots, indexed by generation parity. */
+export const DECISION_RUNNING = 0;
+export const DECISION_HALT = 1;
+export const DECISION_EXIT = 2;
+export const DECISION_WORDS = 4;
+
+export function controlLayout(nodes: number, workers: number) {
+  return new Layout('control', [
+    { name: 'clock', type: 'f64', count: nodes, ownLine: true, doc: 'simulated cycle each node has reached at its last window end; written by its worker, read by the coordinator' },
+    { name: 'nodeState', type: 'i32', count: nodes, ownLine: true, doc: 'NodeState of each node (running, stalled, wfi, halted); written by its worker' },
+    { name: 'barrier', type: 'i32', count: 2, ownLine: true, doc: 'window barrier: [arrivals, generation]; every worker adds and waits with Atomics' },
+    { name: 'accum', type: 'i32', count: DECISION_WORDS, doc: 'contributions of the workers arriving at the current barrier (running harts, halt request, exit code); reset by the last arriver' },
+    { name: 'decision', type: 'i32', count: 2 * DECISION_WORDS, doc: 'what the last arriver of a barrier decided, by generation parity; read by all workers after the barrier' },
+    { name: 'workerWindow', type: 'i32', count: workers, ownLine: true, doc: 'window each worker is in, for the watchdog to name the one that is behind' },
+    { name: 'workerBusyNs', type: 'f64', count: workers, ownLine: true, doc: 'host time each worker spent stepping nodes; written by that worker' },
+    { name: 'workerWaitNs', type: 'f64', count: workers, ownLine: true, doc: 'host time each worker spent waiting at barriers; written by that worker' },
+    { name: 'abort', type: 'i32', count: 1, ownLine: true, doc: 'nonzero when a worker failed; every worker leaves its loop' },
+  ] as const);
+}
+
+/** Ring header words: head is written by the consumer, tail by the producer. */
+export function mailboxLayout(workers: number, slots: number, words: number) {
+  const rings = workers * workers;
+  return new Layout('mailboxes', [
+    { name: 'head', type: 'i32', count: rings, ownLine: true, doc: 'records consumed, per ring (src worker * workers + dst worker); written by the consumer' },
+    { name: 'tail', type: 'i32', count: rings, ownLine: true, doc: 'records published, per ring; written by the producer with Atomics.store' },
+    { name: 'time', type: 'f64', count: rings * slots, doc: 'delivery time of each record' },
+    { name: 'words', type: 'i32', count: rings * slots * words, doc: 'the int32 fields of each record (directory/messages.ts F_*)' },
+  ] as const);
+}
+
+export function directoryLayout(nodes: number, linesPerNode: number, pointers: number) {
+  const bitWords = nodes <= 64 ? Math.ceil(nodes / 32) : 0;
+  return new Layout('directory', [
+    { name: 'state', type: 'u8', count: nodes * linesPerNode, doc: 'DirState of each home line; written only by its home node' },
+    { name: 'owner', type: 'i32', count: nodes * linesPerNode, doc: 'exclusive owner, or the requester of a busy line; written by its home node' },
+    { name: 'sharerBits', type: 'u32', count: nodes * linesPerNode * bitWords, doc: 'full bit vector of sharers (machines up to 64 nodes); written by the home node' },
+    { name: 'sharerPtrs', type: 'u16', count: nodes <= 64 ? 0 : nodes * linesPerNode * pointers, doc: 'limited sharer pointers (beyond 64 nodes); written by the home node' },
+    { name: 'sharerCount', type: 'u16', count: nodes * linesPerNode, doc: 'number of sharers; 0xffff marks pointer overflow (broadcast on invalidation)' },
+  ] as const);
+}
+
+export function counterLayout(nodes: number, pagesPerNode: number) {
+  return new Layout('counters', [
+    { name: 'miss', type: 'u16', count: nodes * pagesPerNode * nodes, doc: 'misses to home page p of node h by node r at [(h*pages + p)*nodes + r]; written by the home MAGIC, read by the monitor; saturates at 65535' },
+    { name: 'hotEvents', type: 'u32', count: nodes, doc: 'hot-page events raised by each home MAGIC' },
+  ] as const);
+}

@@ -1,0 +1,176 @@
+// The coordinator of a FLASH machine run, on the main thread: it allocates the shared regions,
+// loads the guest image into machine memory, starts one long-lived task per worker on a piscina
+// pool, and gathers the workers' results into the machine's statistics.
+//
+// Every node runs the same image from its entry point with a0 = its node (hart) id, as
+// multiprocessor bare-metal programs expect. Node 0 serves the devices (HTIF today).
+
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import { unpack } from 'msgpackr';
+import type { MachineConfig } from '../config/machine.js';
+import { controlLayout, counterLayout, directoryLayout, mailboxLayout, memoryLayout } from '../shared-abi/machine.js';
+import { Mesh } from '../interconnect/mesh.js';
+import { MSG_NAMES } from '../directory/messages.js';
+import { runWorker, RAM_BASE, type WorkerResult, type WorkerTask, type NodeResult, type TraceBlock } from '../node-actor/worker-loop.js';
+import type { ElfImage } from './elf.js';
+import { loadElf } from './loader.js';
+import { UserError } from './errors.js';
+
+export interface FlashRunOptions {
+  config: MachineConfig;
+  image: ElfImage;
+  threads: number;
+  maxCycles: number;
+  /** Print console bytes as they appear. */
+  echoConsole: boolean;
+  /** Run the single worker on this thread instead of a pool (tests, profiling). */
+  inProcess?: boolean;
+  watchdogMs?: number;
+  traceBlock?: number;
+}
+
+export interface FlashResult {
+  /** Everything simulated: identical for any thread count. */
+  sim: {
+    nodes: number;
+    mesh: string;
+    lookaheadCycles: number;
+    windows: number;
+    endCycle: number;
+    simulatedSeconds: number;
+    halted: boolean;
+    exitCode: number;
+    console: string;
+    memoryHash: string;
+    instructions: number;
+    perNode: NodeResult[];
+    totals: Record<string, number>;
+    messages: Record<string, number>;
+  };
+  /** Host measurements: differ from run to run. */
+  host: {
+    threads: number;
+    wallSeconds: number;
+    mips: number;
+    workers: { worker: number; nodes: number; busySeconds: number; waitSeconds: number }[];
+    trace: TraceBlock[][];
+  };
+}
+
+const MAILBOX_SLOTS_MAX = 16384;
+
+function workerFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.js')) return join(dirname(here), '../node-actor/worker.js');
+  // Running from TypeScript sources (vitest): the pool needs the compiled worker.
+  const built = resolve(dirname(here), '../../dist/src/node-actor/worker.js');
+  if (!existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` first`);
+  return built;
+}
+
+export function checkThreads(threads: number, nodes: number): void {
+  if (!Number.isInteger(threads) || threads < 1) throw new UserError(`--threads must be a positive integer (got ${threads})`);
+  if (threads > nodes) throw new UserError(`--threads ${threads} exceeds --nodes ${nodes}: a worker needs at least one node; use --threads ${nodes} or fewer`);
+}
+
+export function defaultThreads(nodes: number): number {
+  return Math.max(1, Math.min(availableParallelism(), nodes));
+}
+
+export async function runFlash(o: FlashRunOptions): Promise<FlashResult> {
+  const cfg = o.config;
+  checkThreads(o.threads, cfg.nodes);
+  const workers = o.threads;
+  const slice = cfg.memPerNodeMiB << 20;
+  const memory = memoryLayout(cfg.nodes, slice).allocate();
+  const memBytes = memoryLayout(cfg.nodes, slice).views(memory).bytes;
+  const ram = { base: RAM_BASE, size: memBytes.length, u8: memBytes, dv: new DataView(memory) };
+  const loaded = loadElf(o.image, ram);
+  const slots = Math.max(256, Math.min(MAILBOX_SLOTS_MAX, Math.floor((1 << 22) / (workers * workers))));
+  const mesh = new Mesh(cfg);
+  const tohost = o.image.symbols.get('tohost');
+  const base = {
+    workers,
+    config: cfg,
+    memory,
+    control: controlLayout(cfg.nodes, workers).allocate(),
+    mailboxes: mailboxLayout(workers, slots, 9).allocate(),
+    mailboxSlots: slots,
+    directory: directoryLayout(cfg.nodes, slice / cfg.lineBytes, cfg.dirPointers).allocate(),
+    counters: counterLayout(cfg.nodes, slice >>> 12).allocate(),
+    entry: loaded.entry,
+    htif: tohost === undefined ? null : { tohost, fromhost: o.image.symbols.get('fromhost') },
+    maxCycles: o.maxCycles,
+    watchdogMs: o.watchdogMs ?? 60_000,
+    echoConsole: o.echoConsole,
+    traceBlock: o.traceBlock ?? 0,
+  };
+  const started = process.hrtime.bigint();
+  let results: WorkerResult[];
+  if (o.inProcess && workers === 1) {
+    results = [runWorker({ ...base, worker: 0 } as WorkerTask)];
+  } else {
+    const pool = new Piscina({ filename: workerFile(), minThreads: workers, maxThreads: workers, idleTimeout: 1000 });
+    try {
+      const tasks = Array.from({ length: workers }, (_, w) => pool.run({ ...base, worker: w } satisfies WorkerTask));
+      results = (await Promise.all(tasks)).map((r: Uint8Array) => unpack(r) as WorkerResult);
+    } finally {
+      await pool.destroy();
+    }
+  }
+  const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  return summarize(o, results, mesh, memBytes, wall);
+}
+
+function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, memBytes: Uint8Array, wall: number): FlashResult {
+  const cfg = o.config;
+  const perNode = results.flatMap((r) => r.nodes).sort((a, b) => a.id - b.id);
+  const first = results[0];
+  const totals: Record<string, number> = {};
+  const add = (k: string, v: number) => { totals[k] = (totals[k] ?? 0) + v; };
+  const messages: Record<string, number> = {};
+  for (const n of perNode) {
+    add('instructions', n.instret);
+    for (const [k, v] of Object.entries(n.cache)) add(k, v);
+    for (const [k, v] of Object.entries(n.home)) add(`home.${k}`, v);
+    add('bytesSent', n.bytesSent);
+    add('magicBusyCycles', n.magicBusyCycles);
+    add('niDelayCycles', n.niDelayCycles);
+    add('magicDelayCycles', n.magicDelayCycles);
+    add('uncachedAccesses', n.uncachedAccesses);
+    n.msgsSent.forEach((c, t) => { if (c > 0) messages[MSG_NAMES[t]] = (messages[MSG_NAMES[t]] ?? 0) + c; });
+  }
+  const hash = createHash('sha256').update(memBytes).digest('hex');
+  const console = Buffer.from(results.flatMap((r) => r.console)).toString('latin1');
+  const instructions = totals.instructions ?? 0;
+  return {
+    sim: {
+      nodes: cfg.nodes,
+      mesh: `${mesh.width}x${mesh.height}`,
+      lookaheadCycles: mesh.lookahead(),
+      windows: first.windows,
+      endCycle: first.endCycle,
+      simulatedSeconds: first.endCycle / (cfg.cpuMHz * 1e6),
+      halted: results.some((r) => r.halted),
+      exitCode: first.exitCode,
+      console,
+      memoryHash: hash,
+      instructions,
+      perNode,
+      totals,
+      messages,
+    },
+    host: {
+      threads: o.threads,
+      wallSeconds: wall,
+      mips: instructions / wall / 1e6,
+      workers: results.map((r) => ({ worker: r.worker, nodes: r.nodes.length, busySeconds: r.busyNs / 1e9, waitSeconds: r.waitNs / 1e9 })),
+      trace: results.map((r) => r.trace),
+    },
+  };
+}
