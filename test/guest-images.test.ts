@@ -40,11 +40,7 @@ const SELF_CHECKING: Image[] = [
 /** Sections that fail today, by image: [section name, reason]. */
 const KNOWN_FAILURES: Record<string, [string, string][]> = {
   'priv-traps': [
-    ['misaligned atomics', 'sc.d to a misaligned address without a reservation returns 1 instead of raising cause 6'],
     ['vectored interrupts', 'the flat machine has no CLINT at 0x2000000 yet'],
-  ],
-  'priv-sv39': [
-    ['page faults', 'sc.d to a read-only page without a reservation does not raise cause 15; a fetch fault on the second half of a page-crossing instruction reports mepc = the second page instead of the instruction start'],
   ],
 };
 

@@ -27,7 +27,6 @@ export interface Decision {
 }
 
 const LINE = 16;
-const SPINS_BEFORE_WAIT = 1 << 16;
 
 export class AbortedError extends Error {}
 
@@ -39,6 +38,7 @@ export class WindowBarrier {
     private readonly workers: number,
     private readonly watchdogMs: number,
     private readonly whileWaiting: () => void,
+    private readonly spinLimit: number,
   ) {}
 
   arrive(worker: number, running: number, halt: boolean, exitCode: number): Decision {
@@ -74,9 +74,9 @@ export class WindowBarrier {
     while (Atomics.load(v.barrier, BARRIER_GENERATION * LINE) === gen) {
       if (Atomics.load(v.abort, 0) !== 0) throw new AbortedError('another worker failed');
       this.whileWaiting();
-      if (++spins < SPINS_BEFORE_WAIT) continue;
+      if (++spins < this.spinLimit) continue;
       if (started === 0) started = Date.now();
-      Atomics.wait(v.barrier, BARRIER_GENERATION * LINE, gen, 50);
+      Atomics.wait(v.barrier, BARRIER_GENERATION * LINE, gen, 20);
       if (Date.now() - started > this.watchdogMs) {
         const mine = Atomics.load(v.workerWindow, worker * LINE);
         const behind: number[] = [];

@@ -43,6 +43,8 @@ export interface WorkerTask {
   echoConsole: boolean;
   /** Record busy/wait time in blocks of this many windows, for a Chrome trace (0: off). */
   traceBlock: number;
+  /** Barrier spins before sleeping: long when every worker has a core, short when they share. */
+  spinLimit: number;
 }
 
 export interface NodeResult {
@@ -136,7 +138,8 @@ export function runWorker(t: WorkerTask): WorkerResult {
   }
   // a0 = hart id (as on any RISC-V board); a2 = bytes of home memory per node, so a program can
   // keep each hart's stack and private data in its own node's memory.
-  for (const n of nodes) { n.hart.setX(10, n.id); n.hart.setX(12, slice); }
+  // a3 = the number of nodes, so a parallel program knows how many harts take part.
+  for (const n of nodes) { n.hart.setX(10, n.id); n.hart.setX(12, slice); n.hart.setX(13, cfg.nodes); }
 
   const consoleBytes: number[] = [];
   let htif: Htif | null = null;
@@ -157,7 +160,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
     for (let src = 0; src < t.workers; src++) if (src !== me) boxes.drain(src, me, sinkRecord);
   }
 
-  const barrier = new WindowBarrier(control, t.workers, t.watchdogMs, drainInbound);
+  const barrier = new WindowBarrier(control, t.workers, t.watchdogMs, drainInbound, t.spinLimit);
   const LINE = 16, LINE64 = 8;
   let busyNs = 0, waitNs = 0, w = 0, halted = false, exitCode = 0;
   const trace: TraceBlock[] = [];

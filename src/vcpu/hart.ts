@@ -317,6 +317,7 @@ export class Hart {
           // (say, mtvec pointing at unmapped memory) still runs out of time and budget.
           this.extraCycles++;
           budget--;
+          if (this.stopRequested) break outer;
           continue outer;
         }
         if (st === Status.Stall) { this.pc = pc; stop = Stop.Stall; break outer; }
@@ -378,31 +379,35 @@ export class Hart {
       this.fillSlot(DC_SPAN, decode32(lo | ((this.u8[ro + 2] | (this.u8[ro + 3] << 8)) << 16), this.scratch));
       return DC_SPAN;
     }
-    const ro2 = this.fetchRam(pc + 2);
+    const ro2 = this.fetchRam(pc + 2, pc);
     if (ro2 < 0) return ro2;
     const hi = this.u8[ro2] | (this.u8[ro2 + 1] << 8);
     this.fillSlot(DC_SPAN, decode32(lo | (hi << 16), this.scratch));
     return DC_SPAN;
   }
 
-  /** RAM offset of the halfword at virtual pc, or -1 after taking a fetch fault, -2 on a stall. */
-  private fetchRam(pc: number): number {
+  /**
+   * RAM offset of the halfword at virtual pc, or -1 after taking a fetch fault, -2 on a stall.
+   * `insnPc` is the start of the instruction (it differs for the second half of one that
+   * straddles a page): the trap's epc, while tval is the address that faulted.
+   */
+  private fetchRam(pc: number, insnPc = pc): number {
     if (!(pc > -TWO32 * 2097152 && pc < TWO32 * 2097152)) {
       // Not a representable address: no memory or page can be there.
       this.splitPc(pc);
-      return this.trapReturn(this.translationOn(Priv.M) ? Cause.FetchPageFault : Cause.FetchAccess, out[0], out[1], pc);
+      return this.trapReturn(this.translationOn(Priv.M) ? Cause.FetchPageFault : Cause.FetchAccess, out[0], out[1], insnPc);
     }
     const pa = this.translateCached(pc, pc % TWO32 | 0, Access.Fetch, this.priv);
     if (pa < 0) {
       if (pa === TranslateFault.Stall) return -2;
       fromNumber(pc);
-      return this.trapReturn(pa === TranslateFault.Page ? Cause.FetchPageFault : Cause.FetchAccess, out[0], out[1], pc);
+      return this.trapReturn(pa === TranslateFault.Page ? Cause.FetchPageFault : Cause.FetchAccess, out[0], out[1], insnPc);
     }
     const g = this.port.access(pa, 2, Access.Fetch);
     if (g >= 0) return g;
     if (g === Grant.Stall) return -2;
     fromNumber(pc);
-    return this.trapReturn(Cause.FetchAccess, out[0], out[1], pc);
+    return this.trapReturn(Cause.FetchAccess, out[0], out[1], insnPc);
   }
 
   private trapReturn(cause: number, tlo: number, thi: number, pc: number): number {

@@ -61,16 +61,12 @@ function lr(h: Hart, rd: number, rs1: number, pc: number, size: number): number 
 
 function sc(h: Hart, rd: number, rs1: number, rs2: number, pc: number, size: number): number {
   const lo = h.xl[rs1], hi = h.xh[rs1];
-  // As QEMU does, an SC to an address that holds no reservation fails without touching memory.
-  if (h.reservation < 0 || lo !== h.reservationLo || hi !== h.reservationHi) {
-    h.reservation = -1;
-    h.xl[rd] = 1; h.xh[rd] = 0;
-    return Status.Ok;
-  }
+  // An SC checks alignment and store permission even when it is bound to fail (the ISA
+  // manual: no SC retires without passing them; QEMU skips them when it holds no reservation).
   if ((lo & (size - 1)) !== 0) return h.raise(Cause.MisalignedStore, lo, hi, pc);
   const ro = atomicRam(h, lo, hi, size, Access.Store, pc);
   if (ro < 0) return -1 - ro;
-  const ok = ro === h.reservation;
+  const ok = ro === h.reservation && lo === h.reservationLo && hi === h.reservationHi;
   h.reservation = -1;
   if (ok) {
     h.dv.setInt32(ro, h.xl[rs2], true);
