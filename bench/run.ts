@@ -1,20 +1,26 @@
 // `npm run bench`: the benchmark entry.
 //
-// Today it runs the hart speed benchmark (bench/hart-speed.ts). `--nodes N` is accepted now for
-// the FLASH-machine benchmarks a later issue adds; N > 1 is refused until they exist.
+//   npm run bench -- [--nodes N] [--threads T] [--workload radix|stencil|ELF] [--size S]
+//                    [--config FILE.json] [--compare-threads 1,2,...] [--trace-events FILE] [--json FILE]
+//       the FLASH machine benchmark (bench/flash.ts), the default suite
+//   npm run bench -- --suite hart [--repeat 3] [--kernel ELF] [--linux-kernel ELF] [--qemu CMD]
+//       one hart on flat memory next to qemu-riscv64 (bench/hart-speed.ts)
 //
-//   npm run bench [-- --repeat 3] [--json FILE] [--kernel ELF] [--linux-kernel ELF] [--qemu CMD]
-//
-// Exit status: 0 when the run finished and (where QEMU ran) the checksums matched; 1 when the
-// checksums differ; 2 for bad input.
+// Exit status: 0 when the run finished (and, where compared, results matched: checksums against
+// QEMU, simulated results across thread counts); 1 when they differ; 2 for bad input.
 
-import { writeFileSync, existsSync } from 'node:fs';
+import { writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UserError, EXIT_USAGE } from '../src/sim/errors.js';
 import { formatHartSpeed, runHartSpeed } from './hart-speed.js';
+import { formatFlashBench, runFlashBench } from './flash.js';
+import { applyConfig, defaultConfig } from '../src/config/machine.js';
+import { checkThreads, defaultThreads } from '../src/sim/flash-machine.js';
+import { readElf } from '../src/sim/elf.js';
 
 /** The repository root: the nearest folder above this file that holds package.json. */
 function repoRoot(): string {
@@ -32,18 +38,34 @@ function fail(message: string): never {
   process.exit(EXIT_USAGE);
 }
 
-function main(): void {
+/** Parallel workloads: image, and the global that sizes it (guest/radix, guest/stencil). */
+const WORKLOADS: Record<string, { image: string; sizeSymbol: string }> = {
+  radix: { image: 'guest/build/radix.elf', sizeSymbol: 'radix_keys' },
+  stencil: { image: 'guest/build/stencil.elf', sizeSymbol: 'stencil_rows' },
+};
+
+async function main(): Promise<void> {
   const root = repoRoot();
   const argv = yargs(hideBin(process.argv))
     .scriptName('npm run bench --')
+    .usage('npm run bench -- [--nodes N] [--threads T] [--workload W] [--json FILE] [--compare-threads 1,2,...]\nnpm run bench -- --suite hart')
     .options({
-      nodes: { type: 'number', default: 1, requiresArg: true, describe: 'FLASH nodes (multi-node is not built yet)' },
-      repeat: { type: 'number', default: 3, requiresArg: true, describe: 'runs per side; the best wall time counts' },
+      suite: { choices: ['flash', 'hart'] as const, default: 'flash' as const, describe: 'flash: the FLASH machine benchmark; hart: one hart on flat memory next to qemu-riscv64' },
+      nodes: { type: 'number', default: 16, requiresArg: true, describe: 'FLASH nodes' },
+      threads: { type: 'number', requiresArg: true, describe: 'worker threads (default: cores, at most nodes)' },
+      workload: { type: 'string', default: 'radix', requiresArg: true, describe: `parallel workload: ${Object.keys(WORKLOADS).join(', ')}, or an ELF file` },
+      size: { type: 'number', requiresArg: true, describe: "the workload's size parameter (radix: keys; stencil: grid rows)" },
+      config: { type: 'string', requiresArg: true, describe: 'JSON file overriding machine parameters (see src/config/machine.ts)' },
+      'compare-threads': { type: 'string', requiresArg: true, describe: 'comma-separated thread counts: run each, check identical results, print speedups' },
+      'trace-events': { type: 'string', requiresArg: true, describe: "write a Chrome trace of each worker's windows (open in Perfetto)" },
+      'max-cycles': { type: 'number', default: 2e10, requiresArg: true, describe: 'stop the simulation after this many cycles' },
+      console: { type: 'boolean', default: true, describe: 'echo the guest console (--no-console to silence)' },
+      repeat: { type: 'number', default: 3, requiresArg: true, describe: 'hart suite: runs per side; the best wall time counts' },
       json: { type: 'string', requiresArg: true, describe: 'write the results as JSON to this file' },
-      kernel: { type: 'string', default: join(root, 'guest/build/bench-int.elf'), requiresArg: true, describe: 'bare-metal benchmark guest' },
-      'linux-kernel': { type: 'string', default: join(root, 'guest/build/bench-int.linux.elf'), requiresArg: true, describe: 'the same benchmark for qemu-riscv64' },
-      qemu: { type: 'string', default: 'qemu-riscv64', requiresArg: true, describe: 'QEMU user-mode binary' },
-      'max-insns': { type: 'number', requiresArg: true, describe: 'instruction limit for the hart run' },
+      kernel: { type: 'string', default: join(root, 'guest/build/bench-int.elf'), requiresArg: true, describe: 'hart suite: bare-metal benchmark guest' },
+      'linux-kernel': { type: 'string', default: join(root, 'guest/build/bench-int.linux.elf'), requiresArg: true, describe: 'hart suite: the same benchmark for qemu-riscv64' },
+      qemu: { type: 'string', default: 'qemu-riscv64', requiresArg: true, describe: 'hart suite: QEMU user-mode binary' },
+      'max-insns': { type: 'number', requiresArg: true, describe: 'hart suite: instruction limit for the hart run' },
     })
     .strict()
     .help()
@@ -54,29 +76,75 @@ function main(): void {
     })
     .parseSync();
 
-  if (!Number.isInteger(argv.nodes) || argv.nodes < 1) fail(`--nodes ${argv.nodes}: give a whole number of nodes, 1 or more`);
-  if (argv.nodes > 1) {
-    fail(`--nodes ${argv.nodes}: multi-node FLASH machines are not built yet; run without --nodes for the hart speed benchmark`);
-  }
-  if (!Number.isInteger(argv.repeat) || argv.repeat < 1) fail(`--repeat ${argv.repeat}: give a whole number of runs, 1 or more`);
-
   const rel = (p: string) => relative(process.cwd(), resolve(p)) || p;
   try {
-    const result = runHartSpeed({
-      kernel: rel(argv.kernel),
-      linuxKernel: rel(argv['linux-kernel']),
-      repeat: argv.repeat,
-      qemu: argv.qemu,
-      maxInsns: argv['max-insns'],
+    if (argv.suite === 'hart') {
+      if (!Number.isInteger(argv.repeat) || argv.repeat < 1) fail(`--repeat ${argv.repeat}: give a whole number of runs, 1 or more`);
+      const result = runHartSpeed({
+        kernel: rel(argv.kernel),
+        linuxKernel: rel(argv['linux-kernel']),
+        repeat: argv.repeat,
+        qemu: argv.qemu,
+        maxInsns: argv['max-insns'],
+        progress: (line) => process.stderr.write(`${line}\n`),
+      });
+      process.stdout.write(formatHartSpeed(result) + '\n');
+      if (argv.json !== undefined) writeFileSync(argv.json, JSON.stringify(result, null, 2) + '\n');
+      if (result.checksumsMatch === false) process.exitCode = 1;
+      return;
+    }
+    if (!Number.isInteger(argv.nodes) || argv.nodes < 1) fail(`--nodes ${argv.nodes}: give a whole number of nodes, 1 or more`);
+    let overrides: Record<string, unknown> = {};
+    if (argv.config !== undefined) overrides = readConfigFile(argv.config);
+    const config = applyConfig(defaultConfig(), { ...overrides, nodes: argv.nodes }, argv.config ?? '--nodes');
+    const threads = argv['compare-threads'] !== undefined
+      ? argv['compare-threads'].split(',').map((x) => Number(x.trim()))
+      : [argv.threads ?? defaultThreads(config.nodes)];
+    for (const t of threads) checkThreads(t, config.nodes);
+    const cores = availableParallelism();
+    if (threads.some((t) => t > cores)) {
+      process.stderr.write(`flashdisco bench: warning: ${Math.max(...threads)} threads on ${cores} cores; workers that share a core wait for each other, so wall times will not scale\n`);
+    }
+    const w = WORKLOADS[argv.workload];
+    const imagePath = w !== undefined ? join(root, w.image) : argv.workload;
+    if (w === undefined && !existsSync(imagePath)) fail(`--workload '${argv.workload}' is neither a known workload (${Object.keys(WORKLOADS).join(', ')}) nor an ELF file`);
+    if (argv.size !== undefined && (w === undefined || !Number.isInteger(argv.size) || argv.size < 1)) {
+      fail(w === undefined ? '--size needs a known --workload' : `--size ${argv.size}: give a positive whole number`);
+    }
+    const result = await runFlashBench({
+      config,
+      image: readElf(rel(imagePath), 'workload'),
+      workload: argv.workload,
+      threads,
+      maxCycles: argv['max-cycles'],
+      patch: argv.size !== undefined && w !== undefined ? { [w.sizeSymbol]: argv.size } : {},
+      traceEvents: argv['trace-events'],
+      echoConsole: argv.console,
       progress: (line) => process.stderr.write(`${line}\n`),
     });
-    process.stdout.write(formatHartSpeed(result) + '\n');
+    process.stdout.write(formatFlashBench(result) + '\n');
     if (argv.json !== undefined) writeFileSync(argv.json, JSON.stringify(result, null, 2) + '\n');
-    if (result.checksumsMatch === false) process.exitCode = 1;
+    if (result.identicalAcrossThreads === false) process.exitCode = 1;
   } catch (e) {
     if (e instanceof UserError) fail(e.message);
     throw e;
   }
 }
 
-main();
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new UserError(`--config '${path}' cannot be read; give a JSON file of machine parameters`);
+  }
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
+    return v as Record<string, unknown>;
+  } catch {
+    throw new UserError(`--config '${path}' is not a JSON object of parameter names to numbers`);
+  }
+}
+
+await main();

@@ -4,12 +4,19 @@
 # hart takes its own STACK_SIZE slice of the stack area; hart 0 clears .bss and runs
 # main(hartid, dtb) and then exit(main's return value). Other harts wait until .bss is clear
 # and call secondary_main(hartid), which parks them unless the program overrides it.
+# Programs built with -DMP_RUNTIME jump straight to guest/lib/mp/entry.S instead.
 
 #include "param.h"
 
         .section .text.entry, "ax", @progbits
         .globl _entry
 _entry:
+#ifdef MP_RUNTIME
+        # Multiprocessor images (build.json: "uses": ["mp"], "cflags": ["-DMP_RUNTIME=1"]) start
+        # every hart in guest/lib/mp/entry.S instead: stacks in each node's own memory, any
+        # number of harts. Without MP_RUNTIME this file assembles exactly as before.
+        j       mp_entry
+#endif
         lla     t0, default_trap_entry
         csrw    mtvec, t0
         li      t0, NCPU

@@ -45,6 +45,8 @@ export interface WorkerTask {
   traceBlock: number;
   /** Barrier spins before sleeping: long when every worker has a core, short when they share. */
   spinLimit: number;
+  /** In-process runs only: called after every window with this worker's nodes (checkers). */
+  onWindow?: (nodes: readonly FlashNode[], windowEnd: number) => void;
 }
 
 export interface NodeResult {
@@ -176,6 +178,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
       n.advance(windowEnd);
       if (n.state !== NodeState.Halted && n.state !== NodeState.Idle) running++;
     }
+    t.onWindow?.(nodes, windowEnd);
     const halt = first === 0 && nodes[0].haltRequested;
     if (halt && htif !== null && htif.exitCode !== null) exitCode = htif.exitCode;
     const b = process.hrtime.bigint();

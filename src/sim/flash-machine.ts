@@ -18,7 +18,7 @@ import { Mesh } from '../interconnect/mesh.js';
 import { MSG_NAMES } from '../directory/messages.js';
 import { runWorker, RAM_BASE, type WorkerResult, type WorkerTask, type NodeResult, type TraceBlock } from '../node-actor/worker-loop.js';
 import type { ElfImage } from './elf.js';
-import { loadElf } from './loader.js';
+import { loadElf, physAddr } from './loader.js';
 import { UserError } from './errors.js';
 
 export interface FlashRunOptions {
@@ -32,6 +32,12 @@ export interface FlashRunOptions {
   inProcess?: boolean;
   watchdogMs?: number;
   traceBlock?: number;
+  /** 64-bit values written over the image's symbols before the run (workload parameters). */
+  patch?: Record<string, number>;
+  /** Called about once a second with the slowest node's simulated cycle. */
+  progress?: (cycle: number, windows: number) => void;
+  /** In-process runs only: a checker called after every window with all nodes. */
+  onWindow?: WorkerTask['onWindow'];
 }
 
 export interface FlashResult {
@@ -52,6 +58,8 @@ export interface FlashResult {
     totals: Record<string, number>;
     messages: Record<string, number>;
   };
+  /** The shared regions as the run left them (MAGIC's miss counters), for tests and tools. */
+  counters: { miss: Uint16Array; hotEvents: Uint32Array; pagesPerNode: number };
   /** Host measurements: differ from run to run. */
   host: {
     threads: number;
@@ -91,6 +99,12 @@ export async function runFlash(o: FlashRunOptions): Promise<FlashResult> {
   const memBytes = memoryLayout(cfg.nodes, slice).views(memory).bytes;
   const ram = { base: RAM_BASE, size: memBytes.length, u8: memBytes, dv: new DataView(memory) };
   const loaded = loadElf(o.image, ram);
+  for (const [name, value] of Object.entries(o.patch ?? {})) {
+    const addr = o.image.symbols.get(name);
+    if (addr === undefined) throw new UserError(`'${o.image.name}' has no symbol '${name}' to set; the workload's parameters are its globals in section .params`);
+    const at = physAddr(o.image, addr) - RAM_BASE;
+    ram.dv.setBigUint64(at, BigInt(value), true);
+  }
   const slots = Math.max(256, Math.min(MAILBOX_SLOTS_MAX, Math.floor((1 << 22) / (workers * workers))));
   const mesh = new Mesh(cfg);
   const tohost = o.image.symbols.get('tohost');
@@ -116,21 +130,30 @@ export async function runFlash(o: FlashRunOptions): Promise<FlashResult> {
   const started = process.hrtime.bigint();
   let results: WorkerResult[];
   if (o.inProcess && workers === 1) {
-    results = [runWorker({ ...base, worker: 0 } as WorkerTask)];
+    results = [runWorker({ ...base, worker: 0, onWindow: o.onWindow })];
   } else {
     const pool = new Piscina({ filename: workerFile(), minThreads: workers, maxThreads: workers, idleTimeout: 1000 });
+    const control = controlLayout(cfg.nodes, workers).views(base.control);
+    const L = mesh.lookahead();
+    const timer = o.progress === undefined ? undefined : setInterval(() => {
+      let w = Infinity;
+      for (let i = 0; i < workers; i++) w = Math.min(w, Atomics.load(control.workerWindow, i * 16));
+      o.progress!(w * L, w);
+    }, 1000);
     try {
       const tasks = Array.from({ length: workers }, (_, w) => pool.run({ ...base, worker: w } satisfies WorkerTask));
       results = (await Promise.all(tasks)).map((r: Uint8Array) => unpack(r) as WorkerResult);
     } finally {
+      if (timer !== undefined) clearInterval(timer);
       await pool.destroy();
     }
   }
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
-  return summarize(o, results, mesh, memBytes, wall);
+  const ctr = counterLayout(cfg.nodes, slice >>> 12).views(base.counters);
+  return { ...summarize(o, results, mesh, memBytes, wall), counters: { miss: ctr.miss, hotEvents: ctr.hotEvents, pagesPerNode: slice >>> 12 } };
 }
 
-function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, memBytes: Uint8Array, wall: number): FlashResult {
+function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, memBytes: Uint8Array, wall: number): Omit<FlashResult, 'counters'> {
   const cfg = o.config;
   const perNode = results.flatMap((r) => r.nodes).sort((a, b) => a.id - b.id);
   const first = results[0];

@@ -27,9 +27,3 @@ export const HANDLERS: readonly Handler[] = [
 for (const name of Object.keys(ALL)) {
   if (!ISA.some((r) => r.name === name)) throw new Error(`semantics for '${name}', which the ISA table lacks`);
 }
-
-/**
- * Rows from here on (Zicsr, privileged, illegal) may read counters or take traps, so the run loop
- * publishes its retired-instruction count before calling them.
- */
-export const SYNC_OP_START = ISA.findIndex((r) => r.name === 'csrrw');

@@ -17,7 +17,7 @@ import { Access, Grant, MmioStatus, type MemoryPort } from './port.js';
 import { decode16, decode32, OP_ILLEGAL, X_DISCARD, type Decoded } from './decode.js';
 import { Cause, Irq, IRQ_MASK, IRQ_PRIORITY, Priv, causeName, interruptName } from './trap.js';
 import { translate, TranslateFault } from './mmu.js';
-import { HANDLERS, SYNC_OP_START } from './handlers.js';
+import { HANDLERS } from './handlers.js';
 import { MEM_MMIO, MEM_STALL, MEM_TRAPPED, Status, Stop, TLB_MASK, TLB_SIZE } from './status.js';
 import { fromNumber, out, toBig, toNumber } from './int64.js';
 import { MSTATUS, type CsrFile, newCsrFile } from './csr.js';
@@ -76,7 +76,8 @@ export class Hart {
   reservationLo = 0;
   reservationHi = 0;
 
-  // Counters. `instret` is exact at every handler that reads it (see SYNC_OP_START).
+  // Counters. instret + runRetired is exact inside every handler: the loop publishes its count
+  // before each call, so counters, devices and memory requests see the true time.
   instret = 0;
   /** Cycles beyond one per retired instruction (multi-cycle ops, memory, wfi). */
   extraCycles = 0;
@@ -307,7 +308,7 @@ export class Hart {
           if (this.extraCycles !== extra) { this.pc = pc; continue outer; }
         }
         const op = opA[i];
-        if (op >= SYNC_OP_START) this.runRetired = n;
+        this.runRetired = n;
         this.pc = pc + lenA[i];
         const st = H[op](this, rdA[i], rs1A[i], rs2A[i], immA[i], pc);
         if (st === Status.Ok) { n++; pc = this.pc; continue; }

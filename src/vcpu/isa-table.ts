@@ -121,7 +121,7 @@ export const ISA: readonly InsnRow[] = [
   row('amomax_d', amo(0x14, 3), AMO, 'R'),
   row('amominu_d', amo(0x18, 3), AMO, 'R'),
   row('amomaxu_d', amo(0x1c, 3), AMO, 'R'),
-  // RV64F and RV64D (before Zicsr: these rows need no SYNC_OP_START bookkeeping)
+  // RV64F and RV64D
   ...FD_ROWS,
   // Zicsr
   row('csrrw', m(0x73, 1), F3, 'CSR'),

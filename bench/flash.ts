@@ -1,0 +1,130 @@
+// The FLASH machine benchmark: build an N-node machine, run a parallel workload on every node,
+// and report what was simulated (time, instructions, IPC, cache and protocol behaviour, network
+// load) apart from what it cost the host (wall time, aggregate guest MIPS, per-worker busy and
+// waiting time). --compare-threads runs the same machine at several thread counts, checks that
+// every simulated result is identical (DESIGN.md invariant 1) and prints the speedup.
+
+import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import type { MachineConfig } from '../src/config/machine.js';
+import { runFlash, type FlashResult } from '../src/sim/flash-machine.js';
+import type { ElfImage } from '../src/sim/elf.js';
+import { UserError } from '../src/sim/errors.js';
+
+export interface FlashBenchOptions {
+  config: MachineConfig;
+  image: ElfImage;
+  workload: string;
+  threads: number[];
+  maxCycles: number;
+  patch: Record<string, number>;
+  traceEvents?: string;
+  echoConsole: boolean;
+  progress?: (line: string) => void;
+}
+
+export interface FlashBenchResult {
+  benchmark: 'flash';
+  workload: string;
+  config: MachineConfig;
+  sim: Omit<FlashResult['sim'], 'perNode'> & { perNode: FlashResult['sim']['perNode'] };
+  identicalAcrossThreads: boolean | null;
+  host: { cores: number; runs: FlashResult['host'][] };
+}
+
+/** The simulated part of a result, as the string that must not change with --threads. */
+export function simulatedFingerprint(r: FlashResult): string {
+  return JSON.stringify(r.sim);
+}
+
+export async function runFlashBench(o: FlashBenchOptions): Promise<FlashBenchResult> {
+  const runs: FlashResult[] = [];
+  for (const threads of o.threads) {
+    o.progress?.(`flash: ${o.config.nodes} nodes, ${threads} thread(s), workload ${o.workload}`);
+    const r = await runFlash({
+      config: o.config,
+      image: o.image,
+      threads,
+      maxCycles: o.maxCycles,
+      echoConsole: o.echoConsole && runs.length === 0,
+      patch: o.patch,
+      traceBlock: o.traceEvents !== undefined ? 64 : 0,
+      progress: o.progress === undefined ? undefined : (cycle, windows) =>
+        o.progress!(`  ... simulated cycle ${cycle.toLocaleString('en-US')} (${windows.toLocaleString('en-US')} windows)`),
+    });
+    if (!r.sim.halted) {
+      throw new UserError(`the workload did not finish within --max-cycles ${o.maxCycles}; raise it or shrink the workload`);
+    }
+    runs.push(r);
+  }
+  const fp = simulatedFingerprint(runs[0]);
+  const identical = runs.length > 1 ? runs.every((r) => simulatedFingerprint(r) === fp) : null;
+  if (o.traceEvents !== undefined) writeFileSync(o.traceEvents, JSON.stringify(chromeTrace(runs[runs.length - 1])));
+  return {
+    benchmark: 'flash',
+    workload: o.workload,
+    config: o.config,
+    sim: runs[0].sim,
+    identicalAcrossThreads: identical,
+    host: { cores: availableParallelism(), runs: runs.map((r) => r.host) },
+  };
+}
+
+/** Chrome trace events (Perfetto opens them): each worker's blocks of windows, busy and waiting. */
+function chromeTrace(r: FlashResult): unknown {
+  const events: unknown[] = [];
+  r.host.trace.forEach((blocks, worker) => {
+    events.push({ name: 'thread_name', ph: 'M', pid: 1, tid: worker, args: { name: `worker ${worker}` } });
+    for (const b of blocks) {
+      const ts = b.startNs / 1000;
+      events.push({ name: 'busy', cat: 'window', ph: 'X', pid: 1, tid: worker, ts, dur: b.busyNs / 1000, args: { firstWindow: b.firstWindow, windows: b.windows } });
+      events.push({ name: 'wait', cat: 'window', ph: 'X', pid: 1, tid: worker, ts: ts + b.busyNs / 1000, dur: b.waitNs / 1000, args: { firstWindow: b.firstWindow, windows: b.windows } });
+    }
+  });
+  return { traceEvents: events, displayTimeUnit: 'ms' };
+}
+
+const pct = (a: number, b: number) => (b > 0 ? `${((100 * a) / b).toFixed(2)}%` : '-');
+const num = (v: number) => v.toLocaleString('en-US');
+const mean = (sum: number, n: number) => (n > 0 ? (sum / n).toFixed(1) : '-');
+
+export function formatFlashBench(b: FlashBenchResult): string {
+  const s = b.sim, t = s.totals, c = b.config;
+  const ipc = s.perNode.map((n) => (n.cycles > 0 ? n.instret / n.cycles : 0));
+  const lines = [
+    `FLASH machine: ${s.nodes} nodes (${s.mesh} mesh), ${c.cpuMHz} MHz, ${c.lineBytes} B lines, L1 ${c.l1iKiB}+${c.l1dKiB} KiB, L2 ${c.l2KiB} KiB, lookahead ${s.lookaheadCycles} cycles`,
+    `workload: ${b.workload}; exit ${s.exitCode}; console: ${JSON.stringify(s.console.trim())}`,
+    '',
+    'simulated',
+    `  time                 ${num(s.endCycle)} cycles = ${(s.simulatedSeconds * 1e3).toFixed(3)} ms`,
+    `  instructions         ${num(s.instructions)}`,
+    `  IPC per node         min ${Math.min(...ipc).toFixed(3)}  mean ${(ipc.reduce((a, x) => a + x, 0) / ipc.length).toFixed(3)}  max ${Math.max(...ipc).toFixed(3)}`,
+    `  L1I misses           ${num(t.l1iMisses)}  (${pct(t.l1iMisses, s.instructions)} of instructions)`,
+    `  L1D misses           ${num(t.l1dMisses)}`,
+    `  L2 hits / misses     ${num(t.l2Hits)} / ${num(t.l2Misses)}  (L2 miss rate ${pct(t.l2Misses, t.l2Hits + t.l2Misses)})`,
+    `  local misses         ${num(t.localMisses)}, mean ${mean(t.localMissCycles, t.localMisses)} cycles`,
+    `  remote misses        ${num(t.remoteMisses)}, mean ${mean(t.remoteMissCycles, t.remoteMisses)} cycles (three-hop ${num(t.threeHopMisses)})`,
+    `  NACKs                ${num(t['home.nacks'])}`,
+    `  hot-page events      ${num(t['home.hotPageEvents'])}`,
+    `  network              ${num(t.bytesSent)} bytes; NI queueing ${num(t.niDelayCycles)} cycles; MAGIC queueing ${num(t.magicDelayCycles)} cycles`,
+    `  messages             ${Object.entries(s.messages).map(([k, v]) => `${k} ${num(v)}`).join(', ')}`,
+    `  memory hash          ${s.memoryHash}`,
+    '',
+    'host',
+  ];
+  const base = b.host.runs[0];
+  for (const h of b.host.runs) {
+    const speedup = base.wallSeconds / h.wallSeconds;
+    lines.push(`  ${String(h.threads).padStart(3)} thread(s)  wall ${h.wallSeconds.toFixed(2)} s  ${h.mips.toFixed(2)} MIPS  speedup ${speedup.toFixed(2)}x`);
+    for (const w of h.workers) {
+      lines.push(`      worker ${w.worker}: ${w.nodes} node(s), busy ${w.busySeconds.toFixed(2)} s, waiting ${w.waitSeconds.toFixed(2)} s`);
+    }
+  }
+  if (b.identicalAcrossThreads !== null) {
+    lines.push(`  simulated results identical across thread counts: ${b.identicalAcrossThreads ? 'yes' : 'NO'}`);
+  }
+  if (b.host.runs.some((h) => h.threads > b.host.cores)) {
+    lines.push(`  note: more threads than the ${b.host.cores} cores of this host; workers share cores and wait for each other`);
+  }
+  return lines.join('\n');
+}

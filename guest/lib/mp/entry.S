@@ -1,0 +1,76 @@
+# Entry of multiprocessor images: every hart runs this, from crt0's _entry, in M-mode with
+#   a0 = hart id (node number), a2 = bytes of home memory per node (0: flat runner),
+#   a3 = number of harts (0: not passed; MP_NHARTS_DEFAULT).
+# Each hart puts its stack at the top of its own slice (mp_param.h), so stacks are local and
+# any number of harts works. Hart 0 clears .bss and publishes the hart count and the slice
+# size in mp_info; the others wait for mp_boot_done, and then all call mp_start(hartid)
+# (mp.c). tp holds the hart id from here on (the compiler never touches tp).
+
+#include "mp_param.h"
+
+        .section .text.mp_entry, "ax", @progbits
+        .globl mp_entry
+mp_entry:
+        lla     t0, mp_trap_entry
+        csrw    mtvec, t0
+        bnez    a3, 1f
+        li      a3, MP_NHARTS_DEFAULT
+1:      li      t0, MP_MAX_HARTS
+        bleu    a3, t0, 2f
+        mv      a3, t0
+2:      bgeu    a0, a3, mp_park          # more harts than the program uses: park
+        bnez    a2, 3f
+        li      a2, MP_FLAT_SLICE
+3:      # sp = top of this hart's slice = RAMBASE + (hartid + 1) * slice
+        addi    t0, a0, 1
+        mul     t0, t0, a2
+        li      t1, MP_RAMBASE
+        add     sp, t1, t0
+        mv      tp, a0
+        bnez    a0, secondary
+
+        lla     t0, __bss_start
+        lla     t1, __bss_end
+4:      bgeu    t0, t1, 5f
+        sd      zero, 0(t0)
+        addi    t0, t0, 8
+        j       4b
+5:      lla     t0, mp_info                # struct mp_info { nharts; slice; } (mp.h)
+        sd      a3, 0(t0)
+        sd      a2, 8(t0)
+        # Release: the cleared .bss and the two globals before the flag that announces them.
+        fence   rw, w
+        li      t0, 1
+        lla     t1, mp_boot_done
+        sw      t0, 0(t1)
+        j       6f
+
+secondary:
+        lla     t1, mp_boot_done
+7:      lw      t0, 0(t1)
+        beqz    t0, 7b
+        # Acquire: pairs with the fence above.
+        fence   r, rw
+6:      call    mp_start                 # a0 = hart id; does not return
+
+        .globl mp_park
+mp_park:
+        wfi
+        j       mp_park
+
+        # A stray trap: report it through the runtime's default handler (prints, exits 99).
+        .balign 4
+mp_trap_entry:
+        csrr    a0, mcause
+        csrr    a1, mepc
+        csrr    a2, mtval
+        andi    sp, sp, -16
+        call    default_trap
+        j       mp_park
+
+        # Harts spin on this flag at boot: give it a coherence line of its own.
+        .data
+        .balign MP_LINE
+mp_boot_done:
+        .word   0
+        .balign MP_LINE
