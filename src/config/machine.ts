@@ -62,7 +62,7 @@ export const PARAMS: { readonly [K in keyof MachineConfig]: Param } = {
   l2KiB: { type: 'int', default: 1024, min: 1, pow2: true, doc: 'unified L2 size (inclusive of both L1s)' },
   l2Ways: { type: 'int', default: 4, min: 1, max: 64, pow2: true, doc: 'L2 associativity' },
   l2HitCycles: { type: 'int', default: 10, min: 0, doc: 'extra cycles of an L1 miss that hits in L2' },
-  memPerNodeMiB: { type: 'int', default: 16, min: 1, doc: 'home memory per node' },
+  memPerNodeMiB: { type: 'int', default: 16, min: 1, doc: 'home memory per node (when not given: 16, or less so that all nodes fit in 2048 MiB)' },
   memoryCycles: { type: 'int', default: 104, min: 0, doc: 'DRAM access at the home node' },
   magicCycles: { type: 'int', default: 8, min: 0, doc: 'MAGIC occupancy of one protocol handler' },
   cacheToCacheCycles: { type: 'int', default: 40, min: 0, doc: 'owner L2 read for a forwarded (three-hop) request' },
@@ -87,9 +87,24 @@ export function defaultConfig(): MachineConfig {
   return c as unknown as MachineConfig;
 }
 
+/**
+ * The memory per node when the user did not choose it: 16 MiB, halved until the machine fits the
+ * 2048 MiB limit of one shared buffer (256 nodes get 8 MiB, 1024 nodes 2 MiB).
+ */
+export function defaultMemPerNode(nodes: number): number {
+  let mib = PARAMS.memPerNodeMiB.default;
+  while (mib > 1 && nodes * mib > MAX_MACHINE_MIB) mib /= 2;
+  return mib;
+}
+
+const MAX_MACHINE_MIB = 2048;
+
 /** Apply overrides (from --config or flags); `source` names them in errors. */
 export function applyConfig(base: MachineConfig, overrides: Record<string, unknown>, source: string): MachineConfig {
   const c: Record<string, number> = { ...base };
+  if (overrides.memPerNodeMiB === undefined && typeof overrides.nodes === 'number') {
+    c.memPerNodeMiB = defaultMemPerNode(overrides.nodes);
+  }
   for (const [k, v] of Object.entries(overrides)) {
     const p = (PARAMS as Record<string, Param>)[k];
     if (p === undefined) {
@@ -110,8 +125,8 @@ export function validateConfig(c: MachineConfig, source: string): MachineConfig 
     if (p.pow2 && (v & (v - 1)) !== 0) throw new UserError(`${source}: '${k}' must be a power of two (got ${v})`);
   }
   const totalMiB = c.nodes * c.memPerNodeMiB;
-  if (totalMiB > 2048) {
-    throw new UserError(`${source}: ${c.nodes} nodes x ${c.memPerNodeMiB} MiB = ${totalMiB} MiB of machine memory; the limit is 2048 MiB: lower memPerNodeMiB`);
+  if (totalMiB > MAX_MACHINE_MIB) {
+    throw new UserError(`${source}: ${c.nodes} nodes x ${c.memPerNodeMiB} MiB = ${totalMiB} MiB of machine memory; the limit is ${MAX_MACHINE_MIB} MiB: lower memPerNodeMiB`);
   }
   if (c.l2KiB < c.l1dKiB || c.l2KiB < c.l1iKiB) throw new UserError(`${source}: the L2 (${c.l2KiB} KiB) must be at least as large as each L1`);
   if (c.meshWidth > c.nodes) throw new UserError(`${source}: meshWidth ${c.meshWidth} exceeds the ${c.nodes} nodes`);

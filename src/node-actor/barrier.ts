@@ -42,6 +42,13 @@ export class WindowBarrier {
   ) {}
 
   arrive(worker: number, running: number, halt: boolean, exitCode: number): Decision {
+    if (this.workers === 1) {
+      // Alone: nothing to wait for or to share.
+      this.decision.running = running;
+      this.decision.halt = halt;
+      this.decision.exitCode = halt ? exitCode : 0;
+      return this.decision;
+    }
     const v = this.v;
     const gen = Atomics.load(v.barrier, BARRIER_GENERATION * LINE);
     if (running !== 0) Atomics.add(v.accum, DECISION_RUNNING, running);

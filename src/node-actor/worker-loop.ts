@@ -167,11 +167,11 @@ export function runWorker(t: WorkerTask): WorkerResult {
   let busyNs = 0, waitNs = 0, w = 0, halted = false, exitCode = 0;
   const trace: TraceBlock[] = [];
   let block: TraceBlock | null = null;
-  const t0 = process.hrtime.bigint();
+  const t0 = performance.now();
+  let a = t0;
   for (;;) {
     const windowEnd = (w + 1) * L;
     Atomics.store(control.workerWindow, me * LINE, w);
-    const a = process.hrtime.bigint();
     drainInbound();
     let running = 0;
     for (const n of nodes) {
@@ -181,21 +181,22 @@ export function runWorker(t: WorkerTask): WorkerResult {
     t.onWindow?.(nodes, windowEnd);
     const halt = first === 0 && nodes[0].haltRequested;
     if (halt && htif !== null && htif.exitCode !== null) exitCode = htif.exitCode;
-    const b = process.hrtime.bigint();
+    const b = performance.now();
     const d = barrier.arrive(me, running, halt, exitCode);
-    const c = process.hrtime.bigint();
-    busyNs += Number(b - a);
-    waitNs += Number(c - b);
+    const c = performance.now();
+    busyNs += (b - a) * 1e6;
+    waitNs += (c - b) * 1e6;
     if (t.traceBlock > 0) {
       if (block === null || block.windows === t.traceBlock) {
-        block = { firstWindow: w, windows: 0, startNs: Number(a - t0), busyNs: 0, waitNs: 0 };
+        block = { firstWindow: w, windows: 0, startNs: (a - t0) * 1e6, busyNs: 0, waitNs: 0 };
         trace.push(block);
       }
       block.windows++;
-      block.busyNs += Number(b - a);
-      block.waitNs += Number(c - b);
+      block.busyNs += (b - a) * 1e6;
+      block.waitNs += (c - b) * 1e6;
     }
     w++;
+    a = c;
     if (d.halt) { halted = true; exitCode = d.exitCode; break; }
     if (d.running === 0 || windowEnd >= t.maxCycles) break;
   }

@@ -1,24 +1,37 @@
 #!/usr/bin/env node
 // flashdisco command line.
 //
-//   flashdisco run --kernel FILE.elf [--mem MiB] [--max-insns N] [--stats FILE.json]
-//                  [--log-level LEVEL] [--log-format text|json]
+//   flashdisco run --kernel FILE [--bios FILE] [--initrd FILE] [--append ARGS] [--disk FILE]
+//                  [--disk-write] [--harts N] [--mem MiB] [--max-insns N] [--stats FILE.json]
+//                  [--dtb-out FILE] [--log-level LEVEL] [--log-format text|json]
 //
-// stdout carries the guest console and nothing else; logs (pino, JSON lines) and errors go to
-// stderr. Exit status: the guest's own exit status when it exits through HTIF; 2 for bad input
+// The guest runs on the QEMU-virt-compatible board (virt-board.ts). stdout carries the guest
+// console (UART and HTIF) and nothing else; logs (pino) and errors go to stderr.
+//
+// Console input (stdin -> UART receiver):
+//   terminal   raw mode; every key goes to the guest as typed. Ctrl-A x quits, Ctrl-A Ctrl-A
+//              sends one Ctrl-A, Ctrl-A h prints this help (QEMU's escapes).
+//   file       (`< input.txt`) all of it is queued at once; the UART takes bytes as the guest
+//              reads them, so the run is deterministic.
+//   pipe       bytes are held until the machine next waits for input (every hart in wfi) and
+//              handed over then, so a script that writes its input up front gets the same run
+//              every time; a guest that never sleeps gets them after 10 ms of simulated time.
+// When all input is consumed, stdin has ended and every hart sleeps with no timer armed, the
+// run ends (status 4), since nothing can ever wake the guest.
+//
+// Exit status: the guest's own (test finisher or HTIF exit); 0 after Ctrl-A x; 2 for bad input
 // (one line `flashdisco: <message>`, no stack); 3 when --max-insns stops the guest; 4 when the
 // guest stops in a way it cannot recover from. A stack trace means a simulator bug.
 //
-// Options are declared in tables (RUN_OPTIONS) so later machine options (--bios, --initrd,
-// --append, --disk, --harts, --nodes) are one row each plus their use in runCommand().
+// Options are declared in tables (RUN_OPTIONS), one row per option.
 
-import { writeFileSync } from 'node:fs';
+import { fstatSync, readFileSync, writeFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BufferedConsole } from '../devices/htif.js';
 import { UserError, EXIT_USAGE } from './errors.js';
 import { createLogger, DEFAULT_LOG_LEVEL, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
-import { DEFAULT_MEM_MIB, runFlat, type FlatRunResult } from './run-flat.js';
+import { DEFAULT_MEM_MIB, RunSession, type FlatRunResult } from './run-flat.js';
 
 const GLOBAL_OPTIONS = {
   'log-level': {
@@ -40,16 +53,29 @@ const RUN_OPTIONS = {
     type: 'string',
     demandOption: true,
     requiresArg: true,
-    describe: 'RV64 ELF image to run (e.g. guest/build/kernel-sv39.elf)',
+    describe: 'RV64 ELF (or raw *.bin) to run; with --bios, the kernel the firmware starts (raw: at 0x80200000)',
   },
+  bios: { type: 'string', requiresArg: true, describe: 'firmware (ELF or raw *.bin at 0x80000000); the harts start in it' },
+  initrd: { type: 'string', requiresArg: true, describe: 'initial ramdisk, placed above the kernel and named in /chosen' },
+  append: { type: 'string', requiresArg: true, describe: 'kernel command line (/chosen/bootargs)' },
+  disk: { type: 'string', requiresArg: true, describe: 'raw disk image for virtio-blk slot 0 (guest writes stay in memory)' },
+  'disk-write': { type: 'boolean', default: false, describe: 'write guest changes back to the --disk file' },
+  harts: { type: 'number', default: 1, requiresArg: true, describe: 'number of harts (interleaved deterministically on one thread)' },
   mem: { type: 'number', default: DEFAULT_MEM_MIB, requiresArg: true, describe: 'RAM size in MiB, at 0x80000000' },
   'max-insns': {
     type: 'number',
     requiresArg: true,
-    describe: 'stop the guest after N instructions (exit status 3)',
+    describe: 'stop the guest after N instructions, all harts together (exit status 3)',
   },
   stats: { type: 'string', requiresArg: true, describe: 'write run statistics as JSON to this file' },
+  'dtb-out': { type: 'string', requiresArg: true, describe: 'write the generated device tree (DTB) to this file' },
 } as const;
+
+const CTRL_A = 0x01;
+/** Held pipe input is handed over at the latest after this many simulated cycles without an idle point. */
+const PIPE_INPUT_DEADLINE_CYCLES = 10_000_000;
+/** Host milliseconds of simulation between two looks at stdin. */
+const CHUNK_MS = 20;
 
 function fail(message: string, status = EXIT_USAGE): never {
   process.stderr.write(`flashdisco: ${message}\n`);
@@ -61,7 +87,7 @@ function parseArgs(args: string[]) {
     .scriptName('flashdisco')
     .usage('$0 <command> [options]')
     .options(GLOBAL_OPTIONS)
-    .command('run', 'run an ELF kernel on one hart over flat memory', (y) => y.options(RUN_OPTIONS))
+    .command('run', 'run a kernel on the QEMU-virt-compatible board (flat memory, no caches)', (y) => y.options(RUN_OPTIONS))
     .demandCommand(1, 'name a command: run')
     .strict()
     .help()
@@ -73,23 +99,44 @@ function parseArgs(args: string[]) {
     .parseSync();
 }
 
-/** Writes an empty file now, so an unwritable --stats path is refused before the run. */
-function checkWritable(path: string): void {
+/** Writes an empty file now, so an unwritable output path is refused before the run. */
+function checkWritable(option: string, path: string): void {
   try {
     writeFileSync(path, '');
   } catch (e) {
-    throw new UserError(`--stats '${path}' cannot be written (${(e as NodeJS.ErrnoException).code}); choose a writable path`);
+    throw new UserError(`${option} '${path}' cannot be written (${(e as NodeJS.ErrnoException).code}); choose a writable path`);
   }
 }
 
-function statsRecord(kernel: string, memMiB: number, maxInsns: number | undefined, r: FlatRunResult) {
+interface RunArgs {
+  kernel: string;
+  bios?: string;
+  initrd?: string;
+  append?: string;
+  disk?: string;
+  diskWrite: boolean;
+  harts: number;
+  memMiB: number;
+  maxInsns?: number;
+}
+
+function statsRecord(a: RunArgs, r: FlatRunResult) {
   return {
-    kernel,
-    config: { memMiB, maxInsns: maxInsns ?? null },
+    kernel: a.kernel,
+    bios: a.bios ?? null,
+    initrd: a.initrd ?? null,
+    disk: a.disk ?? null,
+    config: { memMiB: a.memMiB, harts: a.harts, maxInsns: a.maxInsns ?? null, append: a.append ?? null, diskWrite: a.diskWrite },
     exit: { reason: r.reason, code: r.exitCode, message: r.message },
     instructions: r.instret,
     cycles: r.cycle,
+    reboots: r.reboots,
+    /** Hart 0 (kept for single-hart scripts; every hart is under `harts`). */
     hart: r.stats,
+    harts: r.board.harts,
+    devices: r.board.devices,
+    memory: r.board.memory,
+    rounds: r.board.rounds,
     htif: r.htif,
     // Host measurements: they vary from run to run and host to host, unlike everything above.
     host: { runSeconds: r.runSeconds, mips: r.runSeconds > 0 ? r.instret / r.runSeconds / 1e6 : null },
@@ -103,23 +150,170 @@ function processStatus(code: number, warn: (msg: string) => void): number {
   return 1;
 }
 
-function runCommand(argv: ReturnType<typeof parseArgs>): number {
+type StdinKind = 'tty' | 'file' | 'pipe' | 'none';
+
+function stdinKind(): StdinKind {
+  if (process.stdin.isTTY) return 'tty';
+  try {
+    const st = fstatSync(0);
+    if (st.isFile()) return 'file';
+    return st.isFIFO() || st.isSocket() ? 'pipe' : 'none';
+  } catch {
+    return 'none';
+  }
+}
+
+/**
+ * stdin as the UART's host side (see the header for the three kinds). `wait()` resolves when
+ * something arrives or stdin ends.
+ */
+class ConsoleInput {
+  ended = false;
+  quit = false;
+  private held: number[] = [];
+  private heldSince = 0;
+  private escape = false;
+  private wake: (() => void) | null = null;
+  private readonly kind: StdinKind;
+
+  constructor(private readonly session: RunSession) {
+    this.kind = stdinKind();
+    session.onIdle = () => this.handOver();
+    if (this.kind === 'file') {
+      session.board.uart.receive(readFileSync(0));
+      this.ended = true;
+      return;
+    }
+    if (this.kind === 'none') {
+      this.ended = true;
+      return;
+    }
+    if (this.kind === 'tty') process.stdin.setRawMode(true);
+    process.stdin.on('data', (b: Buffer) => this.arrived(b));
+    process.stdin.on('end', () => {
+      this.ended = true;
+      this.kick();
+    });
+    process.stdin.on('error', () => {
+      this.ended = true;
+      this.kick();
+    });
+  }
+
+  /** Resolves at the next input, end of input or quit. */
+  wait(): Promise<void> {
+    if (this.ended || this.quit || this.held.length > 0) return Promise.resolve();
+    return new Promise((r) => (this.wake = r));
+  }
+
+  /** Between chunks: held pipe input that has waited long enough in simulated time goes in. */
+  poll(): void {
+    if (this.held.length > 0 && this.session.board.simTime - this.heldSince >= PIPE_INPUT_DEADLINE_CYCLES) this.handOver();
+  }
+
+  get holding(): boolean {
+    return this.held.length > 0;
+  }
+
+  close(): void {
+    if (this.kind === 'tty') process.stdin.setRawMode(false);
+    process.stdin.removeAllListeners('data');
+    process.stdin.pause();
+    process.stdin.destroy();
+  }
+
+  private handOver(): void {
+    if (this.held.length === 0) return;
+    this.session.board.uart.receive(this.held);
+    this.held = [];
+  }
+
+  private arrived(b: Buffer): void {
+    if (this.kind === 'pipe') {
+      if (this.held.length === 0) this.heldSince = this.session.board.simTime;
+      for (const x of b) this.held.push(x);
+    } else {
+      this.session.board.uart.receive(this.ttyKeys(b));
+    }
+    this.kick();
+  }
+
+  /** QEMU's Ctrl-A escapes on a terminal. */
+  private ttyKeys(b: Buffer): number[] {
+    const out: number[] = [];
+    for (const x of b) {
+      if (this.escape) {
+        this.escape = false;
+        if (x === 0x78 /* x */) this.quit = true;
+        else if (x === CTRL_A) out.push(CTRL_A);
+        else if (x === 0x68 /* h */) process.stderr.write('\r\nflashdisco: Ctrl-A x  quit\r\nflashdisco: Ctrl-A Ctrl-A  send Ctrl-A\r\n');
+      } else if (x === CTRL_A) {
+        this.escape = true;
+      } else {
+        out.push(x);
+      }
+    }
+    return out;
+  }
+
+  private kick(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+}
+
+async function runCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
   const log = createLogger(argv['log-level'] as LogLevel, argv['log-format'] as LogFormat);
-  const kernel = argv.kernel as string;
-  const memMiB = argv.mem as number;
-  const maxInsns = argv['max-insns'] as number | undefined;
+  const a: RunArgs = {
+    kernel: argv.kernel as string,
+    bios: argv.bios as string | undefined,
+    initrd: argv.initrd as string | undefined,
+    append: argv.append as string | undefined,
+    disk: argv.disk as string | undefined,
+    diskWrite: argv['disk-write'] as boolean,
+    harts: argv.harts as number,
+    memMiB: argv.mem as number,
+    maxInsns: argv['max-insns'] as number | undefined,
+  };
   const statsPath = argv.stats as string | undefined;
-  if (statsPath !== undefined) checkWritable(statsPath);
+  const dtbOut = argv['dtb-out'] as string | undefined;
+  if (a.diskWrite && a.disk === undefined) throw new UserError('--disk-write needs --disk FILE');
+  if (statsPath !== undefined) checkWritable('--stats', statsPath);
+  if (dtbOut !== undefined) checkWritable('--dtb-out', dtbOut);
 
   const sink = new BufferedConsole((bytes) => process.stdout.write(bytes));
-  const result = runFlat({ kernel, memMiB, maxInsns, console: sink, log, onSlice: () => sink.flush() });
+  const session = new RunSession({ ...a, console: sink, log });
+  if (dtbOut !== undefined) writeFileSync(dtbOut, session.board.dtb);
+  const input = new ConsoleInput(session);
+  try {
+    for (;;) {
+      if (input.quit) session.board.quit();
+      const state = session.run(CHUNK_MS);
+      sink.flush();
+      if (state === 'done') break;
+      if (state === 'idle') {
+        // Every hart sleeps and nothing in the machine can wake them: only input can.
+        if (input.ended && !input.holding) session.stuck();
+        else await input.wait();
+        continue;
+      }
+      input.poll();
+      await new Promise((r) => setImmediate(r));
+    }
+  } finally {
+    input.close();
+  }
+  const result = session.result();
   sink.flush();
   log.info(
     { reason: result.reason, exitCode: result.exitCode, instret: result.instret, cycle: result.cycle, runSeconds: result.runSeconds },
     'run finished',
   );
-  if (statsPath !== undefined) {
-    writeFileSync(statsPath, JSON.stringify(statsRecord(kernel, memMiB, maxInsns, result), null, 2) + '\n');
+  if (statsPath !== undefined) writeFileSync(statsPath, JSON.stringify(statsRecord(a, result), null, 2) + '\n');
+  if (result.reason === 'quit') {
+    process.stderr.write(`\r\nflashdisco: ${result.message}\n`);
+    return 0;
   }
   if (result.reason !== 'exit') {
     process.stderr.write(`flashdisco: ${result.message}\n`);
@@ -128,7 +322,7 @@ function runCommand(argv: ReturnType<typeof parseArgs>): number {
   return processStatus(result.exitCode, (msg) => process.stderr.write(`flashdisco: ${msg}\n`));
 }
 
-function main(): void {
+async function main(): Promise<void> {
   // A closed stdout (`flashdisco run ... | head`) ends the run quietly, as other tools do.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
@@ -138,7 +332,7 @@ function main(): void {
     const argv = parseArgs(hideBin(process.argv));
     switch (argv._[0]) {
       case 'run':
-        process.exitCode = runCommand(argv);
+        process.exitCode = await runCommand(argv);
         return;
       default:
         fail(`unknown command '${String(argv._[0])}' (see flashdisco --help)`);
@@ -149,4 +343,4 @@ function main(): void {
   }
 }
 
-main();
+void main();

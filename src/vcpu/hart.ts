@@ -18,7 +18,7 @@ import { decode16, decode32, OP_ILLEGAL, X_DISCARD, type Decoded } from './decod
 import { Cause, Irq, IRQ_MASK, IRQ_PRIORITY, Priv, causeName, interruptName } from './trap.js';
 import { translate, TranslateFault } from './mmu.js';
 import { HANDLERS } from './handlers.js';
-import { MEM_MMIO, MEM_STALL, MEM_TRAPPED, Status, Stop, TLB_MASK, TLB_SIZE } from './status.js';
+import { MEM_MMIO, MEM_STALL, MEM_TRAPPED, Status, Stop, TLB_BITS, TLB_MASK, TLB_SIZE } from './status.js';
 import { fromNumber, out, toBig, toNumber } from './int64.js';
 import { MSTATUS, type CsrFile, newCsrFile } from './csr.js';
 
@@ -233,9 +233,14 @@ export class Hart {
    * reservation on it.
    */
   dropGrant(spanRo: number, dataMayChange: boolean): void {
+    // A filter slot is indexed by virtual address bits from grantShift up; those below bit 12
+    // equal the physical ones, so only every `step`-th slot from `first` can hold this span.
+    const known = Math.min(12 - this.grantShift, TLB_BITS);
+    const step = 1 << known;
+    const first = (spanRo >>> this.grantShift) & (step - 1);
     for (let k = 0; k < 3; k++) {
       const tag = this.tlbTag[k], ram = this.tlbRam[k];
-      for (let t = 0; t < TLB_SIZE; t++) if (ram[t] === spanRo) tag[t] = NaN;
+      for (let t = first; t < TLB_SIZE; t += step) if (ram[t] === spanRo) tag[t] = NaN;
     }
     this.fvBase = NaN;
     if (dataMayChange) {

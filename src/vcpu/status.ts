@@ -27,6 +27,6 @@ export const MEM_STALL = -2;
 export const MEM_MMIO = -3;
 
 /** Software TLB geometry: direct-mapped, one per access kind. */
-const TLB_BITS = 8;
+export const TLB_BITS = 8;
 export const TLB_SIZE = 1 << TLB_BITS;
 export const TLB_MASK = TLB_SIZE - 1;

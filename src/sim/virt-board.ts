@@ -1,0 +1,572 @@
+// The QEMU `virt` board on one thread: RAM, N harts and the devices of DESIGN.md's platform
+// table, wired as QEMU wires them, booted as QEMU boots them (boot.ts), and run in a fixed,
+// deterministic interleaving.
+//
+//   0x0010_0000  finisher      0x1000_0000  UART (PLIC 10)      0x8000_0000  RAM (--mem MiB)
+//   0x0200_0000  CLINT         0x1000_1000 + 0x1000k  virtio-mmio slot k (PLIC 1 + k), k < 8;
+//   0x0c00_0000  PLIC                       slot 0 is the --disk block device, if any
+//   HTIF on `tohost`/`fromhost` of every ELF image that defines them
+//
+// Time. Every hart has its own clock, Hart.simTime() in cycles (1 GHz: one cycle per
+// instruction plus the extra cycles of slow instructions, traps and waits). The CLINT reads the
+// clock of the hart that is running (`now()`), so mtime is 10 MHz = simTime / 100 for that hart,
+// and the `time` CSR is the hart's own simTime / 100 (Hart.costs.cyclesPerTick), the same value
+// without a call; only if software writes mtime do the harts' time CSRs switch to reading the
+// CLINT. Nothing reads host time.
+//
+// Interleaving. The harts run in rounds of `quantum` cycles: in each round, in hart-id order,
+// every hart runs until its clock reaches the round's end (a hart that spends one cycle per
+// instruction runs exactly `quantum` instructions). Within its turn a hart's run() calls are
+// cut at its next timer event (its mtimecmp, its Sstc stimecmp, a delayed device interrupt),
+// where the board raises the line, so timer interrupts arrive at the exact cycle; a CLINT store
+// ends the call too, so a new mtimecmp takes effect at once. A hart in wfi sleeps until its next
+// timer event or the end of the round; an interrupt that another hart or a device raises wakes
+// it at its next turn. When every hart sleeps the board jumps straight to the earliest timer
+// event, and with none it reports 'idle': only host input (the UART) can wake the machine. The
+// order of everything depends only on simulated state, so runs are identical run after run;
+// only console input from a terminal arrives at a time the host decides.
+//
+// Between harts, BoardMemory keeps LR reservations and decoded instructions exact (see there).
+//
+// A run ends when the finisher or HTIF stops it (exit status), when --max-insns instructions have
+// retired (all harts together), or when the guest can make no progress (a trap handler that
+// cannot be fetched, an HTIF request we do not support, every hart asleep with nothing to wake
+// it and no more input). A finisher reset ('reset') is handed to the runner, which boots a new
+// board on the same disk.
+
+import { performance } from 'node:perf_hooks';
+import { openSync, closeSync, writeSync, constants as fsConstants, accessSync } from 'node:fs';
+import { Hart, Stop } from '../vcpu/hart.js';
+import type { MmioDevice } from '../vcpu/flat-memory.js';
+import type { Irq } from '../vcpu/trap.js';
+import { MmioStatus } from '../vcpu/port.js';
+import { Clint, CLINT_MTIME, DEFAULT_TIMEBASE_HZ } from '../devices/clint.js';
+import { Plic } from '../devices/plic.js';
+import { Uart16550, UART_IRQ } from '../devices/uart16550.js';
+import { VirtioBlk, VirtioMmioEmpty, VIRTIO_COUNT, VIRTIO_IRQ, SECTOR } from '../devices/virtio-blk.js';
+import { Finisher } from '../devices/finisher.js';
+import { Htif, type ConsoleSink, type HtifStats } from '../devices/htif.js';
+import { virtFdt } from '../devices/fdt.js';
+import type { HartIrqTarget } from '../devices/irq.js';
+import { BoardMemory, type MemoryStats } from './board-memory.js';
+import {
+  readBootImage, readUserFile, kernelLoadAddress, initrdLoadAddress, dtbLoadAddress, fwDynamicInfo, placeRegions,
+  MiB, type BootImage, type Region,
+} from './boot.js';
+import { UserError, GuestFault, EXIT_MAX_INSNS, EXIT_GUEST_FAULT, hex } from './errors.js';
+import { rangeText } from './loader.js';
+import { silentLogger, type Logger } from './log.js';
+
+export const RAM_BASE = 0x8000_0000;
+export const DEFAULT_MEM_MIB = 128;
+/** RAM ends below 4 GiB, so every RAM offset fits an int32 and every address a double. */
+export const MAX_MEM_MIB = 2048;
+/** QEMU virt allows 512; every hart costs about 1.5 MB of decode cache here. */
+export const MAX_HARTS = 64;
+/** Cycles each hart runs per round when there are several (Spike interleaves 5000 instructions). */
+export const DEFAULT_QUANTUM = 10_000;
+/** With one hart there is nothing to interleave: rounds only bound how long run() goes uninterrupted. */
+export const SINGLE_HART_QUANTUM = 1_000_000;
+/** riscv,isa of every hart in the device tree (what misa reports, plus Sstc). */
+export const BOARD_ISA = 'rv64imafdc_zicsr_zifencei_sstc';
+
+export interface VirtBoardConfig {
+  /** ELF or raw image: the kernel (or the only image, without --bios). */
+  kernel: string;
+  /** Firmware (ELF or raw) at 0x8000_0000; the harts start in it. */
+  bios?: string;
+  initrd?: string;
+  /** Kernel command line: /chosen/bootargs. */
+  append?: string;
+  /** Raw disk image for virtio slot 0. */
+  disk?: string;
+  /** Write guest changes back to the disk file (flush and exit); otherwise they stay in memory. */
+  diskWrite?: boolean;
+  harts?: number;
+  memMiB?: number;
+  /** Stop after this many instructions, all harts together (undefined: no limit). */
+  maxInsns?: number;
+  /** Cycles per hart per round (default DEFAULT_QUANTUM, or SINGLE_HART_QUANTUM for one hart). */
+  quantum?: number;
+  console: ConsoleSink;
+  log?: Logger;
+}
+
+export type StopReason = 'exit' | 'max-insns' | 'fault' | 'reset' | 'quit';
+
+export interface BoardResult {
+  reason: StopReason;
+  /** The guest's exit status for 'exit' (0 for 'reset'); EXIT_MAX_INSNS or EXIT_GUEST_FAULT otherwise. */
+  exitCode: number;
+  /** One sentence for 'max-insns' and 'fault'. */
+  message: string | null;
+  /** What stopped it: 'finisher', 'htif', or null. */
+  by: 'finisher' | 'htif' | null;
+}
+
+/** What run() ended with: still going (host time is up), nothing can happen without input, or done. */
+export type RunState = 'running' | 'idle' | 'done';
+
+interface Checked {
+  harts: number;
+  memMiB: number;
+  maxInsns: number;
+  quantum: number;
+}
+
+function checkConfig(cfg: VirtBoardConfig): Checked {
+  const memMiB = cfg.memMiB ?? DEFAULT_MEM_MIB;
+  if (!Number.isInteger(memMiB) || memMiB < 1 || memMiB > MAX_MEM_MIB) {
+    throw new UserError(`--mem ${memMiB}: RAM size must be a whole number of MiB from 1 to ${MAX_MEM_MIB}`);
+  }
+  const harts = cfg.harts ?? 1;
+  if (!Number.isInteger(harts) || harts < 1 || harts > MAX_HARTS) {
+    throw new UserError(`--harts ${harts}: the number of harts must be a whole number from 1 to ${MAX_HARTS}`);
+  }
+  const maxInsns = cfg.maxInsns ?? Infinity;
+  if (maxInsns !== Infinity && (!Number.isSafeInteger(maxInsns) || maxInsns < 1)) {
+    throw new UserError(`--max-insns ${maxInsns}: the instruction limit must be a positive whole number`);
+  }
+  const quantum = cfg.quantum ?? (harts === 1 ? SINGLE_HART_QUANTUM : DEFAULT_QUANTUM);
+  if (!Number.isSafeInteger(quantum) || quantum < 1) throw new UserError(`quantum ${quantum} must be a positive whole number of cycles`);
+  return { harts, memMiB, maxInsns, quantum };
+}
+
+const CAUSE_MISALIGNED_FETCH = 0;
+const CAUSE_FETCH_ACCESS = 1;
+const CAUSE_FETCH_PAGE_FAULT = 12;
+
+/**
+ * A fetch fault at the very address mtvec points to would trap to itself forever without
+ * retiring an instruction (a guest that never set mtvec and jumped somewhere wrong): stop it.
+ */
+function stopFetchTrapLoop(h: Hart, cause: number, _tval: bigint, pc: number): boolean {
+  if (cause !== CAUSE_FETCH_ACCESS && cause !== CAUSE_FETCH_PAGE_FAULT && cause !== CAUSE_MISALIGNED_FETCH) return false;
+  const vector = h.csr.mtvecHi * 0x1_0000_0000 + ((h.csr.mtvecLo & ~3) >>> 0);
+  if (vector !== pc) return false;
+  throw new GuestFault(
+    `hart ${h.hartId} cannot fetch its trap handler: a fetch fault at ${hex(pc)} traps to mtvec = ${hex(vector)}, the same address; does the guest set mtvec?`,
+  );
+}
+
+/** The disk of slot 0: its bytes, and how guest writes reach the file (only with --disk-write). */
+export interface DiskImage {
+  path: string;
+  bytes: Uint8Array;
+  /** Open for writing (--disk-write), or null. */
+  fd: number | null;
+}
+
+/** Reads --disk and, for --disk-write, opens it for writing; every problem is a UserError. */
+export function openDisk(path: string, write: boolean): DiskImage {
+  const bytes = readUserFile(path, 'disk image');
+  if (bytes.length < SECTOR) {
+    throw new UserError(`disk image '${path}' is ${bytes.length} bytes, smaller than one ${SECTOR}-byte sector`);
+  }
+  let fd: number | null = null;
+  if (write) {
+    try {
+      accessSync(path, fsConstants.W_OK);
+      fd = openSync(path, 'r+');
+    } catch (e) {
+      throw new UserError(`disk image '${path}' cannot be opened for writing (${(e as NodeJS.ErrnoException).code}); drop --disk-write or fix its permissions`);
+    }
+  }
+  return { path, bytes, fd };
+}
+
+export function closeDisk(d: DiskImage): void {
+  if (d.fd !== null) closeSync(d.fd);
+  d.fd = null;
+}
+
+export class VirtBoard {
+  readonly mem: BoardMemory;
+  readonly harts: Hart[];
+  readonly clint: Clint;
+  readonly plic: Plic;
+  readonly uart: Uart16550;
+  readonly finisher: Finisher;
+  /** Slot 0's block device when a disk is attached. */
+  readonly disk: VirtioBlk | null;
+  readonly htif: Htif[] = [];
+  readonly dtb: Uint8Array;
+  readonly dtbAddr: number;
+  /** Where every hart starts (the firmware's entry, or the kernel's). */
+  readonly entry: number;
+  /** The kernel's entry (fw_dynamic_info.next_addr). */
+  readonly kernelEntry: number;
+  readonly initrd: { start: number; end: number } | null;
+  readonly quantum: number;
+  readonly maxInsns: number;
+  /** Called at a round boundary where every hart sleeps: the moment to hand over queued input. */
+  onIdle: (() => void) | null = null;
+
+  result: BoardResult | null = null;
+  /** Cycles each hart spent asleep in wfi. */
+  readonly sleepCycles: Float64Array;
+  /** Rounds run, and rounds skipped because every hart slept. */
+  rounds = 0;
+  skippedTo = 0;
+  /** Host seconds spent in run() (host-dependent, never part of results). */
+  runSeconds = 0;
+
+  private readonly log: Logger;
+  private readonly asleep: Uint8Array;
+  /** The clock of the running hart: what the CLINT and devices see as now. */
+  private current = 0;
+  private roundEnd = 0;
+  /** Next hart to run in the current round; harts.length when the round is over. */
+  private turn: number;
+  private timeFromClint = false;
+
+  constructor(cfg: VirtBoardConfig, diskImage: DiskImage | null = null) {
+    const c = checkConfig(cfg);
+    this.log = cfg.log ?? silentLogger();
+    this.quantum = c.quantum;
+    this.maxInsns = c.maxInsns;
+    const n = c.harts;
+    this.mem = new BoardMemory({ base: RAM_BASE, size: c.memMiB * MiB });
+    const ram = this.mem.ram;
+
+    // ---- Images (nothing is written to RAM until every check has passed) ----
+    const bios = cfg.bios !== undefined ? readBootImage(cfg.bios, 'firmware', RAM_BASE) : null;
+    const kernel = readBootImage(cfg.kernel, 'kernel', kernelLoadAddress(RAM_BASE, bios));
+    for (const img of bios ? [bios, kernel] : [kernel]) {
+      if (img.entry < ram.base || img.entry >= ram.base + ram.size) {
+        throw new UserError(`'${img.path}': entry point ${hex(img.entry)} is outside RAM ${rangeText(ram.base, ram.base + ram.size)}; check the linker script's ENTRY`);
+      }
+    }
+    this.entry = (bios ?? kernel).entry;
+    this.kernelEntry = kernel.entry;
+    const regions: Region[] = [...(bios?.regions ?? []), ...kernel.regions];
+    this.initrd = null;
+    if (cfg.initrd !== undefined) {
+      const data = readUserFile(cfg.initrd, 'initrd');
+      const start = initrdLoadAddress(kernel.entry, ram.size);
+      this.initrd = { start, end: start + data.length };
+      regions.push({ what: `initrd '${cfg.initrd}'`, start, end: start + data.length, data });
+    }
+    this.dtb = virtFdt({
+      harts: n,
+      ramBase: ram.base,
+      ramSize: ram.size,
+      isa: BOARD_ISA,
+      timebaseHz: DEFAULT_TIMEBASE_HZ,
+      bootargs: cfg.append,
+      initrd: this.initrd ?? undefined,
+    });
+    this.dtbAddr = dtbLoadAddress(ram, this.dtb.length, regions);
+    const fwDynAddr = this.dtbAddr + Math.ceil(this.dtb.length / 8) * 8;
+    regions.push({ what: 'the device tree', start: this.dtbAddr, end: this.dtbAddr + this.dtb.length, data: this.dtb });
+    const fwDyn = fwDynamicInfo(kernel.entry);
+    regions.push({ what: 'fw_dynamic_info', start: fwDynAddr, end: fwDynAddr + fwDyn.length, data: fwDyn });
+    placeRegions(regions, ram);
+    this.log.info(
+      { entry: hex(this.entry), kernel: hex(kernel.entry), dtb: hex(this.dtbAddr), initrd: this.initrd && rangeText(this.initrd.start, this.initrd.end), harts: n, memMiB: c.memMiB },
+      'images placed',
+    );
+
+    // ---- Harts and devices ----
+    this.harts = [];
+    for (let h = 0; h < n; h++) {
+      const hart = new Hart({ port: this.mem, hartId: h, resetPc: this.entry });
+      hart.setX(10, h); // a0 = hart id
+      hart.setX(11, this.dtbAddr); // a1 = device tree
+      hart.setX(12, fwDynAddr); // a2 = fw_dynamic_info
+      hart.machineTrapHook = stopFetchTrapLoop;
+      this.harts.push(hart);
+    }
+    this.asleep = new Uint8Array(n);
+    this.sleepCycles = new Float64Array(n);
+    const targets: HartIrqTarget[] = this.harts.map((hart, h) => ({
+      setIrq: (irq: Irq, level: boolean) => {
+        if (level) this.asleep[h] = 0; // as the hart's own wfi: any rising line wakes it
+        hart.setIrq(irq, level);
+      },
+    }));
+    const cyclesPerTick = this.harts[0]!.costs.cyclesPerTick;
+    this.clint = new Clint({ harts: targets, now: () => this.harts[this.current]!.simTime(), cpuHz: DEFAULT_TIMEBASE_HZ * cyclesPerTick });
+    this.plic = new Plic({ harts: targets });
+    this.finisher = new Finisher();
+    this.uart = new Uart16550({ irq: this.plic.line(UART_IRQ), sink: cfg.console });
+    this.mem.addDevice(this.finisher, 'finisher');
+    this.mem.addDevice(this.watchClint(this.clint), 'clint');
+    this.mem.addDevice(this.plic, 'plic');
+    this.mem.addDevice(this.uart, 'uart');
+    this.disk = null;
+    for (let k = 0; k < VIRTIO_COUNT; k++) {
+      if (k === 0 && diskImage !== null) {
+        const fd = diskImage.fd;
+        this.disk = new VirtioBlk({
+          slot: 0,
+          irq: this.plic.line(VIRTIO_IRQ),
+          ram,
+          onRamWrite: (o, len) => this.mem.ramWritten(o, len),
+          disk: diskImage.bytes,
+          serial: 'flashdisco-disk0',
+          persist: fd === null ? undefined : (img, ranges) => ranges.forEach(([o, len]) => writeSync(fd, img, o, len, o)),
+        });
+        if (diskImage.bytes.length % SECTOR !== 0) {
+          this.log.warn(`disk image '${diskImage.path}' is not a whole number of ${SECTOR}-byte sectors; the guest sees ${this.disk.capacitySectors} sectors`);
+        }
+        this.mem.addDevice(this.disk, 'virtio0');
+      } else {
+        this.mem.addDevice(new VirtioMmioEmpty({ slot: k }), `virtio${k}`);
+      }
+    }
+    for (const img of bios ? [bios, kernel] : [kernel]) this.attachHtif(img, cfg.console);
+    this.mem.attachHarts(this.harts);
+    this.turn = n;
+  }
+
+  private attachHtif(img: BootImage, console: ConsoleSink): void {
+    const tohost = img.symbol('tohost');
+    if (tohost === undefined) return;
+    const ram = this.mem.ram;
+    if (tohost < ram.base || tohost + 8 > ram.base + ram.size || tohost % 8 !== 0) {
+      throw new UserError(`'${img.path}': symbol tohost at ${hex(tohost)} is not an aligned 64-bit word inside RAM; check the linker script`);
+    }
+    const htif = new Htif(tohost, img.symbol('fromhost'), console, (msg) => this.log.warn(msg));
+    const name = this.htif.length === 0 ? 'htif' : `htif${this.htif.length}`;
+    htif.attach({ addDevice: (d) => this.mem.addDevice(d, name) });
+    this.htif.push(htif);
+    this.log.info({ image: img.path, tohost: hex(tohost) }, 'htif attached');
+  }
+
+  /**
+   * The CLINT as the harts see it: a store may move a timer, so the running hart leaves run()
+   * and the board recomputes when its next timer fires; a store to mtime makes every hart's
+   * time CSR read the CLINT from then on.
+   */
+  private watchClint(clint: Clint): MmioDevice {
+    return {
+      base: clint.base,
+      size: clint.size,
+      load: (off, size, out) => clint.load(off, size, out),
+      store: (off, size, lo, hi) => {
+        const st = clint.store(off, size, lo, hi);
+        if (st === MmioStatus.Ok) {
+          if (off >= CLINT_MTIME && !this.timeFromClint) {
+            this.timeFromClint = true;
+            for (const h of this.harts) h.timeSource = () => clint.mtime();
+          }
+          this.harts[this.current]!.requestStop();
+        }
+        return st;
+      },
+    };
+  }
+
+  /** Instructions retired by all harts. */
+  get instret(): number {
+    let s = 0;
+    for (const h of this.harts) s += h.instret;
+    return s;
+  }
+
+  /** Simulated time of the machine: the furthest hart clock, in cycles. */
+  get simTime(): number {
+    let t = 0;
+    for (const h of this.harts) t = Math.max(t, h.simTime());
+    return t;
+  }
+
+  /**
+   * Runs rounds until the machine stops ('done'), every hart sleeps with nothing in the machine
+   * to wake it ('idle'), or `hostMs` of host time has passed ('running'; checked between turns).
+   */
+  run(hostMs = Infinity): RunState {
+    const t0 = performance.now();
+    const deadline = t0 + hostMs;
+    let state: RunState = 'running';
+    try {
+      for (;;) {
+        if (this.result !== null) { state = 'done'; break; }
+        if (this.turn === this.harts.length && !this.startRound()) { state = this.result !== null ? 'done' : 'idle'; break; }
+        this.runTurn(this.turn++);
+        if (performance.now() >= deadline) break;
+      }
+    } finally {
+      this.runSeconds += (performance.now() - t0) / 1000;
+    }
+    return state;
+  }
+
+  /** Runs to the end; 'idle' counts as the end (no input will come). For tests and the bench. */
+  runToEnd(): BoardResult {
+    while (this.run() !== 'done') this.stuck();
+    return this.result!;
+  }
+
+  /** Ends a machine that sleeps with nothing to wake it: no host input is coming any more. */
+  stuck(): void {
+    if (this.result !== null) return;
+    const ids = this.harts.map((h) => h.hartId).join(', ');
+    const pcs = this.harts.map((h) => hex(h.pc)).join(', ');
+    const who = this.harts.length === 1 ? `hart ${ids} waits` : `harts ${ids} wait`;
+    this.finish('fault', EXIT_GUEST_FAULT, `${who} for an interrupt (wfi at pc ${pcs}) and nothing can raise one: no timer is armed and no more console input will come`);
+  }
+
+  /** The user quit (Ctrl-A x): the run ends now, with exit status 0. */
+  quit(): void {
+    this.finish('quit', 0, 'terminated by the user (Ctrl-A x)');
+  }
+
+  /**
+   * Starts the next round. When every hart slept through the last one, hands over input
+   * (onIdle) and, if they still sleep, skips to the first timer event; false when there is none.
+   */
+  private startRound(): boolean {
+    if (this.rounds > 0 && this.asleep.every((s) => s !== 0)) {
+      this.onIdle?.();
+      if (this.asleep.every((s) => s !== 0)) {
+        let wake = Infinity;
+        for (let h = 0; h < this.harts.length; h++) wake = Math.min(wake, this.nextEvent(h));
+        if (wake === Infinity) return false;
+        if (wake > this.roundEnd) {
+          for (let h = 0; h < this.harts.length; h++) this.sleep(h, wake);
+          this.roundEnd = wake;
+          this.skippedTo++;
+        }
+      }
+    }
+    this.roundEnd += this.quantum;
+    this.rounds++;
+    this.turn = 0;
+    return true;
+  }
+
+  /** The first cycle after hart h's clock at which a timer or device event is due for it. */
+  private nextEvent(h: number): number {
+    const hart = this.harts[h]!;
+    this.current = h;
+    let t = this.clint.nextTimerCycle(h);
+    const c = hart.csr;
+    if (c.stce && c.stimecmp !== Infinity) {
+      const s = this.timeFromClint ? this.clint.cycleAtTime(c.stimecmp) : c.stimecmp * hart.costs.cyclesPerTick;
+      if (s > hart.simTime() && s < t) t = s;
+    }
+    if (this.disk !== null) t = Math.min(t, this.disk.nextEventCycle());
+    return t;
+  }
+
+  private sleep(h: number, until: number): void {
+    const hart = this.harts[h]!;
+    const before = hart.simTime();
+    hart.idleUntilCycle(until);
+    this.sleepCycles[h]! += hart.simTime() - before;
+  }
+
+  /** Hart h's turn: run it until its clock reaches the round's end. */
+  private runTurn(h: number): void {
+    const hart = this.harts[h]!;
+    const end = this.roundEnd;
+    this.mem.watchReservations(h);
+    this.current = h;
+    this.clint.update();
+    while (this.result === null) {
+      const now = hart.simTime();
+      if (now >= end) return;
+      if (this.asleep[h] !== 0) {
+        // Asleep since an earlier turn and nothing has woken it: sleep on to its next event.
+        const wake = this.nextEvent(h);
+        this.sleep(h, Math.min(wake, end));
+        this.clint.update();
+        this.disk?.update();
+        if (wake > end) return;
+      }
+      const left = this.maxInsns - this.instret;
+      if (left <= 0) {
+        this.finish('max-insns', EXIT_MAX_INSNS, `the guest did not finish within --max-insns ${this.maxInsns} instructions (stopped with hart 0 at pc ${hex(this.harts[0]!.pc)}); raise the limit or check the guest for a hang`);
+        return;
+      }
+      const limit = Math.max(now + 1, Math.min(end, this.nextEvent(h)));
+      let why: Stop;
+      try {
+        why = hart.run(Math.min(end - now, left), limit);
+      } catch (e) {
+        if (!(e instanceof GuestFault)) throw e;
+        this.finish('fault', EXIT_GUEST_FAULT, e.message);
+        return;
+      }
+      this.asleep[h] = why === Stop.Wfi ? 1 : 0;
+      this.clint.update();
+      this.disk?.update();
+      if (why === Stop.Halt) {
+        this.halted();
+        return;
+      }
+      if (why === Stop.Stall) throw new Error(`hart ${h} stalled at pc ${hex(hart.pc)} on the board's memory, which never stalls`);
+    }
+  }
+
+  /** A device stopped the machine: the finisher or HTIF says how. */
+  private halted(): void {
+    const fin = this.finisher.outcome;
+    if (fin !== null) {
+      if (fin.kind === 'reset') this.finish('reset', 0, null, 'finisher');
+      else this.finish('exit', fin.exitCode, null, 'finisher');
+      return;
+    }
+    for (const h of this.htif) {
+      if (h.fault !== null) return this.finish('fault', EXIT_GUEST_FAULT, h.fault, 'htif');
+      if (h.exitCode !== null) return this.finish('exit', h.exitCode, null, 'htif');
+    }
+    throw new Error('a hart halted but no device says why');
+  }
+
+  private finish(reason: StopReason, exitCode: number, message: string | null, by: BoardResult['by'] = null): void {
+    if (this.result === null) this.result = { reason, exitCode, message, by };
+  }
+
+  // ---- Statistics ----
+
+  stats(): BoardStats {
+    const mmio = this.mem.mmioStats();
+    const harts = this.harts.map((h, i) => ({ hart: i, ...h.stats(), sleepCycles: this.sleepCycles[i]!, pc: h.pc }));
+    const dev = (name: string, extra: Record<string, unknown> = {}) => ({ ...mmio[name]!, ...extra });
+    const virtio: Record<string, unknown> = {};
+    for (let k = 0; k < VIRTIO_COUNT; k++) {
+      const name = `virtio${k}`;
+      const m = mmio[name]!;
+      if (k === 0 && this.disk !== null) {
+        virtio[name] = { ...m, device: 'block', capacitySectors: this.disk.capacitySectors, ...this.disk.stats, error: this.disk.lastError };
+      } else if (m.loads.some((x) => x > 0) || m.stores.some((x) => x > 0)) {
+        virtio[name] = { ...m, device: 'empty' };
+      }
+    }
+    const htif = this.htif.map((h, i) => ({ ...mmio[i === 0 ? 'htif' : `htif${i}`], ...h.stats() }));
+    return {
+      instructions: this.instret,
+      cycles: Math.max(...this.harts.map((h) => h.cycle)),
+      simTime: this.simTime,
+      rounds: this.rounds,
+      harts,
+      devices: {
+        clint: dev('clint'),
+        plic: dev('plic'),
+        uart: dev('uart', { txBytes: this.uart.txBytes, rxBytes: this.uart.rxBytes, inputPending: this.uart.hostPending }),
+        finisher: dev('finisher', { outcome: this.finisher.outcome, ignoredStores: this.finisher.ignoredStores }),
+        ...virtio,
+        ...(htif.length > 0 ? { htif } : {}),
+      },
+      memory: this.mem.stats,
+    };
+  }
+
+  /** HTIF statistics of the first HTIF device (the single-image runner's view), or null. */
+  htifStats(): HtifStats | null {
+    return this.htif.length > 0 ? this.htif[0]!.stats() : null;
+  }
+}
+
+export interface BoardStats {
+  instructions: number;
+  cycles: number;
+  simTime: number;
+  rounds: number;
+  harts: Array<ReturnType<Hart['stats']> & { hart: number; sleepCycles: number; pc: number }>;
+  devices: Record<string, unknown>;
+  memory: MemoryStats;
+}

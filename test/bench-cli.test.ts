@@ -1,0 +1,52 @@
+// `npm run bench` refuses bad input before anything runs: one line naming the input and the fix,
+// exit status 2, no stack trace. Uses the compiled bench (dist/), which `npm test` builds first.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+function bench(...args: string[]) {
+  const r = spawnSync(process.execPath, ['dist/bench/run.js', ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stderr: r.stderr, stdout: r.stdout };
+}
+
+function expectRefused(r: ReturnType<typeof bench>, pattern: RegExp): void {
+  expect(r.status, r.stderr).toBe(2);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/^\s+at /m);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'flashdisco-bench-'));
+const configFile = (obj: unknown) => {
+  const f = join(dir, `c${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(f, JSON.stringify(obj));
+  return f;
+};
+
+describe('bench: bad input', () => {
+  it('nodes must be a positive integer', () => {
+    expectRefused(bench('--nodes', '0'), /--nodes 0/);
+    expectRefused(bench('--nodes', '2.5'), /--nodes 2\.5/);
+    expectRefused(bench('--nodes', 'many'), /nodes/);
+  });
+
+  it('threads may not exceed nodes', () => {
+    expectRefused(bench('--nodes', '4', '--threads', '5'), /--threads 5 exceeds --nodes 4/);
+  });
+
+  it('an unknown config key is an error', () => {
+    expectRefused(bench('--nodes', '4', '--config', configFile({ hopLatency: 3 })), /unknown parameter 'hopLatency'/);
+  });
+
+  it('a negative latency is an error', () => {
+    expectRefused(bench('--nodes', '4', '--config', configFile({ hopCycles: -1 })), /'hopCycles' must be at least 0/);
+  });
+
+  it('an unknown workload is an error', () => {
+    expectRefused(bench('--nodes', '4', '--workload', 'quicksort'), /--workload 'quicksort'/);
+  });
+});
