@@ -91,6 +91,8 @@ export class FlashNode implements CacheHost {
       hartId: id,
       resetPc: entry,
       costs: { mulExtra: cfg.mulExtraCycles, divExtra: cfg.divExtraCycles, cyclesPerTick: cfg.cpuMHz * 1e6 / cfg.timebaseHz },
+      // As many decoded instructions as the L1 I-cache holds: large machines have many harts.
+      decodeCacheBits: Math.log2((cfg.l1iKiB << 10) / 2),
     });
     this.pi.hart = this.hart;
   }

@@ -42,14 +42,13 @@ export interface HartOptions {
   hartId?: number;
   resetPc: number;
   costs?: Partial<CostModel>;
+  /** log2 of the decoded-instruction cache's entries (default 16: 128 KiB of code). */
+  decodeCacheBits?: number;
 }
 
 const PAGE = 4096;
+/** Decode-cache entries (log2) unless the options say otherwise: 128 KiB of code. */
 const DC_BITS = 16;
-const DC_SIZE = 1 << DC_BITS;
-const DC_MASK = DC_SIZE - 1;
-/** Decode-cache slot for an instruction that straddles two pages; it is never looked up. */
-const DC_SPAN = DC_SIZE;
 const TWO32 = 4294967296;
 /** Longest stretch of instructions between two checks of the timer. */
 const MAX_SLICE = 1 << 14;
@@ -104,16 +103,20 @@ export class Hart {
   private readonly xlTag: [Float64Array, Float64Array, Float64Array];
   private readonly xlPa: [Float64Array, Float64Array, Float64Array];
   /** Pages holding decoded instructions: stores to them take the slow path and drop decodes. */
-  private readonly codePage: Uint8Array;
+  private readonly codePage: Uint32Array;
 
   // Decoded-instruction cache, keyed by the RAM offset of the instruction.
-  private readonly dcTag = new Int32Array(DC_SIZE + 1).fill(-1);
-  private readonly dcOp = new Uint16Array(DC_SIZE + 1);
-  private readonly dcRd = new Uint8Array(DC_SIZE + 1);
-  private readonly dcRs1 = new Uint8Array(DC_SIZE + 1);
-  private readonly dcRs2 = new Uint8Array(DC_SIZE + 1);
-  private readonly dcImm = new Int32Array(DC_SIZE + 1);
-  private readonly dcLen = new Uint8Array(DC_SIZE + 1);
+  // The slot after the last (dcSpan) holds an instruction that straddles two grant spans; it is
+  // never looked up.
+  private readonly dcMask: number;
+  private readonly dcSpan: number;
+  private readonly dcTag: Int32Array;
+  private readonly dcOp: Uint16Array;
+  private readonly dcRd: Uint8Array;
+  private readonly dcRs1: Uint8Array;
+  private readonly dcRs2: Uint8Array;
+  private readonly dcImm: Int32Array;
+  private readonly dcLen: Uint8Array;
   private readonly scratch: Decoded = { op: 0, rd: 0, rs1: 0, rs2: 0, imm: 0, len: 0 };
 
   // The fetch page: virtual base of the page the loop is executing and its RAM offset.
@@ -142,7 +145,17 @@ export class Hart {
     const ram = this.port.ram;
     this.dv = ram.dv;
     this.u8 = ram.u8;
-    this.codePage = new Uint8Array(Math.ceil(ram.size / PAGE));
+    this.codePage = new Uint32Array(Math.ceil(ram.size / PAGE / 32));
+    const dcSize = 1 << (opts.decodeCacheBits ?? DC_BITS);
+    this.dcMask = dcSize - 1;
+    this.dcSpan = dcSize;
+    this.dcTag = new Int32Array(dcSize + 1).fill(-1);
+    this.dcOp = new Uint16Array(dcSize + 1);
+    this.dcRd = new Uint8Array(dcSize + 1);
+    this.dcRs1 = new Uint8Array(dcSize + 1);
+    this.dcRs2 = new Uint8Array(dcSize + 1);
+    this.dcImm = new Int32Array(dcSize + 1);
+    this.dcLen = new Uint8Array(dcSize + 1);
     this.grantShift = this.port.grantShift;
     this.grantMask = (1 << this.grantShift) - 1;
     this.xlTag = [new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE)];
@@ -213,7 +226,7 @@ export class Hart {
   /** Another agent wrote RAM (DMA, another hart, the protocol): drop what was decoded there. */
   invalidateRam(ramOffset: number, length: number): void {
     for (let o = (ramOffset & ~1) - 2; o < ramOffset + length; o += 2) {
-      const i = (o >>> 1) & DC_MASK;
+      const i = (o >>> 1) & this.dcMask;
       if (this.dcTag[i] === o) this.dcTag[i] = -1;
     }
   }
@@ -278,6 +291,7 @@ export class Hart {
     const tag = this.dcTag, opA = this.dcOp, rdA = this.dcRd, rs1A = this.dcRs1, rs2A = this.dcRs2;
     const immA = this.dcImm, lenA = this.dcLen;
     const fetchSpan = this.grantMask - 1;
+    const dcMask = this.dcMask;
     let n = 0;
     let stop = Stop.Budget;
     this.stopRequested = false;
@@ -299,7 +313,7 @@ export class Hart {
         let i: number;
         if (off >= 0 && off < fetchSpan) {
           const ro = this.frBase + off;
-          i = (ro >>> 1) & DC_MASK;
+          i = (ro >>> 1) & dcMask;
           if (tag[i] !== ro) i = this.decodeAt(ro, i);
         } else {
           const extra = this.extraCycles;
@@ -348,8 +362,8 @@ export class Hart {
     this.fillSlot(i, d);
     this.dcTag[i] = ro;
     const page = ro >>> 12;
-    if (this.codePage[page] === 0) {
-      this.codePage[page] = 1;
+    if (!this.isCodePage(page)) {
+      this.codePage[page >>> 5] |= 1 << (page & 31);
       this.tlbTag[Access.Store].fill(NaN);
     }
     return i;
@@ -371,25 +385,25 @@ export class Hart {
     if (off < this.grantMask - 1 && this.port.pageGrant(ro + this.port.ram.base - off, Access.Fetch)) {
       this.fvBase = pc - off;
       this.frBase = ro - off;
-      const i = (ro >>> 1) & DC_MASK;
+      const i = (ro >>> 1) & this.dcMask;
       return this.dcTag[i] === ro ? i : this.decodeAt(ro, i);
     }
     // The last halfword of a span (or a span the port grants only once): a compressed
     // instruction, or the first half of a 32-bit one.
     const lo = this.u8[ro] | (this.u8[ro + 1] << 8);
     if ((lo & 3) !== 3) {
-      this.fillSlot(DC_SPAN, decode16(lo, this.scratch));
-      return DC_SPAN;
+      this.fillSlot(this.dcSpan, decode16(lo, this.scratch));
+      return this.dcSpan;
     }
     if (off < this.grantMask - 1) {
-      this.fillSlot(DC_SPAN, decode32(lo | ((this.u8[ro + 2] | (this.u8[ro + 3] << 8)) << 16), this.scratch));
-      return DC_SPAN;
+      this.fillSlot(this.dcSpan, decode32(lo | ((this.u8[ro + 2] | (this.u8[ro + 3] << 8)) << 16), this.scratch));
+      return this.dcSpan;
     }
     const ro2 = this.fetchRam(pc + 2, pc);
     if (ro2 < 0) return ro2;
     const hi = this.u8[ro2] | (this.u8[ro2 + 1] << 8);
-    this.fillSlot(DC_SPAN, decode32(lo | (hi << 16), this.scratch));
-    return DC_SPAN;
+    this.fillSlot(this.dcSpan, decode32(lo | (hi << 16), this.scratch));
+    return this.dcSpan;
   }
 
   /**
@@ -612,7 +626,7 @@ export class Hart {
     const g = this.port.access(pa, size, kind);
     if (g >= 0) {
       const m = this.grantMask;
-      if ((kind !== Access.Store || this.codePage[g >>> 12] === 0) && this.port.pageGrant(pa - (g & m), kind)) {
+      if ((kind !== Access.Store || !this.isCodePage(g >>> 12)) && this.port.pageGrant(pa - (g & m), kind)) {
         const t = (lo >>> this.grantShift) & TLB_MASK;
         this.tlbTag[kind][t] = va - (lo & m);
         this.tlbRam[kind][t] = g - (g & m);
@@ -627,9 +641,13 @@ export class Hart {
 
   mmioPaddr = 0;
 
+  private isCodePage(page: number): boolean {
+    return ((this.codePage[page >>> 5] >>> (page & 31)) & 1) !== 0;
+  }
+
   /** After a store to RAM offset ro: keep decoded instructions exact (self-modifying code). */
   storedRam(ro: number, size: number): void {
-    if (this.codePage[ro >>> 12] !== 0) this.invalidateRam(ro, size);
+    if (this.isCodePage(ro >>> 12)) this.invalidateRam(ro, size);
   }
 
   /** Outcome of a device access in Status terms. */
