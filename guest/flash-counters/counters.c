@@ -1,8 +1,9 @@
 // A known access pattern for MAGIC's per-page miss counters (4 nodes).
 //
-// Hart 1 reads every line of one page homed on node 0 (32 misses from node 1), hart 2 reads
-// 8 of them (8 misses from node 2), then hart 0 reports. With missThreshold 16, the home of the
-// page raises exactly one hot-page event for it. The page is `probe_page`, aligned to 4 KiB.
+// Hart 0 clears .bss at boot (32 store misses to the page from node 0); then hart 1 reads every
+// line of one page homed on node 0 (32 misses from node 1), hart 2 reads 8 of them (8 misses from
+// node 2), and hart 0 reports. With missThreshold 16, the home raises an event for node 0 and
+// one for node 1 on that page. The page is `probe_page`, aligned to 4 KiB.
 #include "lib.h"
 
 volatile uint8 probe_page[4096] __attribute__((aligned(4096)));

@@ -16,6 +16,7 @@
 import { Msg, MSG_NAMES } from './messages.js';
 import { Sharers } from './sharers.js';
 import { TransitionTable, type Row } from './transitions.js';
+import { HOT_LOG } from '../shared-abi/machine.js';
 
 export const enum DirState { U = 0, S = 1, EX = 2, BUSY_INV = 3, BUSY_FWD_S = 4, BUSY_FWD_X = 5 }
 const DIR_STATE_NAMES = ['U', 'S', 'EX', 'BUSY_INV', 'BUSY_FWD_S', 'BUSY_FWD_X'];
@@ -33,6 +34,7 @@ export interface HomeViews {
   sharerCount: Uint16Array;
   miss: Uint16Array;
   hotEvents: Uint32Array;
+  hotLog: Uint32Array;
 }
 
 export interface HomeParams {
@@ -225,7 +227,10 @@ export class HomeController {
     if (c === 0xffff) return;
     this.v.miss[i] = c + 1;
     if (c + 1 === this.p.missThreshold) {
-      this.v.hotEvents[this.node]++;
+      const k = this.v.hotEvents[this.node]++ % HOT_LOG;
+      const slot = (this.node * HOT_LOG + k) * 2;
+      this.v.hotLog[slot] = page;
+      this.v.hotLog[slot + 1] = from;
       this.stats.hotPageEvents++;
     }
   }

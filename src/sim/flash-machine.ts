@@ -59,7 +59,7 @@ export interface FlashResult {
     messages: Record<string, number>;
   };
   /** The shared regions as the run left them (MAGIC's miss counters), for tests and tools. */
-  counters: { miss: Uint16Array; hotEvents: Uint32Array; pagesPerNode: number };
+  counters: { miss: Uint16Array; hotEvents: Uint32Array; hotLog: Uint32Array; pagesPerNode: number };
   /** Host measurements: differ from run to run. */
   host: {
     threads: number;
@@ -150,7 +150,7 @@ export async function runFlash(o: FlashRunOptions): Promise<FlashResult> {
   }
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
   const ctr = counterLayout(cfg.nodes, slice >>> 12).views(base.counters);
-  return { ...summarize(o, results, mesh, memBytes, wall), counters: { miss: ctr.miss, hotEvents: ctr.hotEvents, pagesPerNode: slice >>> 12 } };
+  return { ...summarize(o, results, mesh, memBytes, wall), counters: { miss: ctr.miss, hotEvents: ctr.hotEvents, hotLog: ctr.hotLog, pagesPerNode: slice >>> 12 } };
 }
 
 function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, memBytes: Uint8Array, wall: number): Omit<FlashResult, 'counters'> {
