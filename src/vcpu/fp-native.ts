@@ -40,8 +40,9 @@ export const nat = { flags: 0 };
 const SPLIT = 134217729; // 2^27 + 1
 const P450 = 2 ** 450, M450 = 2 ** -450, M500 = 2 ** -500, P900 = 2 ** 900, M900 = 2 ** -900;
 /** Smallest binary32 magnitude the fast paths return (besides exact zeros): above 2^-126. */
-const MIN_S = 2 ** -125;
-const MAX_S = 3.4028234663852886e38;
+export const MIN_S = 2 ** -125;
+/** The largest finite binary32. */
+export const MAX_S = 3.4028234663852886e38;
 
 /** The error of p = RN(a * b): a * b - p exactly (Dekker's TwoProduct). */
 function productError(a: number, b: number, p: number): number {

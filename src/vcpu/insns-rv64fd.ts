@@ -26,9 +26,9 @@ import { X_DISCARD } from './decode.js';
 import { FS_DIRTY, MSTATUS } from './csr.js';
 import { load, store } from './memory-access.js';
 import {
-  F32, F64, Rm, sf, add, mul, div, sqrt, fma, eq, lt, minMax, toInt, fromInt, convert,
+  F32, F64, Flag, Rm, sf, add, mul, div, sqrt, fma, eq, lt, minMax, toInt, fromInt, convert,
 } from './softfloat.js';
-import { nat, addD, mulD, divD, sqrtD, fmaD, addS, mulS, divS, sqrtS, fmaS } from './fp-native.js';
+import { nat, addD, mulD, divD, sqrtD, fmaD, addS, mulS, divS, sqrtS, fmaS, MIN_S, MAX_S } from './fp-native.js';
 
 if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) throw new Error('insns-rv64fd: a little-endian host is required');
 
@@ -317,7 +317,7 @@ function toIntCommon(h: Hart, rd: number, rs1: number, x: number, single: boolea
         const hi = Math.floor(r / TWO32);
         h.xl[rd] = (r - hi * TWO32) | 0; h.xh[rd] = hi | 0;
       }
-      return doneX(h, r !== x ? 1 : 0);
+      return doneX(h, r !== x ? Flag.NX : 0);
     }
   }
   sf.flags = 0;
@@ -373,7 +373,7 @@ function cvtFromIntS(h: Hart, rd: number, rs1: number, rmField: number, pc: numb
   if (rm < 0) return h.illegal(pc);
   const v = intValue(h, rs1, kind);
   const r = Math.fround(v); // one rounding of an exact value: RNE
-  if (r === v || (rm === Rm.RNE && r === r)) { setS(h, rd, r); return done(h, r !== v ? 1 : 0); }
+  if (r === v || (rm === Rm.RNE && r === r)) { setS(h, rd, r); return done(h, r !== v ? Flag.NX : 0); }
   sf.flags = 0;
   setSBig(h, rd, fromInt(F32, intBig(h, rs1, kind), rm));
   return done(h, sf.flags);
@@ -390,9 +390,6 @@ function cvtFromIntD(h: Hart, rd: number, rs1: number, rmField: number, pc: numb
   return done(h, sf.flags);
 }
 
-const MIN_S = 2 ** -125;
-const MAX_S = 3.4028234663852886e38;
-
 function fcvtSD(h: Hart, rd: number, rs1: number, rmField: number, pc: number): number {
   if (fsOff(h)) return h.illegal(pc);
   const rm = roundingMode(h, rmField);
@@ -400,7 +397,7 @@ function fcvtSD(h: Hart, rd: number, rs1: number, rmField: number, pc: number): 
   const d = dVal(h, rs1);
   const r = Math.fround(d);
   const m = Math.abs(r);
-  if (r === d || (rm === Rm.RNE && m >= MIN_S && m <= MAX_S)) { setS(h, rd, r); return done(h, r !== d ? 1 : 0); }
+  if (r === d || (rm === Rm.RNE && m >= MIN_S && m <= MAX_S)) { setS(h, rd, r); return done(h, r !== d ? Flag.NX : 0); }
   sf.flags = 0;
   setSBig(h, rd, convert(F32, F64, dBig(h, rs1), rm));
   return done(h, sf.flags);
