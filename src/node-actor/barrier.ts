@@ -6,7 +6,8 @@
 // worker starting the next window cannot overwrite what a slow one has not read yet.
 //
 // Waiting spins while the worker has a core to itself (about 0.2 us per window with Node 20),
-// draining its inbound mailboxes as it spins, and falls back to Atomics.wait after a long spin.
+// draining its inbound mailboxes as it spins, and falls back to Atomics.wait when the spin takes
+// longer than an adaptive budget (shorter when workers share cores).
 // A worker that waits longer than the watchdog allows dies with the name of the worker that is
 // behind ("die rather than deadlock", zsim's barrier).
 
@@ -74,17 +75,25 @@ export class WindowBarrier {
     return this.decision;
   }
 
+  /**
+   * Spin for up to `spinUs` microseconds, then sleep in Atomics.wait. The budget adapts: a wait
+   * that had to sleep halves it (the other workers are slow, or share our core), one that ended
+   * while spinning doubles it, between 1 us and `spinLimit` us.
+   */
+  private spinUs = 16;
+
   private wait(worker: number, gen: number): void {
     const v = this.v;
     let spins = 0;
-    let started = 0;
+    const start = performance.now();
+    let sleptAt = 0;
     while (Atomics.load(v.barrier, BARRIER_GENERATION * LINE) === gen) {
       if (Atomics.load(v.abort, 0) !== 0) throw new AbortedError('another worker failed');
       this.whileWaiting();
-      if (++spins < this.spinLimit) continue;
-      if (started === 0) started = Date.now();
+      if ((++spins & 31) !== 0 || sleptAt === 0 && (performance.now() - start) * 1000 < this.spinUs) continue;
+      if (sleptAt === 0) sleptAt = performance.now();
       Atomics.wait(v.barrier, BARRIER_GENERATION * LINE, gen, 20);
-      if (Date.now() - started > this.watchdogMs) {
+      if (performance.now() - sleptAt > this.watchdogMs) {
         const mine = Atomics.load(v.workerWindow, worker * LINE);
         const behind: number[] = [];
         for (let w = 0; w < this.workers; w++) if (Atomics.load(v.workerWindow, w * LINE) < mine) behind.push(w);
@@ -92,5 +101,7 @@ export class WindowBarrier {
         throw new Error(`watchdog: worker ${worker} waited ${this.watchdogMs} ms at window ${mine}; behind: worker(s) ${behind.join(', ') || 'none (lost wake-up)'}`);
       }
     }
+    this.spinUs = sleptAt !== 0 ? Math.max(1, this.spinUs / 2) : Math.min(this.spinLimit, this.spinUs * 2);
   }
+
 }

@@ -43,7 +43,7 @@ export interface WorkerTask {
   echoConsole: boolean;
   /** Record busy/wait time in blocks of this many windows, for a Chrome trace (0: off). */
   traceBlock: number;
-  /** Barrier spins before sleeping: long when every worker has a core, short when they share. */
+  /** Most microseconds a barrier wait spins before sleeping: long when every worker has a core. */
   spinLimit: number;
   /** In-process runs only: called after every window with this worker's nodes (checkers). */
   onWindow?: (nodes: readonly FlashNode[], windowEnd: number) => void;

@@ -125,7 +125,7 @@ export async function runFlash(o: FlashRunOptions): Promise<FlashResult> {
     traceBlock: o.traceBlock ?? 0,
     // With a core per worker, spinning is far cheaper than Atomics.wait; with more workers than
     // cores, a spinning worker takes the core the one it waits for needs.
-    spinLimit: workers <= availableParallelism() ? 1 << 16 : 16,
+    spinLimit: workers <= availableParallelism() ? 256 : 4,
   };
   const started = process.hrtime.bigint();
   let results: WorkerResult[];
