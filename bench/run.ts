@@ -3,20 +3,22 @@
 //   npm run bench -- [--nodes N] [--threads T] [--workload radix|stencil|ELF] [--size S]
 //                    [--config FILE.json] [--compare-threads 1,2,...] [--trace-events FILE] [--json FILE]
 //       the FLASH machine benchmark (bench/flash.ts), the default suite
-//   npm run bench -- --suite hart [--repeat 3] [--kernel ELF] [--linux-kernel ELF] [--qemu CMD]
-//       one hart on flat memory next to qemu-riscv64 (bench/hart-speed.ts)
+//   npm run bench -- --suite hart [--repeat 3] [--only bench-int|bench-fp] [--qemu CMD]
+//                    [--kernel ELF [--linux-kernel ELF]] [--json FILE]
+//       one hart on flat memory next to qemu-riscv64: the integer and floating-point
+//       benchmarks, or one given image (bench/hart-speed.ts)
 //
 // Exit status: 0 when the run finished (and, where compared, results matched: checksums against
 // QEMU, simulated results across thread counts); 1 when they differ; 2 for bad input.
 
 import { writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UserError, EXIT_USAGE } from '../src/sim/errors.js';
-import { formatHartSpeed, runHartSpeed } from './hart-speed.js';
+import { DEFAULT_HART_BENCHMARKS, formatHartSpeed, runHartSpeed, type HartBenchmark } from './hart-speed.js';
 import { formatFlashBench, runFlashBench } from './flash.js';
 import { applyConfig, defaultConfig } from '../src/config/machine.js';
 import { checkThreads, defaultThreads } from '../src/sim/flash-machine.js';
@@ -62,8 +64,9 @@ async function main(): Promise<void> {
       console: { type: 'boolean', default: true, describe: 'echo the guest console (--no-console to silence)' },
       repeat: { type: 'number', default: 3, requiresArg: true, describe: 'hart suite: runs per side; the best wall time counts' },
       json: { type: 'string', requiresArg: true, describe: 'write the results as JSON to this file' },
-      kernel: { type: 'string', default: join(root, 'guest/build/bench-int.elf'), requiresArg: true, describe: 'hart suite: bare-metal benchmark guest' },
-      'linux-kernel': { type: 'string', default: join(root, 'guest/build/bench-int.linux.elf'), requiresArg: true, describe: 'hart suite: the same benchmark for qemu-riscv64' },
+      only: { type: 'string', requiresArg: true, describe: `hart suite: run one of the benchmarks (${DEFAULT_HART_BENCHMARKS.map((b) => b.name).join(', ')})` },
+      kernel: { type: 'string', requiresArg: true, describe: 'hart suite: run this bare-metal guest instead of the benchmarks' },
+      'linux-kernel': { type: 'string', requiresArg: true, describe: 'hart suite: the same program for qemu-riscv64 (default: NAME.linux.elf beside --kernel NAME.elf)' },
       qemu: { type: 'string', default: 'qemu-riscv64', requiresArg: true, describe: 'hart suite: QEMU user-mode binary' },
       'max-insns': { type: 'number', requiresArg: true, describe: 'hart suite: instruction limit for the hart run' },
     })
@@ -81,8 +84,9 @@ async function main(): Promise<void> {
     if (argv.suite === 'hart') {
       if (!Number.isInteger(argv.repeat) || argv.repeat < 1) fail(`--repeat ${argv.repeat}: give a whole number of runs, 1 or more`);
       const result = runHartSpeed({
-        kernel: rel(argv.kernel),
-        linuxKernel: rel(argv['linux-kernel']),
+        benchmarks: hartBenchmarks(root, argv.only, argv.kernel, argv['linux-kernel']).map((b) => ({
+          ...b, kernel: rel(b.kernel), linuxKernel: rel(b.linuxKernel),
+        })),
         repeat: argv.repeat,
         qemu: argv.qemu,
         maxInsns: argv['max-insns'],
@@ -129,6 +133,21 @@ async function main(): Promise<void> {
     if (e instanceof UserError) fail(e.message);
     throw e;
   }
+}
+
+/** The hart suite's benchmarks: the default ones, one of them (--only), or a given image. */
+function hartBenchmarks(root: string, only: string | undefined, kernel: string | undefined, linuxKernel: string | undefined): HartBenchmark[] {
+  if (kernel !== undefined) {
+    if (only !== undefined) fail('--only picks one of the built-in benchmarks; leave it out with --kernel');
+    const name = basename(kernel).replace(/\.elf$/, '');
+    return [{ name, what: 'the given image', kernel, linuxKernel: linuxKernel ?? kernel.replace(/(\.elf)?$/, '.linux.elf') }];
+  }
+  if (linuxKernel !== undefined) fail('--linux-kernel needs --kernel (the bare-metal image of the same program)');
+  const all = DEFAULT_HART_BENCHMARKS.map((b) => ({ ...b, kernel: join(root, b.kernel), linuxKernel: join(root, b.linuxKernel) }));
+  if (only === undefined) return all;
+  const picked = all.filter((b) => b.name === only);
+  if (picked.length === 0) fail(`--only '${only}': the benchmarks are ${all.map((b) => b.name).join(', ')}`);
+  return picked;
 }
 
 function readConfigFile(path: string): Record<string, unknown> {

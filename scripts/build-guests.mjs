@@ -5,10 +5,17 @@
 // files, linked with a runtime flavour from guest/lib/:
 //   htif   bare metal at 0x80000000, console and exit through HTIF  -> guest/build/NAME.elf
 //   linux  static Linux user-mode ELF at 0x10000, raw ecalls         -> guest/build/NAME.linux.elf
+//   bare   no runtime of ours: the program brings its own entry, console and exit and names
+//          its linker script ("ldscript"); printf, string and test are still linked
+//                                                                    -> guest/build/NAME.elf
 // An optional guest/NAME/build.json says more:
 //   { "flavours": ["htif", "linux"],   default ["htif"]
-//     "uses": ["priv"],                 extra runtime folders guest/lib/<x>/ (htif only)
+//     "uses": ["priv"],                 extra runtime folders guest/lib/<x>/ (htif and bare)
+//     "ldscript": "link.ld",            linker script in the program's folder (replaces the
+//                                       flavour's; required for bare)
 //     "after": ["other-program"],       programs whose images this one .incbin's
+//     "isa": "rv64gc",                  default "rv64imac" (see ISAS): rv64gc compiles the
+//                                       program and its runtime for hardware floating point
 //     "cflags": ["-DFOO=1"] }
 //
 // The images are committed and CI rebuilds them and compares, so the output must depend on
@@ -34,10 +41,20 @@ const GUEST = 'guest';
 const LIB = 'guest/lib';
 const BUILD = 'guest/build';
 
+// The instruction set and ABI a program is built for (build.json "isa"). ld.lld refuses to link
+// lp64 objects with lp64d ones, so the runtime is compiled again, with the program's flags, for
+// every image. rv64gc programs get -fno-math-errno so that __builtin_sqrt is one fsqrt.d (there
+// is no libm to call), and -msmall-data-limit=0 because clang 14 puts floating-point constant
+// pools in the writable .sdata, which link.ld places on the page of the HTIF mailbox, where
+// every load takes the hart's slow path. The htif crt0 turns the FPU on (mstatus.FS) when
+// __riscv_flen says the image uses it; a bare program must do that in its own entry.
+const ISAS = {
+  rv64imac: ['-march=rv64imac', '-mabi=lp64'],
+  rv64gc: ['-march=rv64gc', '-mabi=lp64d', '-fno-math-errno', '-msmall-data-limit=0'],
+};
+
 const COMMON_CFLAGS = [
   '--target=riscv64-unknown-elf',
-  '-march=rv64imac',
-  '-mabi=lp64',
   '-mcmodel=medany',
   '-mno-relax',
   '-ffreestanding',
@@ -62,6 +79,12 @@ const FLAVOURS = {
     define: '-DFLAVOUR_HTIF=1',
     runtime: [`${LIB}/crt0.S`, `${LIB}/htif.c`],
     ldscript: `${LIB}/link.ld`,
+  },
+  bare: {
+    suffix: '.elf',
+    define: '-DFLAVOUR_BARE=1',
+    runtime: [],
+    ldscript: null,
   },
   linux: {
     suffix: '.linux.elf',
@@ -118,16 +141,20 @@ function readPrograms() {
         die(`${cfgPath}: ${e.message}`);
       }
     }
-    const known = new Set(['flavours', 'uses', 'after', 'cflags', 'description']);
+    const known = new Set(['flavours', 'uses', 'after', 'cflags', 'description', 'ldscript', 'isa']);
     for (const k of Object.keys(cfg)) if (!known.has(k)) die(`${cfgPath}: unknown key "${k}"`);
     const flavours = cfg.flavours ?? ['htif'];
     for (const f of flavours) if (!FLAVOURS[f]) die(`${cfgPath}: unknown flavour "${f}"`);
+    const isa = cfg.isa ?? 'rv64imac';
+    if (!Object.hasOwn(ISAS, isa)) die(`${cfgPath}: unknown isa "${isa}" (known: ${Object.keys(ISAS).join(', ')})`);
     progs.set(name, {
       name,
       flavours,
       uses: cfg.uses ?? [],
       after: cfg.after ?? [],
       cflags: cfg.cflags ?? [],
+      isa,
+      ldscript: cfg.ldscript ? `${GUEST}/${name}/${cfg.ldscript}` : null,
       sources: sourcesIn(`${GUEST}/${name}`),
     });
   }
@@ -155,17 +182,20 @@ function buildOrder(progs, wanted) {
 function buildImage(prog, flavourName, outDir, tmp) {
   const fl = FLAVOURS[flavourName];
   const sources = [...fl.runtime, ...SHARED_RUNTIME];
-  if (flavourName === 'htif') for (const u of prog.uses) sources.push(...sourcesIn(`${LIB}/${u}`));
+  const native = flavourName !== 'linux';
+  if (native) for (const u of prog.uses) sources.push(...sourcesIn(`${LIB}/${u}`));
   sources.push(...prog.sources);
-  const uses = flavourName === 'htif' ? prog.uses.map((u) => `-I${LIB}/${u}`) : [];
-  const cflags = [...COMMON_CFLAGS, fl.define, ...uses, `-I${outDir}`, ...prog.cflags];
+  const uses = native ? prog.uses.map((u) => `-I${LIB}/${u}`) : [];
+  const ldscript = (native ? prog.ldscript : null) ?? fl.ldscript;
+  if (!ldscript) die(`${GUEST}/${prog.name}/build.json: the ${flavourName} flavour needs an "ldscript"`);
+  const cflags = [...COMMON_CFLAGS, ...ISAS[prog.isa], fl.define, ...uses, `-I${outDir}`, ...prog.cflags];
   const objs = sources.map((src, i) => {
     const obj = path.join(tmp, `${prog.name}.${flavourName}.${i}.${path.basename(src)}.o`);
     run(CLANG, [...cflags, '-c', src, '-o', obj]);
     return obj;
   });
   const out = `${outDir}/${prog.name}${fl.suffix}`;
-  run(LD, ['-T', fl.ldscript, '--build-id=none', '--gc-sections', '--discard-locals', '-static', '-nostdlib', '-o', out, ...objs]);
+  run(LD, ['-T', ldscript, '--build-id=none', '--gc-sections', '--discard-locals', '-static', '-nostdlib', '-o', out, ...objs]);
   return out;
 }
 

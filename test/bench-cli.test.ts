@@ -49,4 +49,10 @@ describe('bench: bad input', () => {
   it('an unknown workload is an error', () => {
     expectRefused(bench('--nodes', '4', '--workload', 'quicksort'), /--workload 'quicksort'/);
   });
+
+  it('the hart suite knows its benchmarks', () => {
+    expectRefused(bench('--suite', 'hart', '--only', 'bench-quad'), /--only 'bench-quad': the benchmarks are bench-int, bench-fp/);
+    expectRefused(bench('--suite', 'hart', '--linux-kernel', 'x.linux.elf'), /--linux-kernel needs --kernel/);
+    expectRefused(bench('--suite', 'hart', '--kernel', 'missing.elf'), /benchmark guest 'missing.elf' does not exist/);
+  });
 });

@@ -4,13 +4,24 @@
 # hart takes its own STACK_SIZE slice of the stack area; hart 0 clears .bss and runs
 # main(hartid, dtb) and then exit(main's return value). Other harts wait until .bss is clear
 # and call secondary_main(hartid), which parks them unless the program overrides it.
-# Programs built with -DMP_RUNTIME jump straight to guest/lib/mp/entry.S instead.
+# Programs built with -DMP_RUNTIME jump straight to guest/lib/mp/entry.S instead. Images built
+# for rv64gc turn on the FPU on every hart before anything else.
 
 #include "param.h"
 
         .section .text.entry, "ax", @progbits
         .globl _entry
 _entry:
+#ifdef __riscv_flen
+        # Images built for rv64gc (build.json "isa") use the FPU, and clang may move or spill
+        # through f registers anywhere: every hart turns it on first. mstatus.FS (bits 14:13)
+        # starts Off, where every FP instruction and fcsr access is illegal; setting bit 13
+        # makes it Initial (the fcsr write then makes it Dirty). fcsr = 0: round to nearest
+        # even, no flags accrued.
+        li      t0, 1 << 13             # MSTATUS_FS_INITIAL (riscv.h)
+        csrs    mstatus, t0
+        csrwi   fcsr, 0
+#endif
 #ifdef MP_RUNTIME
         # Multiprocessor images (build.json: "uses": ["mp"], "cflags": ["-DMP_RUNTIME=1"]) start
         # every hart in guest/lib/mp/entry.S instead: stacks in each node's own memory, any

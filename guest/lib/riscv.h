@@ -32,6 +32,8 @@ static inline void w_mstatus(uint64 x) { asm volatile("csrw 0x300, %0" : : "r"(x
 #define MSTATUS_MPP_M (3ULL << 11)
 #define MSTATUS_MPP_S (1ULL << 11)
 #define MSTATUS_MPP_U (0ULL << 11)
+#define MSTATUS_FS_MASK (3ULL << 13)    // FPU state: 0 off (FP insns illegal), 1 initial, 2 clean, 3 dirty
+#define MSTATUS_FS_INITIAL (1ULL << 13) // crt0.S sets this in rv64gc images
 #define MSTATUS_MPRV (1ULL << 17)
 #define MSTATUS_SUM (1ULL << 18)
 #define MSTATUS_MXR (1ULL << 19)

@@ -130,6 +130,15 @@ export function sqrtD(a: number): number {
 
 /** (+/-)(a * b) (+/-) c with one rounding. */
 export function fmaD(a: number, b: number, c: number, negProd: boolean, negC: boolean): number {
+  if ((a === 0 && Number.isFinite(b)) || (b === 0 && Number.isFinite(a))) {
+    // A zero product is exact, so the sum is one correctly rounded addition (exact unless both
+    // are zero, where IEEE's sign rules for round-to-nearest apply, as JS addition does).
+    if (!Number.isFinite(c)) return NaN;
+    let p = a * b;
+    if (negProd) p = -p;
+    nat.flags = 0;
+    return p + (negC ? -c : c);
+  }
   const ap = Math.abs(a), bp = Math.abs(b), cp = Math.abs(c);
   if (!(ap >= M450 && ap <= P450 && bp >= M450 && bp <= P450 && (c === 0 || (cp >= M500 && cp <= P900)))) return NaN;
   let uh = a * b;
