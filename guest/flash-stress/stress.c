@@ -7,6 +7,8 @@
 //   - a hart reading any word must never see it go backwards (per-location coherence order);
 // and at the end every word must hold its owner's last value and every AMO counter the sum of
 // all harts' increments: the serial reference. Hart 0 checks that and prints the totals.
+// One access in eight also reads a line of a private sweep buffer, so that with small caches the
+// shared lines get evicted and written back while other nodes ask for them.
 #include "lib.h"
 
 #define LINES 4
@@ -19,6 +21,8 @@ volatile uint64 amo_ctr[4] __attribute__((aligned(128)));
 struct result { uint64 ops, adds, errors; uint32 last[WORDS / MAXH + 1]; uint64 pad[4]; } __attribute__((aligned(128)));
 volatile struct result results[MAXH];
 volatile uint32 arrived __attribute__((aligned(128)));
+#define SWEEP_LINES 256
+volatile uint8 sweep[MAXH][SWEEP_LINES * 128] __attribute__((aligned(128)));
 
 // Accesses per hart; patched by tests through the symbol.
 volatile uint64 stress_ops __attribute__((used, section(".params"))) = 20000;
@@ -38,6 +42,7 @@ static void run(uint64 h, uint64 nh) {
   for (uint64 i = 0; i < ops; i++) {
     uint64 r = rng(&s);
     uint64 kind = r & 3, w = (r >> 8) % WORDS;
+    if (((r >> 40) & 7) == 0) (void)sweep[h][((r >> 44) % SWEEP_LINES) * 128];
     if (kind == 0 && owned > 0) {            // store to an own word
       uint64 k = (r >> 20) % owned, j = h + k * nh;
       slots[j] = ++mine[k];
