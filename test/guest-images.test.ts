@@ -38,11 +38,7 @@ const SELF_CHECKING: Image[] = [
 ];
 
 /** Sections that fail today, by image: [section name, reason]. */
-const KNOWN_FAILURES: Record<string, [string, string][]> = {
-  'priv-traps': [
-    ['vectored interrupts', 'the flat machine has no CLINT at 0x2000000 yet'],
-  ],
-};
+const KNOWN_FAILURES: Record<string, [string, string][]> = {};
 
 function run(name: string, maxInsns: number) {
   const sink = new CaptureConsole();

@@ -93,7 +93,7 @@ export class BoardMemory implements MemoryPort {
     }
     this.devices.push({ name, dev });
     const ram = this.ram;
-    for (let a = Math.max(dev.base, ram.base); a < Math.min(dev.base + dev.size, ram.base + ram.size); a = (a & ~(PAGE - 1)) + PAGE) {
+    for (let a = Math.max(dev.base, ram.base); a < Math.min(dev.base + dev.size, ram.base + ram.size); a = Math.floor(a / PAGE) * PAGE + PAGE) {
       this.devicePage[(a - ram.base) >>> PAGE_SHIFT] = 1;
     }
   }

@@ -11,12 +11,14 @@
 // Console input (stdin -> UART receiver):
 //   terminal   raw mode; every key goes to the guest as typed. Ctrl-A x quits, Ctrl-A Ctrl-A
 //              sends one Ctrl-A, Ctrl-A h prints this help (QEMU's escapes).
-//   file       (`< input.txt`) all of it is queued at once; the UART takes bytes as the guest
-//              reads them, so the run is deterministic.
-//   pipe       bytes are held until the machine next waits for input (every hart in wfi) and
-//              handed over then, so a script that writes its input up front gets the same run
-//              every time; a guest that never sleeps gets them after 10 ms of simulated time.
-// When all input is consumed, stdin has ended and every hart sleeps with no timer armed, the
+//   file, pipe (`< input.txt`, `printf 'ls\n' | ...`) input is held and handed to the UART a
+//              line at a time, each when the guest next waits for it, as if typed at a prompt:
+//              when every hart sleeps in wfi, or when the guest polls an empty receiver with
+//              receive interrupts off; failing both, 0.1 s of simulated time after the last
+//              line. Handing over happens only between rounds, at points that depend on
+//              simulated state alone, so a run whose input is all there when the guest wants it
+//              (a file; a pipe written ahead) is the same run every time.
+// Once all input is consumed, stdin has ended and every hart sleeps with no timer armed, the
 // run ends (status 4), since nothing can ever wake the guest.
 //
 // Exit status: the guest's own (test finisher or HTIF exit); 0 after Ctrl-A x; 2 for bad input
@@ -72,8 +74,8 @@ const RUN_OPTIONS = {
 } as const;
 
 const CTRL_A = 0x01;
-/** Held pipe input is handed over at the latest after this many simulated cycles without an idle point. */
-const PIPE_INPUT_DEADLINE_CYCLES = 10_000_000;
+/** Held input goes in at the latest this many simulated cycles after the last hand-over (guests that never wait). */
+const INPUT_DEADLINE_CYCLES = 100_000_000;
 /** Host milliseconds of simulation between two looks at stdin. */
 const CHUNK_MS = 20;
 
@@ -164,23 +166,24 @@ function stdinKind(): StdinKind {
 }
 
 /**
- * stdin as the UART's host side (see the header for the three kinds). `wait()` resolves when
- * something arrives or stdin ends.
+ * stdin as the UART's host side (see the header). `wait()` resolves when something arrives or
+ * stdin ends.
  */
 class ConsoleInput {
   ended = false;
   quit = false;
   private held: number[] = [];
-  private heldSince = 0;
+  /** Simulated time of the last hand-over (the deadline for guests that never sleep counts from it). */
+  private lastHandOver = 0;
   private escape = false;
   private wake: (() => void) | null = null;
   private readonly kind: StdinKind;
 
   constructor(private readonly session: RunSession) {
     this.kind = stdinKind();
-    session.onIdle = () => this.handOver();
+    session.onRound = (idle) => this.round(idle);
     if (this.kind === 'file') {
-      session.board.uart.receive(readFileSync(0));
+      this.held.push(...readFileSync(0));
       this.ended = true;
       return;
     }
@@ -202,13 +205,8 @@ class ConsoleInput {
 
   /** Resolves at the next input, end of input or quit. */
   wait(): Promise<void> {
-    if (this.ended || this.quit || this.held.length > 0) return Promise.resolve();
+    if (this.ended || this.quit) return Promise.resolve();
     return new Promise((r) => (this.wake = r));
-  }
-
-  /** Between chunks: held pipe input that has waited long enough in simulated time goes in. */
-  poll(): void {
-    if (this.held.length > 0 && this.session.board.simTime - this.heldSince >= PIPE_INPUT_DEADLINE_CYCLES) this.handOver();
   }
 
   get holding(): boolean {
@@ -217,20 +215,27 @@ class ConsoleInput {
 
   close(): void {
     if (this.kind === 'tty') process.stdin.setRawMode(false);
-    process.stdin.removeAllListeners('data');
-    process.stdin.pause();
-    process.stdin.destroy();
+    if (this.kind === 'tty' || this.kind === 'pipe') {
+      process.stdin.removeAllListeners('data');
+      process.stdin.destroy();
+    }
   }
 
-  private handOver(): void {
+  /** Between rounds: the next held line goes in when the guest waits for it (see the header). */
+  private round(idle: boolean): void {
     if (this.held.length === 0) return;
-    this.session.board.uart.receive(this.held);
-    this.held = [];
+    const board = this.session.board;
+    const now = board.simTime;
+    if (!idle && !board.inputWanted && now - this.lastHandOver < INPUT_DEADLINE_CYCLES) return;
+    board.inputWanted = false;
+    const nl = this.held.indexOf(0x0a);
+    const line = nl < 0 ? this.held.splice(0) : this.held.splice(0, nl + 1);
+    this.session.board.uart.receive(line);
+    this.lastHandOver = now;
   }
 
   private arrived(b: Buffer): void {
     if (this.kind === 'pipe') {
-      if (this.held.length === 0) this.heldSince = this.session.board.simTime;
       for (const x of b) this.held.push(x);
     } else {
       this.session.board.uart.receive(this.ttyKeys(b));
@@ -293,12 +298,12 @@ async function runCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
       sink.flush();
       if (state === 'done') break;
       if (state === 'idle') {
-        // Every hart sleeps and nothing in the machine can wake them: only input can.
+        // Every hart sleeps and nothing in the machine can wake them: only input can (held
+        // input went in at the start of the round that found them all asleep).
         if (input.ended && !input.holding) session.stuck();
-        else await input.wait();
+        else if (!input.holding) await input.wait();
         continue;
       }
-      input.poll();
       await new Promise((r) => setImmediate(r));
     }
   } finally {

@@ -12,7 +12,7 @@
 // that sleeps waiting for input ends as a fault). The CLI drives a RunSession itself so that it
 // can wait for stdin.
 
-import { UserError } from './errors.js';
+import { UserError, EXIT_GUEST_FAULT } from './errors.js';
 import type { HtifStats } from '../devices/htif.js';
 import type { Hart } from '../vcpu/hart.js';
 import {
@@ -68,8 +68,8 @@ export interface FlatRunResult {
 export class RunSession {
   board: VirtBoard;
   reboots = 0;
-  /** Called at every idle point of every board (see VirtBoard.onIdle). */
-  onIdle: (() => void) | null = null;
+  /** Called at every round of every board (see VirtBoard.onRound). */
+  onRound: ((idle: boolean) => void) | null = null;
   private readonly cfg: VirtBoardConfig;
   private disk: DiskImage | null;
   private retiredBefore = 0;
@@ -81,7 +81,7 @@ export class RunSession {
     this.disk = cfg.disk !== undefined ? openDisk(cfg.disk, cfg.diskWrite === true) : null;
     try {
       this.board = new VirtBoard(cfg, this.disk);
-      this.board.onIdle = () => this.onIdle?.();
+      this.board.onRound = (idle) => this.onRound?.(idle);
     } catch (e) {
       if (this.disk) closeDisk(this.disk);
       throw e;
@@ -104,7 +104,7 @@ export class RunSession {
   private reboot(): void {
     const old = this.board;
     if (this.reboots === MAX_REBOOTS) {
-      old.result = { reason: 'fault', exitCode: 4, by: 'finisher', message: `the guest rebooted ${MAX_REBOOTS + 1} times; stopping` };
+      old.result = { reason: 'fault', exitCode: EXIT_GUEST_FAULT, by: 'finisher', message: `the guest rebooted ${MAX_REBOOTS + 1} times; stopping` };
       return;
     }
     this.reboots++;
@@ -117,7 +117,7 @@ export class RunSession {
     }
     const left = this.cfg.maxInsns === undefined ? undefined : Math.max(1, this.cfg.maxInsns - this.retiredBefore);
     this.board = new VirtBoard({ ...this.cfg, maxInsns: left }, this.disk);
-    this.board.onIdle = () => this.onIdle?.();
+    this.board.onRound = (idle) => this.onRound?.(idle);
   }
 
   /** Ends the run: writes the disk back (under --disk-write) and returns the outcome. */

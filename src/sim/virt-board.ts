@@ -22,9 +22,10 @@
 // ends the call too, so a new mtimecmp takes effect at once. A hart in wfi sleeps until its next
 // timer event or the end of the round; an interrupt that another hart or a device raises wakes
 // it at its next turn. When every hart sleeps the board jumps straight to the earliest timer
-// event, and with none it reports 'idle': only host input (the UART) can wake the machine. The
-// order of everything depends only on simulated state, so runs are identical run after run;
-// only console input from a terminal arrives at a time the host decides.
+// event, and with none it reports 'idle': only host input (the UART) can wake the machine. Host
+// input enters only between rounds (onRound), so the order of everything depends only on
+// simulated state and runs are identical run after run, as long as the input is there when
+// the guest wants it (a file, or a pipe written ahead); typing on a terminal is the exception.
 //
 // Between harts, BoardMemory keeps LR reservations and decoded instructions exact (see there).
 //
@@ -67,6 +68,8 @@ export const MAX_HARTS = 64;
 export const DEFAULT_QUANTUM = 10_000;
 /** With one hart there is nothing to interleave: rounds only bound how long run() goes uninterrupted. */
 export const SINGLE_HART_QUANTUM = 1_000_000;
+/** Reads of an empty UART receiver in a row (nothing sent between) that mean "polling for input". */
+export const POLLS_FOR_INPUT = 64;
 /** riscv,isa of every hart in the device tree (what misa reports, plus Sstc). */
 export const BOARD_ISA = 'rv64imafdc_zicsr_zifencei_sstc';
 
@@ -199,15 +202,19 @@ export class VirtBoard {
   readonly initrd: { start: number; end: number } | null;
   readonly quantum: number;
   readonly maxInsns: number;
-  /** Called at a round boundary where every hart sleeps: the moment to hand over queued input. */
-  onIdle: (() => void) | null = null;
+  /**
+   * Called at the start of every round, with whether every hart slept through the last one: the
+   * points where host input may be handed to the UART without making the run depend on host
+   * timing (the CLI hands queued input over at idle points).
+   */
+  onRound: ((idle: boolean) => void) | null = null;
 
   result: BoardResult | null = null;
   /** Cycles each hart spent asleep in wfi. */
   readonly sleepCycles: Float64Array;
-  /** Rounds run, and rounds skipped because every hart slept. */
+  /** Rounds run, and jumps over time in which every hart slept. */
   rounds = 0;
-  skippedTo = 0;
+  skips = 0;
   /** Host seconds spent in run() (host-dependent, never part of results). */
   runSeconds = 0;
 
@@ -293,7 +300,7 @@ export class VirtBoard {
     this.mem.addDevice(this.finisher, 'finisher');
     this.mem.addDevice(this.watchClint(this.clint), 'clint');
     this.mem.addDevice(this.plic, 'plic');
-    this.mem.addDevice(this.uart, 'uart');
+    this.mem.addDevice(this.watchUart(this.uart), 'uart');
     this.disk = null;
     for (let k = 0; k < VIRTIO_COUNT; k++) {
       if (k === 0 && diskImage !== null) {
@@ -358,6 +365,41 @@ export class VirtBoard {
     };
   }
 
+  /**
+   * The UART as the harts see it, watched for a guest that polls for input: with receive
+   * interrupts off, POLLS_FOR_INPUT reads of LSR (or RBR) in a row that find the receiver
+   * empty, with no transmitted byte between them, set `inputWanted`. (A guest printing polls
+   * LSR too, for THRE, but writes THR after each poll; an interrupt-driven guest waits asleep
+   * instead, which onRound reports as idle.)
+   */
+  private watchUart(uart: Uart16550): MmioDevice {
+    let lcr = 0;
+    let ier = 0;
+    let emptyPolls = 0;
+    return {
+      base: uart.base,
+      size: uart.size,
+      load: (off, size, out) => {
+        const st = uart.load(off, size, out);
+        const reg = off & 7;
+        if ((ier & 1) === 0 && (reg === 5 || (reg === 0 && (lcr & 0x80) === 0)) && uart.hostPending === 0) {
+          if ((reg === 0 || (out[0]! & 1) === 0) && ++emptyPolls >= POLLS_FOR_INPUT) this.inputWanted = true;
+        }
+        return st;
+      },
+      store: (off, size, lo, hi) => {
+        const reg = off & 7;
+        if (reg === 3) lcr = lo & 0xff;
+        else if (reg === 1 && (lcr & 0x80) === 0) ier = lo & 0x0f;
+        else if (reg === 0 && (lcr & 0x80) === 0) emptyPolls = 0;
+        return uart.store(off, size, lo, hi);
+      },
+    };
+  }
+
+  /** Set when the guest polled an empty UART receiver (see watchUart); the input side clears it. */
+  inputWanted = false;
+
   /** Instructions retired by all harts. */
   get instret(): number {
     let s = 0;
@@ -393,12 +435,6 @@ export class VirtBoard {
     return state;
   }
 
-  /** Runs to the end; 'idle' counts as the end (no input will come). For tests and the bench. */
-  runToEnd(): BoardResult {
-    while (this.run() !== 'done') this.stuck();
-    return this.result!;
-  }
-
   /** Ends a machine that sleeps with nothing to wake it: no host input is coming any more. */
   stuck(): void {
     if (this.result !== null) return;
@@ -414,12 +450,13 @@ export class VirtBoard {
   }
 
   /**
-   * Starts the next round. When every hart slept through the last one, hands over input
-   * (onIdle) and, if they still sleep, skips to the first timer event; false when there is none.
+   * Starts the next round (after onRound). When every hart slept through the last one and still
+   * sleeps, skips to the first timer event; false when there is none.
    */
   private startRound(): boolean {
-    if (this.rounds > 0 && this.asleep.every((s) => s !== 0)) {
-      this.onIdle?.();
+    const idle = this.rounds > 0 && this.asleep.every((s) => s !== 0);
+    this.onRound?.(idle);
+    if (idle) {
       if (this.asleep.every((s) => s !== 0)) {
         let wake = Infinity;
         for (let h = 0; h < this.harts.length; h++) wake = Math.min(wake, this.nextEvent(h));
@@ -427,8 +464,11 @@ export class VirtBoard {
         if (wake > this.roundEnd) {
           for (let h = 0; h < this.harts.length; h++) this.sleep(h, wake);
           this.roundEnd = wake;
-          this.skippedTo++;
+          this.skips++;
         }
+        // Each hart runs at least once now, so that one whose event is due (an Sstc timer
+        // raises no line: the hart sees it only when it runs) takes it.
+        this.asleep.fill(0);
       }
     }
     this.roundEnd += this.quantum;
@@ -437,7 +477,10 @@ export class VirtBoard {
     return true;
   }
 
-  /** The first cycle after hart h's clock at which a timer or device event is due for it. */
+  /**
+   * The first cycle after hart h's clock at which a timer or device event is due for it. Makes h
+   * the current hart, whose clock the CLINT reads.
+   */
   private nextEvent(h: number): number {
     const hart = this.harts[h]!;
     this.current = h;
@@ -542,6 +585,7 @@ export class VirtBoard {
       cycles: Math.max(...this.harts.map((h) => h.cycle)),
       simTime: this.simTime,
       rounds: this.rounds,
+      skips: this.skips,
       harts,
       devices: {
         clint: dev('clint'),
@@ -566,6 +610,7 @@ export interface BoardStats {
   cycles: number;
   simTime: number;
   rounds: number;
+  skips: number;
   harts: Array<ReturnType<Hart['stats']> & { hart: number; sleepCycles: number; pc: number }>;
   devices: Record<string, unknown>;
   memory: MemoryStats;

@@ -4,11 +4,13 @@
 import type { Handler } from './handlers.js';
 import type { Hart } from './hart.js';
 import { Status } from './status.js';
-import { Cause, Priv } from './trap.js';
-import { MSTATUS, csrAllowed, csrRead, csrWrite } from './csr.js';
+import { Cause, Irq, Priv } from './trap.js';
+import { CSR, MSTATUS, csrAllowed, csrRead, csrWrite } from './csr.js';
 import { out } from './int64.js';
 
 const enum CsrOp { Write, Set, Clear }
+
+const SEIP = 1 << Irq.SEI;
 
 function csr(h: Hart, rd: number, src: number, addr: number, pc: number, op: CsrOp, immediate: boolean): number {
   // csrrs/csrrc with x0 (or uimm 0) read without writing; csrrw always writes.
@@ -17,7 +19,10 @@ function csr(h: Hart, rd: number, src: number, addr: number, pc: number, op: Csr
   const ol = out[0], oh = out[1];
   if (writes) {
     const sl = immediate ? src : h.xl[src], sh = immediate ? 0 : h.xh[src];
-    const nl = op === CsrOp.Write ? sl : op === CsrOp.Set ? ol | sl : ol & ~sl;
+    // mip.SEIP reads as the software bit OR the platform's line, but a read-modify-write of mip
+    // works on the software bit alone (privileged spec 3.1.9), or the line would stick.
+    const base = addr === CSR.mip ? (ol & ~SEIP) | (h.csr.mipSw & SEIP) : ol;
+    const nl = op === CsrOp.Write ? sl : op === CsrOp.Set ? base | sl : base & ~sl;
     const nh = op === CsrOp.Write ? sh : op === CsrOp.Set ? oh | sh : oh & ~sh;
     csrWrite(h, addr, nl, nh);
   }

@@ -1,6 +1,7 @@
 # Entry of multiprocessor images: every hart runs this, from crt0's _entry, in M-mode with
-#   a0 = hart id (node number), a2 = bytes of home memory per node (0: flat runner),
-#   a3 = number of harts (0: not passed; MP_NHARTS_DEFAULT).
+#   a0 = hart id (node number), a2 = bytes of home memory per node, a3 = number of harts.
+# A board that passes a3 = 0 (the flat runner, the virt board) gets MP_NHARTS_DEFAULT harts
+# and slices of MP_FLAT_SLICE bytes; a2 is not a slice size there.
 # Each hart puts its stack at the top of its own slice (mp_param.h), so stacks are local and
 # any number of harts works. Hart 0 clears .bss and publishes the hart count and the slice
 # size in mp_info; the others wait for mp_boot_done, and then all call mp_start(hartid)
@@ -13,15 +14,16 @@
 mp_entry:
         lla     t0, mp_trap_entry
         csrw    mtvec, t0
+        # a2 means the slice size only on the FLASH machine, which says so by passing a3; on
+        # other boards a1/a2 are the device tree and fw_dynamic_info (OpenSBI convention).
         bnez    a3, 1f
         li      a3, MP_NHARTS_DEFAULT
+        li      a2, MP_FLAT_SLICE
 1:      li      t0, MP_MAX_HARTS
         bleu    a3, t0, 2f
         mv      a3, t0
 2:      bgeu    a0, a3, mp_park          # more harts than the program uses: park
-        bnez    a2, 3f
-        li      a2, MP_FLAT_SLICE
-3:      # sp = top of this hart's slice = RAMBASE + (hartid + 1) * slice
+        # sp = top of this hart's slice = RAMBASE + (hartid + 1) * slice
         addi    t0, a0, 1
         mul     t0, t0, a2
         li      t1, MP_RAMBASE

@@ -2,7 +2,9 @@
 //
 // Build: the program's build.json says  "uses": ["mp"], "cflags": ["-DMP_RUNTIME=1"].
 // Then every hart (not only hart 0) enters main(hartid) once the runtime has started all of
-// them; hart 0's return value is the exit status, other harts park when they return.
+// them; hart 0's return value is the exit status, other harts park when they return. The
+// FLASH machine passes the hart count in a3 and the slice size in a2 (entry.S); elsewhere a
+// program runs on one hart. Only hart 0 should print.
 //
 // Memory: each hart's stack and its data region live in its own node's home memory
 // (mp_param.h draws the slice). mp_local_base(k) is where hart k's share of the program's
@@ -15,10 +17,16 @@
 #include "mp_param.h"
 
 #ifndef MP_RUNTIME
-#error "programs using mp.h need build.json \"cflags\": [\"-DMP_RUNTIME=1\"] so crt0 jumps to mp_entry"
+#error "mp.h needs build.json \"cflags\": [\"-DMP_RUNTIME=1\"], so that crt0 jumps to mp_entry"
 #endif
 
 #define MP_ALIGNED __attribute__((aligned(MP_LINE)))
+
+// Workload parameters: 64-bit globals with a default, in section .params, e.g.
+//   uint64 radix_keys MP_PARAM = 524288;
+// There is no command line; a benchmark overwrites them by symbol in the loaded image before
+// the run (runFlash's `patch`). Do not make them const, or the compiler folds the default in.
+#define MP_PARAM __attribute__((used, section(".params")))
 
 // Published by hart 0 before any other hart leaves mp_entry; read-only afterwards.
 struct mp_info {
@@ -42,10 +50,16 @@ uint64 mp_local_size(void);
 static inline uint64 mp_align(uint64 x, uint64 a) { return (x + a - 1) & ~(a - 1); }
 
 // Every running hart must call it; returns when all have. A software combining tree
-// (fan-in MP_BARRIER_FANIN) with sense reversal: arrivals amoadd the counter of their group,
-// the last one goes up a level, and the root's last arrival releases the tree downwards.
-// Implies a full fence: writes before the barrier are visible to every hart after it.
+// (fan-in MP_BARRIER_FANIN, nodes spread over the harts' memories) with sense reversal:
+// arrivals amoadd the counter of their group, the last one goes up a level, and the root's
+// last arrival releases the tree downwards. Implies a full fence: writes before the barrier
+// are visible to every hart after it.
 void mp_barrier(void);
+
+// A barrier that also adds up v[0..n) (n <= MP_SUMS) over all harts, on the way up the tree,
+// and gives every hart the totals in v. Use it instead of amoadds on one shared line, which
+// all harts would fight over.
+void mp_barrier_sum(uint64 *v, int n);
 
 // Test-and-test-and-set spinlock on amoswap; put each lock on its own line.
 // mp_lock is an acquire (amoswap.w.aq): later accesses stay after it. mp_unlock is a release

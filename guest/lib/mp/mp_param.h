@@ -16,7 +16,8 @@
 #define MP_STACK_SIZE 16384       // per hart, at the top of its slice
 #define MP_AREA_SIZE 4096         // per hart runtime area, just below the stack
 #define MP_MAX_HARTS 1024         // harts beyond this park
-#define MP_NHARTS_DEFAULT 1       // when the machine passes a3 = 0 (e.g. the flat runner)
-#define MP_FLAT_SLICE (16 << 20)  // when the machine passes a2 = 0: the flat runner's layout
+#define MP_NHARTS_DEFAULT 1       // when the machine passes a3 = 0 (not the FLASH machine)
+#define MP_FLAT_SLICE (16 << 20)  // slice size then (a2 is not one): needs 16 MiB of RAM
 #define MP_BARRIER_FANIN 8        // arrivals per combining-tree node
 #define MP_BARRIER_LEVELS 4       // 8^4 = 4096 >= MP_MAX_HARTS
+#define MP_SUMS 4                 // values one mp_barrier_sum adds up

@@ -1,0 +1,146 @@
+// virtio-blk over virtio-mmio version 2 (virtio 1.2 sections 4.2.2, 2.7 and 5.2): the device
+// handshake, one split virtqueue of QNUM descriptors, and one request in flight at a time
+// (header, data, status: three descriptors).
+#include "lib.h"
+#include "virt.h"
+
+#define REG_MAGIC 0x000
+#define REG_VERSION 0x004
+#define REG_DEVICE_ID 0x008
+#define REG_DEVICE_FEATURES 0x010
+#define REG_DEVICE_FEATURES_SEL 0x014
+#define REG_DRIVER_FEATURES 0x020
+#define REG_DRIVER_FEATURES_SEL 0x024
+#define REG_QUEUE_SEL 0x030
+#define REG_QUEUE_NUM_MAX 0x034
+#define REG_QUEUE_NUM 0x038
+#define REG_QUEUE_READY 0x044
+#define REG_QUEUE_NOTIFY 0x050
+#define REG_INTERRUPT_STATUS 0x060
+#define REG_INTERRUPT_ACK 0x064
+#define REG_STATUS 0x070
+#define REG_QUEUE_DESC 0x080
+#define REG_QUEUE_DRIVER 0x090
+#define REG_QUEUE_DEVICE 0x0a0
+#define REG_CONFIG 0x100
+
+#define ST_ACKNOWLEDGE 1
+#define ST_DRIVER 2
+#define ST_DRIVER_OK 4
+#define ST_FEATURES_OK 8
+
+#define DESC_F_NEXT 1
+#define DESC_F_WRITE 2
+
+#define QNUM 8
+
+struct desc {
+  uint64 addr;
+  uint32 len;
+  uint16 flags, next;
+};
+struct avail {
+  uint16 flags, idx, ring[QNUM], used_event;
+};
+struct used_elem {
+  uint32 id, len;
+};
+struct used {
+  uint16 flags, idx;
+  struct used_elem ring[QNUM];
+  uint16 avail_event;
+};
+
+// The rings of the one device an image drives (a test or a kernel uses one disk).
+static struct desc desc[QNUM] __attribute__((aligned(16)));
+static struct avail avail __attribute__((aligned(2)));
+static volatile struct used used __attribute__((aligned(4)));
+uint64 vblk_interrupts_acked;
+
+static uint32 reg(struct vblk *d, uint32 off) { return mmio_r32(d->base + off); }
+static void wreg(struct vblk *d, uint32 off, uint32 v) { mmio_w32(d->base + off, v); }
+
+static void set_addr(struct vblk *d, uint32 off, const volatile void *p) {
+  wreg(d, off, (uint32)(uint64)p);
+  wreg(d, off + 4, (uint32)((uint64)p >> 32));
+}
+
+int vblk_init(struct vblk *d, uint64 base, int irq) {
+  d->base = base;
+  d->irq = irq;
+  d->last_used = 0;
+  d->busy = 0;
+  if (reg(d, REG_MAGIC) != VIRTIO_MAGIC || reg(d, REG_VERSION) != 2 || reg(d, REG_DEVICE_ID) != VIRTIO_ID_BLOCK)
+    return -1;
+  wreg(d, REG_STATUS, 0); // reset
+  wreg(d, REG_STATUS, ST_ACKNOWLEDGE);
+  wreg(d, REG_STATUS, ST_ACKNOWLEDGE | ST_DRIVER);
+  // Features: VIRTIO_F_VERSION_1 (bit 32) only; everything else optional and unused.
+  wreg(d, REG_DEVICE_FEATURES_SEL, 1);
+  if (!(reg(d, REG_DEVICE_FEATURES) & 1))
+    return -1;
+  wreg(d, REG_DRIVER_FEATURES_SEL, 0);
+  wreg(d, REG_DRIVER_FEATURES, 0);
+  wreg(d, REG_DRIVER_FEATURES_SEL, 1);
+  wreg(d, REG_DRIVER_FEATURES, 1);
+  wreg(d, REG_STATUS, ST_ACKNOWLEDGE | ST_DRIVER | ST_FEATURES_OK);
+  if (!(reg(d, REG_STATUS) & ST_FEATURES_OK))
+    return -1;
+  wreg(d, REG_QUEUE_SEL, 0);
+  if (reg(d, REG_QUEUE_NUM_MAX) < QNUM)
+    return -1;
+  wreg(d, REG_QUEUE_NUM, QNUM);
+  memset(desc, 0, sizeof(desc));
+  memset(&avail, 0, sizeof(avail));
+  memset((void *)&used, 0, sizeof(used));
+  set_addr(d, REG_QUEUE_DESC, desc);
+  set_addr(d, REG_QUEUE_DRIVER, &avail);
+  set_addr(d, REG_QUEUE_DEVICE, &used);
+  wreg(d, REG_QUEUE_READY, 1);
+  wreg(d, REG_STATUS, ST_ACKNOWLEDGE | ST_DRIVER | ST_FEATURES_OK | ST_DRIVER_OK);
+  d->capacity = (uint64)reg(d, REG_CONFIG) | (uint64)reg(d, REG_CONFIG + 4) << 32;
+  return 0;
+}
+
+void vblk_start(struct vblk *d, int type, uint64 sector, void *buf, uint32 len) {
+  d->hdr.type = type;
+  d->hdr.reserved = 0;
+  d->hdr.sector = sector;
+  d->status = 0xff;
+  d->busy = 1;
+  int n = 0;
+  desc[n] = (struct desc){(uint64)&d->hdr, 16, DESC_F_NEXT, 1};
+  n++;
+  if (len > 0) {
+    uint16 write = type == VIRTIO_BLK_T_OUT ? 0 : DESC_F_WRITE; // device writes what we read
+    desc[n] = (struct desc){(uint64)buf, len, (uint16)(write | DESC_F_NEXT), (uint16)(n + 1)};
+    n++;
+  }
+  desc[n] = (struct desc){(uint64)&d->status, 1, DESC_F_WRITE, 0};
+  avail.ring[avail.idx % QNUM] = 0;
+  __sync_synchronize(); // the descriptors before the index that publishes them
+  avail.idx++;
+  __sync_synchronize(); // the index before the notification
+  wreg(d, REG_QUEUE_NOTIFY, 0);
+}
+
+int vblk_poll(struct vblk *d) {
+  uint32 isr = reg(d, REG_INTERRUPT_STATUS);
+  if (isr) {
+    wreg(d, REG_INTERRUPT_ACK, isr);
+    vblk_interrupts_acked++;
+  }
+  __sync_synchronize();
+  if (!d->busy || used.idx == d->last_used)
+    return !d->busy;
+  d->last_used++;
+  d->busy = 0;
+  return 1;
+}
+
+int vblk_rw_polled(struct vblk *d, int type, uint64 sector, void *buf, uint32 len) {
+  vblk_start(d, type, sector, buf, len);
+  while (!vblk_poll(d))
+    ;
+  return d->status;
+}

@@ -1,0 +1,149 @@
+// The virt board's devices, driven by guest programs (guest/virt-*) on the board in process:
+// UART echo with receive interrupts, PLIC priorities and routing, virtio-blk on a disk image
+// the test makes, timer interrupts at their compare values, and IPIs, LR/SC and code
+// coherence between harts. Each guest checks itself and exits through the test finisher; the
+// tests check its verdict, what it printed and the board's statistics.
+
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { blkWritten, image, runBoard, testDisk } from './virt-helpers.js';
+
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'fd-virt-'));
+});
+
+function disk(name: string, bytes: Uint8Array): string {
+  const p = join(dir, name);
+  writeFileSync(p, bytes);
+  return p;
+}
+
+const TICK = 100; // cycles per 10 MHz timebase tick at 1 GHz
+
+describe('UART echo with interrupts (virt-uart-echo)', () => {
+  it('echoes each line as it arrives, one receive interrupt per line', () => {
+    const { result, text, session } = runBoard({ kernel: image('virt-uart-echo.elf') }, ['hello\n', 'Mixed Case 123\n', 'quit\n']);
+    expect(result.reason, text).toBe('exit');
+    expect(result.exitCode, text).toBe(0);
+    expect(result.by).toBe('finisher');
+    expect(text).toContain('HELLO\nMIXED CASE 123\nQUIT\n');
+    expect(text).toContain('virt-uart-echo: 26 bytes, 3 lines, 3 interrupts');
+    expect(text).toMatch(/virt-uart-echo: PASS/);
+    const st = result.board;
+    expect(st.harts[0]!.interrupts).toEqual({ 'machine-external': 3 });
+    expect(st.devices['uart']).toMatchObject({ rxBytes: 26, inputPending: 0 });
+    // the hart slept while it waited for each line
+    expect(st.harts[0]!.sleepCycles).toBeGreaterThan(0);
+    expect(session.board.plic.isPending(10)).toBe(false);
+  });
+
+  it('takes all input at once through the FIFO and flow control', () => {
+    const { result, text } = runBoard({ kernel: image('virt-uart-echo.elf') }, ['a\nbb\nccc\nquit\n']);
+    expect(result.exitCode, text).toBe(0);
+    expect(text).toContain('A\nBB\nCCC\nQUIT\n');
+    expect(text).toContain('virt-uart-echo: 14 bytes, 4 lines');
+  });
+
+  it('ends with status 4 when the input runs out before "quit"', () => {
+    const { result } = runBoard({ kernel: image('virt-uart-echo.elf') }, ['only this\n']);
+    expect(result.reason).toBe('fault');
+    expect(result.exitCode).toBe(4);
+    expect(result.message).toMatch(/^hart 0 waits for an interrupt \(wfi at pc 0x[0-9a-f]+\) and nothing can raise one/);
+  });
+});
+
+describe('PLIC (virt-plic)', () => {
+  it('priorities, thresholds, claim/complete and routing to S and to hart 1', () => {
+    const { result, text } = runBoard({ kernel: image('virt-plic.elf'), harts: 2, disk: disk('plic.img', new Uint8Array(4096)) });
+    expect(result.exitCode, text).toBe(0);
+    for (const section of ['gateway', 'priorities', 'threshold', 'routing to S and to hart 1']) {
+      expect(text).toMatch(new RegExp(`^  ${section}\\s+ok`, 'm'));
+    }
+    expect(result.board.harts[1]!.interrupts).toEqual({ 'machine-external': 1 });
+    expect(result.board.harts[0]!.interrupts).toEqual({});
+  });
+
+  it('refuses to run without its second source', () => {
+    const { result, text } = runBoard({ kernel: image('virt-plic.elf'), harts: 2 });
+    expect(result.exitCode).toBe(1);
+    expect(text).toContain('no block device in virtio slot 0');
+  });
+});
+
+describe('virtio-blk (virt-blk)', () => {
+  it('reads a disk image the test made and writes only in memory without --disk-write', () => {
+    const bytes = testDisk(64);
+    const path = disk('blk.img', bytes);
+    const { result, text, session } = runBoard({ kernel: image('virt-blk.elf'), disk: path });
+    expect(result.exitCode, text).toBe(0);
+    expect(text).toMatch(/virt-blk: 64 sectors, checksum 0x[0-9a-f]+, \d+ completion interrupts/);
+    expect(text).toMatch(/virt-blk: PASS/);
+    expect(readFileSync(path)).toEqual(Buffer.from(bytes)); // the file is untouched
+    const img = session.board.disk!.image; // the guest's writes are in the device's copy
+    expect(img[10 * 512 + 5]).toBe(blkWritten(10, 5));
+    expect(result.board.devices['virtio0']).toMatchObject({ device: 'block', capacitySectors: 64, writes: 1, flushes: 1, ioErrors: 1 });
+    expect(result.board.memory.dmaBytes).toBeGreaterThan(64 * 512);
+  });
+
+  it('writes the changed sectors back to the file with --disk-write', () => {
+    const bytes = testDisk(64);
+    const path = disk('blk-w.img', bytes);
+    const { result, text } = runBoard({ kernel: image('virt-blk.elf'), disk: path, diskWrite: true });
+    expect(result.exitCode, text).toBe(0);
+    const after = readFileSync(path);
+    for (let s = 0; s < 64; s++) {
+      for (const i of [0, 1, 511]) {
+        const want = s >= 10 && s < 14 ? blkWritten(s, i) : bytes[s * 512 + i];
+        expect(after[s * 512 + i], `sector ${s} byte ${i}`).toBe(want);
+      }
+    }
+  });
+});
+
+describe('timer interrupts (virt-timer)', () => {
+  it('arrive at their compare values: CLINT asleep and busy, Sstc in S-mode', () => {
+    const { result, text } = runBoard({ kernel: image('virt-timer.elf') });
+    expect(result.exitCode, text).toBe(0);
+    const lines = [...text.matchAll(/^ {4}(wfi|busy|sstc)\s+\+(\d+)\s+ticks: fired at \+(\d+)$/gm)];
+    expect(lines).toHaveLength(17);
+    for (const [, how, d, at] of lines) {
+      const late = Number(at) - Number(d);
+      expect(late, `${how} +${d}`).toBeGreaterThanOrEqual(0);
+      expect(late, `${how} +${d}`).toBeLessThanOrEqual(1);
+    }
+    // the long waits asleep were skipped, not run: at least the 1.1 M ticks of the wfi and
+    // Sstc rounds passed asleep
+    expect(result.board.harts[0]!.sleepCycles).toBeGreaterThan(2 * 1_100_000 * TICK);
+    expect(result.board.harts[0]!.interrupts).toMatchObject({ 'machine-timer': 12, 'supervisor-timer': 6 });
+  });
+
+  it('fires at the same cycles with any interleaving quantum', () => {
+    const a = runBoard({ kernel: image('virt-timer.elf') });
+    const b = runBoard({ kernel: image('virt-timer.elf'), quantum: 777 });
+    expect(b.text).toBe(a.text);
+    expect(b.result.board.harts).toEqual(a.result.board.harts);
+  });
+});
+
+describe('several harts (virt-smp)', () => {
+  it('IPIs round a ring of 4 harts, LR/SC and AMOs stay exact, code written by one hart runs on another', () => {
+    const { result, text } = runBoard({ kernel: image('virt-smp.elf'), harts: 4 });
+    expect(result.exitCode, text).toBe(0);
+    expect(text).toMatch(/virt-smp: PASS/);
+    const harts = result.board.harts;
+    expect(harts).toHaveLength(4);
+    // 25 ring turns each, plus the wake-up at the end for harts 1..3
+    expect(harts.map((h) => h.interrupts['machine-software'])).toEqual([25, 26, 26, 26]);
+    expect(result.board.memory.reservationBreaks).toBeGreaterThanOrEqual(2);
+    expect(result.board.memory.codeStores).toBeGreaterThanOrEqual(2);
+  });
+
+  it('gives identical results run after run', () => {
+    const runs = [0, 1].map(() => runBoard({ kernel: image('virt-smp.elf'), harts: 4 }));
+    const strip = (r: (typeof runs)[0]) => ({ text: r.text, board: r.result.board, instret: r.result.instret });
+    expect(strip(runs[1]!)).toEqual(strip(runs[0]!));
+  });
+});

@@ -1,0 +1,90 @@
+// Shared helpers of the virt board tests (test/virt-*.test.ts): disk images the tests make, a
+// raw binary cut from an ELF, and an in-process run of the board with console input handed
+// over whenever the guest waits for it.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CaptureConsole } from '../src/devices/htif.js';
+import { RunSession, type FlatRunResult } from '../src/sim/run-flat.js';
+import type { VirtBoardConfig } from '../src/sim/virt-board.js';
+import { parseElf } from '../src/sim/elf.js';
+// @ts-expect-error: a plain ES module without types (the guest folder's disk tool)
+import { fdfsImage as mkfdfs } from '../guest/virt-kernel/mkfdfs.mjs';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const BUILD = join(ROOT, 'guest', 'build');
+export const image = (name: string): string => join(BUILD, name);
+
+const SECTOR = 512;
+
+/** The disk virt-blk expects: "FLASHDISCO-TESTDISK" + sector count, then byte i of sector s = (s * 7 + i) & 255. */
+export function testDisk(sectors: number): Uint8Array {
+  const b = new Uint8Array(sectors * SECTOR);
+  b.set(new TextEncoder().encode('FLASHDISCO-TESTDISK'), 0);
+  new DataView(b.buffer).setUint32(32, sectors, true);
+  for (let s = 1; s < sectors; s++) for (let i = 0; i < SECTOR; i++) b[s * SECTOR + i] = (s * 7 + i) & 255;
+  return b;
+}
+
+/** What virt-blk writes into sectors 10..13: byte i of sector s = (s * 13 + i + 1) & 255. */
+export function blkWritten(s: number, i: number): number {
+  return (s * 13 + i + 1) & 255;
+}
+
+/** An FDFS image (guest/virt-kernel/fs.c), made by guest/virt-kernel/mkfdfs.mjs. */
+export function fdfsImage(files: ReadonlyArray<readonly [string, Uint8Array]>): Uint8Array {
+  return mkfdfs(files);
+}
+
+export const MOTD = 'Welcome to virt-kernel on flashdisco.\nThis file came from a virtio disk.\n';
+
+/** The disk the end-to-end kernel boots from: init and the shell (virt-user), motd.txt and a bigger file. */
+export function kernelDisk(): Uint8Array {
+  const enc = new TextEncoder();
+  const numbers = Array.from({ length: 2000 }, (_, i) => `line ${i}\n`).join('');
+  return fdfsImage([
+    ['virt-user', readFileSync(image('virt-user.linux.elf'))],
+    ['motd.txt', enc.encode(MOTD)],
+    ['numbers.txt', enc.encode(numbers)],
+  ]);
+}
+
+/** The PT_LOAD bytes of an ELF laid out from its lowest address: what objcopy -O binary makes. */
+export function rawBinary(elfPath: string): { bytes: Uint8Array; base: number } {
+  const elf = parseElf(readFileSync(elfPath), elfPath);
+  const segs = elf.segments.filter((s) => s.filesz > 0);
+  const base = Math.min(...segs.map((s) => s.paddr));
+  const end = Math.max(...segs.map((s) => s.paddr + s.filesz));
+  const bytes = new Uint8Array(end - base);
+  for (const s of segs) bytes.set(s.data, s.paddr - base);
+  return { bytes, base };
+}
+
+export interface BoardRun {
+  result: FlatRunResult;
+  /** Console output with carriage returns removed. */
+  text: string;
+  session: RunSession;
+}
+
+/**
+ * Runs a board to its end in process. `input` lines are handed to the UART one at a time, each
+ * when every hart waits (as the CLI does with piped input); once they are used up, a machine
+ * that waits for input ends as a fault.
+ */
+export function runBoard(cfg: Omit<VirtBoardConfig, 'console'>, input: string[] = []): BoardRun {
+  const sink = new CaptureConsole();
+  const session = new RunSession({ ...cfg, console: sink });
+  const queue = [...input];
+  session.onRound = (idle) => {
+    const next = idle ? queue.shift() : undefined;
+    if (next !== undefined) session.board.uart.receive(new TextEncoder().encode(next));
+  };
+  for (;;) {
+    const state = session.run(1000);
+    if (state === 'done') break;
+    if (state === 'idle') session.stuck();
+  }
+  return { result: session.result(), text: sink.text().replace(/\r/g, ''), session };
+}
