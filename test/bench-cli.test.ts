@@ -56,3 +56,21 @@ describe('bench: bad input', () => {
     expectRefused(bench('--suite', 'hart', '--kernel', 'missing.elf'), /benchmark guest 'missing.elf' does not exist/);
   });
 });
+
+describe('flashdisco run --nodes', () => {
+  const cli = (...args: string[]) => spawnSync(process.execPath, ['dist/src/sim/cli.js', 'run', ...args], { encoding: 'utf8', timeout: 120_000 });
+
+  it('boots an image on every node of a FLASH machine, with the console on stdout and its exit status', () => {
+    const r = cli('--nodes', '4', '--kernel', 'guest/build/flash-latency.elf', '--threads', '2');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^latency: hit 2 local 120 remote 360 dirty 404$/m);
+  });
+
+  it('refuses flat-board options and bad thread counts in one line', () => {
+    for (const args of [['--nodes', '4', '--harts', '2'], ['--nodes', '4', '--threads', '9'], ['--threads', '2']]) {
+      const r = cli('--kernel', 'guest/build/flash-latency.elf', ...args);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+});

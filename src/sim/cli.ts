@@ -31,7 +31,10 @@ import { fstatSync, readFileSync, writeFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BufferedConsole } from '../devices/htif.js';
-import { UserError, EXIT_USAGE } from './errors.js';
+import { UserError, EXIT_USAGE, EXIT_MAX_INSNS } from './errors.js';
+import { applyConfig, defaultConfig } from '../config/machine.js';
+import { checkThreads, defaultThreads, runFlash } from './flash-machine.js';
+import { readElf } from './elf.js';
 import { createLogger, DEFAULT_LOG_LEVEL, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
 import { DEFAULT_MEM_MIB, RunSession, type FlatRunResult } from './run-flat.js';
 
@@ -71,6 +74,10 @@ const RUN_OPTIONS = {
   },
   stats: { type: 'string', requiresArg: true, describe: 'write run statistics as JSON to this file' },
   'dtb-out': { type: 'string', requiresArg: true, describe: 'write the generated device tree (DTB) to this file' },
+  nodes: { type: 'number', requiresArg: true, describe: 'run on an N-node FLASH machine (caches, directory, mesh) instead of the flat board; every node runs the image' },
+  threads: { type: 'number', requiresArg: true, describe: 'with --nodes: worker threads (default: cores, at most N)' },
+  config: { type: 'string', requiresArg: true, describe: 'with --nodes: JSON file of machine parameters (src/config/machine.ts)' },
+  'max-cycles': { type: 'number', default: 2e10, requiresArg: true, describe: 'with --nodes: stop after this many simulated cycles (exit status 3)' },
 } as const;
 
 const CTRL_A = 0x01;
@@ -268,7 +275,50 @@ class ConsoleInput {
   }
 }
 
+/**
+ * `run --nodes N`: the image on every node of a FLASH machine (a0 = node id, a2 = bytes of home
+ * memory per node, a3 = N). Devices: HTIF on node 0; the virt board's devices are not on the
+ * FLASH machine yet, so the flat-board options are refused.
+ */
+async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
+  for (const flat of ['bios', 'initrd', 'append', 'disk', 'dtb-out', 'max-insns']) {
+    if (argv[flat] !== undefined) throw new UserError(`--${flat} is for the flat board; the FLASH machine (--nodes) runs one ELF with HTIF only`);
+  }
+  if ((argv.harts as number) !== 1) throw new UserError('--harts is for the flat board; with --nodes every node has one hart');
+  const nodes = argv.nodes as number;
+  if (!Number.isInteger(nodes) || nodes < 1) throw new UserError(`--nodes ${nodes}: give a whole number of nodes, 1 or more`);
+  const overrides = argv.config !== undefined ? readJsonObject(argv.config as string) : {};
+  const config = applyConfig(defaultConfig(), { ...overrides, nodes }, (argv.config as string | undefined) ?? '--nodes');
+  const threads = (argv.threads as number | undefined) ?? defaultThreads(nodes);
+  checkThreads(threads, nodes);
+  const statsPath = argv.stats as string | undefined;
+  if (statsPath !== undefined) checkWritable('--stats', statsPath);
+  const image = readElf(argv.kernel as string);
+  const r = await runFlash({ config, image, threads, maxCycles: argv['max-cycles'] as number, echoConsole: true });
+  if (statsPath !== undefined) writeFileSync(statsPath, JSON.stringify({ config, sim: r.sim, host: r.host }, null, 2) + '\n');
+  if (!r.sim.halted) {
+    process.stderr.write(`flashdisco: the guest did not finish within --max-cycles ${argv['max-cycles']}\n`);
+    return EXIT_MAX_INSNS;
+  }
+  return processStatus(r.sim.exitCode, (msg) => process.stderr.write(`flashdisco: ${msg}\n`));
+}
+
+function readJsonObject(path: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    throw new UserError(`--config '${path}' cannot be read as JSON; give a file of parameter names and numbers`);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new UserError(`--config '${path}' must hold a JSON object`);
+  return v as Record<string, unknown>;
+}
+
 async function runCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
+  if (argv.nodes !== undefined) return runFlashCommand(argv);
+  for (const flashOnly of ['threads', 'config']) {
+    if (argv[flashOnly] !== undefined) throw new UserError(`--${flashOnly} is for the FLASH machine; add --nodes N`);
+  }
   const log = createLogger(argv['log-level'] as LogLevel, argv['log-format'] as LogFormat);
   const a: RunArgs = {
     kernel: argv.kernel as string,
