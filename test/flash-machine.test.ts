@@ -132,16 +132,21 @@ describe('miss counters', () => {
 });
 
 describe('determinism across threads', () => {
-  for (const name of ['flash-stress']) {
+  const workloads: [string, Record<string, number>, RegExp][] = [
+    ['radix', { radix_keys: 16384 }, /radix: 16384 keys, 8 harts, OK/],
+    ['stencil', { stencil_width: 64, stencil_height: 64, stencil_iters: 4 }, /stencil: .*OK/],
+    ['flash-stress', { stress_ops: 5000 }, /0 errors/],
+  ];
+  for (const [name, patch, ok] of workloads) {
     it(`${name} on 8 nodes: identical statistics, console and memory at 1, 2 and 8 threads`, async () => {
       const cfg = config({ nodes: 8 });
       const results = [];
       for (const threads of [1, 2, 8]) {
-        const r = await runFlash({ config: cfg, image: image(name), threads, maxCycles: 2e9, echoConsole: false, watchdogMs: 120_000, patch: { stress_ops: 5000 } });
-        results.push(r);
+        results.push(await runFlash({ config: cfg, image: image(name), threads, maxCycles: 2e9, echoConsole: false, watchdogMs: 120_000, patch }));
       }
-      expect(results[0].sim.console).toMatch(/0 errors/);
+      expect(results[0].sim.console).toMatch(ok);
+      expect(results[0].sim.halted).toBe(true);
       for (const r of results.slice(1)) expect(r.sim).toEqual(results[0].sim);
-    }, 180_000);
+    }, 240_000);
   }
 });

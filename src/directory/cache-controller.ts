@@ -180,7 +180,9 @@ export class CacheController {
   private issue(type: Msg, line: number, kind: Access): void {
     this.pending.set(line, this.host.now());
     this.pendingKind.set(line, kind);
-    this.host.send(type, this.homeOf(line), line, this.node, 0, 0, 0, 0);
+    // A = 1: an instruction fetch, which wants a shared copy even of an uncached line, so that
+    // many nodes running the same code do not pass it around exclusively.
+    this.host.send(type, this.homeOf(line), line, this.node, kind === Access.Fetch ? 1 : 0, 0, 0, 0);
   }
 
   private fillL1(l1: CacheArray, line: number, perm: number): void {

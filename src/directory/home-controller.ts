@@ -61,7 +61,7 @@ const REQUESTS = [Msg.GETS, Msg.GETX, Msg.UPGRADE];
 const BUSY = [DirState.BUSY_INV, DirState.BUSY_FWD_S, DirState.BUSY_FWD_X];
 
 const ROWS: Row<Ctx>[] = [
-  { from: [DirState.U], on: [Msg.GETS], doc: 'U GETS: memory grants exclusive-clean (E)', do: (c) => { c.grant(Msg.DATA_E, c.src, true); } },
+  { from: [DirState.U], on: [Msg.GETS], doc: 'U GETS: memory grants exclusive-clean (E), or shared for an instruction fetch', do: (c) => { if (c.a === 1) c.shareFromMemory(); else c.grant(Msg.DATA_E, c.src, true); } },
   { from: [DirState.U], on: [Msg.GETX, Msg.UPGRADE], doc: 'U GETX: memory grants exclusive', do: (c) => { c.grant(Msg.DATA_X, c.src, true); } },
   { from: [DirState.S], on: [Msg.GETS], doc: 'S GETS: memory supplies a shared copy', do: (c) => c.shareFromMemory() },
   { from: [DirState.S], on: [Msg.GETX, Msg.UPGRADE], doc: 'S GETX/UPGRADE: invalidate the other sharers, or grant at once', do: (c) => c.invalidateSharers() },
@@ -130,6 +130,7 @@ export class HomeController {
   }
 
   shareFromMemory(): void {
+    this.v.state[this.line] = DirState.S;
     this.sharers.add(this.line, this.src);
     this.out.send(Msg.DATA_S, this.src, this.line, this.src, 0, 0, 0, this.p.memoryCycles);
   }

@@ -1,5 +1,8 @@
-// A node's pending messages, ordered by (time, source node, source sequence number): the
-// delivery order DESIGN.md invariant 2 prescribes, independent of which worker sent what when.
+// A node's pending messages, ordered by (time, first time, source node, source sequence
+// number): the delivery order DESIGN.md invariant 2 prescribes, independent of which worker sent
+// what when. `first` is the time a record was first queued; a record put back later (waiting for
+// MAGIC) keeps it, so messages that wait together are served in the order they arrived rather
+// than by source number, which would starve the high-numbered nodes under a flood of retries.
 //
 // Records live in a pool of parallel typed arrays (time, flags, and the int32 fields of
 // directory/messages.ts) with a free list, under a binary heap of pool indices; after warm-up
@@ -9,6 +12,7 @@ import { F_SEQ, F_SRC, MSG_WORDS } from '../directory/messages.js';
 
 export class EventQueue {
   time: Float64Array;
+  first: Float64Array;
   words: Int32Array;
   /** Per-record flags owned by the node (e.g. "input port already passed"). */
   flags: Uint8Array;
@@ -19,6 +23,7 @@ export class EventQueue {
 
   constructor(capacity = 64) {
     this.time = new Float64Array(capacity);
+    this.first = new Float64Array(capacity);
     this.words = new Int32Array(capacity * MSG_WORDS);
     this.flags = new Uint8Array(capacity);
     this.heap = new Int32Array(capacity);
@@ -80,6 +85,8 @@ export class EventQueue {
   private before(a: number, b: number): boolean {
     const ta = this.time[a], tb = this.time[b];
     if (ta !== tb) return ta < tb;
+    const fa = this.first[a], fb = this.first[b];
+    if (fa !== fb) return fa < fb;
     const w = this.words;
     const sa = w[a * MSG_WORDS + F_SRC], sb = w[b * MSG_WORDS + F_SRC];
     if (sa !== sb) return sa < sb;
@@ -89,6 +96,7 @@ export class EventQueue {
   private grow(): void {
     const cap = this.time.length, n = cap * 2;
     const time = new Float64Array(n); time.set(this.time); this.time = time;
+    const first = new Float64Array(n); first.set(this.first); this.first = first;
     const words = new Int32Array(n * MSG_WORDS); words.set(this.words); this.words = words;
     const flags = new Uint8Array(n); flags.set(this.flags); this.flags = flags;
     const heap = new Int32Array(n); heap.set(this.heap); this.heap = heap;

@@ -138,6 +138,7 @@ export class FlashNode implements CacheHost {
     const q = this.queue;
     const r = q.alloc();
     q.time[r] = time;
+    q.first[r] = time;
     q.flags[r] = flags;
     const w = q.words, o = r * MSG_WORDS;
     w[o + F_TYPE] = type; w[o + F_SRC] = src; w[o + F_DST] = dst; w[o + F_ADDR] = addr;

@@ -171,7 +171,10 @@ function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, memB
     add('uncachedAccesses', n.uncachedAccesses);
     n.msgsSent.forEach((c, t) => { if (c > 0) messages[MSG_NAMES[t]] = (messages[MSG_NAMES[t]] ?? 0) + c; });
   }
-  const hash = createHash('sha256').update(memBytes).digest('hex');
+  const h = createHash('sha256');
+  // In pieces: one update() takes at most 2^31 - 1 bytes.
+  for (let o = 0; o < memBytes.length; o += 1 << 28) h.update(memBytes.subarray(o, Math.min(memBytes.length, o + (1 << 28))));
+  const hash = h.digest('hex');
   const console = Buffer.from(results.flatMap((r) => r.console)).toString('latin1');
   const instructions = totals.instructions ?? 0;
   return {

@@ -3,9 +3,8 @@
 # A board that passes a3 = 0 (the flat runner, the virt board) gets MP_NHARTS_DEFAULT harts
 # and slices of MP_FLAT_SLICE bytes; a2 is not a slice size there.
 # Each hart puts its stack at the top of its own slice (mp_param.h), so stacks are local and
-# any number of harts works. Hart 0 clears .bss and publishes the hart count and the slice
-# size in mp_info; the others wait for mp_boot_done, and then all call mp_start(hartid)
-# (mp.c). tp holds the hart id from here on (the compiler never touches tp).
+# any number of harts works, keeps its hart id in tp (the compiler never touches tp), and
+# calls mp_boot(hartid, nharts, slice) in mp.c, which clears .bss and starts the program.
 
 #include "mp_param.h"
 
@@ -29,31 +28,8 @@ mp_entry:
         li      t1, MP_RAMBASE
         add     sp, t1, t0
         mv      tp, a0
-        bnez    a0, secondary
-
-        lla     t0, __bss_start
-        lla     t1, __bss_end
-4:      bgeu    t0, t1, 5f
-        sd      zero, 0(t0)
-        addi    t0, t0, 8
-        j       4b
-5:      lla     t0, mp_info                # struct mp_info { nharts; slice; } (mp.h)
-        sd      a3, 0(t0)
-        sd      a2, 8(t0)
-        # Release: the cleared .bss and the two globals before the flag that announces them.
-        fence   rw, w
-        li      t0, 1
-        lla     t1, mp_boot_done
-        sw      t0, 0(t1)
-        j       6f
-
-secondary:
-        lla     t1, mp_boot_done
-7:      lw      t0, 0(t1)
-        beqz    t0, 7b
-        # Acquire: pairs with the fence above.
-        fence   r, rw
-6:      call    mp_start                 # a0 = hart id; does not return
+        mv      a1, a3
+        call    mp_boot                  # (hartid, nharts, slice); does not return
 
         .globl mp_park
 mp_park:
@@ -69,10 +45,3 @@ mp_trap_entry:
         andi    sp, sp, -16
         call    default_trap
         j       mp_park
-
-        # Harts spin on this flag at boot: give it a coherence line of its own.
-        .data
-        .balign MP_LINE
-mp_boot_done:
-        .word   0
-        .balign MP_LINE

@@ -1,7 +1,7 @@
 // Multiprocessor runtime: per-hart layout, start-up, barrier with reduction, spinlock (mp.h).
 #include "mp.h"
 
-struct mp_info mp_info; // written by hart 0 in mp_entry, before the others start
+struct mp_info mp_info; // written by hart 0 in mp_boot, before it releases the others
 
 // One node of the combining tree. Arrivals add to `count` and `sum` on one line; the last
 // arrival of the group writes `result` and then `sense` on another line, which the waiters
@@ -120,9 +120,34 @@ void mp_barrier_sum(uint64 *v, int n) {
   tree_barrier(v, n, 0);
 }
 
-// Called by mp_entry on every running hart, on its own stack, once .bss is clear.
-void mp_start(uint64 me) __attribute__((noreturn));
-void mp_start(uint64 me) {
+// Start-up release tree: hart k > 0 waits for go[(k - 1) / FANIN], and once released sets
+// go[k] for its own children FANIN*k + 1 .. FANIN*k + FANIN. Each flag has at most FANIN
+// waiters, so no line is polled by every hart. The flags must be zero before .bss is: .data.
+#define BOOT_PARENTS ((MP_MAX_HARTS - 2) / MP_BARRIER_FANIN + 1)
+static struct {
+  volatile uint32 go;
+} MP_ALIGNED boot_go[BOOT_PARENTS] __attribute__((section(".data.mp_boot_go")));
+
+extern char __bss_start[], __bss_end[];
+
+static void boot_release(uint64 me, uint64 nharts, uint64 slice) {
+  if (me == 0) {
+    memset(__bss_start, 0, __bss_end - __bss_start);
+    mp_info.nharts = nharts;
+    mp_info.slice = slice;
+  } else {
+    while (__atomic_load_n(&boot_go[(me - 1) / MP_BARRIER_FANIN].go, __ATOMIC_ACQUIRE) == 0)
+      ;
+  }
+  if (MP_BARRIER_FANIN * me + 1 < nharts)
+    __atomic_store_n(&boot_go[me].go, 1, __ATOMIC_RELEASE); // fence rw,w; sw
+}
+
+// Called by mp_entry on every running hart, on its own stack: until boot_release returns,
+// .bss may not be clear, so nothing here touches it.
+void mp_boot(uint64 me, uint64 nharts, uint64 slice) __attribute__((noreturn));
+void mp_boot(uint64 me, uint64 nharts, uint64 slice) {
+  boot_release(me, nharts, slice);
   if (mp_local_size() == 0) {
     if (me == 0) {
       printf("mp: %lu bytes of memory per node leave no room past the image and the stack\n",

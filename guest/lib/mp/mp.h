@@ -28,7 +28,7 @@
 // the run (runFlash's `patch`). Do not make them const, or the compiler folds the default in.
 #define MP_PARAM __attribute__((used, section(".params")))
 
-// Published by hart 0 before any other hart leaves mp_entry; read-only afterwards.
+// Published by hart 0 before it releases the other harts (mp_boot); read-only afterwards.
 struct mp_info {
   uint64 nharts; // harts running main: a3 from the machine, or MP_NHARTS_DEFAULT
   uint64 slice;  // bytes of home memory per node: a2, or MP_FLAT_SLICE
