@@ -17,6 +17,7 @@
 // otherwise sends the request and reports a stall; the node wakes the hart when the line settles.
 
 import { Access } from '../vcpu/port.js';
+import type { MachineConfig } from '../config/machine.js';
 import { CacheArray } from './cache-array.js';
 import { Msg, MSG_NAMES } from './messages.js';
 import { type Outbox } from './home-controller.js';
@@ -32,18 +33,8 @@ const L1_READ = 1, L1_WRITE = 2;
 export const ACCESS_STALL = -1;
 export const ACCESS_STALL_ANY = -2;
 
-export interface CacheParams {
-  nodes: number;
-  lineBytes: number;
-  l1iKiB: number;
-  l1dKiB: number;
-  l1Ways: number;
-  l2KiB: number;
-  l2Ways: number;
-  l2HitCycles: number;
-  cacheToCacheCycles: number;
-  memPerNodeMiB: number;
-}
+export type CacheParams = Pick<MachineConfig, 'nodes' | 'lineBytes' | 'l1iKiB' | 'l1dKiB' | 'l1Ways' | 'l2KiB' | 'l2Ways' |
+  'l2HitCycles' | 'cacheToCacheCycles' | 'memPerNodeMiB'>;
 
 /** What the cache needs from its node. */
 export interface CacheHost extends Outbox {

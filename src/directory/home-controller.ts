@@ -13,6 +13,7 @@
 // MAGIC also counts, per 4 KiB page of its slice, the misses from each node, and raises a
 // hot-page event when one node's count reaches the threshold.
 
+import type { MachineConfig } from '../config/machine.js';
 import { Msg, MSG_NAMES } from './messages.js';
 import { Sharers } from './sharers.js';
 import { TransitionTable, type Row } from './transitions.js';
@@ -37,15 +38,8 @@ export interface HomeViews {
   hotLog: Uint32Array;
 }
 
-export interface HomeParams {
-  nodes: number;
-  lineBytes: number;
-  memPerNodeMiB: number;
-  memoryCycles: number;
-  dirPointers: number;
-  missThreshold: number;
-  missResetCycles: number;
-}
+export type HomeParams = Pick<MachineConfig, 'nodes' | 'lineBytes' | 'memPerNodeMiB' | 'memoryCycles' | 'dirPointers' |
+  'missThreshold' | 'missResetCycles'>;
 
 export interface HomeStats {
   requests: number;

@@ -8,15 +8,10 @@
 // in one at a time (arrive). Links inside the mesh are not modelled as shared: their users sit on
 // different workers, and ordering them would need a global order of every hop.
 
-export interface MeshParams {
-  nodes: number;
-  /** Columns; 0 derives the squarest mesh. */
-  meshWidth: number;
-  niCycles: number;
-  hopCycles: number;
-  linkBytesPerCycle: number;
-  headerBytes: number;
-}
+/** meshWidth 0 derives the squarest mesh for the node count. */
+import type { MachineConfig } from '../config/machine.js';
+
+export type MeshParams = Pick<MachineConfig, 'nodes' | 'meshWidth' | 'niCycles' | 'hopCycles' | 'linkBytesPerCycle' | 'headerBytes'>;
 
 export class Mesh {
   readonly width: number;
