@@ -1,13 +1,15 @@
 // The parallel engine's worker: it owns a contiguous block of nodes and steps them window by
-// window. A window is no longer than the lookahead L (the smallest node-to-node latency), so
-// every message sent in a window is due in a later one (DESIGN.md invariant 2): within a window
-// the nodes of different workers are independent, and a worker needs the others only at the
-// barrier, where it learns whether the machine goes on.
+// window. Windows are a fraction of the lookahead L (the smallest node-to-node latency), so every
+// message sent in a window is due at least WINDOW_SLACK windows later (DESIGN.md invariant 2):
+// a worker needs the others only to know that they have finished the window that could still
+// send to it (window-clock.ts), and to learn whether the machine goes on.
 //
-//   each window [wL, (w+1)L):
+//   each window n [nW, (n+1)W):
+//     wait until every other worker has finished window n - WINDOW_SLACK; stop if all harts had
+//       stopped or a device had halted the machine by then
 //     drain the inbound rings into the node queues
 //     advance every own node to the window's end (hart and MAGIC interleaved in time)
-//     arrive at the barrier with (harts still running, halt request)
+//     publish (harts still running, halt request) and the finished window
 //
 // Messages between nodes of the same worker go straight into the destination queue; others go
 // through the ring to the destination's worker.
@@ -18,7 +20,13 @@ import { Mailboxes } from '../interconnect/mailbox.js';
 import { Mesh } from '../interconnect/mesh.js';
 import { controlLayout, counterLayout, directoryLayout, mailboxLayout, memoryLayout } from '../shared-abi/machine.js';
 import { Htif, BufferedConsole, type ConsoleSink } from '../devices/htif.js';
-import { WindowBarrier } from './barrier.js';
+import { WindowClock } from './window-clock.js';
+
+/**
+ * Windows per lookahead: windows are L / WINDOW_SLACK cycles, and workers may drift
+ * WINDOW_SLACK - 1 windows apart (window-clock.ts).
+ */
+export const WINDOW_SLACK = 2;
 import { FlashNode, NodeState, type Router } from './node.js';
 import type { DeviceRange } from './processor-interface.js';
 
@@ -43,7 +51,7 @@ export interface WorkerTask {
   echoConsole: boolean;
   /** Record busy/wait time in blocks of this many windows, for a Chrome trace (0: off). */
   traceBlock: number;
-  /** Most microseconds a barrier wait spins before sleeping: long when every worker has a core. */
+  /** Most microseconds a wait for another worker spins before sleeping: long when every worker has a core. */
   spinLimit: number;
   /** In-process runs only: called after every window with this worker's nodes (checkers). */
   onWindow?: (nodes: readonly FlashNode[], windowEnd: number) => void;
@@ -162,7 +170,9 @@ export function runWorker(t: WorkerTask): WorkerResult {
     for (let src = 0; src < t.workers; src++) if (src !== me) boxes.drain(src, me, sinkRecord);
   }
 
-  const barrier = new WindowBarrier(control, t.workers, t.watchdogMs, drainInbound, t.spinLimit);
+  const slack = WINDOW_SLACK;
+  const W = Math.floor(L / slack);
+  const clock = new WindowClock(control, me, t.workers, slack, t.watchdogMs, drainInbound, t.spinLimit);
   const LINE = 16, LINE64 = 8;
   let busyNs = 0, waitNs = 0, w = 0, halted = false, exitCode = 0;
   const trace: TraceBlock[] = [];
@@ -170,8 +180,14 @@ export function runWorker(t: WorkerTask): WorkerResult {
   const t0 = performance.now();
   let a = t0;
   for (;;) {
-    const windowEnd = (w + 1) * L;
+    const d = clock.before(w);
+    if (d.stop) { halted = d.halt; exitCode = d.exitCode; break; }
+    const windowEnd = (w + 1) * W;
+    if (w * W >= t.maxCycles) break;
     Atomics.store(control.workerWindow, me * LINE, w);
+    const b0 = performance.now();
+    waitNs += (b0 - a) * 1e6;
+    a = b0;
     drainInbound();
     let running = 0;
     for (const n of nodes) {
@@ -181,11 +197,9 @@ export function runWorker(t: WorkerTask): WorkerResult {
     t.onWindow?.(nodes, windowEnd);
     const halt = first === 0 && nodes[0].haltRequested;
     if (halt && htif !== null && htif.exitCode !== null) exitCode = htif.exitCode;
+    clock.finish(w, running, halt, exitCode);
     const b = performance.now();
-    const d = barrier.arrive(me, running, halt, exitCode);
-    const c = performance.now();
     busyNs += (b - a) * 1e6;
-    waitNs += (c - b) * 1e6;
     if (t.traceBlock > 0) {
       if (block === null || block.windows === t.traceBlock) {
         block = { firstWindow: w, windows: 0, startNs: (a - t0) * 1e6, busyNs: 0, waitNs: 0 };
@@ -193,12 +207,9 @@ export function runWorker(t: WorkerTask): WorkerResult {
       }
       block.windows++;
       block.busyNs += (b - a) * 1e6;
-      block.waitNs += (c - b) * 1e6;
     }
     w++;
-    a = c;
-    if (d.halt) { halted = true; exitCode = d.exitCode; break; }
-    if (d.running === 0 || windowEnd >= t.maxCycles) break;
+    a = b;
   }
   echo?.flush();
   for (const n of nodes) control.clock[n.id * LINE64] = n.hart.simTime();
@@ -227,7 +238,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
     })),
     console: consoleBytes,
     windows: w,
-    endCycle: w * L,
+    endCycle: w * W,
     busyNs,
     waitNs,
     halted,

@@ -2,7 +2,7 @@
 // nodes until the machine stops. The result leaves the data plane as a msgpackr record.
 
 import { pack } from 'msgpackr';
-import { AbortedError } from './barrier.js';
+import { AbortedError } from './window-clock.js';
 import { runWorker, type WorkerTask } from './worker-loop.js';
 import { controlLayout } from '../shared-abi/machine.js';
 

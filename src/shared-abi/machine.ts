@@ -1,7 +1,7 @@
 // The shared memory of a FLASH machine run: what each region holds, who writes it, who reads it.
 //
 //   memory      machine memory, one contiguous home slice per node
-//   control     per-node clocks and states, the window barrier and its decisions, per-worker times
+//   control     per-node clocks and states, each worker's finished windows and reports, per-worker times
 //   mailboxes   one single-producer single-consumer ring per (sending worker, receiving worker)
 //   directory   per home line: state, owner, sharers (bit vector up to 64 nodes, pointers beyond)
 //   counters    per home page, per requesting node: MAGIC's cache-miss counters
@@ -16,26 +16,20 @@ export function memoryLayout(nodes: number, sliceBytes: number) {
   ] as const);
 }
 
-/** Barrier words (one host line each): arrival count and generation. */
-export const BARRIER_COUNT = 0;
-export const BARRIER_GENERATION = 1;
-
-/** Per-window decision slots, indexed by generation parity. */
-export const DECISION_RUNNING = 0;
-export const DECISION_HALT = 1;
-export const DECISION_EXIT = 2;
-export const DECISION_WORDS = 4;
+/** Windows of reports each worker keeps (more than twice the largest drift between workers). */
+export const REPORT_SLOTS = 64;
+/** A report: harts still running, halt requested, exit code, spare. */
+export const REPORT_WORDS = 4;
 
 export function controlLayout(nodes: number, workers: number) {
   return new Layout('control', [
     { name: 'clock', type: 'f64', count: nodes, ownLine: true, doc: 'simulated cycle each node has reached at its last window end; written by its worker, read by the coordinator' },
     { name: 'nodeState', type: 'i32', count: nodes, ownLine: true, doc: 'NodeState of each node (running, stalled, wfi, halted); written by its worker' },
-    { name: 'barrier', type: 'i32', count: 2, ownLine: true, doc: 'window barrier: [arrivals, generation]; every worker adds and waits with Atomics' },
-    { name: 'accum', type: 'i32', count: DECISION_WORDS, doc: 'contributions of the workers arriving at the current barrier (running harts, halt request, exit code); reset by the last arriver' },
-    { name: 'decision', type: 'i32', count: 2 * DECISION_WORDS, doc: 'what the last arriver of a barrier decided, by generation parity; read by all workers after the barrier' },
-    { name: 'workerWindow', type: 'i32', count: workers, ownLine: true, doc: 'window each worker is in, for the watchdog to name the one that is behind' },
+    { name: 'done', type: 'i32', count: workers, ownLine: true, doc: 'windows each worker has finished; written by that worker with Atomics.store, waited on by the others' },
+    { name: 'report', type: 'i32', count: workers * REPORT_SLOTS * REPORT_WORDS, doc: 'per worker, per window (mod REPORT_SLOTS): running harts, halt, exit code; written by that worker before it publishes done' },
+    { name: 'workerWindow', type: 'i32', count: workers, ownLine: true, doc: 'window each worker is in, for progress reports' },
     { name: 'workerBusyNs', type: 'f64', count: workers, ownLine: true, doc: 'host time each worker spent stepping nodes; written by that worker' },
-    { name: 'workerWaitNs', type: 'f64', count: workers, ownLine: true, doc: 'host time each worker spent waiting at barriers; written by that worker' },
+    { name: 'workerWaitNs', type: 'f64', count: workers, ownLine: true, doc: 'host time each worker spent waiting for the others; written by that worker' },
     { name: 'abort', type: 'i32', count: 1, ownLine: true, doc: 'nonzero when a worker failed; every worker leaves its loop' },
   ] as const);
 }

@@ -16,7 +16,7 @@ import type { MachineConfig } from '../config/machine.js';
 import { controlLayout, counterLayout, directoryLayout, mailboxLayout, memoryLayout } from '../shared-abi/machine.js';
 import { Mesh } from '../interconnect/mesh.js';
 import { MSG_NAMES } from '../directory/messages.js';
-import { runWorker, RAM_BASE, type WorkerResult, type WorkerTask, type NodeResult, type TraceBlock } from '../node-actor/worker-loop.js';
+import { runWorker, RAM_BASE, WINDOW_SLACK, type WorkerResult, type WorkerTask, type NodeResult, type TraceBlock } from '../node-actor/worker-loop.js';
 import type { ElfImage } from './elf.js';
 import { loadElf, physAddr } from './loader.js';
 import { UserError } from './errors.js';
@@ -134,11 +134,11 @@ export async function runFlash(o: FlashRunOptions): Promise<FlashResult> {
   } else {
     const pool = new Piscina({ filename: workerFile(), minThreads: workers, maxThreads: workers, idleTimeout: 1000 });
     const control = controlLayout(cfg.nodes, workers).views(base.control);
-    const L = mesh.lookahead();
+    const W = Math.floor(mesh.lookahead() / WINDOW_SLACK);
     const timer = o.progress === undefined ? undefined : setInterval(() => {
       let w = Infinity;
       for (let i = 0; i < workers; i++) w = Math.min(w, Atomics.load(control.workerWindow, i * 16));
-      o.progress!(w * L, w);
+      o.progress!(w * W, w);
     }, 1000);
     try {
       const tasks = Array.from({ length: workers }, (_, w) => pool.run({ ...base, worker: w } satisfies WorkerTask));

@@ -1,0 +1,102 @@
+// How workers keep in step (DESIGN.md, parallel engine).
+//
+// Windows are W = floor(L / K) cycles long, where L is the lookahead (the smallest node-to-node
+// latency). A message sent in window m arrives at or after m*W + L >= (m + K)*W, so a worker may
+// simulate window n as soon as every other worker has finished window n - K: it then holds every
+// message due before the end of window n. Workers therefore drift up to K - 1 windows apart,
+// which smooths the uneven work of single windows, instead of meeting at a barrier after each.
+//
+// Each worker publishes how many windows it has finished (`done`, one host line each) and, per
+// window, how many of its harts still run and whether its devices halted the machine (`report`,
+// a ring of REPORT_SLOTS windows). Every worker decides to stop before window n from the reports
+// of window n - K, which all workers have then finished, so all stop at the same window.
+//
+// Waiting spins while the worker has a core to itself, draining its inbound mailboxes, and sleeps
+// in Atomics.wait once the spin outlasts an adaptive budget. A worker that waits longer than the
+// watchdog allows stops the run and names the worker that is behind ("die rather than deadlock").
+
+import { REPORT_SLOTS, REPORT_WORDS } from '../shared-abi/machine.js';
+
+export interface ClockViews {
+  done: Int32Array;
+  report: Int32Array;
+  abort: Int32Array;
+}
+
+export interface Decision {
+  stop: boolean;
+  halt: boolean;
+  exitCode: number;
+}
+
+const LINE = 16;
+
+export class AbortedError extends Error {}
+
+export class WindowClock {
+  readonly decision: Decision = { stop: false, halt: false, exitCode: 0 };
+  /** Microseconds to spin before sleeping; adapts between 1 and spinLimit. */
+  private spinUs = 16;
+
+  constructor(
+    private readonly v: ClockViews,
+    private readonly me: number,
+    private readonly workers: number,
+    readonly slack: number,
+    private readonly watchdogMs: number,
+    private readonly whileWaiting: () => void,
+    private readonly spinLimit: number,
+  ) {}
+
+  /** Window n is done: publish what the stop decision needs, then the count. */
+  finish(n: number, running: number, halt: boolean, exitCode: number): void {
+    const o = (this.me * REPORT_SLOTS + (n % REPORT_SLOTS)) * REPORT_WORDS;
+    this.v.report[o] = running;
+    this.v.report[o + 1] = halt ? 1 : 0;
+    this.v.report[o + 2] = exitCode;
+    Atomics.store(this.v.done, this.me * LINE, n + 1);
+    Atomics.notify(this.v.done, this.me * LINE);
+  }
+
+  /**
+   * Wait until window n may be simulated, then say whether the machine stops before it: every
+   * hart had stopped, or a device halted the machine, in window n - slack.
+   */
+  before(n: number): Decision {
+    const d = this.decision;
+    const seen = n - this.slack;
+    if (seen < 0) { d.stop = false; return d; }
+    for (let w = 0; w < this.workers; w++) if (w !== this.me) this.waitFor(w, seen + 1);
+    let running = 0, halt = false, exitCode = 0;
+    for (let w = 0; w < this.workers; w++) {
+      const o = (w * REPORT_SLOTS + (seen % REPORT_SLOTS)) * REPORT_WORDS;
+      running += this.v.report[o];
+      if (this.v.report[o + 1] !== 0) { halt = true; exitCode = this.v.report[o + 2]; }
+    }
+    d.stop = halt || running === 0;
+    d.halt = halt;
+    d.exitCode = exitCode;
+    return d;
+  }
+
+  private waitFor(w: number, count: number): void {
+    const v = this.v;
+    if (Atomics.load(v.done, w * LINE) >= count) return;
+    let spins = 0, sleptAt = 0;
+    const start = performance.now();
+    for (;;) {
+      const now = Atomics.load(v.done, w * LINE);
+      if (now >= count) break;
+      if (Atomics.load(v.abort, 0) !== 0) throw new AbortedError('another worker failed');
+      this.whileWaiting();
+      if ((++spins & 31) !== 0 || (sleptAt === 0 && (performance.now() - start) * 1000 < this.spinUs)) continue;
+      if (sleptAt === 0) sleptAt = performance.now();
+      Atomics.wait(v.done, w * LINE, now, 20);
+      if (performance.now() - sleptAt > this.watchdogMs) {
+        Atomics.store(v.abort, 0, 1);
+        throw new Error(`watchdog: worker ${this.me} waited ${this.watchdogMs} ms for worker ${w} to finish window ${count - 1}; it has finished ${now}`);
+      }
+    }
+    this.spinUs = sleptAt !== 0 ? Math.max(1, this.spinUs / 2) : Math.min(this.spinLimit, this.spinUs * 2);
+  }
+}
