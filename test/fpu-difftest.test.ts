@@ -18,15 +18,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runUserElf, UserShimError } from '../src/sim/user-shim.js';
+import { envInt } from './difftest/harness.js';
 import { FP_MNEMONICS, describeFpDifference, fpSequenceAt, generateFpProgram } from './difftest/fp-generate.js';
 
-function envInt(name: string, dflt: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name}=${v}: expected a non-negative integer`);
-  return n;
-}
 
 const SEEDS = envInt('FPU_DIFFTEST_SEEDS', 100);
 const FIRST = envInt('FPU_DIFFTEST_FIRST_SEED', 1);

@@ -34,7 +34,7 @@ export const ACCESS_STALL = -1;
 export const ACCESS_STALL_ANY = -2;
 
 export type CacheParams = Pick<MachineConfig, 'nodes' | 'lineBytes' | 'l1iKiB' | 'l1dKiB' | 'l1Ways' | 'l2KiB' | 'l2Ways' |
-  'l2HitCycles' | 'cacheToCacheCycles' | 'memPerNodeMiB'>;
+  'l2HitCycles' | 'cacheToCacheCycles' | 'memPerNodeMiB' | 'nackRetryCycles'>;
 
 /** What the cache needs from its node. */
 export interface CacheHost extends Outbox {
@@ -259,7 +259,6 @@ export class CacheController {
     this.runDeferred(this.line);
   }
 
-  retryCycles = 32;
   private jitter = 0;
 
   /**
@@ -269,7 +268,8 @@ export class CacheController {
    */
   private backoff(): number {
     this.jitter = (Math.imul(this.jitter, 1103515245) + 12345 + this.node) | 0;
-    return this.retryCycles + ((this.jitter >>> 16) % (this.retryCycles + 1));
+    const base = this.p.nackRetryCycles;
+    return base + ((this.jitter >>> 16) % (base + 1));
   }
 
   invalidate(to: CState): void {

@@ -79,7 +79,6 @@ export class FlashNode implements CacheHost {
     this.lineShift = Math.log2(cfg.lineBytes);
     this.magicCycles = cfg.magicCycles;
     this.cache = new CacheController(id, cfg, this);
-    this.cache.retryCycles = cfg.nackRetryCycles;
     this.home = new HomeController(id, cfg, homeViews, this);
     this.pi = new ProcessorInterface(ram, this.cache, deviceRanges, cfg.lineBytes, {
       stallOn: (w) => { this.waiting = w; },

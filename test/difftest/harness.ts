@@ -41,7 +41,7 @@ export function privFor(cfg: DifftestConfig, seed: number): 'M' | 'U' {
   return cfg.priv === 'mixed' ? (seed % 2 === 0 ? 'M' : 'U') : cfg.priv;
 }
 
-function envInt(name: string, dflt: number): number {
+export function envInt(name: string, dflt: number): number {
   const v = process.env[name];
   if (v === undefined || v === '') return dflt;
   const n = Number(v);
