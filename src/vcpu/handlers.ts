@@ -11,7 +11,9 @@ import { RV64FD } from './insns-rv64fd.js';
 import { SYSTEM, illegalInstruction } from './insns-system.js';
 
 /** Semantics of one instruction; returns a Status (hart.ts). */
-export type Handler = (h: Hart, rd: number, rs1: number, rs2: number, imm: number, pc: number) => number;
+// The instruction's own address is h.insnPc rather than an argument: addresses from 0x8000_0000
+// up are not small integers, and V8 would box one on the heap for every call.
+export type Handler = (h: Hart, rd: number, rs1: number, rs2: number, imm: number) => number;
 
 const ALL: Record<string, Handler> = { ...RV64I, ...RV64M, ...RV64A, ...RV64FD, ...SYSTEM };
 

@@ -68,6 +68,8 @@ export class Hart {
   frm = 0;
   fflags = 0;
   pc: number;
+  /** Address of the instruction being executed (the pc its exceptions report). */
+  insnPc: number;
   priv: Priv = Priv.M;
   readonly csr: CsrFile;
   /** LR reservation: RAM offset of the reserved word, or -1; and its virtual address. */
@@ -141,6 +143,7 @@ export class Hart {
     this.hartId = opts.hartId ?? 0;
     this.costs = { ...DEFAULT_COSTS, ...opts.costs };
     this.pc = opts.resetPc;
+    this.insnPc = opts.resetPc;
     this.csr = newCsrFile(this.hartId);
     const ram = this.port.ram;
     this.dv = ram.dv;
@@ -328,8 +331,9 @@ export class Hart {
         }
         const op = opA[i];
         this.runRetired = n;
+        this.insnPc = pc;
         this.pc = pc + lenA[i];
-        const st = H[op](this, rdA[i], rs1A[i], rs2A[i], immA[i], pc);
+        const st = H[op](this, rdA[i], rs1A[i], rs2A[i], immA[i]);
         if (st === Status.Ok) { n++; pc = this.pc; continue; }
         this.fvBase = NaN;
         if (st === Status.Trap) {
@@ -489,14 +493,14 @@ export class Hart {
   }
 
   /** Exception whose tval is the faulting pc (ebreak). */
-  raisePc(cause: number, pc: number): Status {
-    this.splitPc(pc);
-    return this.raise(cause, out[0], out[1], pc);
+  raisePc(cause: number): Status {
+    this.splitPc(this.insnPc);
+    return this.raise(cause, out[0], out[1], this.insnPc);
   }
 
   /** Illegal instruction at pc, with the instruction's bits in tval. */
-  illegal(pc: number): Status {
-    return this.raise(Cause.IllegalInstruction, this.instructionBits(pc) | 0, 0, pc);
+  illegal(): Status {
+    return this.raise(Cause.IllegalInstruction, this.instructionBits(this.insnPc) | 0, 0, this.insnPc);
   }
 
   private enterM(cause: number, interrupt: boolean, tlo: number, thi: number, pc: number): void {
@@ -608,19 +612,19 @@ export class Hart {
    * cause `faultCause` base. Returns a RAM offset, MEM_MMIO (paddr in this.mmioPaddr), or a
    * negative Status-coded failure: MEM_TRAPPED after raising, MEM_STALL.
    */
-  resolve(lo: number, hi: number, size: number, kind: Access, pc: number): number {
+  resolve(lo: number, hi: number, size: number, kind: Access): number {
     const pageFault = kind === Access.Load ? Cause.LoadPageFault : Cause.StorePageFault;
     const accessFault = kind === Access.Load ? Cause.LoadAccess : Cause.StoreAccess;
     const p = this.dataPriv();
     if (!(hi > -2097152 && hi < 2097152)) {
-      this.raise(this.translationOn(p) ? pageFault : accessFault, lo, hi, pc);
+      this.raise(this.translationOn(p) ? pageFault : accessFault, lo, hi, this.insnPc);
       return MEM_TRAPPED;
     }
     const va = toNumber(lo, hi);
     const pa = this.translateCached(va, lo, kind, p);
     if (pa < 0) {
       if (pa === TranslateFault.Stall) return MEM_STALL;
-      this.raise(pa === TranslateFault.Page ? pageFault : accessFault, lo, hi, pc);
+      this.raise(pa === TranslateFault.Page ? pageFault : accessFault, lo, hi, this.insnPc);
       return MEM_TRAPPED;
     }
     const g = this.port.access(pa, size, kind);
@@ -635,7 +639,7 @@ export class Hart {
     }
     if (g === Grant.Stall) return MEM_STALL;
     if (g === Grant.Mmio) { this.mmioPaddr = pa; return MEM_MMIO; }
-    this.raise(accessFault, lo, hi, pc);
+    this.raise(accessFault, lo, hi, this.insnPc);
     return MEM_TRAPPED;
   }
 
@@ -651,11 +655,11 @@ export class Hart {
   }
 
   /** Outcome of a device access in Status terms. */
-  mmioOutcome(s: MmioStatus, lo: number, hi: number, store: boolean, pc: number): Status {
+  mmioOutcome(s: MmioStatus, lo: number, hi: number, store: boolean): Status {
     if (s === MmioStatus.Ok) return Status.Event;
     if (s === MmioStatus.Halt) return Status.Halt;
     if (s === MmioStatus.Stall) return Status.Stall;
-    return this.raise(store ? Cause.StoreAccess : Cause.LoadAccess, lo, hi, pc);
+    return this.raise(store ? Cause.StoreAccess : Cause.LoadAccess, lo, hi, this.insnPc);
   }
 
 }

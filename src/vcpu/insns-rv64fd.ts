@@ -1,5 +1,5 @@
 // RV64F and RV64D semantics: one entry per mnemonic (rows in isa-table-fd.ts), all with the
-// handler signature (hart, rd, rs1, rs2, imm, pc) -> Status.
+// handler signature (hart, rd, rs1, rs2, imm) -> Status.
 //
 // State: f0..f31 live in hart.fl / hart.fh as (lo, hi) int32 pairs; fcsr is hart.frm and
 // hart.fflags. A single occupies the low word and is NaN-boxed (hi = -1); a single operand
@@ -104,10 +104,10 @@ function roundingMode(h: Hart, rm: number): number {
 
 const enum Op { Add, Sub, Mul, Div }
 
-function binS(h: Hart, rd: number, rs1: number, rs2: number, rmField: number, pc: number, op: Op): number {
-  if (fsOff(h)) return h.illegal(pc);
+function binS(h: Hart, rd: number, rs1: number, rs2: number, rmField: number, op: Op): number {
+  if (fsOff(h)) return h.illegal();
   const rm = roundingMode(h, rmField);
-  if (rm < 0) return h.illegal(pc);
+  if (rm < 0) return h.illegal();
   if (rm === Rm.RNE) {
     const a = sVal(h, rs1), b = sVal(h, rs2);
     const r = op === Op.Add ? addS(a, b) : op === Op.Sub ? addS(a, -b) : op === Op.Mul ? mulS(a, b) : divS(a, b);
@@ -120,10 +120,10 @@ function binS(h: Hart, rd: number, rs1: number, rs2: number, rmField: number, pc
   return done(h, sf.flags);
 }
 
-function binD(h: Hart, rd: number, rs1: number, rs2: number, rmField: number, pc: number, op: Op): number {
-  if (fsOff(h)) return h.illegal(pc);
+function binD(h: Hart, rd: number, rs1: number, rs2: number, rmField: number, op: Op): number {
+  if (fsOff(h)) return h.illegal();
   const rm = roundingMode(h, rmField);
-  if (rm < 0) return h.illegal(pc);
+  if (rm < 0) return h.illegal();
   if (rm === Rm.RNE) {
     const a = dVal(h, rs1), b = dVal(h, rs2);
     const r = op === Op.Add ? addD(a, b) : op === Op.Sub ? addD(a, -b) : op === Op.Mul ? mulD(a, b) : divD(a, b);
@@ -136,10 +136,10 @@ function binD(h: Hart, rd: number, rs1: number, rs2: number, rmField: number, pc
   return done(h, sf.flags);
 }
 
-function sqrtSh(h: Hart, rd: number, rs1: number, rmField: number, pc: number): number {
-  if (fsOff(h)) return h.illegal(pc);
+function sqrtSh(h: Hart, rd: number, rs1: number, rmField: number): number {
+  if (fsOff(h)) return h.illegal();
   const rm = roundingMode(h, rmField);
-  if (rm < 0) return h.illegal(pc);
+  if (rm < 0) return h.illegal();
   if (rm === Rm.RNE) {
     const r = sqrtS(sVal(h, rs1));
     if (r === r) { setS(h, rd, r); return done(h, nat.flags); }
@@ -149,10 +149,10 @@ function sqrtSh(h: Hart, rd: number, rs1: number, rmField: number, pc: number): 
   return done(h, sf.flags);
 }
 
-function sqrtDh(h: Hart, rd: number, rs1: number, rmField: number, pc: number): number {
-  if (fsOff(h)) return h.illegal(pc);
+function sqrtDh(h: Hart, rd: number, rs1: number, rmField: number): number {
+  if (fsOff(h)) return h.illegal();
   const rm = roundingMode(h, rmField);
-  if (rm < 0) return h.illegal(pc);
+  if (rm < 0) return h.illegal();
   if (rm === Rm.RNE) {
     const r = sqrtD(dVal(h, rs1));
     if (r === r) { setD(h, rd, r); return done(h, nat.flags); }
@@ -163,10 +163,10 @@ function sqrtDh(h: Hart, rd: number, rs1: number, rmField: number, pc: number): 
 }
 
 /** The fused multiply-adds; imm = rs3 << 3 | rm. */
-function fmaSh(h: Hart, rd: number, rs1: number, rs2: number, imm: number, pc: number, negProd: boolean, negC: boolean): number {
-  if (fsOff(h)) return h.illegal(pc);
+function fmaSh(h: Hart, rd: number, rs1: number, rs2: number, imm: number, negProd: boolean, negC: boolean): number {
+  if (fsOff(h)) return h.illegal();
   const rm = roundingMode(h, imm & 7);
-  if (rm < 0) return h.illegal(pc);
+  if (rm < 0) return h.illegal();
   const rs3 = imm >>> 3;
   if (rm === Rm.RNE) {
     const r = fmaS(sVal(h, rs1), sVal(h, rs2), sVal(h, rs3), negProd, negC);
@@ -177,10 +177,10 @@ function fmaSh(h: Hart, rd: number, rs1: number, rs2: number, imm: number, pc: n
   return done(h, sf.flags);
 }
 
-function fmaDh(h: Hart, rd: number, rs1: number, rs2: number, imm: number, pc: number, negProd: boolean, negC: boolean): number {
-  if (fsOff(h)) return h.illegal(pc);
+function fmaDh(h: Hart, rd: number, rs1: number, rs2: number, imm: number, negProd: boolean, negC: boolean): number {
+  if (fsOff(h)) return h.illegal();
   const rm = roundingMode(h, imm & 7);
-  if (rm < 0) return h.illegal(pc);
+  if (rm < 0) return h.illegal();
   const rs3 = imm >>> 3;
   if (rm === Rm.RNE) {
     const r = fmaD(dVal(h, rs1), dVal(h, rs2), dVal(h, rs3), negProd, negC);
@@ -200,15 +200,15 @@ function injectedSign(a: number, b: number, kind: Sgnj): number {
   return (kind === Sgnj.J ? b : kind === Sgnj.Jn ? ~b : a ^ b) & SIGN;
 }
 
-function sgnjS(h: Hart, rd: number, rs1: number, rs2: number, pc: number, kind: Sgnj): number {
-  if (fsOff(h)) return h.illegal(pc);
+function sgnjS(h: Hart, rd: number, rs1: number, rs2: number, kind: Sgnj): number {
+  if (fsOff(h)) return h.illegal();
   const a = sBits(h, rs1), b = sBits(h, rs2);
   h.fl[rd] = (a & ~SIGN) | injectedSign(a, b, kind); h.fh[rd] = -1;
   return done(h, 0);
 }
 
-function sgnjD(h: Hart, rd: number, rs1: number, rs2: number, pc: number, kind: Sgnj): number {
-  if (fsOff(h)) return h.illegal(pc);
+function sgnjD(h: Hart, rd: number, rs1: number, rs2: number, kind: Sgnj): number {
+  if (fsOff(h)) return h.illegal();
   const a = h.fh[rs1], b = h.fh[rs2];
   h.fl[rd] = h.fl[rs1]; h.fh[rd] = (a & ~SIGN) | injectedSign(a, b, kind);
   return done(h, 0);
@@ -220,8 +220,8 @@ function firstWins(a: number, b: number, sa: number, sb: number, max: boolean): 
   return (a < b) !== max;
 }
 
-function minMaxS(h: Hart, rd: number, rs1: number, rs2: number, pc: number, max: boolean): number {
-  if (fsOff(h)) return h.illegal(pc);
+function minMaxS(h: Hart, rd: number, rs1: number, rs2: number, max: boolean): number {
+  if (fsOff(h)) return h.illegal();
   const a = sVal(h, rs1), b = sVal(h, rs2);
   if (a === a && b === b) {
     const sa = sBits(h, rs1), sb = sBits(h, rs2);
@@ -233,8 +233,8 @@ function minMaxS(h: Hart, rd: number, rs1: number, rs2: number, pc: number, max:
   return done(h, sf.flags);
 }
 
-function minMaxD(h: Hart, rd: number, rs1: number, rs2: number, pc: number, max: boolean): number {
-  if (fsOff(h)) return h.illegal(pc);
+function minMaxD(h: Hart, rd: number, rs1: number, rs2: number, max: boolean): number {
+  if (fsOff(h)) return h.illegal();
   const a = dVal(h, rs1), b = dVal(h, rs2);
   if (a === a && b === b) {
     const src = firstWins(a, b, h.fh[rs1], h.fh[rs2], max) ? rs1 : rs2;
@@ -252,8 +252,8 @@ function setBool(h: Hart, rd: number, v: boolean | number): void {
   h.xl[rd] = v ? 1 : 0; h.xh[rd] = 0;
 }
 
-function cmpS(h: Hart, rd: number, rs1: number, rs2: number, pc: number, cmp: Cmp): number {
-  if (fsOff(h)) return h.illegal(pc);
+function cmpS(h: Hart, rd: number, rs1: number, rs2: number, cmp: Cmp): number {
+  if (fsOff(h)) return h.illegal();
   const a = sVal(h, rs1), b = sVal(h, rs2);
   if (a === a && b === b) {
     setBool(h, rd, cmp === Cmp.Eq ? a === b : cmp === Cmp.Lt ? a < b : a <= b);
@@ -265,8 +265,8 @@ function cmpS(h: Hart, rd: number, rs1: number, rs2: number, pc: number, cmp: Cm
   return doneX(h, sf.flags);
 }
 
-function cmpD(h: Hart, rd: number, rs1: number, rs2: number, pc: number, cmp: Cmp): number {
-  if (fsOff(h)) return h.illegal(pc);
+function cmpD(h: Hart, rd: number, rs1: number, rs2: number, cmp: Cmp): number {
+  if (fsOff(h)) return h.illegal();
   const a = dVal(h, rs1), b = dVal(h, rs2);
   if (a === a && b === b) {
     setBool(h, rd, cmp === Cmp.Eq ? a === b : cmp === Cmp.Lt ? a < b : a <= b);
@@ -278,8 +278,8 @@ function cmpD(h: Hart, rd: number, rs1: number, rs2: number, pc: number, cmp: Cm
   return doneX(h, sf.flags);
 }
 
-function fclass(h: Hart, rd: number, v: number, pc: number): number {
-  if (fsOff(h)) return h.illegal(pc);
+function fclass(h: Hart, rd: number, v: number): number {
+  if (fsOff(h)) return h.illegal();
   h.xl[rd] = v; h.xh[rd] = 0;
   return Status.Ok;
 }
@@ -332,17 +332,17 @@ function toIntCommon(h: Hart, rd: number, rs1: number, x: number, single: boolea
   return doneX(h, sf.flags);
 }
 
-function cvtToIntS(h: Hart, rd: number, rs1: number, rmField: number, pc: number, kind: IntKind): number {
-  if (fsOff(h)) return h.illegal(pc);
+function cvtToIntS(h: Hart, rd: number, rs1: number, rmField: number, kind: IntKind): number {
+  if (fsOff(h)) return h.illegal();
   const rm = roundingMode(h, rmField);
-  if (rm < 0) return h.illegal(pc);
+  if (rm < 0) return h.illegal();
   return toIntCommon(h, rd, rs1, sVal(h, rs1), true, rm, kind);
 }
 
-function cvtToIntD(h: Hart, rd: number, rs1: number, rmField: number, pc: number, kind: IntKind): number {
-  if (fsOff(h)) return h.illegal(pc);
+function cvtToIntD(h: Hart, rd: number, rs1: number, rmField: number, kind: IntKind): number {
+  if (fsOff(h)) return h.illegal();
   const rm = roundingMode(h, rmField);
-  if (rm < 0) return h.illegal(pc);
+  if (rm < 0) return h.illegal();
   return toIntCommon(h, rd, rs1, dVal(h, rs1), false, rm, kind);
 }
 
@@ -367,10 +367,10 @@ function intBig(h: Hart, rs1: number, kind: IntKind): bigint {
   }
 }
 
-function cvtFromIntS(h: Hart, rd: number, rs1: number, rmField: number, pc: number, kind: IntKind): number {
-  if (fsOff(h)) return h.illegal(pc);
+function cvtFromIntS(h: Hart, rd: number, rs1: number, rmField: number, kind: IntKind): number {
+  if (fsOff(h)) return h.illegal();
   const rm = roundingMode(h, rmField);
-  if (rm < 0) return h.illegal(pc);
+  if (rm < 0) return h.illegal();
   const v = intValue(h, rs1, kind);
   const r = Math.fround(v); // one rounding of an exact value: RNE
   if (r === v || (rm === Rm.RNE && r === r)) { setS(h, rd, r); return done(h, r !== v ? Flag.NX : 0); }
@@ -379,10 +379,10 @@ function cvtFromIntS(h: Hart, rd: number, rs1: number, rmField: number, pc: numb
   return done(h, sf.flags);
 }
 
-function cvtFromIntD(h: Hart, rd: number, rs1: number, rmField: number, pc: number, kind: IntKind): number {
-  if (fsOff(h)) return h.illegal(pc);
+function cvtFromIntD(h: Hart, rd: number, rs1: number, rmField: number, kind: IntKind): number {
+  if (fsOff(h)) return h.illegal();
   const rm = roundingMode(h, rmField);
-  if (rm < 0) return h.illegal(pc);
+  if (rm < 0) return h.illegal();
   const v = intValue(h, rs1, kind);
   if (v === v) { setD(h, rd, v); return done(h, 0); } // exact
   sf.flags = 0;
@@ -390,10 +390,10 @@ function cvtFromIntD(h: Hart, rd: number, rs1: number, rmField: number, pc: numb
   return done(h, sf.flags);
 }
 
-function fcvtSD(h: Hart, rd: number, rs1: number, rmField: number, pc: number): number {
-  if (fsOff(h)) return h.illegal(pc);
+function fcvtSD(h: Hart, rd: number, rs1: number, rmField: number): number {
+  if (fsOff(h)) return h.illegal();
   const rm = roundingMode(h, rmField);
-  if (rm < 0) return h.illegal(pc);
+  if (rm < 0) return h.illegal();
   const d = dVal(h, rs1);
   const r = Math.fround(d);
   const m = Math.abs(r);
@@ -403,10 +403,10 @@ function fcvtSD(h: Hart, rd: number, rs1: number, rmField: number, pc: number): 
   return done(h, sf.flags);
 }
 
-function fcvtDS(h: Hart, rd: number, rs1: number, rmField: number, pc: number): number {
-  if (fsOff(h)) return h.illegal(pc);
+function fcvtDS(h: Hart, rd: number, rs1: number, rmField: number): number {
+  if (fsOff(h)) return h.illegal();
   const rm = roundingMode(h, rmField);
-  if (rm < 0) return h.illegal(pc);
+  if (rm < 0) return h.illegal();
   const s = sVal(h, rs1);
   if (s === s) { setD(h, rd, s); return done(h, 0); } // exact
   sf.flags = 0;
@@ -434,108 +434,108 @@ function classD(lo: number, hi: number): number {
 // ---- The table ---------------------------------------------------------------------------------
 
 export const RV64FD: Record<string, Handler> = {
-  flw: (h, rd, rs1, _rs2, imm, pc) => {
-    if (fsOff(h)) return h.illegal(pc);
-    const st = load(h, X_DISCARD, rs1, imm, pc, 4, false);
+  flw: (h, rd, rs1, _rs2, imm) => {
+    if (fsOff(h)) return h.illegal();
+    const st = load(h, X_DISCARD, rs1, imm, 4, false);
     if (st === Status.Ok || st === Status.Event) { h.fl[rd] = h.xl[X_DISCARD]; h.fh[rd] = -1; h.csr.mstatus |= FS_DIRTY; }
     return st;
   },
-  fld: (h, rd, rs1, _rs2, imm, pc) => {
-    if (fsOff(h)) return h.illegal(pc);
-    const st = load(h, X_DISCARD, rs1, imm, pc, 8, false);
+  fld: (h, rd, rs1, _rs2, imm) => {
+    if (fsOff(h)) return h.illegal();
+    const st = load(h, X_DISCARD, rs1, imm, 8, false);
     if (st === Status.Ok || st === Status.Event) { h.fl[rd] = h.xl[X_DISCARD]; h.fh[rd] = h.xh[X_DISCARD]; h.csr.mstatus |= FS_DIRTY; }
     return st;
   },
-  fsw: (h, _rd, rs1, rs2, imm, pc) => {
-    if (fsOff(h)) return h.illegal(pc);
+  fsw: (h, _rd, rs1, rs2, imm) => {
+    if (fsOff(h)) return h.illegal();
     h.xl[X_DISCARD] = h.fl[rs2];
-    return store(h, rs1, X_DISCARD, imm, pc, 4);
+    return store(h, rs1, X_DISCARD, imm, 4);
   },
-  fsd: (h, _rd, rs1, rs2, imm, pc) => {
-    if (fsOff(h)) return h.illegal(pc);
+  fsd: (h, _rd, rs1, rs2, imm) => {
+    if (fsOff(h)) return h.illegal();
     h.xl[X_DISCARD] = h.fl[rs2]; h.xh[X_DISCARD] = h.fh[rs2];
-    return store(h, rs1, X_DISCARD, imm, pc, 8);
+    return store(h, rs1, X_DISCARD, imm, 8);
   },
 
-  fadd_s: (h, rd, rs1, rs2, imm, pc) => binS(h, rd, rs1, rs2, imm, pc, Op.Add),
-  fsub_s: (h, rd, rs1, rs2, imm, pc) => binS(h, rd, rs1, rs2, imm, pc, Op.Sub),
-  fmul_s: (h, rd, rs1, rs2, imm, pc) => binS(h, rd, rs1, rs2, imm, pc, Op.Mul),
-  fdiv_s: (h, rd, rs1, rs2, imm, pc) => binS(h, rd, rs1, rs2, imm, pc, Op.Div),
-  fsqrt_s: (h, rd, rs1, _rs2, imm, pc) => sqrtSh(h, rd, rs1, imm, pc),
-  fadd_d: (h, rd, rs1, rs2, imm, pc) => binD(h, rd, rs1, rs2, imm, pc, Op.Add),
-  fsub_d: (h, rd, rs1, rs2, imm, pc) => binD(h, rd, rs1, rs2, imm, pc, Op.Sub),
-  fmul_d: (h, rd, rs1, rs2, imm, pc) => binD(h, rd, rs1, rs2, imm, pc, Op.Mul),
-  fdiv_d: (h, rd, rs1, rs2, imm, pc) => binD(h, rd, rs1, rs2, imm, pc, Op.Div),
-  fsqrt_d: (h, rd, rs1, _rs2, imm, pc) => sqrtDh(h, rd, rs1, imm, pc),
+  fadd_s: (h, rd, rs1, rs2, imm) => binS(h, rd, rs1, rs2, imm, Op.Add),
+  fsub_s: (h, rd, rs1, rs2, imm) => binS(h, rd, rs1, rs2, imm, Op.Sub),
+  fmul_s: (h, rd, rs1, rs2, imm) => binS(h, rd, rs1, rs2, imm, Op.Mul),
+  fdiv_s: (h, rd, rs1, rs2, imm) => binS(h, rd, rs1, rs2, imm, Op.Div),
+  fsqrt_s: (h, rd, rs1, _rs2, imm) => sqrtSh(h, rd, rs1, imm),
+  fadd_d: (h, rd, rs1, rs2, imm) => binD(h, rd, rs1, rs2, imm, Op.Add),
+  fsub_d: (h, rd, rs1, rs2, imm) => binD(h, rd, rs1, rs2, imm, Op.Sub),
+  fmul_d: (h, rd, rs1, rs2, imm) => binD(h, rd, rs1, rs2, imm, Op.Mul),
+  fdiv_d: (h, rd, rs1, rs2, imm) => binD(h, rd, rs1, rs2, imm, Op.Div),
+  fsqrt_d: (h, rd, rs1, _rs2, imm) => sqrtDh(h, rd, rs1, imm),
 
-  fmadd_s: (h, rd, rs1, rs2, imm, pc) => fmaSh(h, rd, rs1, rs2, imm, pc, false, false),
-  fmsub_s: (h, rd, rs1, rs2, imm, pc) => fmaSh(h, rd, rs1, rs2, imm, pc, false, true),
-  fnmsub_s: (h, rd, rs1, rs2, imm, pc) => fmaSh(h, rd, rs1, rs2, imm, pc, true, false),
-  fnmadd_s: (h, rd, rs1, rs2, imm, pc) => fmaSh(h, rd, rs1, rs2, imm, pc, true, true),
-  fmadd_d: (h, rd, rs1, rs2, imm, pc) => fmaDh(h, rd, rs1, rs2, imm, pc, false, false),
-  fmsub_d: (h, rd, rs1, rs2, imm, pc) => fmaDh(h, rd, rs1, rs2, imm, pc, false, true),
-  fnmsub_d: (h, rd, rs1, rs2, imm, pc) => fmaDh(h, rd, rs1, rs2, imm, pc, true, false),
-  fnmadd_d: (h, rd, rs1, rs2, imm, pc) => fmaDh(h, rd, rs1, rs2, imm, pc, true, true),
+  fmadd_s: (h, rd, rs1, rs2, imm) => fmaSh(h, rd, rs1, rs2, imm, false, false),
+  fmsub_s: (h, rd, rs1, rs2, imm) => fmaSh(h, rd, rs1, rs2, imm, false, true),
+  fnmsub_s: (h, rd, rs1, rs2, imm) => fmaSh(h, rd, rs1, rs2, imm, true, false),
+  fnmadd_s: (h, rd, rs1, rs2, imm) => fmaSh(h, rd, rs1, rs2, imm, true, true),
+  fmadd_d: (h, rd, rs1, rs2, imm) => fmaDh(h, rd, rs1, rs2, imm, false, false),
+  fmsub_d: (h, rd, rs1, rs2, imm) => fmaDh(h, rd, rs1, rs2, imm, false, true),
+  fnmsub_d: (h, rd, rs1, rs2, imm) => fmaDh(h, rd, rs1, rs2, imm, true, false),
+  fnmadd_d: (h, rd, rs1, rs2, imm) => fmaDh(h, rd, rs1, rs2, imm, true, true),
 
-  fsgnj_s: (h, rd, rs1, rs2, _imm, pc) => sgnjS(h, rd, rs1, rs2, pc, Sgnj.J),
-  fsgnjn_s: (h, rd, rs1, rs2, _imm, pc) => sgnjS(h, rd, rs1, rs2, pc, Sgnj.Jn),
-  fsgnjx_s: (h, rd, rs1, rs2, _imm, pc) => sgnjS(h, rd, rs1, rs2, pc, Sgnj.Jx),
-  fsgnj_d: (h, rd, rs1, rs2, _imm, pc) => sgnjD(h, rd, rs1, rs2, pc, Sgnj.J),
-  fsgnjn_d: (h, rd, rs1, rs2, _imm, pc) => sgnjD(h, rd, rs1, rs2, pc, Sgnj.Jn),
-  fsgnjx_d: (h, rd, rs1, rs2, _imm, pc) => sgnjD(h, rd, rs1, rs2, pc, Sgnj.Jx),
+  fsgnj_s: (h, rd, rs1, rs2, _imm) => sgnjS(h, rd, rs1, rs2, Sgnj.J),
+  fsgnjn_s: (h, rd, rs1, rs2, _imm) => sgnjS(h, rd, rs1, rs2, Sgnj.Jn),
+  fsgnjx_s: (h, rd, rs1, rs2, _imm) => sgnjS(h, rd, rs1, rs2, Sgnj.Jx),
+  fsgnj_d: (h, rd, rs1, rs2, _imm) => sgnjD(h, rd, rs1, rs2, Sgnj.J),
+  fsgnjn_d: (h, rd, rs1, rs2, _imm) => sgnjD(h, rd, rs1, rs2, Sgnj.Jn),
+  fsgnjx_d: (h, rd, rs1, rs2, _imm) => sgnjD(h, rd, rs1, rs2, Sgnj.Jx),
 
-  fmin_s: (h, rd, rs1, rs2, _imm, pc) => minMaxS(h, rd, rs1, rs2, pc, false),
-  fmax_s: (h, rd, rs1, rs2, _imm, pc) => minMaxS(h, rd, rs1, rs2, pc, true),
-  fmin_d: (h, rd, rs1, rs2, _imm, pc) => minMaxD(h, rd, rs1, rs2, pc, false),
-  fmax_d: (h, rd, rs1, rs2, _imm, pc) => minMaxD(h, rd, rs1, rs2, pc, true),
+  fmin_s: (h, rd, rs1, rs2, _imm) => minMaxS(h, rd, rs1, rs2, false),
+  fmax_s: (h, rd, rs1, rs2, _imm) => minMaxS(h, rd, rs1, rs2, true),
+  fmin_d: (h, rd, rs1, rs2, _imm) => minMaxD(h, rd, rs1, rs2, false),
+  fmax_d: (h, rd, rs1, rs2, _imm) => minMaxD(h, rd, rs1, rs2, true),
 
-  feq_s: (h, rd, rs1, rs2, _imm, pc) => cmpS(h, rd, rs1, rs2, pc, Cmp.Eq),
-  flt_s: (h, rd, rs1, rs2, _imm, pc) => cmpS(h, rd, rs1, rs2, pc, Cmp.Lt),
-  fle_s: (h, rd, rs1, rs2, _imm, pc) => cmpS(h, rd, rs1, rs2, pc, Cmp.Le),
-  feq_d: (h, rd, rs1, rs2, _imm, pc) => cmpD(h, rd, rs1, rs2, pc, Cmp.Eq),
-  flt_d: (h, rd, rs1, rs2, _imm, pc) => cmpD(h, rd, rs1, rs2, pc, Cmp.Lt),
-  fle_d: (h, rd, rs1, rs2, _imm, pc) => cmpD(h, rd, rs1, rs2, pc, Cmp.Le),
+  feq_s: (h, rd, rs1, rs2, _imm) => cmpS(h, rd, rs1, rs2, Cmp.Eq),
+  flt_s: (h, rd, rs1, rs2, _imm) => cmpS(h, rd, rs1, rs2, Cmp.Lt),
+  fle_s: (h, rd, rs1, rs2, _imm) => cmpS(h, rd, rs1, rs2, Cmp.Le),
+  feq_d: (h, rd, rs1, rs2, _imm) => cmpD(h, rd, rs1, rs2, Cmp.Eq),
+  flt_d: (h, rd, rs1, rs2, _imm) => cmpD(h, rd, rs1, rs2, Cmp.Lt),
+  fle_d: (h, rd, rs1, rs2, _imm) => cmpD(h, rd, rs1, rs2, Cmp.Le),
 
-  fclass_s: (h, rd, rs1, _rs2, _imm, pc) => fclass(h, rd, classS(sBits(h, rs1)), pc),
-  fclass_d: (h, rd, rs1, _rs2, _imm, pc) => fclass(h, rd, classD(h.fl[rs1], h.fh[rs1]), pc),
+  fclass_s: (h, rd, rs1, _rs2, _imm) => fclass(h, rd, classS(sBits(h, rs1))),
+  fclass_d: (h, rd, rs1, _rs2, _imm) => fclass(h, rd, classD(h.fl[rs1], h.fh[rs1])),
 
-  fcvt_w_s: (h, rd, rs1, _rs2, imm, pc) => cvtToIntS(h, rd, rs1, imm, pc, IntKind.W),
-  fcvt_wu_s: (h, rd, rs1, _rs2, imm, pc) => cvtToIntS(h, rd, rs1, imm, pc, IntKind.WU),
-  fcvt_l_s: (h, rd, rs1, _rs2, imm, pc) => cvtToIntS(h, rd, rs1, imm, pc, IntKind.L),
-  fcvt_lu_s: (h, rd, rs1, _rs2, imm, pc) => cvtToIntS(h, rd, rs1, imm, pc, IntKind.LU),
-  fcvt_w_d: (h, rd, rs1, _rs2, imm, pc) => cvtToIntD(h, rd, rs1, imm, pc, IntKind.W),
-  fcvt_wu_d: (h, rd, rs1, _rs2, imm, pc) => cvtToIntD(h, rd, rs1, imm, pc, IntKind.WU),
-  fcvt_l_d: (h, rd, rs1, _rs2, imm, pc) => cvtToIntD(h, rd, rs1, imm, pc, IntKind.L),
-  fcvt_lu_d: (h, rd, rs1, _rs2, imm, pc) => cvtToIntD(h, rd, rs1, imm, pc, IntKind.LU),
-  fcvt_s_w: (h, rd, rs1, _rs2, imm, pc) => cvtFromIntS(h, rd, rs1, imm, pc, IntKind.W),
-  fcvt_s_wu: (h, rd, rs1, _rs2, imm, pc) => cvtFromIntS(h, rd, rs1, imm, pc, IntKind.WU),
-  fcvt_s_l: (h, rd, rs1, _rs2, imm, pc) => cvtFromIntS(h, rd, rs1, imm, pc, IntKind.L),
-  fcvt_s_lu: (h, rd, rs1, _rs2, imm, pc) => cvtFromIntS(h, rd, rs1, imm, pc, IntKind.LU),
-  fcvt_d_w: (h, rd, rs1, _rs2, imm, pc) => cvtFromIntD(h, rd, rs1, imm, pc, IntKind.W),
-  fcvt_d_wu: (h, rd, rs1, _rs2, imm, pc) => cvtFromIntD(h, rd, rs1, imm, pc, IntKind.WU),
-  fcvt_d_l: (h, rd, rs1, _rs2, imm, pc) => cvtFromIntD(h, rd, rs1, imm, pc, IntKind.L),
-  fcvt_d_lu: (h, rd, rs1, _rs2, imm, pc) => cvtFromIntD(h, rd, rs1, imm, pc, IntKind.LU),
-  fcvt_s_d: (h, rd, rs1, _rs2, imm, pc) => fcvtSD(h, rd, rs1, imm, pc),
-  fcvt_d_s: (h, rd, rs1, _rs2, imm, pc) => fcvtDS(h, rd, rs1, imm, pc),
+  fcvt_w_s: (h, rd, rs1, _rs2, imm) => cvtToIntS(h, rd, rs1, imm, IntKind.W),
+  fcvt_wu_s: (h, rd, rs1, _rs2, imm) => cvtToIntS(h, rd, rs1, imm, IntKind.WU),
+  fcvt_l_s: (h, rd, rs1, _rs2, imm) => cvtToIntS(h, rd, rs1, imm, IntKind.L),
+  fcvt_lu_s: (h, rd, rs1, _rs2, imm) => cvtToIntS(h, rd, rs1, imm, IntKind.LU),
+  fcvt_w_d: (h, rd, rs1, _rs2, imm) => cvtToIntD(h, rd, rs1, imm, IntKind.W),
+  fcvt_wu_d: (h, rd, rs1, _rs2, imm) => cvtToIntD(h, rd, rs1, imm, IntKind.WU),
+  fcvt_l_d: (h, rd, rs1, _rs2, imm) => cvtToIntD(h, rd, rs1, imm, IntKind.L),
+  fcvt_lu_d: (h, rd, rs1, _rs2, imm) => cvtToIntD(h, rd, rs1, imm, IntKind.LU),
+  fcvt_s_w: (h, rd, rs1, _rs2, imm) => cvtFromIntS(h, rd, rs1, imm, IntKind.W),
+  fcvt_s_wu: (h, rd, rs1, _rs2, imm) => cvtFromIntS(h, rd, rs1, imm, IntKind.WU),
+  fcvt_s_l: (h, rd, rs1, _rs2, imm) => cvtFromIntS(h, rd, rs1, imm, IntKind.L),
+  fcvt_s_lu: (h, rd, rs1, _rs2, imm) => cvtFromIntS(h, rd, rs1, imm, IntKind.LU),
+  fcvt_d_w: (h, rd, rs1, _rs2, imm) => cvtFromIntD(h, rd, rs1, imm, IntKind.W),
+  fcvt_d_wu: (h, rd, rs1, _rs2, imm) => cvtFromIntD(h, rd, rs1, imm, IntKind.WU),
+  fcvt_d_l: (h, rd, rs1, _rs2, imm) => cvtFromIntD(h, rd, rs1, imm, IntKind.L),
+  fcvt_d_lu: (h, rd, rs1, _rs2, imm) => cvtFromIntD(h, rd, rs1, imm, IntKind.LU),
+  fcvt_s_d: (h, rd, rs1, _rs2, imm) => fcvtSD(h, rd, rs1, imm),
+  fcvt_d_s: (h, rd, rs1, _rs2, imm) => fcvtDS(h, rd, rs1, imm),
 
-  fmv_x_w: (h, rd, rs1, _rs2, _imm, pc) => {
-    if (fsOff(h)) return h.illegal(pc);
+  fmv_x_w: (h, rd, rs1, _rs2, _imm) => {
+    if (fsOff(h)) return h.illegal();
     const v = h.fl[rs1]; // the raw low word, boxed or not
     h.xl[rd] = v; h.xh[rd] = v >> 31;
     return Status.Ok;
   },
-  fmv_w_x: (h, rd, rs1, _rs2, _imm, pc) => {
-    if (fsOff(h)) return h.illegal(pc);
+  fmv_w_x: (h, rd, rs1, _rs2, _imm) => {
+    if (fsOff(h)) return h.illegal();
     h.fl[rd] = h.xl[rs1]; h.fh[rd] = -1;
     return done(h, 0);
   },
-  fmv_x_d: (h, rd, rs1, _rs2, _imm, pc) => {
-    if (fsOff(h)) return h.illegal(pc);
+  fmv_x_d: (h, rd, rs1, _rs2, _imm) => {
+    if (fsOff(h)) return h.illegal();
     h.xl[rd] = h.fl[rs1]; h.xh[rd] = h.fh[rs1];
     return Status.Ok;
   },
-  fmv_d_x: (h, rd, rs1, _rs2, _imm, pc) => {
-    if (fsOff(h)) return h.illegal(pc);
+  fmv_d_x: (h, rd, rs1, _rs2, _imm) => {
+    if (fsOff(h)) return h.illegal();
     h.fl[rd] = h.xl[rs1]; h.fh[rd] = h.xh[rs1];
     return done(h, 0);
   },

@@ -1,5 +1,6 @@
 // RV64I semantics: one entry per mnemonic, all with the handler signature
-// (hart, rd, rs1, rs2, imm, pc) -> Status. On entry hart.pc already holds the address of the
+// (hart, rd, rs1, rs2, imm) -> Status. On entry hart.insnPc is the instruction's address and hart.pc
+// already holds the address of the
 // next instruction; jumps and taken branches overwrite it. Every handler reads all of its
 // sources before it writes rd, since rd may equal a source.
 
@@ -31,15 +32,15 @@ function sext32(h: { xl: Int32Array; xh: Int32Array }, rd: number, v: number): n
   return Status.Ok;
 }
 
-function branch(h: { pc: number }, taken: boolean, pc: number, imm: number): number {
-  if (taken) h.pc = pc + imm;
+function branch(h: { pc: number; insnPc: number }, taken: boolean, imm: number): number {
+  if (taken) h.pc = h.insnPc + imm;
   return Status.Ok;
 }
 
 export const RV64I: Record<string, Handler> = {
   lui: (h, rd, _rs1, _rs2, imm) => sext32(h, rd, imm),
-  auipc: (h, rd, _rs1, _rs2, imm, pc) => { setNumber(h, rd, pc + imm); return Status.Ok; },
-  jal: (h, rd, _rs1, _rs2, imm, pc) => { setNumber(h, rd, h.pc); h.pc = pc + imm; return Status.Ok; },
+  auipc: (h, rd, _rs1, _rs2, imm) => { setNumber(h, rd, h.insnPc + imm); return Status.Ok; },
+  jal: (h, rd, _rs1, _rs2, imm) => { setNumber(h, rd, h.pc); h.pc = h.insnPc + imm; return Status.Ok; },
   jalr: (h, rd, rs1, _rs2, imm) => {
     const s = (h.xl[rs1] >>> 0) + imm;
     const hi = (h.xh[rs1] + (s < 0 ? -1 : s >= TWO32 ? 1 : 0)) | 0;
@@ -47,24 +48,24 @@ export const RV64I: Record<string, Handler> = {
     h.jumpTo64((s | 0) & ~1, hi);
     return Status.Ok;
   },
-  beq: (h, _rd, rs1, rs2, imm, pc) => branch(h, h.xl[rs1] === h.xl[rs2] && h.xh[rs1] === h.xh[rs2], pc, imm),
-  bne: (h, _rd, rs1, rs2, imm, pc) => branch(h, h.xl[rs1] !== h.xl[rs2] || h.xh[rs1] !== h.xh[rs2], pc, imm),
-  blt: (h, _rd, rs1, rs2, imm, pc) => branch(h, lt64(h.xl[rs1], h.xh[rs1], h.xl[rs2], h.xh[rs2]), pc, imm),
-  bge: (h, _rd, rs1, rs2, imm, pc) => branch(h, !lt64(h.xl[rs1], h.xh[rs1], h.xl[rs2], h.xh[rs2]), pc, imm),
-  bltu: (h, _rd, rs1, rs2, imm, pc) => branch(h, ltu64(h.xl[rs1], h.xh[rs1], h.xl[rs2], h.xh[rs2]), pc, imm),
-  bgeu: (h, _rd, rs1, rs2, imm, pc) => branch(h, !ltu64(h.xl[rs1], h.xh[rs1], h.xl[rs2], h.xh[rs2]), pc, imm),
+  beq: (h, _rd, rs1, rs2, imm) => branch(h, h.xl[rs1] === h.xl[rs2] && h.xh[rs1] === h.xh[rs2], imm),
+  bne: (h, _rd, rs1, rs2, imm) => branch(h, h.xl[rs1] !== h.xl[rs2] || h.xh[rs1] !== h.xh[rs2], imm),
+  blt: (h, _rd, rs1, rs2, imm) => branch(h, lt64(h.xl[rs1], h.xh[rs1], h.xl[rs2], h.xh[rs2]), imm),
+  bge: (h, _rd, rs1, rs2, imm) => branch(h, !lt64(h.xl[rs1], h.xh[rs1], h.xl[rs2], h.xh[rs2]), imm),
+  bltu: (h, _rd, rs1, rs2, imm) => branch(h, ltu64(h.xl[rs1], h.xh[rs1], h.xl[rs2], h.xh[rs2]), imm),
+  bgeu: (h, _rd, rs1, rs2, imm) => branch(h, !ltu64(h.xl[rs1], h.xh[rs1], h.xl[rs2], h.xh[rs2]), imm),
 
-  lb: (h, rd, rs1, _rs2, imm, pc) => load(h, rd, rs1, imm, pc, 1, true),
-  lh: (h, rd, rs1, _rs2, imm, pc) => load(h, rd, rs1, imm, pc, 2, true),
-  lw: (h, rd, rs1, _rs2, imm, pc) => load(h, rd, rs1, imm, pc, 4, true),
-  ld: (h, rd, rs1, _rs2, imm, pc) => load(h, rd, rs1, imm, pc, 8, true),
-  lbu: (h, rd, rs1, _rs2, imm, pc) => load(h, rd, rs1, imm, pc, 1, false),
-  lhu: (h, rd, rs1, _rs2, imm, pc) => load(h, rd, rs1, imm, pc, 2, false),
-  lwu: (h, rd, rs1, _rs2, imm, pc) => load(h, rd, rs1, imm, pc, 4, false),
-  sb: (h, _rd, rs1, rs2, imm, pc) => store(h, rs1, rs2, imm, pc, 1),
-  sh: (h, _rd, rs1, rs2, imm, pc) => store(h, rs1, rs2, imm, pc, 2),
-  sw: (h, _rd, rs1, rs2, imm, pc) => store(h, rs1, rs2, imm, pc, 4),
-  sd: (h, _rd, rs1, rs2, imm, pc) => store(h, rs1, rs2, imm, pc, 8),
+  lb: (h, rd, rs1, _rs2, imm) => load(h, rd, rs1, imm, 1, true),
+  lh: (h, rd, rs1, _rs2, imm) => load(h, rd, rs1, imm, 2, true),
+  lw: (h, rd, rs1, _rs2, imm) => load(h, rd, rs1, imm, 4, true),
+  ld: (h, rd, rs1, _rs2, imm) => load(h, rd, rs1, imm, 8, true),
+  lbu: (h, rd, rs1, _rs2, imm) => load(h, rd, rs1, imm, 1, false),
+  lhu: (h, rd, rs1, _rs2, imm) => load(h, rd, rs1, imm, 2, false),
+  lwu: (h, rd, rs1, _rs2, imm) => load(h, rd, rs1, imm, 4, false),
+  sb: (h, _rd, rs1, rs2, imm) => store(h, rs1, rs2, imm, 1),
+  sh: (h, _rd, rs1, rs2, imm) => store(h, rs1, rs2, imm, 2),
+  sw: (h, _rd, rs1, rs2, imm) => store(h, rs1, rs2, imm, 4),
+  sd: (h, _rd, rs1, rs2, imm) => store(h, rs1, rs2, imm, 8),
 
   addi: (h, rd, rs1, _rs2, imm) => {
     const a = h.xl[rs1], lo = (a + imm) | 0;

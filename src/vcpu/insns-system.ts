@@ -12,10 +12,10 @@ const enum CsrOp { Write, Set, Clear }
 
 const SEIP = 1 << Irq.SEI;
 
-function csr(h: Hart, rd: number, src: number, addr: number, pc: number, op: CsrOp, immediate: boolean): number {
+function csr(h: Hart, rd: number, src: number, addr: number, op: CsrOp, immediate: boolean): number {
   // csrrs/csrrc with x0 (or uimm 0) read without writing; csrrw always writes.
   const writes = op === CsrOp.Write || src !== 0;
-  if (!csrAllowed(h, addr, writes) || !csrRead(h, addr)) return h.illegal(pc);
+  if (!csrAllowed(h, addr, writes) || !csrRead(h, addr)) return h.illegal();
   const ol = out[0], oh = out[1];
   if (writes) {
     const sl = immediate ? src : h.xl[src], sh = immediate ? 0 : h.xh[src];
@@ -30,8 +30,8 @@ function csr(h: Hart, rd: number, src: number, addr: number, pc: number, op: Csr
   return writes ? Status.Event : Status.Ok;
 }
 
-function mret(h: Hart, pc: number): number {
-  if (h.priv < Priv.M) return h.illegal(pc);
+function mret(h: Hart): number {
+  if (h.priv < Priv.M) return h.illegal();
   const c = h.csr;
   let s = c.mstatus;
   const mpp = ((s >>> 11) & 3) as Priv;
@@ -46,9 +46,9 @@ function mret(h: Hart, pc: number): number {
   return Status.Event;
 }
 
-function sret(h: Hart, pc: number): number {
+function sret(h: Hart): number {
   const c = h.csr;
-  if (h.priv === Priv.U || (h.priv === Priv.S && (c.mstatus & MSTATUS.TSR) !== 0)) return h.illegal(pc);
+  if (h.priv === Priv.U || (h.priv === Priv.S && (c.mstatus & MSTATUS.TSR) !== 0)) return h.illegal();
   let s = c.mstatus;
   const spp = (s & MSTATUS.SPP) !== 0 ? Priv.S : Priv.U;
   s = (s & ~MSTATUS.SIE) | ((s & MSTATUS.SPIE) !== 0 ? MSTATUS.SIE : 0);
@@ -62,29 +62,29 @@ function sret(h: Hart, pc: number): number {
 }
 
 export const SYSTEM: Record<string, Handler> = {
-  csrrw: (h, rd, rs1, _rs2, imm, pc) => csr(h, rd, rs1, imm, pc, CsrOp.Write, false),
-  csrrs: (h, rd, rs1, _rs2, imm, pc) => csr(h, rd, rs1, imm, pc, CsrOp.Set, false),
-  csrrc: (h, rd, rs1, _rs2, imm, pc) => csr(h, rd, rs1, imm, pc, CsrOp.Clear, false),
-  csrrwi: (h, rd, rs1, _rs2, imm, pc) => csr(h, rd, rs1, imm, pc, CsrOp.Write, true),
-  csrrsi: (h, rd, rs1, _rs2, imm, pc) => csr(h, rd, rs1, imm, pc, CsrOp.Set, true),
-  csrrci: (h, rd, rs1, _rs2, imm, pc) => csr(h, rd, rs1, imm, pc, CsrOp.Clear, true),
-  ecall: (h, _rd, _rs1, _rs2, _imm, pc) =>
-    h.raise(h.priv === Priv.U ? Cause.EcallU : h.priv === Priv.S ? Cause.EcallS : Cause.EcallM, 0, 0, pc),
-  ebreak: (h, _rd, _rs1, _rs2, _imm, pc) => h.raisePc(Cause.Breakpoint, pc),
-  mret: (h, _rd, _rs1, _rs2, _imm, pc) => mret(h, pc),
-  sret: (h, _rd, _rs1, _rs2, _imm, pc) => sret(h, pc),
-  wfi: (h, _rd, _rs1, _rs2, _imm, pc) => {
-    if (h.priv === Priv.U || (h.priv === Priv.S && (h.csr.mstatus & MSTATUS.TW) !== 0)) return h.illegal(pc);
+  csrrw: (h, rd, rs1, _rs2, imm) => csr(h, rd, rs1, imm, CsrOp.Write, false),
+  csrrs: (h, rd, rs1, _rs2, imm) => csr(h, rd, rs1, imm, CsrOp.Set, false),
+  csrrc: (h, rd, rs1, _rs2, imm) => csr(h, rd, rs1, imm, CsrOp.Clear, false),
+  csrrwi: (h, rd, rs1, _rs2, imm) => csr(h, rd, rs1, imm, CsrOp.Write, true),
+  csrrsi: (h, rd, rs1, _rs2, imm) => csr(h, rd, rs1, imm, CsrOp.Set, true),
+  csrrci: (h, rd, rs1, _rs2, imm) => csr(h, rd, rs1, imm, CsrOp.Clear, true),
+  ecall: (h, _rd, _rs1, _rs2, _imm) =>
+    h.raise(h.priv === Priv.U ? Cause.EcallU : h.priv === Priv.S ? Cause.EcallS : Cause.EcallM, 0, 0, h.insnPc),
+  ebreak: (h, _rd, _rs1, _rs2, _imm) => h.raisePc(Cause.Breakpoint),
+  mret: (h, _rd, _rs1, _rs2, _imm) => mret(h),
+  sret: (h, _rd, _rs1, _rs2, _imm) => sret(h),
+  wfi: (h, _rd, _rs1, _rs2, _imm) => {
+    if (h.priv === Priv.U || (h.priv === Priv.S && (h.csr.mstatus & MSTATUS.TW) !== 0)) return h.illegal();
     return (h.mip() & h.csr.mie) !== 0 ? Status.Ok : Status.Wfi;
   },
-  sfence_vma: (h, _rd, _rs1, _rs2, _imm, pc) => {
-    if (h.priv === Priv.U || (h.priv === Priv.S && (h.csr.mstatus & MSTATUS.TVM) !== 0)) return h.illegal(pc);
+  sfence_vma: (h, _rd, _rs1, _rs2, _imm) => {
+    if (h.priv === Priv.U || (h.priv === Priv.S && (h.csr.mstatus & MSTATUS.TVM) !== 0)) return h.illegal();
     h.flushTlb();
     return Status.Event;
   },
 };
 
 /** Catch-all for encodings no row matched; the decoder left the instruction bits in imm. */
-export const illegalInstruction: Handler = (h, _rd, _rs1, _rs2, imm, pc) =>
-  h.raise(Cause.IllegalInstruction, imm, 0, pc);
+export const illegalInstruction: Handler = (h, _rd, _rs1, _rs2, imm) =>
+  h.raise(Cause.IllegalInstruction, imm, 0, h.insnPc);
 

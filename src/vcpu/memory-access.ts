@@ -26,7 +26,7 @@ function readRam(dv: DataView, ro: number, size: number, signed: boolean): void 
 }
 
 /** Load into rd the value at x[rs1] + imm. */
-export function load(h: Hart, rd: number, rs1: number, imm: number, pc: number, size: number, signed: boolean): number {
+export function load(h: Hart, rd: number, rs1: number, imm: number, size: number, signed: boolean): number {
   const s = (h.xl[rs1] >>> 0) + imm;
   const lo = s | 0;
   const hi = (h.xh[rs1] + (s < 0 ? -1 : s >= TWO32 ? 1 : 0)) | 0;
@@ -43,7 +43,7 @@ export function load(h: Hart, rd: number, rs1: number, imm: number, pc: number, 
       default: h.xl[rd] = dv.getInt32(ro, true); h.xh[rd] = dv.getInt32(ro + 4, true); return Status.Ok;
     }
   }
-  return timed(h, h.extraCycles, loadSlow(h, rd, lo, hi, size, signed, pc));
+  return timed(h, h.extraCycles, loadSlow(h, rd, lo, hi, size, signed));
 }
 
 /**
@@ -54,14 +54,14 @@ export function timed(h: Hart, extraBefore: number, st: number): number {
   return st === Status.Ok && h.extraCycles !== extraBefore ? Status.Event : st;
 }
 
-function loadSlow(h: Hart, rd: number, lo: number, hi: number, size: number, signed: boolean, pc: number): number {
+function loadSlow(h: Hart, rd: number, lo: number, hi: number, size: number, signed: boolean): number {
   if ((lo & h.grantMask) + size > h.grantMask + 1) {
     // Crosses a grant span (line or page): byte by byte, each resolved on its own.
     let vlo = 0, vhi = 0;
     for (let k = 0; k < size; k++) {
       const s = (lo >>> 0) + k;
-      const r = h.resolve(s | 0, (hi + (s >= TWO32 ? 1 : 0)) | 0, 1, Access.Load, pc);
-      if (r < 0) return memFailure(h, r, s | 0, hi, false, pc);
+      const r = h.resolve(s | 0, (hi + (s >= TWO32 ? 1 : 0)) | 0, 1, Access.Load);
+      if (r < 0) return memFailure(h, r, s | 0, hi, false);
       const b = h.u8[r];
       if (k < 4) vlo |= b << (8 * k); else vhi |= b << (8 * (k - 4));
     }
@@ -69,29 +69,29 @@ function loadSlow(h: Hart, rd: number, lo: number, hi: number, size: number, sig
     h.xl[rd] = vlo; h.xh[rd] = vhi;
     return Status.Ok;
   }
-  const r = h.resolve(lo, hi, size, Access.Load, pc);
+  const r = h.resolve(lo, hi, size, Access.Load);
   if (r >= 0) readRam(h.dv, r, size, signed);
   else if (r === MEM_MMIO) {
     const st = h.port.mmioLoad(h.mmioPaddr, size, val);
-    if (st !== MmioStatus.Ok) return h.mmioOutcome(st, lo, hi, false, pc);
+    if (st !== MmioStatus.Ok) return h.mmioOutcome(st, lo, hi, false);
     if (size < 8) {
       const sh = 32 - 8 * size;
       val[0] = signed ? (val[0] << sh) >> sh : size === 4 ? val[0] : (val[0] << sh) >>> sh;
       val[1] = signed ? val[0] >> 31 : 0;
     }
-  } else return memFailure(h, r, lo, hi, false, pc);
+  } else return memFailure(h, r, lo, hi, false);
   h.xl[rd] = val[0]; h.xh[rd] = val[1];
   return r === MEM_MMIO ? Status.Event : Status.Ok;
 }
 
-function memFailure(h: Hart, r: number, lo: number, hi: number, store: boolean, pc: number): number {
+function memFailure(h: Hart, r: number, lo: number, hi: number, store: boolean): number {
   if (r === MEM_STALL) return Status.Stall;
-  if (r === MEM_MMIO) return h.mmioOutcome(MmioStatus.Fault, lo, hi, store, pc);
+  if (r === MEM_MMIO) return h.mmioOutcome(MmioStatus.Fault, lo, hi, store);
   return Status.Trap;
 }
 
 /** Store the low `size` bytes of x[rs2] at x[rs1] + imm. */
-export function store(h: Hart, rs1: number, rs2: number, imm: number, pc: number, size: number): number {
+export function store(h: Hart, rs1: number, rs2: number, imm: number, size: number): number {
   const s = (h.xl[rs1] >>> 0) + imm;
   const lo = s | 0;
   const hi = (h.xh[rs1] + (s < 0 ? -1 : s >= TWO32 ? 1 : 0)) | 0;
@@ -102,7 +102,7 @@ export function store(h: Hart, rs1: number, rs2: number, imm: number, pc: number
     writeRam(h.dv, h.tlbStoreRam[t] + po, size, h.xl[rs2], h.xh[rs2]);
     return Status.Ok;
   }
-  return timed(h, h.extraCycles, storeSlow(h, lo, hi, size, h.xl[rs2], h.xh[rs2], pc));
+  return timed(h, h.extraCycles, storeSlow(h, lo, hi, size, h.xl[rs2], h.xh[rs2]));
 }
 
 function writeRam(dv: DataView, ro: number, size: number, vlo: number, vhi: number): void {
@@ -114,16 +114,16 @@ function writeRam(dv: DataView, ro: number, size: number, vlo: number, vhi: numb
   }
 }
 
-function storeSlow(h: Hart, lo: number, hi: number, size: number, vlo: number, vhi: number, pc: number): number {
+function storeSlow(h: Hart, lo: number, hi: number, size: number, vlo: number, vhi: number): number {
   const po = lo & h.grantMask;
   if (po + size > h.grantMask + 1) {
     const first = h.grantMask + 1 - po;
     const s = (lo >>> 0) + first;
     const lo2 = s | 0, hi2 = (hi + (s >= TWO32 ? 1 : 0)) | 0;
-    const r1 = h.resolve(lo, hi, first, Access.Store, pc);
-    if (r1 < 0) return memFailure(h, r1, lo, hi, true, pc);
-    const r2 = h.resolve(lo2, hi2, size - first, Access.Store, pc);
-    if (r2 < 0) return memFailure(h, r2, lo2, hi2, true, pc);
+    const r1 = h.resolve(lo, hi, first, Access.Store);
+    if (r1 < 0) return memFailure(h, r1, lo, hi, true);
+    const r2 = h.resolve(lo2, hi2, size - first, Access.Store);
+    if (r2 < 0) return memFailure(h, r2, lo2, hi2, true);
     for (let k = 0; k < size; k++) {
       const b = k < 4 ? (vlo >>> (8 * k)) & 255 : (vhi >>> (8 * (k - 4))) & 255;
       h.u8[k < first ? r1 + k : r2 + k - first] = b;
@@ -132,28 +132,28 @@ function storeSlow(h: Hart, lo: number, hi: number, size: number, vlo: number, v
     h.storedRam(r2, size - first);
     return Status.Ok;
   }
-  const r = h.resolve(lo, hi, size, Access.Store, pc);
+  const r = h.resolve(lo, hi, size, Access.Store);
   if (r >= 0) {
     writeRam(h.dv, r, size, vlo, vhi);
     h.storedRam(r, size);
     return Status.Ok;
   }
-  if (r === MEM_MMIO) return h.mmioOutcome(h.port.mmioStore(h.mmioPaddr, size, vlo, vhi), lo, hi, true, pc);
-  return memFailure(h, r, lo, hi, true, pc);
+  if (r === MEM_MMIO) return h.mmioOutcome(h.port.mmioStore(h.mmioPaddr, size, vlo, vhi), lo, hi, true);
+  return memFailure(h, r, lo, hi, true);
 }
 
 /**
  * RAM offset for an atomic access of `size` bytes at x[rs1] (naturally aligned, checked by the
  * caller), with store permission. Negative: a Status to return, negated minus one.
  */
-export function atomicRam(h: Hart, lo: number, hi: number, size: number, kind: Access, pc: number): number {
+export function atomicRam(h: Hart, lo: number, hi: number, size: number, kind: Access): number {
   const va = hi * TWO32 + (lo >>> 0);
   const po = lo & h.grantMask;
   const t = (lo >>> h.grantShift) & TLB_MASK;
   if (kind === Access.Store && h.tlbStoreTag[t] === va - po) return h.tlbStoreRam[t] + po;
   if (kind === Access.Load && h.tlbLoadTag[t] === va - po) return h.tlbLoadRam[t] + po;
-  const r = h.resolve(lo, hi, size, kind, pc);
+  const r = h.resolve(lo, hi, size, kind);
   if (r >= 0) return r;
   // Atomics on device registers are not supported: an access fault, as on most real buses.
-  return -1 - memFailure(h, r, lo, hi, kind === Access.Store, pc);
+  return -1 - memFailure(h, r, lo, hi, kind === Access.Store);
 }
