@@ -10,7 +10,8 @@
 //               = 8 + (60 + 16 + 8) + 8 + 104 + (60 + 16 + 72) + 8               = 360 cycles = 900 ns
 // for nodes one hop apart, where net(m) = niCycles + hops * hopCycles + bytes(m) / linkBytesPerCycle,
 // a request is a 16-byte header and a data reply a header plus a 128-byte line. The minimum
-// latency between two nodes, and so the engine's lookahead, is net(request at one hop) = 84 cycles.
+// latency between two nodes is net(request at one hop) = 84 cycles, and the engine's lookahead
+// that plus MAGIC's occupancy, 92 (node.ts).
 
 import { UserError } from '../sim/errors.js';
 

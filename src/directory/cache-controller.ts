@@ -84,7 +84,8 @@ const ROWS: Row<Ctx>[] = [
 ];
 
 export class CacheController {
-  readonly table = new TransitionTable<Ctx>('cache', CSTATE_NAMES, MSG_NAMES, ROWS);
+  readonly table = new TransitionTable<Ctx>('cache', CSTATE_NAMES, MSG_NAMES, ROWS,
+    (c) => `node ${c.node}, line ${c.line}, from node ${c.src}`);
   readonly stats: CacheStats = {
     l1iMisses: 0, l1dMisses: 0, l2Hits: 0, l2Misses: 0, upgrades: 0, localMisses: 0, remoteMisses: 0,
     threeHopMisses: 0, localMissCycles: 0, remoteMissCycles: 0, nacksReceived: 0, writebacks: 0, replacementHints: 0,
@@ -94,19 +95,23 @@ export class CacheController {
   readonly l2: CacheArray;
   private readonly lineShift: number;
   private readonly linesPerNode: number;
-  /** Lines written back and not yet acknowledged. */
-  readonly writebackBuffer = new Set<number>();
-  /** Pending requests: line -> time issued, and the kind of access that missed. */
-  private readonly pending = new Map<number, number>();
-  private readonly pendingKind = new Map<number, number>();
+  /**
+   * Lines written back and not yet acknowledged. A short list, not a Set: entries come and go
+   * with every writeback, and a shrinking Set reallocates its table in the hot path.
+   */
+  private wbLines = new Int32Array(8);
+  private wbCount = 0;
+  /** Per L2 way in a transient state: when its request was issued, and the access that missed. */
+  private readonly pendingSince: Float64Array;
+  private readonly pendingKind: Uint8Array;
   /** Forwards deferred until the line's own grant arrives: line -> [type, requester] pairs. */
   private readonly deferred = new Map<number, number[]>();
   /** Extra cycles the last access() cost (L2 hit); read by the port. */
   lastLatency = 0;
 
   // The message being handled.
-  private line = 0;
-  private src = 0;
+  line = 0;
+  src = 0;
   private req = 0;
   private type = 0;
   private way = -1;
@@ -117,6 +122,30 @@ export class CacheController {
     this.l2 = new CacheArray(p.l2KiB << 10, p.lineBytes, p.l2Ways);
     this.lineShift = Math.log2(p.lineBytes);
     this.linesPerNode = (p.memPerNodeMiB << 20) >>> this.lineShift;
+    this.pendingSince = new Float64Array(this.l2.tag.length);
+    this.pendingKind = new Uint8Array(this.l2.tag.length);
+  }
+
+  /** Is `line` in the writeback buffer? */
+  inWriteback(line: number): boolean {
+    for (let i = 0; i < this.wbCount; i++) if (this.wbLines[i] === line) return true;
+    return false;
+  }
+
+  private addWriteback(line: number): void {
+    if (this.wbCount === this.wbLines.length) {
+      const grown = new Int32Array(this.wbLines.length * 2);
+      grown.set(this.wbLines);
+      this.wbLines = grown;
+    }
+    this.wbLines[this.wbCount++] = line;
+  }
+
+  private removeWriteback(line: number): boolean {
+    for (let i = 0; i < this.wbCount; i++) {
+      if (this.wbLines[i] === line) { this.wbLines[i] = this.wbLines[--this.wbCount]; return true; }
+    }
+    return false;
   }
 
   homeOf(line: number): number {
@@ -150,27 +179,27 @@ export class CacheController {
       return this.p.l2HitCycles;
     }
     if (st !== CState.I && st !== CState.S) return ACCESS_STALL; // a request is outstanding
-    if (this.writebackBuffer.has(line)) return ACCESS_STALL;
+    if (this.inWriteback(line)) return ACCESS_STALL;
     this.stats.l2Misses++;
     if (st === CState.S) {
       this.stats.upgrades++;
       this.l2.state[w2] = CState.SM;
-      this.issue(Msg.UPGRADE, line, kind);
+      this.issue(Msg.UPGRADE, line, w2, kind);
       return ACCESS_STALL;
     }
     const way = this.l2.victim(line, this.evictable);
     if (way < 0) return ACCESS_STALL_ANY; // every way of the set is in transition
     if (this.l2.tag[way] >= 0) this.evict(way);
     this.l2.fill(way, line, kind === Access.Store ? CState.IM : CState.IS);
-    this.issue(kind === Access.Store ? Msg.GETX : Msg.GETS, line, kind);
+    this.issue(kind === Access.Store ? Msg.GETX : Msg.GETS, line, way, kind);
     return ACCESS_STALL;
   }
 
   private readonly evictable = (way: number): boolean => this.l2.state[way] <= CState.M;
 
-  private issue(type: Msg, line: number, kind: Access): void {
-    this.pending.set(line, this.host.now());
-    this.pendingKind.set(line, kind);
+  private issue(type: Msg, line: number, way: number, kind: Access): void {
+    this.pendingSince[way] = this.host.now();
+    this.pendingKind[way] = kind;
     // A = 1: an instruction fetch, which wants a shared copy even of an uncached line, so that
     // many nodes running the same code do not pass it around exclusively.
     this.host.send(type, this.homeOf(line), line, this.node, kind === Access.Fetch ? 1 : 0, 0, 0, 0);
@@ -206,7 +235,7 @@ export class CacheController {
       this.host.send(Msg.PUTS, home, line, this.node, 0, 0, 0, 0);
     } else {
       this.stats.writebacks++;
-      this.writebackBuffer.add(line);
+      this.addWriteback(line);
       this.host.send(st === CState.M ? Msg.PUTX : Msg.PUTE, home, line, this.node, 0, 0, 0, 0);
     }
   }
@@ -217,17 +246,15 @@ export class CacheController {
     this.type = type; this.src = src; this.line = line; this.req = req;
     this.way = this.l2.find(line);
     const st = this.way < 0 ? CState.I : this.l2.state[this.way];
-    this.table.fire(st, type, this, `node ${this.node}, line ${line}, from node ${src}`);
+    this.table.fire(st, type, this);
   }
 
   complete(to: CState): void {
     const line = this.line;
     this.l2.state[this.way] = to;
     this.l2.touch(this.way);
-    const started = this.pending.get(line)!;
-    const kind = this.pendingKind.get(line)!;
-    this.pending.delete(line);
-    this.pendingKind.delete(line);
+    const started = this.pendingSince[this.way];
+    const kind = this.pendingKind[this.way];
     const now = this.host.now();
     const latency = now - started;
     if (this.homeOf(line) === this.node) { this.stats.localMisses++; this.stats.localMissCycles += latency; } else {
@@ -243,8 +270,6 @@ export class CacheController {
   }
 
   completeInvalid(): void {
-    this.pending.delete(this.line);
-    this.pendingKind.delete(this.line);
     this.l2.clear(this.way);
     this.host.wake(this.line, this.host.now());
     this.runDeferred(this.line);
@@ -252,8 +277,6 @@ export class CacheController {
 
   nacked(to: CState): void {
     this.stats.nacksReceived++;
-    this.pending.delete(this.line);
-    this.pendingKind.delete(this.line);
     if (to === CState.I) this.l2.clear(this.way); else this.l2.state[this.way] = to;
     this.host.wake(this.line, this.host.now() + this.backoff());
     this.runDeferred(this.line);
@@ -323,7 +346,7 @@ export class CacheController {
   }
 
   writebackDone(): void {
-    if (this.writebackBuffer.delete(this.line)) this.host.wake(this.line, this.host.now());
+    if (this.removeWriteback(this.line)) this.host.wake(this.line, this.host.now());
   }
 
   /** Can the hart be granted `kind` on `line` for the filter (the L1 holds it so)? */

@@ -5,7 +5,8 @@
 //   S           shared by the nodes in the sharer set
 //   EX          one node (owner) holds it exclusive, clean or dirty
 //   BUSY_INV    a GETX/UPGRADE waits for invalidation acks; owner = the requester
-//   BUSY_FWD_S  a GETS was forwarded to the owner; owner = the requester, prevOwner = the owner
+//   BUSY_FWD_S  a GETS was forwarded to the owner; owner = the requester (the old owner's
+//               SHARING_WB names itself as the sender)
 //   BUSY_FWD_X  a GETX was forwarded to the owner; likewise
 // A request that finds the line busy is NACKed and retried by its requester (as FLASH did).
 // Invalidation acks come back to the home, which then grants the requester.
@@ -17,6 +18,7 @@ import type { MachineConfig } from '../config/machine.js';
 import { Msg, MSG_NAMES } from './messages.js';
 import { Sharers } from './sharers.js';
 import { TransitionTable, type Row } from './transitions.js';
+import { LineMap } from './line-map.js';
 import { HOT_LOG } from '../shared-abi/machine.js';
 
 export const enum DirState { U = 0, S = 1, EX = 2, BUSY_INV = 3, BUSY_FWD_S = 4, BUSY_FWD_X = 5 }
@@ -72,16 +74,15 @@ const ROWS: Row<Ctx>[] = [
 ];
 
 export class HomeController {
-  readonly table = new TransitionTable<Ctx>('home', DIR_STATE_NAMES, MSG_NAMES, ROWS);
+  readonly table = new TransitionTable<Ctx>('home', DIR_STATE_NAMES, MSG_NAMES, ROWS,
+    (c) => `home node ${c.node}, line ${c.line}, from node ${c.src}`);
   readonly stats: HomeStats = { requests: 0, nacks: 0, invalidations: 0, forwards: 0, hotPageEvents: 0 };
   private readonly sharers: Sharers;
   private readonly linesPerNode: number;
   private readonly pagesPerNode: number;
   private readonly linesPerPage: number;
   /** Outstanding invalidation acks of BUSY_INV lines; negative when the requester needs data. */
-  private readonly pendingAcks = new Map<number, number>();
-  /** The owner a BUSY_FWD line was forwarded to. */
-  private readonly prevOwner = new Map<number, number>();
+  private readonly pendingAcks = new LineMap();
   private nextReset: number;
 
   // The message being handled.
@@ -106,7 +107,7 @@ export class HomeController {
       this.stats.requests++;
       this.countMiss(line, src, now);
     }
-    this.table.fire(this.v.state[line], type, this, `home node ${this.node}, line ${line}, from node ${src}`);
+    this.table.fire(this.v.state[line], type, this);
   }
 
   stateOf(line: number): DirState {
@@ -152,7 +153,7 @@ export class HomeController {
 
   invAck(): void {
     const l = this.line;
-    const left = this.pendingAcks.get(l)!;
+    const left = this.pendingAcks.get(l);
     const needData = left < 0;
     const n = Math.abs(left) - 1;
     if (n > 0) { this.pendingAcks.set(l, needData ? -n : n); return; }
@@ -164,7 +165,6 @@ export class HomeController {
     const l = this.line, owner = this.v.owner[l];
     if (owner === this.src) throw new Error(`home ${this.node}: node ${owner} asks for line ${l}, which it owns`);
     this.stats.forwards++;
-    this.prevOwner.set(l, owner);
     this.v.state[l] = busy;
     this.v.owner[l] = this.src;
     this.out.send(type, owner, l, this.src, 0, 0, 0, 0);
@@ -194,7 +194,6 @@ export class HomeController {
 
   sharingWriteback(): void {
     const l = this.line, r = this.v.owner[l], kept = this.a === 1;
-    this.prevOwner.delete(l);
     this.v.state[l] = DirState.S;
     this.v.owner[l] = -1;
     this.sharers.clear(l);
@@ -204,7 +203,6 @@ export class HomeController {
 
   transfer(): void {
     const l = this.line;
-    this.prevOwner.delete(l);
     this.v.state[l] = DirState.EX;
   }
 

@@ -29,6 +29,8 @@ export class TransitionTable<C> {
     readonly stateNames: readonly string[],
     readonly eventNames: readonly string[],
     readonly rows: readonly Row<C>[],
+    /** Where the controller is (node, line, sender), for the error of an invalid transition. */
+    private readonly where: (ctx: C) => string,
   ) {
     const n = stateNames.length * eventNames.length;
     this.actions = new Array(n).fill(null);
@@ -46,11 +48,11 @@ export class TransitionTable<C> {
     });
   }
 
-  fire(state: number, event: number, ctx: C, where: string): void {
+  fire(state: number, event: number, ctx: C): void {
     const k = state * this.eventNames.length + event;
     const row = this.rowOf[k];
     if (row < 0) {
-      throw new ProtocolError(`${this.name}: invalid transition: event ${this.eventNames[event]} in state ${this.stateNames[state]} (${where})`);
+      throw new ProtocolError(`${this.name}: invalid transition: event ${this.eventNames[event]} in state ${this.stateNames[state]} (${this.where(ctx)})`);
     }
     this.counts[row]++;
     this.actions[k](ctx);

@@ -53,8 +53,8 @@ export class Mesh {
     return this.p.niCycles + this.hops(a, b) * this.p.hopCycles + this.serialization(bytes);
   }
 
-  /** The smallest latency between two different nodes: the parallel engine's lookahead. */
-  lookahead(): number {
+  /** The smallest latency between two different nodes. */
+  minLatency(): number {
     return this.p.niCycles + this.p.hopCycles + this.serialization(this.p.headerBytes);
   }
 }

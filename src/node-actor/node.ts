@@ -28,6 +28,16 @@ export interface Router {
   deliver(time: number, type: number, src: number, dst: number, addr: number, req: number, a: number, b: number, c: number, seq: number): void;
 }
 
+/**
+ * The parallel engine's lookahead: the least time from anything a node does to the arrival, at
+ * another node, of a message it causes. Every such message passes MAGIC first (a request from
+ * the processor waits for MAGIC and occupies it; a handler's messages leave when it ends), then
+ * the mesh.
+ */
+export function lookahead(cfg: MachineConfig, mesh: Mesh): number {
+  return cfg.magicCycles + mesh.minLatency();
+}
+
 /** Queue flag: the message has passed the input port of the network interface. */
 const ARRIVED = 1;
 const NOT_WAITING = -3;

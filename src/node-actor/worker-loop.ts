@@ -1,5 +1,6 @@
 // The parallel engine's worker: it owns a contiguous block of nodes and steps them window by
-// window. Windows are a fraction of the lookahead L (the smallest node-to-node latency), so every
+// window. Windows are a fraction of the lookahead L (node.ts: the least time from an event to a message
+// it causes arriving at another node), so every
 // message sent in a window is due at least WINDOW_SLACK windows later (DESIGN.md invariant 2):
 // a worker needs the others only to know that they have finished the window that could still
 // send to it (window-clock.ts), and to learn whether the machine goes on.
@@ -27,7 +28,7 @@ import { WindowClock } from './window-clock.js';
  * WINDOW_SLACK - 1 windows apart (window-clock.ts).
  */
 export const WINDOW_SLACK = 2;
-import { FlashNode, NodeState, type Router } from './node.js';
+import { FlashNode, NodeState, lookahead, type Router } from './node.js';
 import type { DeviceRange } from './processor-interface.js';
 
 export const RAM_BASE = 0x8000_0000;
@@ -121,7 +122,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
   const ctr = counterLayout(cfg.nodes, slice >>> 12).views(t.counters);
   const homeViews = { ...dir, ...ctr };
   const mesh = new Mesh(cfg);
-  const L = mesh.lookahead();
+  const L = lookahead(cfg, mesh);
   const [first, last] = nodesOf(t.worker, t.workers, cfg.nodes);
   const me = t.worker;
 

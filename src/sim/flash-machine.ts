@@ -16,6 +16,7 @@ import type { MachineConfig } from '../config/machine.js';
 import { controlLayout, counterLayout, directoryLayout, mailboxLayout, memoryLayout } from '../shared-abi/machine.js';
 import { Mesh } from '../interconnect/mesh.js';
 import { MSG_NAMES } from '../directory/messages.js';
+import { lookahead } from '../node-actor/node.js';
 import { runWorker, RAM_BASE, WINDOW_SLACK, type WorkerResult, type WorkerTask, type NodeResult, type TraceBlock } from '../node-actor/worker-loop.js';
 import type { ElfImage } from './elf.js';
 import { loadElf, physAddr } from './loader.js';
@@ -134,7 +135,7 @@ export async function runFlash(o: FlashRunOptions): Promise<FlashResult> {
   } else {
     const pool = new Piscina({ filename: workerFile(), minThreads: workers, maxThreads: workers, idleTimeout: 1000 });
     const control = controlLayout(cfg.nodes, workers).views(base.control);
-    const W = Math.floor(mesh.lookahead() / WINDOW_SLACK);
+    const W = Math.floor(lookahead(o.config, mesh) / WINDOW_SLACK);
     const timer = o.progress === undefined ? undefined : setInterval(() => {
       let w = Infinity;
       for (let i = 0; i < workers; i++) w = Math.min(w, Atomics.load(control.workerWindow, i * 16));
@@ -181,7 +182,7 @@ function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, memB
     sim: {
       nodes: cfg.nodes,
       mesh: `${mesh.width}x${mesh.height}`,
-      lookaheadCycles: mesh.lookahead(),
+      lookaheadCycles: lookahead(o.config, mesh),
       windows: first.windows,
       endCycle: first.endCycle,
       simulatedSeconds: first.endCycle / (cfg.cpuMHz * 1e6),
