@@ -113,6 +113,7 @@ export function formatFlashBench(b: FlashBenchResult): string {
     'host',
   ];
   const base = b.host.runs[0];
+  lines.push(`  spin loops           ${num(base.spinSkipped)} instructions counted without executing them (${(100 * base.spinSkipped / s.instructions).toFixed(1)}%)`);
   for (const h of b.host.runs) {
     const speedup = base.wallSeconds / h.wallSeconds;
     lines.push(`  ${String(h.threads).padStart(3)} thread(s)  wall ${h.wallSeconds.toFixed(2)} s  ${h.mips.toFixed(2)} MIPS  speedup ${speedup.toFixed(2)}x`);

@@ -150,3 +150,23 @@ describe('determinism across threads', () => {
     }, 240_000);
   }
 });
+
+describe('spin loops', () => {
+  // Harts waiting at the workloads' barriers spin on a flag in their L1: Hart.backEdge finds
+  // the exact repeat and the run loop counts those iterations instead of executing them. The
+  // machine must not be able to tell: every simulated result equals a run that executes them all.
+  const workloads: [string, Record<string, number>][] = [
+    ['radix', { radix_keys: 16384 }],
+    ['stencil', { stencil_width: 64, stencil_height: 64, stencil_iters: 4 }],
+  ];
+  for (const [name, patch] of workloads) {
+    it(`${name} on 8 nodes: counting spin iterations gives the results of executing them`, async () => {
+      const cfg = config({ nodes: 8 });
+      const skipped = await run({ config: cfg, image: image(name), patch });
+      const executed = await run({ config: cfg, image: image(name), patch, noSpinSkip: true });
+      expect(skipped.host.spinSkipped).toBeGreaterThan(skipped.sim.instructions / 100);
+      expect(executed.host.spinSkipped).toBe(0);
+      expect(skipped.sim).toEqual(executed.sim);
+    }, 120_000);
+  }
+});

@@ -85,6 +85,7 @@ export class FlashNode implements CacheHost {
     private readonly mesh: Mesh,
     private readonly router: Router,
     entry: number,
+    skipSpins = true,
   ) {
     this.lineShift = Math.log2(cfg.lineBytes);
     this.magicCycles = cfg.magicCycles;
@@ -102,6 +103,7 @@ export class FlashNode implements CacheHost {
       costs: { mulExtra: cfg.mulExtraCycles, divExtra: cfg.divExtraCycles, cyclesPerTick: cfg.cpuMHz * 1e6 / cfg.timebaseHz },
       // As many decoded instructions as the L1 I-cache holds: large machines have many harts.
       decodeCacheBits: Math.log2((cfg.l1iKiB << 10) / 2),
+      skipSpins,
     });
     this.pi.hart = this.hart;
   }

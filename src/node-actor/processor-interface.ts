@@ -30,6 +30,7 @@ export const WAIT_UNCACHED = -2;
 const enum Unc { Idle, Pending, Done }
 
 export class ProcessorInterface implements MemoryPort {
+  readonly exclusiveGrants = true;
   readonly grantShift: number;
   hart: Hart | null = null;
   private readonly lineShift: number;

@@ -44,6 +44,8 @@ export interface WorkerTask {
   directory: SharedArrayBuffer;
   counters: SharedArrayBuffer;
   entry: number;
+  /** Count exact spin-loop iterations instead of executing them (Hart.backEdge). */
+  skipSpins: boolean;
   /** HTIF words of the image, if it has them (served by node 0). */
   htif: { tohost: number; fromhost: number | undefined } | null;
   maxCycles: number;
@@ -96,6 +98,7 @@ export interface WorkerResult {
   halted: boolean;
   exitCode: number;
   trace: TraceBlock[];
+  spinSkipped: number;
 }
 
 export function nodesOf(worker: number, workers: number, nodes: number): [number, number] {
@@ -145,7 +148,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
     },
   };
   for (let id = first; id < last; id++) {
-    nodes.push(new FlashNode(id, cfg, ram, homeViews, devices, mesh, router, t.entry));
+    nodes.push(new FlashNode(id, cfg, ram, homeViews, devices, mesh, router, t.entry, t.skipSpins));
   }
   // a0 = hart id (as on any RISC-V board); a2 = bytes of home memory per node, so a program can
   // keep each hart's stack and private data in its own node's memory.
@@ -245,5 +248,6 @@ export function runWorker(t: WorkerTask): WorkerResult {
     halted,
     exitCode,
     trace,
+    spinSkipped: nodes.reduce((a, n) => a + n.hart.spinSkipped, 0),
   };
 }

@@ -55,6 +55,7 @@ export interface MemoryStats {
 }
 
 export class BoardMemory implements MemoryPort {
+  readonly exclusiveGrants = false;
   readonly ram: RamView;
   readonly grantShift = PAGE_SHIFT;
   /** The hart whose instructions are running now: every store comes from it. */

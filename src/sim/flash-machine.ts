@@ -35,6 +35,8 @@ export interface FlashRunOptions {
   traceBlock?: number;
   /** 64-bit values written over the image's symbols before the run (workload parameters). */
   patch?: Record<string, number>;
+  /** Execute every iteration of spin loops instead of counting exact repeats (default false). */
+  noSpinSkip?: boolean;
   /** Called about once a second with the slowest node's simulated cycle. */
   progress?: (cycle: number, windows: number) => void;
   /** In-process runs only: a checker called after every window with all nodes. */
@@ -66,6 +68,8 @@ export interface FlashResult {
     threads: number;
     wallSeconds: number;
     mips: number;
+    /** Instructions of spin loops counted without being executed (Hart.backEdge). */
+    spinSkipped: number;
     workers: { worker: number; nodes: number; busySeconds: number; waitSeconds: number }[];
     trace: TraceBlock[][];
   };
@@ -121,6 +125,7 @@ export async function runFlash(o: FlashRunOptions): Promise<FlashResult> {
     entry: loaded.entry,
     htif: tohost === undefined ? null : { tohost, fromhost: o.image.symbols.get('fromhost') },
     maxCycles: o.maxCycles,
+    skipSpins: o.noSpinSkip !== true,
     watchdogMs: o.watchdogMs ?? 60_000,
     echoConsole: o.echoConsole,
     traceBlock: o.traceBlock ?? 0,
@@ -199,6 +204,7 @@ function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, memB
       threads: o.threads,
       wallSeconds: wall,
       mips: instructions / wall / 1e6,
+      spinSkipped: results.reduce((a, r) => a + r.spinSkipped, 0),
       workers: results.map((r) => ({ worker: r.worker, nodes: r.nodes.length, busySeconds: r.busyNs / 1e9, waitSeconds: r.waitNs / 1e9 })),
       trace: results.map((r) => r.trace),
     },

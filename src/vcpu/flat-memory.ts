@@ -20,6 +20,7 @@ export interface FlatMemoryOptions {
 }
 
 export class FlatMemory implements MemoryPort {
+  readonly exclusiveGrants = false;
   readonly ram: RamView;
   readonly grantShift = 12;
   private readonly devices: MmioDevice[] = [];

@@ -44,6 +44,8 @@ export interface HartOptions {
   costs?: Partial<CostModel>;
   /** log2 of the decoded-instruction cache's entries (default 16: 128 KiB of code). */
   decodeCacheBits?: number;
+  /** Count the iterations of exact spin loops instead of executing them (default true). */
+  skipSpins?: boolean;
 }
 
 const PAGE = 4096;
@@ -52,6 +54,10 @@ const DC_BITS = 16;
 const TWO32 = 4294967296;
 /** Longest stretch of instructions between two checks of the timer. */
 const MAX_SLICE = 1 << 14;
+
+const SPIN_NONE = 0, SPIN_SNAPSHOT = 1, SPIN_FIXED = 2;
+/** Taken back edges between two looks for a spin loop. */
+const SPIN_SAMPLE = 64;
 
 export class Hart {
   readonly port: MemoryPort;
@@ -149,6 +155,7 @@ export class Hart {
     this.dv = ram.dv;
     this.u8 = ram.u8;
     this.codePage = new Uint32Array(Math.ceil(ram.size / PAGE / 32));
+    this.skipSpins = opts.skipSpins ?? true;
     const dcSize = 1 << (opts.decodeCacheBits ?? DC_BITS);
     this.dcMask = dcSize - 1;
     this.dcSpan = dcSize;
@@ -180,6 +187,7 @@ export class Hart {
 
   setX(i: number, v: bigint | number): void {
     if (i === 0) return;
+    this.spinState = SPIN_NONE;
     const b = BigInt.asUintN(64, BigInt(v));
     this.xl[i] = Number(BigInt.asIntN(32, b));
     this.xh[i] = Number(BigInt.asIntN(32, b >> 32n));
@@ -204,6 +212,7 @@ export class Hart {
   /** Set or clear a platform interrupt line (MEIP, SEIP, MTIP, MSIP) in mip. */
   setIrq(irq: Irq, level: boolean): void {
     const bit = 1 << irq;
+    this.spinState = SPIN_NONE;
     if (level) this.csr.mipHw |= bit; else this.csr.mipHw &= ~bit;
     if (level) this.wfiPending = false;
   }
@@ -235,6 +244,7 @@ export class Hart {
   }
 
   flushTlb(): void {
+    this.spinState = SPIN_NONE;
     for (let k = 0; k < 3; k++) {
       this.tlbTag[k].fill(NaN);
       this.xlTag[k].fill(NaN);
@@ -259,6 +269,7 @@ export class Hart {
       for (let t = first; t < TLB_SIZE; t += step) if (ram[t] === spanRo) tag[t] = NaN;
     }
     this.fvBase = NaN;
+    this.spinState = SPIN_NONE;
     if (dataMayChange) {
       this.invalidateRam(spanRo, this.grantMask + 1);
       if (this.reservation >= spanRo && this.reservation <= spanRo + this.grantMask) this.reservation = -1;
@@ -283,6 +294,74 @@ export class Hart {
     this.codePage.fill(0);
   }
 
+  // ---- Spin loops ----
+  //
+  // A hart spinning on memory that nobody changes (a barrier's flag, a lock another node holds)
+  // repeats one iteration exactly: the same registers at the loop head, no stores, every access
+  // served by the access filter, one cycle per instruction. Such an iteration changes nothing but
+  // time, so the run loop may count whole iterations instead of executing them, up to the point
+  // where it would stop anyway (a message due, the timer, the window's end); the results are the
+  // same to the bit. The iteration is checked by sampling: every SPIN_SAMPLE-th taken back edge
+  // takes a snapshot, and the next back edge to the same target compares. Anything that could
+  // change what the loop reads or does ends the spin: a grant taken back (another node may now
+  // write the line), a trap, an interrupt line, a CSR write, a TLB flush. A port whose grants
+  // other harts may write through between runs (the flat board) ends it at every run() too.
+
+  /** Stores, AMOs and SCs executed: a spinning iteration has none. */
+  stores = 0;
+  /** Fetches and data accesses that left the fast paths. */
+  private slowPaths = 0;
+  /** Instructions counted by skipping spin iterations instead of executing them. */
+  spinSkipped = 0;
+  private spinState = SPIN_NONE;
+  private spinCount = 0;
+  private spinPc = NaN;
+  private spinLen = 0;
+  private spinAt = 0;
+  private spinExtra = 0;
+  private spinStores = 0;
+  private spinSlow = 0;
+  private spinFflags = 0;
+  private readonly spinRegs = new Int32Array(128);
+  private readonly skipSpins: boolean;
+
+  /** A taken branch or jump backward has set pc: Status.Spin when it closes an exact repeat. */
+  backEdge(): number {
+    if (!this.skipSpins) return Status.Ok;
+    const target = this.pc;
+    if (this.spinState === SPIN_FIXED) {
+      if (target === this.spinPc) return Status.Spin;
+      this.spinState = SPIN_NONE;
+    } else if (this.spinState === SPIN_SNAPSHOT) {
+      this.spinState = SPIN_NONE;
+      if (target === this.spinPc && this.extraCycles === this.spinExtra && this.stores === this.spinStores &&
+          this.slowPaths === this.spinSlow && this.sameRegisters()) {
+        this.spinLen = this.instret + this.runRetired - this.spinAt;
+        this.spinState = SPIN_FIXED;
+        return Status.Spin;
+      }
+    }
+    if ((++this.spinCount & (SPIN_SAMPLE - 1)) === 0) {
+      this.spinState = SPIN_SNAPSHOT;
+      this.spinPc = target;
+      this.spinAt = this.instret + this.runRetired;
+      this.spinExtra = this.extraCycles;
+      this.spinStores = this.stores;
+      this.spinSlow = this.slowPaths;
+      this.spinFflags = this.fflags;
+      const r = this.spinRegs, xl = this.xl, xh = this.xh, fl = this.fl, fh = this.fh;
+      for (let i = 0; i < 32; i++) { r[i] = xl[i]; r[32 + i] = xh[i]; r[64 + i] = fl[i]; r[96 + i] = fh[i]; }
+    }
+    return Status.Ok;
+  }
+
+  private sameRegisters(): boolean {
+    const r = this.spinRegs, xl = this.xl, xh = this.xh, fl = this.fl, fh = this.fh;
+    for (let i = 1; i < 32; i++) if (r[i] !== xl[i] || r[32 + i] !== xh[i]) return false;
+    for (let i = 0; i < 32; i++) if (r[64 + i] !== fl[i] || r[96 + i] !== fh[i]) return false;
+    return this.fflags === this.spinFflags;
+  }
+
   // ---- The run loop ----
 
   /**
@@ -298,7 +377,11 @@ export class Hart {
     let n = 0;
     let stop = Stop.Budget;
     this.stopRequested = false;
-    this.fvBase = NaN;
+    if (!this.port.exclusiveGrants) {
+      // Another hart may have written a granted page since the last run: look again.
+      this.fvBase = NaN;
+      this.spinState = SPIN_NONE;
+    }
     outer: while (n < budget) {
       this.runRetired = n;
       this.updateTimerIrq();
@@ -335,6 +418,16 @@ export class Hart {
         this.pc = pc + lenA[i];
         const st = H[op](this, rdA[i], rs1A[i], rs2A[i], immA[i]);
         if (st === Status.Ok) { n++; pc = this.pc; continue; }
+        if (st === Status.Spin) {
+          // At the head of a loop whose iterations repeat exactly (one cycle per instruction):
+          // whole iterations up to the slice's end change nothing but the count.
+          n++;
+          pc = this.pc;
+          const k = Math.floor((sliceEnd - n) / this.spinLen);
+          if (k > 0) { n += k * this.spinLen; this.spinSkipped += k * this.spinLen; }
+          continue;
+        }
+        this.spinState = SPIN_NONE;
         this.fvBase = NaN;
         if (st === Status.Trap) {
           // Taking a trap costs a cycle and a unit of budget, so a guest stuck in a trap loop
@@ -383,6 +476,7 @@ export class Hart {
    * decode slot, -1 when a trap was taken (this.pc is the handler) or -2 on a stall.
    */
   private fetchSlow(pc: number): number {
+    this.slowPaths++;
     const ro = this.fetchRam(pc);
     if (ro < 0) return ro;
     const off = ro & this.grantMask;
@@ -504,6 +598,7 @@ export class Hart {
   }
 
   private enterM(cause: number, interrupt: boolean, tlo: number, thi: number, pc: number): void {
+    this.spinState = SPIN_NONE;
     const c = this.csr;
     this.splitPc(pc);
     c.mepcLo = out[0]; c.mepcHi = out[1];
@@ -518,6 +613,7 @@ export class Hart {
   }
 
   private enterS(cause: number, interrupt: boolean, tlo: number, thi: number, pc: number): void {
+    this.spinState = SPIN_NONE;
     const c = this.csr;
     this.splitPc(pc);
     c.sepcLo = out[0]; c.sepcHi = out[1];
@@ -613,6 +709,7 @@ export class Hart {
    * negative Status-coded failure: MEM_TRAPPED after raising, MEM_STALL.
    */
   resolve(lo: number, hi: number, size: number, kind: Access): number {
+    this.slowPaths++;
     const pageFault = kind === Access.Load ? Cause.LoadPageFault : Cause.StorePageFault;
     const accessFault = kind === Access.Load ? Cause.LoadAccess : Cause.StoreAccess;
     const p = this.dataPriv();

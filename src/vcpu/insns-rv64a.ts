@@ -18,6 +18,7 @@ function amo(h: Hart, rd: number, rs1: number, rs2: number, size: number, op: Am
 }
 
 function amoOp(h: Hart, rd: number, rs1: number, rs2: number, size: number, op: Amo): number {
+  h.stores++;
   const lo = h.xl[rs1], hi = h.xh[rs1];
   if ((lo & (size - 1)) !== 0) return h.raise(Cause.MisalignedStore, lo, hi, h.insnPc);
   const ro = atomicRam(h, lo, hi, size, Access.Store);
@@ -60,6 +61,7 @@ function lr(h: Hart, rd: number, rs1: number, size: number): number {
 }
 
 function sc(h: Hart, rd: number, rs1: number, rs2: number, size: number): number {
+  h.stores++;
   const lo = h.xl[rs1], hi = h.xh[rs1];
   // An SC checks alignment and store permission even when it is bound to fail (the ISA
   // manual: no SC retires without passing them; QEMU skips them when it holds no reservation).

@@ -5,6 +5,7 @@
 // sources before it writes rd, since rd may equal a source.
 
 import type { Handler } from './handlers.js';
+import type { Hart } from './hart.js';
 import { Status } from './status.js';
 import { lt64, ltu64 } from './int64.js';
 import { load, store } from './memory-access.js';
@@ -32,15 +33,20 @@ function sext32(h: { xl: Int32Array; xh: Int32Array }, rd: number, v: number): n
   return Status.Ok;
 }
 
-function branch(h: { pc: number; insnPc: number }, taken: boolean, imm: number): number {
-  if (taken) h.pc = h.insnPc + imm;
-  return Status.Ok;
+function branch(h: Hart, taken: boolean, imm: number): number {
+  if (!taken) return Status.Ok;
+  h.pc = h.insnPc + imm;
+  return imm < 0 ? h.backEdge() : Status.Ok;
 }
 
 export const RV64I: Record<string, Handler> = {
   lui: (h, rd, _rs1, _rs2, imm) => sext32(h, rd, imm),
   auipc: (h, rd, _rs1, _rs2, imm) => { setNumber(h, rd, h.insnPc + imm); return Status.Ok; },
-  jal: (h, rd, _rs1, _rs2, imm) => { setNumber(h, rd, h.pc); h.pc = h.insnPc + imm; return Status.Ok; },
+  jal: (h, rd, _rs1, _rs2, imm) => {
+    setNumber(h, rd, h.pc);
+    h.pc = h.insnPc + imm;
+    return imm < 0 ? h.backEdge() : Status.Ok;
+  },
   jalr: (h, rd, rs1, _rs2, imm) => {
     const s = (h.xl[rs1] >>> 0) + imm;
     const hi = (h.xh[rs1] + (s < 0 ? -1 : s >= TWO32 ? 1 : 0)) | 0;

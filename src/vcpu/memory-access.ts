@@ -92,6 +92,7 @@ function memFailure(h: Hart, r: number, lo: number, hi: number, store: boolean):
 
 /** Store the low `size` bytes of x[rs2] at x[rs1] + imm. */
 export function store(h: Hart, rs1: number, rs2: number, imm: number, size: number): number {
+  h.stores++;
   const s = (h.xl[rs1] >>> 0) + imm;
   const lo = s | 0;
   const hi = (h.xh[rs1] + (s < 0 ? -1 : s >= TWO32 ? 1 : 0)) | 0;

@@ -64,6 +64,12 @@ export interface MemoryPort {
    * its L1 holds with the permission.
    */
   pageGrant(spanPaddr: number, kind: Access): boolean;
+  /**
+   * True when nothing but this hart changes granted memory until the port revokes the grant, even
+   * between run() calls (a coherent cache port). The flat ports share pages between harts that
+   * run in turn without revoking anything, so what a hart read in one run may differ in the next.
+   */
+  readonly exclusiveGrants: boolean;
   /** Device load; the value goes to `out[0]` (low 32 bits) and `out[1]` (high 32 bits). */
   mmioLoad(paddr: number, size: number, out: Int32Array): MmioStatus;
   /** Device store of `size` bytes of the value lo/hi. */

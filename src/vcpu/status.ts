@@ -12,6 +12,8 @@ export const enum Status {
   Halt = 4,
   /** wfi with nothing pending. */
   Wfi = 5,
+  /** A taken back edge closed an iteration that repeats exactly (Hart.backEdge). */
+  Spin = 6,
 }
 
 export const enum Stop {
