@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The parallel-speedup measurement for a many-core machine (see device-carry.sh): the FLASH
+# benchmark at 1, 2, 4, 8 and 16 worker threads, for 64 and 256 nodes, each checking that the
+# simulated results are identical across thread counts. Results (JSON and text) go to $OUT.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-/tmp/flashdisco-scaling}
+mkdir -p "$OUT"
+NODE=/tmp/flashdisco-node
+[ -x "$NODE" ] || { xz -d -c .carry/node.xz > "$NODE"; chmod +x "$NODE"; }
+[ -e node_modules ] || ln -s .carry/prod/node_modules node_modules
+nproc > "$OUT/cores.txt"
+run() {
+  local name=$1; shift
+  "$NODE" dist/bench/run.js "$@" --json "$OUT/$name.json" > "$OUT/$name.txt" 2>&1 || echo "$name failed" >> "$OUT/failures.txt"
+  tail -n 25 "$OUT/$name.txt"
+}
+run radix-64 --nodes 64 --compare-threads 1,2,4,8,16
+run radix-256 --nodes 256 --size 65536 --compare-threads 1,2,4,8,16
+run stencil-64 --nodes 64 --workload stencil --compare-threads 1,2,4,8,16
