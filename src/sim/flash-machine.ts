@@ -159,6 +159,30 @@ export async function runFlash(o: FlashRunOptions): Promise<FlashResult> {
   return { ...summarize(o, results, mesh, memBytes, wall), counters: { miss: ctr.miss, hotEvents: ctr.hotEvents, hotLog: ctr.hotLog, pagesPerNode: slice >>> 12 } };
 }
 
+const HASH_CHUNK = 1 << 16;
+
+/**
+ * SHA-256 of machine memory as (index, bytes) of its 64 KiB chunks that are not all zero, then
+ * its length: as telling as hashing every byte, and most of a large machine's memory is never
+ * written, so comparing a chunk with zeros (memcmp) saves hashing it.
+ */
+export function memoryHash(mem: Uint8Array): string {
+  const h = createHash('sha256');
+  const zero = Buffer.alloc(HASH_CHUNK);
+  const index = Buffer.alloc(8);
+  for (let o = 0; o < mem.length; o += HASH_CHUNK) {
+    const chunk = Buffer.from(mem.buffer, mem.byteOffset + o, Math.min(HASH_CHUNK, mem.length - o));
+    if (chunk.length === HASH_CHUNK && chunk.equals(zero)) continue;
+    index.writeUInt32LE(o / HASH_CHUNK, 0);
+    h.update(index);
+    h.update(chunk);
+  }
+  index.writeUInt32LE(mem.length >>> 16, 0);
+  index.writeUInt32LE(mem.length & 0xffff, 4);
+  h.update(index);
+  return h.digest('hex');
+}
+
 function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, memBytes: Uint8Array, wall: number): Omit<FlashResult, 'counters'> {
   const cfg = o.config;
   const perNode = results.flatMap((r) => r.nodes).sort((a, b) => a.id - b.id);
@@ -177,10 +201,7 @@ function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, memB
     add('uncachedAccesses', n.uncachedAccesses);
     n.msgsSent.forEach((c, t) => { if (c > 0) messages[MSG_NAMES[t]] = (messages[MSG_NAMES[t]] ?? 0) + c; });
   }
-  const h = createHash('sha256');
-  // In pieces: one update() takes at most 2^31 - 1 bytes.
-  for (let o = 0; o < memBytes.length; o += 1 << 28) h.update(memBytes.subarray(o, Math.min(memBytes.length, o + (1 << 28))));
-  const hash = h.digest('hex');
+  const hash = memoryHash(memBytes);
   const console = Buffer.from(results.flatMap((r) => r.console)).toString('latin1');
   const instructions = totals.instructions ?? 0;
   return {
