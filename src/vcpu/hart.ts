@@ -394,6 +394,7 @@ export class Hart {
       if (untilLimit <= 0) break;
       if (n + untilLimit < sliceEnd) sliceEnd = n + untilLimit;
       let pc = this.pc;
+      let extraSeen = this.extraCycles;
       while (n < sliceEnd) {
         const off = pc - this.fvBase;
         let i: number;
@@ -418,6 +419,14 @@ export class Hart {
         this.pc = pc + lenA[i];
         const st = H[op](this, rdA[i], rs1A[i], rs2A[i], immA[i]);
         if (st === Status.Ok) { n++; pc = this.pc; continue; }
+        if (st === Status.Timed) {
+          // The slice was counted in one-cycle instructions: take this one's extra cycles off.
+          n++;
+          pc = this.pc;
+          sliceEnd -= this.extraCycles - extraSeen;
+          extraSeen = this.extraCycles;
+          continue;
+        }
         if (st === Status.Spin) {
           // At the head of a loop whose iterations repeat exactly (one cycle per instruction):
           // whole iterations up to the slice's end change nothing but the count.

@@ -1,4 +1,5 @@
-// RV64M semantics. Multiplies and divides charge their extra cycles from the cost model.
+// RV64M semantics. Multiplies and divides charge their extra cycles from the cost model and say
+// so (Status.Timed), so that the run loop stops at its cycle limit, not past it.
 
 import type { Handler } from './handlers.js';
 import type { Hart } from './hart.js';
@@ -8,13 +9,13 @@ import { divrem32, divrem64, mul64, mulh64, out } from './int64.js';
 function setOut(h: Hart, rd: number, extra: number): number {
   h.xl[rd] = out[0]; h.xh[rd] = out[1];
   h.extraCycles += extra;
-  return Status.Ok;
+  return extra > 0 ? Status.Timed : Status.Ok;
 }
 
 function sext32(h: Hart, rd: number, v: number, extra: number): number {
   h.xl[rd] = v; h.xh[rd] = v >> 31;
   h.extraCycles += extra;
-  return Status.Ok;
+  return extra > 0 ? Status.Timed : Status.Ok;
 }
 
 const divrem = (h: Hart, rd: number, rs1: number, rs2: number, signed: boolean, rem: boolean) => {

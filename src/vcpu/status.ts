@@ -14,6 +14,8 @@ export const enum Status {
   Wfi = 5,
   /** A taken back edge closed an iteration that repeats exactly (Hart.backEdge). */
   Spin = 6,
+  /** The instruction retired and took extra cycles (hart.extraCycles): the slice ends sooner. */
+  Timed = 7,
 }
 
 export const enum Stop {
