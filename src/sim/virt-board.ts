@@ -43,7 +43,7 @@ import type { Irq } from '../vcpu/trap.js';
 import { MmioStatus } from '../vcpu/port.js';
 import { Clint, CLINT_MTIME, DEFAULT_TIMEBASE_HZ } from '../devices/clint.js';
 import { Plic } from '../devices/plic.js';
-import { Uart16550, UART_IRQ } from '../devices/uart16550.js';
+import { Uart16550, UartPollWatch, UART_IRQ } from '../devices/uart16550.js';
 import { VirtioBlk, VirtioMmioEmpty, VIRTIO_COUNT, VIRTIO_IRQ, SECTOR } from '../devices/virtio-blk.js';
 import { Finisher } from '../devices/finisher.js';
 import { Htif, type ConsoleSink, type HtifStats } from '../devices/htif.js';
@@ -68,8 +68,6 @@ export const MAX_HARTS = 64;
 export const DEFAULT_QUANTUM = 10_000;
 /** With one hart there is nothing to interleave: rounds only bound how long run() goes uninterrupted. */
 export const SINGLE_HART_QUANTUM = 1_000_000;
-/** Reads of an empty UART receiver in a row (nothing sent between) that mean "polling for input". */
-export const POLLS_FOR_INPUT = 64;
 /** riscv,isa of every hart in the device tree (what misa reports, plus Sstc). */
 export const BOARD_ISA = 'rv64imafdc_zicsr_zifencei_sstc';
 
@@ -189,6 +187,7 @@ export class VirtBoard {
   readonly clint: Clint;
   readonly plic: Plic;
   readonly uart: Uart16550;
+  private readonly uartWatch: UartPollWatch;
   readonly finisher: Finisher;
   /** Slot 0's block device when a disk is attached. */
   readonly disk: VirtioBlk | null;
@@ -300,7 +299,8 @@ export class VirtBoard {
     this.mem.addDevice(this.finisher, 'finisher');
     this.mem.addDevice(this.watchClint(this.clint), 'clint');
     this.mem.addDevice(this.plic, 'plic');
-    this.mem.addDevice(this.watchUart(this.uart), 'uart');
+    this.uartWatch = new UartPollWatch(this.uart);
+    this.mem.addDevice(this.uartWatch, 'uart');
     this.disk = null;
     for (let k = 0; k < VIRTIO_COUNT; k++) {
       if (k === 0 && diskImage !== null) {
@@ -365,40 +365,14 @@ export class VirtBoard {
     };
   }
 
-  /**
-   * The UART as the harts see it, watched for a guest that polls for input: with receive
-   * interrupts off, POLLS_FOR_INPUT reads of LSR (or RBR) in a row that find the receiver
-   * empty, with no transmitted byte between them, set `inputWanted`. (A guest printing polls
-   * LSR too, for THRE, but writes THR after each poll; an interrupt-driven guest waits asleep
-   * instead, which onRound reports as idle.)
-   */
-  private watchUart(uart: Uart16550): MmioDevice {
-    let lcr = 0;
-    let ier = 0;
-    let emptyPolls = 0;
-    return {
-      base: uart.base,
-      size: uart.size,
-      load: (off, size, out) => {
-        const st = uart.load(off, size, out);
-        const reg = off & 7;
-        if ((ier & 1) === 0 && (reg === 5 || (reg === 0 && (lcr & 0x80) === 0)) && uart.hostPending === 0) {
-          if ((reg === 0 || (out[0]! & 1) === 0) && ++emptyPolls >= POLLS_FOR_INPUT) this.inputWanted = true;
-        }
-        return st;
-      },
-      store: (off, size, lo, hi) => {
-        const reg = off & 7;
-        if (reg === 3) lcr = lo & 0xff;
-        else if (reg === 1 && (lcr & 0x80) === 0) ier = lo & 0x0f;
-        else if (reg === 0 && (lcr & 0x80) === 0) emptyPolls = 0;
-        return uart.store(off, size, lo, hi);
-      },
-    };
+  /** Set when the guest polled an empty UART receiver (UartPollWatch); the input side clears it. */
+  get inputWanted(): boolean {
+    return this.uartWatch.inputWanted;
   }
 
-  /** Set when the guest polled an empty UART receiver (see watchUart); the input side clears it. */
-  inputWanted = false;
+  set inputWanted(v: boolean) {
+    this.uartWatch.inputWanted = v;
+  }
 
   /** Instructions retired by all harts. */
   get instret(): number {
