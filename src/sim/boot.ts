@@ -13,7 +13,8 @@
 //                   OpenSBI's fw_dynamic reads from a2 (QEMU keeps it in its reset ROM)
 //
 // Every hart starts at the firmware's entry (the kernel's without --bios) in M-mode with
-// a0 = hart id, a1 = the device tree, a2 = fw_dynamic_info.
+// a0 = hart id, a1 = the device tree, a2 = fw_dynamic_info. placeVirtBoot() does all of it for
+// a machine's RAM; the virt board and the FLASH machine's virt boot both use it.
 //
 // A file is an ELF when it starts with \x7fELF. Anything else is a raw binary if its name ends
 // in .bin, .img or .raw, is "Image", or it carries the RISC-V Linux Image header (magic "RSC\x05"
@@ -27,6 +28,7 @@ import type { RamView } from '../vcpu/port.js';
 import { parseElf, type ElfImage } from './elf.js';
 import { physAddr, rangeText } from './loader.js';
 import { UserError, hex } from './errors.js';
+import { virtFdt } from '../devices/fdt.js';
 
 export const MiB = 1024 * 1024;
 /** Alignment of a kernel placed after firmware on RV64 (riscv_calc_kernel_start_addr). */
@@ -200,4 +202,70 @@ export function placeRegions(regions: readonly Region[], ram: RamView): void {
     ram.u8.set(r.data, off);
     ram.u8.fill(0, off + r.data.length, off + (r.end - r.start));
   }
+}
+
+export interface VirtBootOptions {
+  kernel: string;
+  bios?: string;
+  initrd?: string;
+  /** /chosen/bootargs. */
+  append?: string;
+  /** cpus in the device tree. */
+  harts: number;
+  timebaseHz: number;
+  /** riscv,isa of every cpu. */
+  isa: string;
+}
+
+/** Where everything went: what the harts start with. */
+export interface VirtBootPlan {
+  /** Where every hart starts (the firmware's entry, or the kernel's). */
+  entry: number;
+  kernelEntry: number;
+  initrd: { start: number; end: number } | null;
+  dtb: Uint8Array;
+  dtbAddr: number;
+  /** fw_dynamic_info, for a2. */
+  fwDynAddr: number;
+  /** The images read (the firmware first), for their symbols. */
+  images: BootImage[];
+}
+
+/**
+ * Reads the images, makes the device tree for `harts` cpus and this RAM, and places everything
+ * as QEMU virt does (see the header); nothing is written to RAM until every check has passed.
+ */
+export function placeVirtBoot(o: VirtBootOptions, ram: RamView): VirtBootPlan {
+  const bios = o.bios !== undefined ? readBootImage(o.bios, 'firmware', ram.base) : null;
+  const kernel = readBootImage(o.kernel, 'kernel', kernelLoadAddress(ram.base, bios));
+  const images = bios ? [bios, kernel] : [kernel];
+  for (const img of images) {
+    if (img.entry < ram.base || img.entry >= ram.base + ram.size) {
+      throw new UserError(`'${img.path}': entry point ${hex(img.entry)} is outside RAM ${rangeText(ram.base, ram.base + ram.size)}; check the linker script's ENTRY`);
+    }
+  }
+  const regions: Region[] = [...(bios?.regions ?? []), ...kernel.regions];
+  let initrd: VirtBootPlan['initrd'] = null;
+  if (o.initrd !== undefined) {
+    const data = readUserFile(o.initrd, 'initrd');
+    const start = initrdLoadAddress(kernel.entry, ram.size);
+    initrd = { start, end: start + data.length };
+    regions.push({ what: `initrd '${o.initrd}'`, start, end: start + data.length, data });
+  }
+  const dtb = virtFdt({
+    harts: o.harts,
+    ramBase: ram.base,
+    ramSize: ram.size,
+    isa: o.isa,
+    timebaseHz: o.timebaseHz,
+    bootargs: o.append,
+    initrd: initrd ?? undefined,
+  });
+  const dtbAddr = dtbLoadAddress(ram, dtb.length, regions);
+  const fwDynAddr = dtbAddr + Math.ceil(dtb.length / 8) * 8;
+  regions.push({ what: 'the device tree', start: dtbAddr, end: dtbAddr + dtb.length, data: dtb });
+  const fwDyn = fwDynamicInfo(kernel.entry);
+  regions.push({ what: 'fw_dynamic_info', start: fwDynAddr, end: fwDynAddr + fwDyn.length, data: fwDyn });
+  placeRegions(regions, ram);
+  return { entry: (bios ?? kernel).entry, kernelEntry: kernel.entry, initrd, dtb, dtbAddr, fwDynAddr, images };
 }

@@ -47,13 +47,9 @@ import { Uart16550, UartPollWatch, UART_IRQ } from '../devices/uart16550.js';
 import { VirtioBlk, VirtioMmioEmpty, VIRTIO_COUNT, VIRTIO_IRQ, SECTOR } from '../devices/virtio-blk.js';
 import { Finisher } from '../devices/finisher.js';
 import { Htif, type ConsoleSink, type HtifStats } from '../devices/htif.js';
-import { virtFdt } from '../devices/fdt.js';
 import type { HartIrqTarget } from '../devices/irq.js';
 import { BoardMemory, type MemoryStats } from './board-memory.js';
-import {
-  readBootImage, readUserFile, kernelLoadAddress, initrdLoadAddress, dtbLoadAddress, fwDynamicInfo, placeRegions,
-  MiB, type BootImage, type Region,
-} from './boot.js';
+import { readUserFile, placeVirtBoot, MiB, type BootImage } from './boot.js';
 import { UserError, GuestFault, EXIT_MAX_INSNS, EXIT_GUEST_FAULT, hex } from './errors.js';
 import { rangeText } from './loader.js';
 import { silentLogger, type Logger } from './log.js';
@@ -236,40 +232,15 @@ export class VirtBoard {
     const ram = this.mem.ram;
 
     // ---- Images (nothing is written to RAM until every check has passed) ----
-    const bios = cfg.bios !== undefined ? readBootImage(cfg.bios, 'firmware', RAM_BASE) : null;
-    const kernel = readBootImage(cfg.kernel, 'kernel', kernelLoadAddress(RAM_BASE, bios));
-    for (const img of bios ? [bios, kernel] : [kernel]) {
-      if (img.entry < ram.base || img.entry >= ram.base + ram.size) {
-        throw new UserError(`'${img.path}': entry point ${hex(img.entry)} is outside RAM ${rangeText(ram.base, ram.base + ram.size)}; check the linker script's ENTRY`);
-      }
-    }
-    this.entry = (bios ?? kernel).entry;
-    this.kernelEntry = kernel.entry;
-    const regions: Region[] = [...(bios?.regions ?? []), ...kernel.regions];
-    this.initrd = null;
-    if (cfg.initrd !== undefined) {
-      const data = readUserFile(cfg.initrd, 'initrd');
-      const start = initrdLoadAddress(kernel.entry, ram.size);
-      this.initrd = { start, end: start + data.length };
-      regions.push({ what: `initrd '${cfg.initrd}'`, start, end: start + data.length, data });
-    }
-    this.dtb = virtFdt({
-      harts: n,
-      ramBase: ram.base,
-      ramSize: ram.size,
-      isa: BOARD_ISA,
-      timebaseHz: DEFAULT_TIMEBASE_HZ,
-      bootargs: cfg.append,
-      initrd: this.initrd ?? undefined,
-    });
-    this.dtbAddr = dtbLoadAddress(ram, this.dtb.length, regions);
-    const fwDynAddr = this.dtbAddr + Math.ceil(this.dtb.length / 8) * 8;
-    regions.push({ what: 'the device tree', start: this.dtbAddr, end: this.dtbAddr + this.dtb.length, data: this.dtb });
-    const fwDyn = fwDynamicInfo(kernel.entry);
-    regions.push({ what: 'fw_dynamic_info', start: fwDynAddr, end: fwDynAddr + fwDyn.length, data: fwDyn });
-    placeRegions(regions, ram);
+    const plan = placeVirtBoot({ ...cfg, harts: n, timebaseHz: DEFAULT_TIMEBASE_HZ, isa: BOARD_ISA }, ram);
+    this.entry = plan.entry;
+    this.kernelEntry = plan.kernelEntry;
+    this.initrd = plan.initrd;
+    this.dtb = plan.dtb;
+    this.dtbAddr = plan.dtbAddr;
+    const fwDynAddr = plan.fwDynAddr;
     this.log.info(
-      { entry: hex(this.entry), kernel: hex(kernel.entry), dtb: hex(this.dtbAddr), initrd: this.initrd && rangeText(this.initrd.start, this.initrd.end), harts: n, memMiB: c.memMiB },
+      { entry: hex(this.entry), kernel: hex(plan.kernelEntry), dtb: hex(this.dtbAddr), initrd: this.initrd && rangeText(this.initrd.start, this.initrd.end), harts: n, memMiB: c.memMiB },
       'images placed',
     );
 
@@ -322,7 +293,7 @@ export class VirtBoard {
         this.mem.addDevice(new VirtioMmioEmpty({ slot: k }), `virtio${k}`);
       }
     }
-    for (const img of bios ? [bios, kernel] : [kernel]) this.attachHtif(img, cfg.console);
+    for (const img of plan.images) this.attachHtif(img, cfg.console);
     this.mem.attachHarts(this.harts);
     this.turn = n;
   }
