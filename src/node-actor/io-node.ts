@@ -86,8 +86,8 @@ export interface IoTask {
   htif: HtifWords[];
   /** virtio slot 0's disk: its bytes and, under --disk-write, the open file to write back. */
   disk: { bytes: Uint8Array; fd: number | null } | null;
-  /** Console input (consoleInputLayout of `capacity` bytes), or null for none. */
-  input: { buffer: SharedArrayBuffer; capacity: number } | null;
+  /** Console input (consoleInputLayout of `capacity` bytes) from byte `from` on, or null for none. */
+  input: { buffer: SharedArrayBuffer; capacity: number; from: number } | null;
 }
 
 /** How a device halted the machine. */
@@ -102,6 +102,10 @@ export interface IoOutcome {
 export interface IoResult {
   outcome: IoOutcome | null;
   devices: Record<string, unknown>;
+  /** Console input taken so far (a reboot goes on from there). */
+  inputPos: number;
+  /** After a finisher reset: the disk as the guest left it, for the next boot. */
+  disk: Uint8Array | null;
 }
 
 /** The address ranges every node's processor interface sends to node 0. */
@@ -242,6 +246,7 @@ export class IoNode implements IoPort {
     this.idleCycles = IDLE_US * cpuMHz;
     this.deadlineCycles = INPUT_DEADLINE_S * cpuMHz * 1e6;
     this.input = t.input === null ? null : consoleInputLayout(t.input.capacity).views(t.input.buffer);
+    this.inputPos = t.input?.from ?? 0;
     node.attachIo(this);
     if (t.devices !== 'virt') return;
 
@@ -420,6 +425,7 @@ export class IoNode implements IoPort {
       devices.virtio0 = { device: 'block', capacitySectors: this.disk.capacitySectors, ...this.disk.stats, error: this.disk.lastError, dma: { ...this.dma!.stats } };
     }
     if (this.htif.length > 0) devices.htif = this.htif.map((h) => h.stats());
-    return { outcome: this.outcome(), devices };
+    const outcome = this.outcome();
+    return { outcome, devices, inputPos: this.inputPos, disk: outcome?.kind === 'reset' ? (this.disk?.image ?? null) : null };
   }
 }

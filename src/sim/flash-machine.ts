@@ -28,8 +28,9 @@ import type { ElfImage } from './elf.js';
 import { loadElf, physAddr } from './loader.js';
 import { UserError, hex } from './errors.js';
 import { placeVirtBoot } from './boot.js';
-import { BOARD_ISA, openDisk, closeDisk, type DiskImage } from './virt-board.js';
-import type { HtifWords, IoOutcome, IoTask } from '../node-actor/io-node.js';
+import { BOARD_ISA, openDisk, closeDisk } from './virt-board.js';
+import type { HtifWords, IoOutcome, IoResult, IoTask } from '../node-actor/io-node.js';
+import { MAX_REBOOTS } from './run-flat.js';
 import type { FlashConsoleInput } from './flash-input.js';
 
 /** A virt-style boot: the options of the virt board's `run`. */
@@ -83,8 +84,10 @@ export interface FlashResult {
     exitCode: number;
     /** Why the run ended: a device halted it, no hart could ever run again, or maxCycles. */
     stopped: 'halt' | 'idle' | 'max-cycles';
-    /** Which device halted the machine, and how. */
+    /** Which device halted the machine, and how (after MAX_REBOOTS reboots, still 'reset'). */
     outcome: IoOutcome | null;
+    /** virt boot: finisher resets that booted the machine again; the rest of `sim` is the last boot's, but the console has all. */
+    reboots: number;
     console: string;
     memoryHash: string;
     instructions: number;
@@ -129,17 +132,41 @@ export function defaultThreads(nodes: number): number {
 export async function runFlash(o: FlashRunOptions): Promise<FlashResult> {
   const cfg = o.config;
   checkThreads(o.threads, cfg.nodes);
+  if (o.virt === undefined) {
+    const m = machineMemory(cfg);
+    return (await runMachine(o, bootMp(o, m.ram, cfg.memPerNodeMiB << 20), m.memory, m.memBytes)).result;
+  }
+  const v = o.virt;
+  if (v.diskWrite && v.disk === undefined) throw new UserError('--disk-write needs --disk FILE');
+  const disk = v.disk !== undefined ? openDisk(v.disk, v.diskWrite === true) : null;
+  try {
+    // A finisher reset boots a fresh machine (memory, caches, devices) on the disk as the guest
+    // left it, going on with the console input, as the virt board's runner does.
+    let diskBytes = disk?.bytes ?? null;
+    let inputFrom = 0;
+    let consoleBefore = '';
+    for (let reboots = 0; ; reboots++) {
+      const m = machineMemory(cfg);
+      const boot = bootVirt(o, m.ram, disk === null ? null : { bytes: diskBytes!, fd: disk.fd }, inputFrom, reboots === 0);
+      const { result, io } = await runMachine(o, boot, m.memory, m.memBytes);
+      result.sim.console = consoleBefore + result.sim.console;
+      result.sim.reboots = reboots;
+      if (result.sim.outcome?.kind !== 'reset' || reboots === MAX_REBOOTS) return result;
+      consoleBefore = result.sim.console;
+      diskBytes = io!.disk ?? diskBytes;
+      inputFrom = io!.inputPos;
+    }
+  } finally {
+    if (disk !== null) closeDisk(disk);
+  }
+}
+
+function machineMemory(cfg: MachineConfig) {
   const slice = cfg.memPerNodeMiB << 20;
   const memory = memoryLayout(cfg.nodes, slice).allocate();
   const memBytes = memoryLayout(cfg.nodes, slice).views(memory).bytes;
   const ram = { base: RAM_BASE, size: memBytes.length, u8: memBytes, dv: new DataView(memory) };
-  let disk: DiskImage | null = null;
-  try {
-    const boot = o.virt !== undefined ? bootVirt(o, ram, (d) => { disk = d; }) : bootMp(o, ram, slice);
-    return await runMachine(o, boot, memory, memBytes);
-  } finally {
-    if (disk !== null) closeDisk(disk);
-  }
+  return { memory, memBytes, ram };
 }
 
 interface Boot {
@@ -169,15 +196,13 @@ function bootMp(o: FlashRunOptions, ram: { base: number; size: number; u8: Uint8
 }
 
 /** virt boot: images, device tree and disk as the virt board has them (see the header). */
-function bootVirt(o: FlashRunOptions, ram: { base: number; size: number; u8: Uint8Array; dv: DataView }, opened: (d: DiskImage) => void): Boot {
+function bootVirt(o: FlashRunOptions, ram: { base: number; size: number; u8: Uint8Array; dv: DataView }, disk: IoTask['disk'], inputFrom: number, first: boolean): Boot {
   const cfg = o.config;
-  const v = o.virt!;
   const cpuHz = cfg.cpuMHz * 1e6;
   if (!Number.isSafeInteger(cpuHz) || !Number.isSafeInteger(cfg.timebaseHz) || cpuHz % cfg.timebaseHz !== 0) {
     throw new UserError(`cpuMHz ${cfg.cpuMHz} must be a whole multiple of timebaseHz ${cfg.timebaseHz} for a virt boot, so that every hart's time CSR counts as the CLINT's mtime`);
   }
-  if (v.diskWrite && v.disk === undefined) throw new UserError('--disk-write needs --disk FILE');
-  const plan = placeVirtBoot({ ...v, harts: cfg.nodes, timebaseHz: cfg.timebaseHz, isa: BOARD_ISA }, ram);
+  const plan = placeVirtBoot({ ...o.virt!, harts: cfg.nodes, timebaseHz: cfg.timebaseHz, isa: BOARD_ISA }, ram);
   const htif: HtifWords[] = [];
   for (const img of plan.images) {
     const tohost = img.symbol('tohost');
@@ -187,20 +212,20 @@ function bootVirt(o: FlashRunOptions, ram: { base: number; size: number; u8: Uin
     }
     htif.push({ tohost, fromhost: img.symbol('fromhost') });
   }
-  let disk: DiskImage | null = null;
-  if (v.disk !== undefined) {
-    disk = openDisk(v.disk, v.diskWrite === true);
-    opened(disk);
-  }
-  o.onDeviceTree?.(plan.dtb);
+  if (first) o.onDeviceTree?.(plan.dtb);
   return {
     entry: plan.entry,
     bootRegs: [[11, plan.dtbAddr], [12, plan.fwDynAddr]],
-    io: { devices: 'virt', htif, disk: disk && { bytes: disk.bytes, fd: disk.fd }, input: o.input === undefined ? null : { buffer: o.input.buffer, capacity: o.input.capacity } },
+    io: {
+      devices: 'virt',
+      htif,
+      disk,
+      input: o.input === undefined ? null : { buffer: o.input.buffer, capacity: o.input.capacity, from: inputFrom },
+    },
   };
 }
 
-async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuffer, memBytes: Uint8Array): Promise<FlashResult> {
+async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuffer, memBytes: Uint8Array): Promise<{ result: FlashResult; io: IoResult | null }> {
   const cfg = o.config;
   const workers = o.threads;
   const slice = cfg.memPerNodeMiB << 20;
@@ -251,7 +276,8 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
   }
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
   const ctr = counterLayout(cfg.nodes, slice >>> 12).views(base.counters);
-  return { ...summarize(o, results, mesh, memBytes, wall), counters: { miss: ctr.miss, hotEvents: ctr.hotEvents, hotLog: ctr.hotLog, pagesPerNode: slice >>> 12 } };
+  const result = { ...summarize(o, results, mesh, memBytes, wall), counters: { miss: ctr.miss, hotEvents: ctr.hotEvents, hotLog: ctr.hotLog, pagesPerNode: slice >>> 12 } };
+  return { result, io: results[0].io };
 }
 
 function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, memBytes: Uint8Array, wall: number): Omit<FlashResult, 'counters'> {
@@ -290,6 +316,7 @@ function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, memB
       exitCode: first.exitCode,
       stopped: first.stopped,
       outcome: first.io?.outcome ?? null,
+      reboots: 0,
       console,
       memoryHash: hash,
       instructions,
