@@ -130,7 +130,7 @@ const NOT_WAITING = -3;
 const WAIT_ANY = -1;
 
 /** Runs a device's DMA jobs through node 0's caches (see the header). */
-class DmaDriver implements DmaEngine {
+export class DmaDriver implements DmaEngine {
   readonly lineBytes: number;
   readonly stats = { jobs: 0, lines: 0, waits: 0 };
   private readonly shift: number;
