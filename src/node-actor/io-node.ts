@@ -373,9 +373,9 @@ export class IoNode implements IoPort {
     if (!asleep) this.idleSince = NaN;
     else if (Number.isNaN(this.idleSince)) this.idleSince = start;
     if (asleep) this.echo?.flush();
-    if (this.inputQueued || this.uart === null || !this.lineReady()) return;
-    const wanted = start - this.idleSince >= this.idleCycles || this.uartWatch!.inputWanted || start - this.lastHandOver >= this.deadlineCycles;
-    if (!wanted) return;
+    if (this.inputQueued || this.uartWatch === null) return;
+    const wanted = start - this.idleSince >= this.idleCycles || this.uartWatch.inputWanted || start - this.lastHandOver >= this.deadlineCycles;
+    if (!wanted || !this.lineReady()) return;
     this.inputQueued = true;
     this.node.schedule(start, Msg.IO_INPUT, 0);
   }
@@ -387,7 +387,8 @@ export class IoNode implements IoPort {
     const count = Atomics.load(v.count, 0);
     if (this.inputPos >= count) return false;
     if (Atomics.load(v.ended, 0) !== 0) return true;
-    return v.bytes.subarray(this.inputPos, count).includes(0x0a);
+    for (let i = this.inputPos; i < count; i++) if (v.bytes[i] === 0x0a) return true;
+    return false;
   }
 
   private handOver(): void {
