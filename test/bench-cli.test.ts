@@ -71,7 +71,7 @@ describe('flashdisco run --nodes', () => {
 
   it('refuses flat-board options and bad thread counts in one line', () => {
     for (const args of [['--nodes', '4', '--harts', '2'], ['--nodes', '4', '--threads', '9'], ['--threads', '2'], ['--boot', 'virt'],
-      ['--nodes', '2', '--max-insns', '100']]) {
+      ['--nodes', '2', '--max-insns', '100'], ['--nodes', '2', '--mem', '64']]) {
       const r = cli('--kernel', 'guest/build/flash-latency.elf', ...args);
       expect(r.status, r.stderr).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -31,6 +31,8 @@ import { UserError, hex } from './errors.js';
 import { virtFdt } from '../devices/fdt.js';
 
 export const MiB = 1024 * 1024;
+/** How the refusals below tell the user to get more RAM (the virt board's option). */
+const MORE_RAM = 'give more RAM with --mem MiB';
 /** Alignment of a kernel placed after firmware on RV64 (riscv_calc_kernel_start_addr). */
 export const KERNEL_ALIGN = 2 * MiB;
 /** QEMU keeps the device tree below 3 GiB (riscv_compute_fdt_addr). */
@@ -144,7 +146,7 @@ export function initrdLoadAddress(kernelEntry: number, ramSize: number): number 
  * goes higher, minus its size, aligned down to 2 MiB. When that would overlap one of `images`
  * (RAM of a few MiB), the top of RAM aligned to 4 KiB instead, so small machines still boot.
  */
-export function dtbLoadAddress(ram: RamView, dtbBytes: number, images: readonly Region[] = []): number {
+export function dtbLoadAddress(ram: RamView, dtbBytes: number, images: readonly Region[] = [], moreRam = MORE_RAM): number {
   const ramEnd = ram.base + ram.size;
   const top = ram.base < FDT_CEILING ? Math.min(ramEnd, FDT_CEILING) : ramEnd;
   const bytes = Math.ceil(dtbBytes / 8) * 8 + FW_DYNAMIC_BYTES;
@@ -154,7 +156,7 @@ export function dtbLoadAddress(ram: RamView, dtbBytes: number, images: readonly 
   const page = Math.floor((top - bytes) / 4096) * 4096;
   if (free(page)) return page;
   if (qemu < ram.base && page < ram.base) {
-    throw new UserError(`RAM of ${ram.size / MiB} MiB is too small to hold the ${dtbBytes}-byte device tree; give more RAM with --mem MiB`);
+    throw new UserError(`RAM of ${ram.size / MiB} MiB is too small to hold the ${dtbBytes}-byte device tree; ${moreRam}`);
   }
   return qemu; // placeRegions names what it overlaps
 }
@@ -176,15 +178,15 @@ export function fwDynamicInfo(nextAddr: number): Uint8Array {
  * Checks that every region lies inside RAM and that no two overlap, then copies them in (the
  * part of a region past its data is zeroed, as ELF .bss). Nothing is written on refusal.
  */
-export function placeRegions(regions: readonly Region[], ram: RamView): void {
+export function placeRegions(regions: readonly Region[], ram: RamView, moreRam = MORE_RAM): void {
   const ramEnd = ram.base + ram.size;
   for (const r of regions) {
     if (r.start < ram.base || r.end > ramEnd) {
       const size = r.end - r.start;
       throw new UserError(
         r.what.includes(' segment ')
-          ? `${r.what} at ${rangeText(r.start, r.end)} lies outside RAM ${rangeText(ram.base, ramEnd)}; link the program inside RAM or give more RAM with --mem MiB`
-          : `${r.what} (${size} bytes at ${rangeText(r.start, r.end)}) does not fit in RAM ${rangeText(ram.base, ramEnd)} of ${ram.size / MiB} MiB; give more RAM with --mem MiB`,
+          ? `${r.what} at ${rangeText(r.start, r.end)} lies outside RAM ${rangeText(ram.base, ramEnd)}; link the program inside RAM or ${moreRam}`
+          : `${r.what} (${size} bytes at ${rangeText(r.start, r.end)}) does not fit in RAM ${rangeText(ram.base, ramEnd)} of ${ram.size / MiB} MiB; ${moreRam}`,
       );
     }
   }
@@ -193,7 +195,7 @@ export function placeRegions(regions: readonly Region[], ram: RamView): void {
     const a = sorted[i - 1]!, b = sorted[i]!;
     if (b.start < a.end) {
       throw new UserError(
-        `${a.what} at ${rangeText(a.start, a.end)} overlaps ${b.what} at ${rangeText(b.start, b.end)}; link or place them apart (or give more RAM with --mem MiB)`,
+        `${a.what} at ${rangeText(a.start, a.end)} overlaps ${b.what} at ${rangeText(b.start, b.end)}; link or place them apart (or ${moreRam})`,
       );
     }
   }
@@ -215,6 +217,8 @@ export interface VirtBootOptions {
   timebaseHz: number;
   /** riscv,isa of every cpu. */
   isa: string;
+  /** How a refusal tells the user to get more RAM (default: the virt board's --mem). */
+  moreRam?: string;
 }
 
 /** Where everything went: what the harts start with. */
@@ -261,11 +265,11 @@ export function placeVirtBoot(o: VirtBootOptions, ram: RamView): VirtBootPlan {
     bootargs: o.append,
     initrd: initrd ?? undefined,
   });
-  const dtbAddr = dtbLoadAddress(ram, dtb.length, regions);
+  const dtbAddr = dtbLoadAddress(ram, dtb.length, regions, o.moreRam);
   const fwDynAddr = dtbAddr + Math.ceil(dtb.length / 8) * 8;
   regions.push({ what: 'the device tree', start: dtbAddr, end: dtbAddr + dtb.length, data: dtb });
   const fwDyn = fwDynamicInfo(kernel.entry);
   regions.push({ what: 'fw_dynamic_info', start: fwDynAddr, end: fwDynAddr + fwDyn.length, data: fwDyn });
-  placeRegions(regions, ram);
+  placeRegions(regions, ram, o.moreRam);
   return { entry: (bios ?? kernel).entry, kernelEntry: kernel.entry, initrd, dtb, dtbAddr, fwDynAddr, images };
 }

@@ -81,7 +81,7 @@ const RUN_OPTIONS = {
   disk: { type: 'string', requiresArg: true, describe: 'raw disk image for virtio-blk slot 0 (guest writes stay in memory)' },
   'disk-write': { type: 'boolean', default: false, describe: 'write guest changes back to the --disk file' },
   harts: { type: 'number', default: 1, requiresArg: true, describe: 'number of harts (interleaved deterministically on one thread)' },
-  mem: { type: 'number', default: DEFAULT_MEM_MIB, requiresArg: true, describe: 'RAM size in MiB, at 0x80000000' },
+  mem: { type: 'number', requiresArg: true, describe: `RAM size in MiB, at 0x80000000 (default ${DEFAULT_MEM_MIB}; with --nodes: nodes x memPerNodeMiB of --config)` },
   'max-insns': {
     type: 'number',
     requiresArg: true,
@@ -307,6 +307,7 @@ async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<numb
   const given = (opt: string) => argv[opt] !== undefined && argv[opt] !== false;
   if (argv['max-insns'] !== undefined) throw new UserError('--max-insns is for the flat board; with --nodes, limit simulated time with --max-cycles N');
   if ((argv.harts as number) !== 1) throw new UserError('--harts is for the flat board; with --nodes every node has one hart');
+  if (argv.mem !== undefined) throw new UserError('--mem is for the flat board; with --nodes, RAM is nodes x memPerNodeMiB (give memPerNodeMiB in a --config file)');
   const boot = (argv.boot as 'mp' | 'virt' | undefined) ?? (VIRT_BOOT_OPTIONS.some(given) ? 'virt' : 'mp');
   if (boot === 'mp') {
     const opt = VIRT_BOOT_OPTIONS.find(given);
@@ -425,7 +426,7 @@ async function runCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
     disk: argv.disk as string | undefined,
     diskWrite: argv['disk-write'] as boolean,
     harts: argv.harts as number,
-    memMiB: argv.mem as number,
+    memMiB: (argv.mem as number | undefined) ?? DEFAULT_MEM_MIB,
     maxInsns: argv['max-insns'] as number | undefined,
   };
   const statsPath = argv.stats as string | undefined;

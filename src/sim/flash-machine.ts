@@ -202,7 +202,8 @@ function bootVirt(o: FlashRunOptions, ram: { base: number; size: number; u8: Uin
   if (!Number.isSafeInteger(cpuHz) || !Number.isSafeInteger(cfg.timebaseHz) || cpuHz % cfg.timebaseHz !== 0) {
     throw new UserError(`cpuMHz ${cfg.cpuMHz} must be a whole multiple of timebaseHz ${cfg.timebaseHz} for a virt boot, so that every hart's time CSR counts as the CLINT's mtime`);
   }
-  const plan = placeVirtBoot({ ...o.virt!, harts: cfg.nodes, timebaseHz: cfg.timebaseHz, isa: BOARD_ISA }, ram);
+  const moreRam = `give more memory per node (memPerNodeMiB in a --config file; now ${cfg.memPerNodeMiB} MiB x ${cfg.nodes} nodes)`;
+  const plan = placeVirtBoot({ ...o.virt!, harts: cfg.nodes, timebaseHz: cfg.timebaseHz, isa: BOARD_ISA, moreRam }, ram);
   const htif: HtifWords[] = [];
   for (const img of plan.images) {
     const tohost = img.symbol('tohost');
