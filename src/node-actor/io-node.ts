@@ -129,6 +129,28 @@ export function ioDeviceRanges(t: IoTask): DeviceRange[] {
 const NOT_WAITING = -3;
 const WAIT_ANY = -1;
 
+const pause = new Int32Array(new SharedArrayBuffer(4));
+let stdoutClosed = false;
+
+/**
+ * Console bytes straight to fd 1. A worker's process.stdout hands a chunk to the main thread and
+ * then waits for its event loop to hear back, which a run never lets it do, so echoed output
+ * would stall until the run ends; a full pipe (EAGAIN) is waited out, a closed one (EPIPE)
+ * ends the echo.
+ */
+function writeStdout(bytes: Uint8Array): void {
+  for (let off = 0; off < bytes.length && !stdoutClosed;) {
+    try {
+      off += writeSync(1, bytes, off, bytes.length - off);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') stdoutClosed = true;
+      else if (code === 'EAGAIN') Atomics.wait(pause, 0, 0, 1);
+      else throw e;
+    }
+  }
+}
+
 /** Runs a device's DMA jobs through node 0's caches (see the header). */
 export class DmaDriver implements DmaEngine {
   readonly lineBytes: number;
@@ -232,7 +254,7 @@ export class IoNode implements IoPort {
   private readonly deadlineCycles: number;
 
   constructor(private readonly node: FlashNode, cfg: MachineConfig, ram: RamView, t: IoTask, echoConsole: boolean) {
-    this.echo = echoConsole ? new BufferedConsole((bytes) => process.stdout.write(bytes)) : null;
+    this.echo = echoConsole ? new BufferedConsole(writeStdout) : null;
     const echo = this.echo;
     const sink: ConsoleSink = { writeByte: (b) => { this.console.push(b); echo?.writeByte(b); } };
     const bus = { addDevice: (d: MmioDevice) => node.addDevice(d) };
