@@ -89,8 +89,12 @@ describe('flashdisco run --nodes', () => {
     expect(sim.devices.uart).toMatchObject({ rxBytes: 11, inputPending: 0 });
   });
 
-  it('ends a guest that waits for input once stdin is exhausted (status 4, one line)', () => {
-    const r = cliInput('only this\n', '--nodes', '2', '--boot', 'virt', '--kernel', 'guest/build/virt-uart-echo.elf');
+  it('ends a guest that waits for input once stdin (here a file) is exhausted (status 4, one line)', () => {
+    const input = join(dir, 'stdin.txt');
+    writeFileSync(input, 'only this\n');
+    const r = spawnSync('/bin/sh', ['-c', `exec "$0" "$@" < "${input}"`, process.execPath, 'dist/src/sim/cli.js', 'run', '--nodes', '2', '--boot', 'virt',
+      '--kernel', 'guest/build/virt-uart-echo.elf'], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.stdout).toContain('ONLY THIS');
     expect(r.status, r.stderr).toBe(4);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/every hart waits for an interrupt \(wfi\) and nothing can raise one/);
@@ -111,5 +115,15 @@ describe('flashdisco run --nodes', () => {
       expect(lines[0]).toMatch(pattern);
       expect(r.stderr).not.toMatch(/^\s+at /m);
     }
+  });
+
+  const haveScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+  it.skipIf(!haveScript)('on a terminal: lines go to the UART as typed, and the console shows at once', () => {
+    // script(1) gives the CLI a pseudo-terminal (which echoes the typed lines itself); HELLO
+    // must come before "quit" is typed, so the workers' output is not held back until the end
+    const cmd = `${process.execPath} dist/src/sim/cli.js run --nodes 2 --boot virt --kernel guest/build/virt-uart-echo.elf`;
+    const r = spawnSync('/bin/sh', ['-c', `(sleep 1.5; printf 'hello\\n'; sleep 1.5; printf 'quit\\n'; sleep 1) | script -qec "${cmd}" /dev/null`], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stdout.replace(/\r/g, '')).toMatch(/hello\nHELLO\n[^]*quit\nQUIT\n[^]*virt-uart-echo: PASS/);
+    expect(r.status).toBe(0);
   });
 });
