@@ -6,10 +6,12 @@
 //
 //   each window n [nW, (n+1)W):
 //     wait until every other worker has finished window n - WINDOW_SLACK; stop if all harts had
-//       stopped or a device had halted the machine by then
+//       stopped with no message in flight, or a device had halted the machine, by then
+//     node 0's worker: let the I/O node hand console input over (io-node.ts)
 //     drain the inbound rings into the node queues
 //     advance every own node to the window's end (hart and MAGIC interleaved in time)
-//     publish (harts still running, halt request) and the finished window
+//     publish (harts still running, halt request, harts asleep, messages in flight) and the
+//       finished window
 //
 // Messages between nodes of the same worker go straight into the destination queue; others go
 // through the ring to the destination's worker.
