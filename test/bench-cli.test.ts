@@ -1,8 +1,9 @@
 // `npm run bench` refuses bad input before anything runs: one line naming the input and the fix,
-// exit status 2, no stack trace. Uses the compiled bench (dist/), which `npm test` builds first.
+// exit status 2, no stack trace; `flashdisco run --nodes` on the FLASH machine, both boots.
+// Uses the compiled bench and CLI (dist/), which `npm test` builds first.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -59,6 +60,8 @@ describe('bench: bad input', () => {
 
 describe('flashdisco run --nodes', () => {
   const cli = (...args: string[]) => spawnSync(process.execPath, ['dist/src/sim/cli.js', 'run', ...args], { encoding: 'utf8', timeout: 120_000 });
+  const cliInput = (input: string, ...args: string[]) =>
+    spawnSync(process.execPath, ['dist/src/sim/cli.js', 'run', ...args], { encoding: 'utf8', timeout: 120_000, input });
 
   it('boots an image on every node of a FLASH machine, with the console on stdout and its exit status', () => {
     const r = cli('--nodes', '4', '--kernel', 'guest/build/flash-latency.elf', '--threads', '2');
@@ -67,10 +70,60 @@ describe('flashdisco run --nodes', () => {
   });
 
   it('refuses flat-board options and bad thread counts in one line', () => {
-    for (const args of [['--nodes', '4', '--harts', '2'], ['--nodes', '4', '--threads', '9'], ['--threads', '2']]) {
+    for (const args of [['--nodes', '4', '--harts', '2'], ['--nodes', '4', '--threads', '9'], ['--threads', '2'], ['--boot', 'virt'],
+      ['--nodes', '2', '--max-insns', '100'], ['--nodes', '2', '--mem', '64']]) {
       const r = cli('--kernel', 'guest/build/flash-latency.elf', ...args);
       expect(r.status, r.stderr).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
+  });
+
+  it('--boot virt: the virt board\'s devices on node 0, piped input to the UART, the finisher\'s status; statistics', () => {
+    const stats = join(dir, 'virt-stats.json');
+    const r = cliInput('hello\nquit\n', '--nodes', '2', '--boot', 'virt', '--kernel', 'guest/build/virt-uart-echo.elf', '--stats', stats);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.replace(/\r/g, '')).toContain('HELLO\nQUIT\n');
+    expect(r.stdout).toMatch(/virt-uart-echo: PASS/);
+    const sim = JSON.parse(readFileSync(stats, 'utf8')).sim;
+    expect(sim.outcome).toEqual({ by: 'finisher', kind: 'exit', code: 0, message: null });
+    expect(sim.devices.uart).toMatchObject({ rxBytes: 11, inputPending: 0 });
+  });
+
+  it('ends a guest that waits for input once stdin (here a file) is exhausted (status 4, one line)', () => {
+    const input = join(dir, 'stdin.txt');
+    writeFileSync(input, 'only this\n');
+    const r = spawnSync('/bin/sh', ['-c', `exec "$0" "$@" < "${input}"`, process.execPath, 'dist/src/sim/cli.js', 'run', '--nodes', '2', '--boot', 'virt',
+      '--kernel', 'guest/build/virt-uart-echo.elf'], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.stdout).toContain('ONLY THIS');
+    expect(r.status, r.stderr).toBe(4);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/every hart waits for an interrupt \(wfi\) and nothing can raise one/);
+  });
+
+  it('refuses bad virt-boot input in one line: a missing disk, --disk with --boot mp, --disk-write alone', () => {
+    const k = ['--nodes', '2', '--kernel', 'guest/build/virt-blk.elf'];
+    for (const [args, pattern] of [
+      [[...k, '--disk', join(dir, 'missing.img')], /disk image '.*missing\.img' does not exist/],
+      [[...k, '--boot', 'mp', '--disk', join(dir, 'missing.img')], /--disk needs a virt boot/],
+      [[...k, '--disk-write'], /--disk-write needs --disk FILE/],
+      [[...k, '--bios', join(dir, 'missing.elf')], /firmware '.*missing\.elf' does not exist/],
+    ] as [string[], RegExp][]) {
+      const r = cliInput('', ...args);
+      expect(r.status, r.stderr).toBe(2);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines, r.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(pattern);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+    }
+  });
+
+  const haveScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+  it.skipIf(!haveScript)('on a terminal: lines go to the UART as typed, and the console shows at once', () => {
+    // script(1) gives the CLI a pseudo-terminal (which echoes the typed lines itself); HELLO
+    // must come before "quit" is typed, so the workers' output is not held back until the end
+    const cmd = `${process.execPath} dist/src/sim/cli.js run --nodes 2 --boot virt --kernel guest/build/virt-uart-echo.elf`;
+    const r = spawnSync('/bin/sh', ['-c', `(sleep 1.5; printf 'hello\\n'; sleep 1.5; printf 'quit\\n'; sleep 1) | script -qec "${cmd}" /dev/null`], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stdout.replace(/\r/g, '')).toMatch(/hello\nHELLO\n[^]*quit\nQUIT\n[^]*virt-uart-echo: PASS/);
+    expect(r.status).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 // virtio-mmio block device (src/devices/virtio-blk.ts): probing, feature negotiation, a split
 // virtqueue built by hand in a RAM buffer, reads and writes of a disk image, flush/persist,
-// GET_ID, errors, interrupt status and delay, device errors and reset, and the empty slot.
+// GET_ID, errors, interrupt status and delay, device errors and reset, the empty slot, and
+// requests carried out as DMA jobs that see only the one line they asked for.
 
 import { describe, expect, it } from 'vitest';
 import {
@@ -26,6 +27,7 @@ import {
   VirtioReg as R,
   type VirtioBlkOptions,
 } from '../src/devices/virtio-blk.js';
+import type { DmaEngine, DmaJob, DmaNeed } from '../src/devices/dma.js';
 import { FakeLine, load, load32, storeOk } from './devices-helpers.js';
 
 const RAM_BASE = 0x8000_0000;
@@ -441,5 +443,120 @@ describe('virtio-blk device errors and reset', () => {
     drv.dv.setUint16(AVAIL - RAM_BASE + 2, 1, true);
     drv.notify();
     expect(drv.dev.lastError).toMatch(/loops/);
+  });
+});
+
+/**
+ * A DMA engine that lends the device one line at a time: the device's RAM is a separate buffer
+ * full of poison, into which the engine copies only the line the job asked for (and from which
+ * it copies that line back after a write). A job that touched any other byte would read poison
+ * or lose its write. Steps run only when the test pumps, as a cache would grant lines later.
+ */
+class LineLender implements DmaEngine {
+  readonly lineBytes = 64;
+  readonly needs: DmaNeed[] = [];
+  readonly lent: Uint8Array;
+  private job: DmaJob | null = null;
+  private need: DmaNeed | null = null;
+
+  constructor(private readonly real: Uint8Array) {
+    this.lent = new Uint8Array(real.length).fill(0xa5);
+  }
+
+  start(job: DmaJob): void {
+    expect(this.job).toBeNull();
+    this.job = job;
+    this.step();
+  }
+
+  cancel(): void {
+    this.job = null;
+    this.need = null;
+  }
+
+  get running(): boolean {
+    return this.job !== null;
+  }
+
+  /** Grant the pending line and run the job to its next request; false when it has ended. */
+  pump(): boolean {
+    if (this.job === null || this.need === null) return false;
+    const need = this.need;
+    const at = need.off - (need.off % this.lineBytes);
+    this.lent.fill(0xa5);
+    this.lent.set(this.real.subarray(at, at + this.lineBytes), at);
+    this.step();
+    if (need.write) this.real.set(this.lent.subarray(at, at + this.lineBytes), at);
+    return true;
+  }
+
+  private step(): void {
+    const r = this.job!.next();
+    if (r.done) {
+      this.job = null;
+      this.need = null;
+      return;
+    }
+    this.need = r.value;
+    this.needs.push(r.value);
+  }
+}
+
+describe('virtio-blk with a DMA engine', () => {
+  function setup() {
+    const disk = diskImage(64);
+    const plain = new Driver(disk);
+    const lender = new LineLender(plain.ram.u8);
+    const drv = new Driver(disk, { dma: lender, ram: { base: RAM_BASE, u8: lender.lent } });
+    // The driver builds its rings in the real RAM; the device sees them only through the lender.
+    (drv as unknown as { ram: unknown }).ram = plain.ram;
+    (drv as unknown as { dv: unknown }).dv = plain.dv;
+    drv.init();
+    return { disk, drv, lender };
+  }
+
+  it('does the work after the notify, a line at a time, and ends with the same RAM as at once', () => {
+    const { disk, drv, lender } = setup();
+    const data = drv.alloc(3 * SECTOR), st = drv.alloc(1);
+    const out = drv.alloc(SECTOR), st2 = drv.alloc(1);
+    drv.ram.u8.fill(0x3c, drv.off(out), drv.off(out) + SECTOR);
+    drv.submit([drv.header(VIRTIO_BLK_T_IN, 5), { gpa: data, len: 3 * SECTOR, write: true }, { gpa: st, len: 1, write: true }]);
+    drv.submit([drv.header(VIRTIO_BLK_T_OUT, 9), { gpa: out, len: SECTOR }, { gpa: st2, len: 1, write: true }]);
+    drv.notify();
+    expect(lender.running).toBe(true);
+    expect(drv.usedIdx()).toBe(0);
+    drv.notify(); // a notify while the job runs: looked at again when it ends
+    let steps = 0;
+    while (lender.pump()) steps++;
+    expect(drv.usedIdx()).toBe(2);
+    expect(drv.ram.u8[drv.off(st)]).toBe(VIRTIO_BLK_S_OK);
+    expect(drv.ram.u8[drv.off(st2)]).toBe(VIRTIO_BLK_S_OK);
+    expect(drv.ram.u8.slice(drv.off(data), drv.off(data) + 3 * SECTOR)).toEqual(disk.slice(5 * SECTOR, 8 * SECTOR));
+    expect(drv.dev.image.slice(9 * SECTOR, 10 * SECTOR)).toEqual(new Uint8Array(SECTOR).fill(0x3c));
+    expect(drv.line.level).toBe(true);
+    // Reads named readable, writes exclusive; the 1536-byte read alone took 24 lines.
+    const lineOf = (gpa: number) => Math.floor(drv.off(gpa) / lender.lineBytes);
+    const wrote = new Set(lender.needs.filter((n) => n.write).map((n) => Math.floor(n.off / lender.lineBytes)));
+    for (let l = lineOf(data); l <= lineOf(data + 3 * SECTOR - 1); l++) expect(wrote.has(l)).toBe(true);
+    expect(wrote.has(lineOf(out + SECTOR / 2))).toBe(false);
+    expect(steps).toBeGreaterThan(24);
+  });
+
+  it('a reset abandons the job', () => {
+    const { drv, lender } = setup();
+    drv.submit([drv.header(VIRTIO_BLK_T_IN, 0), { gpa: drv.alloc(SECTOR), len: SECTOR, write: true }, { gpa: drv.alloc(1), len: 1, write: true }]);
+    drv.notify();
+    expect(lender.running).toBe(true);
+    drv.w(R.Status, 0);
+    expect(lender.running).toBe(false);
+    expect(lender.pump()).toBe(false);
+    expect(drv.usedIdx()).toBe(0);
+    // and a fresh start works: the device reads the ring from index 0 again, so it carries out
+    // the abandoned request (still in the ring) and the new one
+    drv.init();
+    drv.submit([drv.header(VIRTIO_BLK_T_IN, 1), { gpa: drv.alloc(SECTOR), len: SECTOR, write: true }, { gpa: drv.alloc(1), len: 1, write: true }]);
+    drv.notify();
+    while (lender.pump());
+    expect(drv.usedIdx()).toBe(2);
   });
 });

@@ -60,15 +60,23 @@
 // virtio_error: Status gets DEVICE_NEEDS_RESET, a configuration-change interrupt is raised, and
 // the queue is not processed until the driver resets the device; `lastError` says why.
 //
-// Timing. Every available request is carried out synchronously inside the QueueNotify store,
-// so results never depend on host timing. The used-buffer interrupt is raised at once by
-// default. With `interruptDelayCycles` > 0 it is raised that many cycles of the board's `now()`
-// later: the board must then call update() after each run slice and bound slices (and wfi
-// fast-forward) by nextEventCycle(). The used ring itself is written at notify time either way.
+// Timing. Without a DMA engine (the flat board) every available request is carried out
+// synchronously inside the QueueNotify store, so results never depend on host timing. The
+// used-buffer interrupt is raised at once by default. With `interruptDelayCycles` > 0 it is
+// raised that many cycles of the board's `now()` later: the board must then call update() after
+// each run slice and bound slices (and wfi fast-forward) by nextEventCycle(). The used ring
+// itself is written at notify time either way.
 //
 // Memory. Guest RAM is reached through `ram` ({u8, base}: the flat port's RamView); after every
 // write into guest memory the device calls onRamWrite(ramOffset, length) so that harts drop
 // instructions they decoded there (Hart.invalidateRam).
+//
+// DMA engine (the FLASH I/O node, dma.ts). With `dma` given, the queue is processed as a DMA job
+// after the QueueNotify store has returned, as on hardware: the job names every line of guest
+// RAM before it touches it (descriptors, rings, buffers) and runs as the engine obtains the
+// lines coherently; the used ring is written and the interrupt raised when the last request is
+// done. A notify while a job runs makes it look at the available ring again when it ends; a
+// device reset abandons the job. The guest sees an ordinary asynchronous virtio device.
 //
 // The disk: the image bytes are copied; guest writes change only the copy (`image`) and mark the
 // 4 KiB chunks they touch dirty. The optional `persist(image, ranges)` hook (the CLI passes one
@@ -87,6 +95,7 @@
 import { MmioStatus } from '../vcpu/port.js';
 import type { MmioDevice } from '../vcpu/flat-memory.js';
 import type { IrqLine } from './irq.js';
+import type { DmaEngine, DmaJob, DmaNeed } from './dma.js';
 
 export const VIRTIO_BASE = 0x1000_1000;
 export const VIRTIO_STRIDE = 0x1000;
@@ -202,6 +211,8 @@ export interface VirtioBlkOptions extends VirtioSlotOptions {
   interruptDelayCycles?: number;
   /** Simulated time in cycles; needed when interruptDelayCycles > 0. */
   now?: () => number;
+  /** Reach guest RAM only through this engine's jobs (the FLASH I/O node); absent: directly, at once. */
+  dma?: DmaEngine;
 }
 
 /** Receives the image and the [offset, length] byte ranges changed since the last call. */
@@ -253,7 +264,6 @@ export class VirtioBlk implements MmioDevice {
 
   private readonly irq: IrqLine;
   private readonly ram: GuestRam;
-  private readonly rdv: DataView;
   private readonly onRamWrite: (ramOffset: number, length: number) => void;
   private readonly persistHook: PersistHook | undefined;
   /** One byte per DIRTY_CHUNK of the image: written since the last persist. */
@@ -263,6 +273,13 @@ export class VirtioBlk implements MmioDevice {
   private readonly delay: number;
   private readonly now: () => number;
   private readonly config = new Uint8Array(CONFIG_BYTES);
+  private readonly dma: DmaEngine | undefined;
+  /** A DMA job is running; a notify meanwhile sets `renotified`, so the job looks again. */
+  private busy = false;
+  private renotified = false;
+  /** Scratch for the small ring fields a job reads and writes. */
+  private readonly word = new Uint8Array(8);
+  private readonly wordView = new DataView(this.word.buffer);
   private readonly featLo: number;
   private readonly featHi: number;
 
@@ -291,8 +308,8 @@ export class VirtioBlk implements MmioDevice {
     this.base = slotBase(opts);
     this.irq = opts.irq;
     this.ram = opts.ram;
-    this.rdv = new DataView(opts.ram.u8.buffer, opts.ram.u8.byteOffset, opts.ram.u8.byteLength);
     this.onRamWrite = opts.onRamWrite;
+    this.dma = opts.dma;
     this.persistHook = opts.persist;
     this.readOnly = opts.readOnly ?? false;
     this.capacitySectors = Math.floor(opts.disk.length / SECTOR);
@@ -448,6 +465,9 @@ export class VirtioBlk implements MmioDevice {
   }
 
   private reset(): void {
+    if (this.busy) this.dma!.cancel();
+    this.busy = false;
+    this.renotified = false;
     this.status = 0;
     this.deviceFeaturesSel = 0;
     this.driverFeaturesSel = 0;
@@ -539,29 +559,54 @@ export class VirtioBlk implements MmioDevice {
 
   private processQueue(): void {
     if (!this.qReady || !(this.status & STATUS_DRIVER_OK) || this.status & STATUS_NEEDS_RESET) return;
+    if (this.dma === undefined) {
+      // Nothing yields without an engine: the whole queue is done by the time next() returns.
+      this.queueWork().next();
+      return;
+    }
+    if (this.busy) {
+      this.renotified = true;
+      return;
+    }
+    this.busy = true;
+    this.dma.start(this.dmaJob());
+  }
+
+  private *dmaJob(): DmaJob {
+    do {
+      this.renotified = false;
+      yield* this.queueWork();
+    } while (this.renotified);
+    this.busy = false;
+  }
+
+  /** Carry out every request the driver has made available, then signal the used buffers. */
+  private *queueWork(): Generator<DmaNeed, void, void> {
+    if (!this.qReady || !(this.status & STATUS_DRIVER_OK) || this.status & STATUS_NEEDS_RESET) return;
     try {
       const n = this.qNum;
       const avail = this.ramOffset(this.addr(this.qAvail), 6 + 2 * n, 'available ring');
       const used = this.ramOffset(this.addr(this.qUsed), 6 + 8 * n, 'used ring');
-      const availIdx = this.rdv.getUint16(avail + 2, true);
+      const availIdx = yield* this.readU16(avail + 2);
       if (((availIdx - this.lastAvail) & 0xffff) > n) {
         throw new DeviceError(`available index ${availIdx} is more than ${n} ahead of ${this.lastAvail}`);
       }
       let done = 0;
       while (this.lastAvail !== availIdx) {
-        const head = this.rdv.getUint16(avail + 4 + 2 * (this.lastAvail % n), true);
-        const len = this.request(head);
-        const e = used + 4 + 8 * (this.usedIdx % n);
-        this.rdv.setUint32(e, head, true);
-        this.rdv.setUint32(e + 4, len, true);
-        this.onRamWrite(e, 8);
+        const head = yield* this.readU16(avail + 4 + 2 * (this.lastAvail % n));
+        const len = yield* this.request(head);
+        const elem = new Uint8Array(8);
+        const ev = new DataView(elem.buffer);
+        ev.setUint32(0, head, true);
+        ev.setUint32(4, len, true);
+        yield* this.writeRam(used + 4 + 8 * (this.usedIdx % n), elem, 0, 8);
         this.usedIdx = (this.usedIdx + 1) & 0xffff;
-        this.rdv.setUint16(used + 2, this.usedIdx, true);
-        this.onRamWrite(used + 2, 2);
+        this.wordView.setUint16(0, this.usedIdx, true);
+        yield* this.writeRam(used + 2, this.word, 0, 2);
         this.lastAvail = (this.lastAvail + 1) & 0xffff;
         done++;
       }
-      const flags = this.rdv.getUint16(avail, true);
+      const flags = yield* this.readU16(avail);
       if (done > 0 && !(flags & VIRTQ_AVAIL_F_NO_INTERRUPT)) this.signalUsed();
     } catch (e) {
       if (!(e instanceof DeviceError)) throw e;
@@ -570,47 +615,49 @@ export class VirtioBlk implements MmioDevice {
   }
 
   /** Carry out the request whose chain starts at descriptor `head`; returns the used length. */
-  private request(head: number): number {
+  private *request(head: number): Generator<DmaNeed, number, void> {
     const readable: Segment[] = [];
     const writable: Segment[] = [];
     const n = this.qNum;
     const table = this.ramOffset(this.addr(this.qDesc), 16 * n, 'descriptor table');
+    const desc = new Uint8Array(16);
+    const dv = new DataView(desc.buffer);
     let i = head;
     for (let count = 0; ; count++) {
       if (i >= n) throw new DeviceError(`descriptor index ${i} is beyond the queue size ${n}`);
       if (count >= n) throw new DeviceError(`descriptor chain from ${head} loops`);
-      const d = table + 16 * i;
-      const gpa = this.rdv.getUint32(d + 4, true) * TWO32 + this.rdv.getUint32(d, true);
-      const len = this.rdv.getUint32(d + 8, true);
-      const flags = this.rdv.getUint16(d + 12, true);
+      yield* this.readRam(table + 16 * i, desc, 0, 16);
+      const gpa = dv.getUint32(4, true) * TWO32 + dv.getUint32(0, true);
+      const len = dv.getUint32(8, true);
+      const flags = dv.getUint16(12, true);
       if (flags & VIRTQ_DESC_F_INDIRECT) throw new DeviceError(`descriptor ${i} is indirect, which was not negotiated`);
       const seg = { off: this.ramOffset(gpa, len, `descriptor ${i} buffer`), len };
       if (flags & VIRTQ_DESC_F_WRITE) writable.push(seg);
       else if (writable.length !== 0) throw new DeviceError(`descriptor ${i} is device-readable after a device-writable one`);
       else readable.push(seg);
       if (!(flags & VIRTQ_DESC_F_NEXT)) break;
-      i = this.rdv.getUint16(d + 14, true);
+      i = dv.getUint16(14, true);
     }
     const inLen = total(writable);
     if (total(readable) < HEADER_BYTES || inLen < 1) throw new DeviceError(`request ${head} has no header or no status byte`);
 
     const hdr = new Uint8Array(HEADER_BYTES);
-    this.gather(readable, 0, hdr, 0, HEADER_BYTES);
+    yield* this.gather(readable, 0, hdr, 0, HEADER_BYTES);
     const hv = new DataView(hdr.buffer);
     const type = hv.getUint32(0, true);
     const sector = hv.getUint32(12, true) * TWO32 + hv.getUint32(8, true);
-    const status = this.execute(type, sector, readable, writable, inLen - 1);
-    this.scatter(writable, inLen - 1, Uint8Array.of(status), 0, 1);
+    const status = yield* this.execute(type, sector, readable, writable, inLen - 1);
+    yield* this.scatter(writable, inLen - 1, Uint8Array.of(status), 0, 1);
     return inLen;
   }
 
-  private execute(type: number, sector: number, readable: Segment[], writable: Segment[], dataIn: number): number {
+  private *execute(type: number, sector: number, readable: Segment[], writable: Segment[], dataIn: number): Generator<DmaNeed, number, void> {
     switch (type) {
       case VIRTIO_BLK_T_IN: {
         if (!this.rangeOk(sector, dataIn)) return this.ioError();
         this.stats.reads++;
         this.stats.bytesRead += dataIn;
-        this.scatter(writable, 0, this.image, sector * SECTOR, dataIn);
+        yield* this.scatter(writable, 0, this.image, sector * SECTOR, dataIn);
         return VIRTIO_BLK_S_OK;
       }
       case VIRTIO_BLK_T_OUT: {
@@ -618,7 +665,7 @@ export class VirtioBlk implements MmioDevice {
         if (this.readOnly || !this.rangeOk(sector, dataOut)) return this.ioError();
         this.stats.writes++;
         this.stats.bytesWritten += dataOut;
-        this.gather(readable, HEADER_BYTES, this.image, sector * SECTOR, dataOut);
+        yield* this.gather(readable, HEADER_BYTES, this.image, sector * SECTOR, dataOut);
         this.markDirty(sector * SECTOR, dataOut);
         return VIRTIO_BLK_S_OK;
       }
@@ -634,7 +681,7 @@ export class VirtioBlk implements MmioDevice {
         this.stats.getIds++;
         const id = new Uint8Array(VIRTIO_BLK_ID_BYTES);
         id.set(this.serial);
-        this.scatter(writable, 0, id, 0, Math.min(VIRTIO_BLK_ID_BYTES, dataIn));
+        yield* this.scatter(writable, 0, id, 0, Math.min(VIRTIO_BLK_ID_BYTES, dataIn));
         return VIRTIO_BLK_S_OK;
       }
       default:
@@ -664,8 +711,7 @@ export class VirtioBlk implements MmioDevice {
   }
 
   /** Copy `len` bytes of the chain's stream, from stream offset `pos`, into dst[dstOff..]. */
-  private gather(segs: Segment[], pos: number, dst: Uint8Array, dstOff: number, len: number): void {
-    const u8 = this.ram.u8;
+  private *gather(segs: Segment[], pos: number, dst: Uint8Array, dstOff: number, len: number): Generator<DmaNeed, void, void> {
     for (const s of segs) {
       if (len === 0) return;
       if (pos >= s.len) {
@@ -673,7 +719,7 @@ export class VirtioBlk implements MmioDevice {
         continue;
       }
       const k = Math.min(s.len - pos, len);
-      dst.set(u8.subarray(s.off + pos, s.off + pos + k), dstOff);
+      yield* this.readRam(s.off + pos, dst, dstOff, k);
       dstOff += k;
       len -= k;
       pos = 0;
@@ -681,8 +727,7 @@ export class VirtioBlk implements MmioDevice {
   }
 
   /** Copy src[srcOff..srcOff + len) into the chain's stream at stream offset `pos`. */
-  private scatter(segs: Segment[], pos: number, src: Uint8Array, srcOff: number, len: number): void {
-    const u8 = this.ram.u8;
+  private *scatter(segs: Segment[], pos: number, src: Uint8Array, srcOff: number, len: number): Generator<DmaNeed, void, void> {
     for (const s of segs) {
       if (len === 0) return;
       if (pos >= s.len) {
@@ -690,11 +735,56 @@ export class VirtioBlk implements MmioDevice {
         continue;
       }
       const k = Math.min(s.len - pos, len);
-      u8.set(src.subarray(srcOff, srcOff + k), s.off + pos);
-      this.onRamWrite(s.off + pos, k);
+      yield* this.writeRam(s.off + pos, src, srcOff, k);
       srcOff += k;
       len -= k;
       pos = 0;
+    }
+  }
+
+  private *readU16(off: number): Generator<DmaNeed, number, void> {
+    yield* this.readRam(off, this.word, 0, 2);
+    return this.wordView.getUint16(0, true);
+  }
+
+  /**
+   * Guest RAM [off, off + len) into dst[dstOff..]: at once without an engine, else a line at a
+   * time, each copied right after the engine says the line is held (dma.ts).
+   */
+  private *readRam(off: number, dst: Uint8Array, dstOff: number, len: number): Generator<DmaNeed, void, void> {
+    const u8 = this.ram.u8;
+    if (this.dma === undefined) {
+      dst.set(u8.subarray(off, off + len), dstOff);
+      return;
+    }
+    const lb = this.dma.lineBytes;
+    while (len > 0) {
+      const k = Math.min(len, lb - (off % lb));
+      yield { off, write: false };
+      dst.set(u8.subarray(off, off + k), dstOff);
+      off += k;
+      dstOff += k;
+      len -= k;
+    }
+  }
+
+  /** src[srcOff..srcOff + len) into guest RAM at `off`, as readRam; reports each piece to onRamWrite. */
+  private *writeRam(off: number, src: Uint8Array, srcOff: number, len: number): Generator<DmaNeed, void, void> {
+    const u8 = this.ram.u8;
+    if (this.dma === undefined) {
+      u8.set(src.subarray(srcOff, srcOff + len), off);
+      this.onRamWrite(off, len);
+      return;
+    }
+    const lb = this.dma.lineBytes;
+    while (len > 0) {
+      const k = Math.min(len, lb - (off % lb));
+      yield { off, write: true };
+      u8.set(src.subarray(srcOff, srcOff + k), off);
+      this.onRamWrite(off, k);
+      off += k;
+      srcOff += k;
+      len -= k;
     }
   }
 }

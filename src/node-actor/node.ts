@@ -7,6 +7,12 @@
 // message. A message first passes the network interface's input port and waits for MAGIC to be
 // free; either delay puts it back in the queue at its new time, so the order of handling is
 // always the order of (time, source, sequence).
+//
+// Interrupts. A device on the I/O node that changes one of this hart's lines sends an IRQ
+// message; MAGIC sets the line when it handles it and wakes a hart asleep in wfi. On the I/O
+// node, its devices' own events (IO_TIMER, IO_INPUT) act at their time beside MAGIC, not
+// through it, and the DMA engine (IO_DMA, and lines it waits for) runs inside MAGIC's handlers
+// (io-node.ts).
 
 import type { MachineConfig } from '../config/machine.js';
 import { Hart } from '../vcpu/hart.js';
@@ -36,6 +42,16 @@ export interface Router {
  */
 export function lookahead(cfg: MachineConfig, mesh: Mesh): number {
   return cfg.magicCycles + mesh.minLatency();
+}
+
+/** The I/O node's devices, as their node calls them (io-node.ts; node 0 only). */
+export interface IoPort {
+  /** A node-internal event (IO_*) is due; runs inside a handler at its time. */
+  event(type: number, a: number): void;
+  /** A line settled in this node's caches at `time` (the DMA engine may wait for it). */
+  lineSettled(line: number, time: number): void;
+  /** End of a MAGIC handler: the DMA engine goes on with a line it was woken for. */
+  afterHandler(): void;
 }
 
 /** Queue flag: the message has passed the input port of the network interface. */
@@ -75,6 +91,18 @@ export class FlashNode implements CacheHost {
   /** Set when a device on this node halted the machine. */
   haltRequested = false;
   exitCode = 0;
+  /** The I/O node's devices (node 0, when it has any beyond plain MMIO). */
+  private io: IoPort | null = null;
+  /** The hart's last run() ended in wfi (it sleeps until an interrupt or its timer). */
+  inWfi = false;
+  /**
+   * Messages and events this node has sent (to anyone, itself included) and handled: the
+   * machine has nothing in flight when the sums over all nodes are equal.
+   */
+  sentCount = 0;
+  handledCount = 0;
+  /** A device's own event (IO_TIMER, IO_INPUT) is running, not a MAGIC handler. */
+  private inDeviceEvent = false;
 
   constructor(
     readonly id: number,
@@ -112,6 +140,17 @@ export class FlashNode implements CacheHost {
     this.devices.push(d);
   }
 
+  attachIo(io: IoPort): void {
+    this.io = io;
+  }
+
+  /** Queue a node-internal event (IO_*) for `time` (not before now). */
+  schedule(time: number, type: Msg, a: number): void {
+    this.stats.msgsSent[type]++;
+    this.sentCount++;
+    this.enqueue(time, type, this.id, this.id, 0, this.id, a, 0, 0, this.seq++, ARRIVED);
+  }
+
   // ---- CacheHost / Outbox ----
 
   now(): number {
@@ -131,8 +170,10 @@ export class FlashNode implements CacheHost {
       }
     } else {
       t = this.handlerEnd + delay;
+      if (this.inDeviceEvent) t += this.magicCycles;
     }
     this.stats.msgsSent[type]++;
+    this.sentCount++;
     const seq = this.seq++;
     if (dst === this.id) {
       this.enqueue(t, type, this.id, dst, addr, req, a, b, c, seq, ARRIVED);
@@ -162,6 +203,7 @@ export class FlashNode implements CacheHost {
   }
 
   wake(line: number, time: number): void {
+    if (this.io !== null) this.io.lineSettled(line, time);
     if (this.state !== NodeState.Stalled) return;
     if (this.waiting !== line && this.waiting !== WAIT_ANY) return;
     this.resume(time);
@@ -208,6 +250,7 @@ export class FlashNode implements CacheHost {
   private runHart(limit: number): void {
     const h = this.hart;
     const stop = h.run(1 << 30, limit);
+    this.inWfi = stop === Stop.Wfi;
     switch (stop) {
       case Stop.Budget: return;
       case Stop.Stall:
@@ -218,8 +261,8 @@ export class FlashNode implements CacheHost {
         return;
       case Stop.Wfi: {
         const t = h.nextTimerCycle();
+        // Asleep until an IRQ message comes (an Idle hart runs again only then) or its Sstc timer.
         if (t === Infinity) { this.state = NodeState.Idle; return; }
-        // The only wake-up source of a FLASH node's hart today is its Sstc timer.
         if (t < limit) h.idleUntilCycle(t); else h.idleUntilCycle(limit);
         return;
       }
@@ -232,6 +275,19 @@ export class FlashNode implements CacheHost {
     const t = q.time[r];
     const w = q.words, o = r * MSG_WORDS;
     const type = w[o + F_TYPE], src = w[o + F_SRC];
+    if (type === Msg.IO_TIMER || type === Msg.IO_INPUT) {
+      // A device's own event: it acts at its time, beside MAGIC rather than through it; what it
+      // sends leaves a MAGIC occupancy later, as every message does (the engine's lookahead).
+      const a = w[o + F_A];
+      q.release(r);
+      this.handledCount++;
+      this.handlerEnd = t;
+      this.inDeviceEvent = true;
+      this.io!.event(type, a);
+      this.inDeviceEvent = false;
+      this.handlerEnd = NaN;
+      return;
+    }
     if ((q.flags[r] & ARRIVED) === 0) {
       const ser = this.mesh.serialization(msgBytes(type, this.cfg.headerBytes, this.cfg.lineBytes));
       const d = this.ni.arrive(t, ser);
@@ -250,6 +306,7 @@ export class FlashNode implements CacheHost {
     this.handlerEnd = end;
     const addr = w[o + F_ADDR], req = w[o + F_REQ], a = w[o + F_A], b = w[o + F_B], c = w[o + F_C];
     q.release(r);
+    this.handledCount++;
     switch (type) {
       case Msg.GETS: case Msg.GETX: case Msg.UPGRADE: case Msg.PUTS: case Msg.PUTE: case Msg.PUTX:
       case Msg.INV_ACK: case Msg.SHARING_WB: case Msg.XFER:
@@ -262,9 +319,18 @@ export class FlashNode implements CacheHost {
         this.pi.uncachedDone(b, c, a === 1 ? MmioStatus.Halt : a === 2 ? MmioStatus.Fault : MmioStatus.Ok);
         if (this.state === NodeState.Stalled && this.waiting === WAIT_UNCACHED) this.resume(end);
         break;
+      case Msg.IRQ:
+        this.hart.setIrq(addr, a !== 0);
+        // A rising line ends wfi (the hart takes the interrupt, or just goes on, as wfi allows).
+        if (a !== 0 && this.state === NodeState.Idle) this.resume(end);
+        break;
+      case Msg.IO_DMA:
+        this.io!.event(type, a);
+        break;
       default:
         this.cache.handle(type, src, addr, req);
     }
+    if (this.io !== null) this.io.afterHandler();
     this.handlerEnd = NaN;
   }
 

@@ -7,9 +7,12 @@
 // which smooths the uneven work of single windows, instead of meeting at a barrier after each.
 //
 // Each worker publishes how many windows it has finished (`done`, one host line each) and, per
-// window, how many of its harts still run and whether its devices halted the machine (`report`,
-// a ring of REPORT_SLOTS windows). Every worker decides to stop before window n from the reports
-// of window n - K, which all workers have then finished, so all stop at the same window.
+// window, how many of its harts still run and whether its devices halted the machine, how many
+// harts sleep in wfi, and its nodes' messages sent minus handled (`report`, a ring of
+// REPORT_SLOTS windows). Every worker decides to stop before window n from the reports of window
+// n - K, which all workers have then finished, so all stop at the same window: when a device
+// halted the machine, or when no hart runs and no message is in flight anywhere (nothing can
+// ever wake a hart again). The same decision tells the I/O node whether every hart slept.
 //
 // Waiting spins while the worker has a core to itself, draining its inbound mailboxes, and sleeps
 // in Atomics.wait once the spin outlasts an adaptive budget. A worker that waits longer than the
@@ -27,6 +30,8 @@ export interface Decision {
   stop: boolean;
   halt: boolean;
   exitCode: number;
+  /** Harts asleep in wfi at the end of the window looked at (0 before there is one). */
+  asleep: number;
 }
 
 const LINE = 16;
@@ -34,7 +39,7 @@ const LINE = 16;
 export class AbortedError extends Error {}
 
 export class WindowClock {
-  readonly decision: Decision = { stop: false, halt: false, exitCode: 0 };
+  readonly decision: Decision = { stop: false, halt: false, exitCode: 0, asleep: 0 };
   /** Microseconds to spin before sleeping; adapts between 1 and spinLimit. */
   private spinUs = 16;
 
@@ -49,31 +54,36 @@ export class WindowClock {
   ) {}
 
   /** Window n is done: publish what the stop decision needs, then the count. */
-  finish(n: number, running: number, halt: boolean, exitCode: number): void {
+  finish(n: number, running: number, halt: boolean, exitCode: number, asleep = 0, inFlight = 0): void {
     const o = (this.me * REPORT_SLOTS + (n % REPORT_SLOTS)) * REPORT_WORDS;
     this.v.report[o] = running;
     this.v.report[o + 1] = halt ? 1 : 0;
     this.v.report[o + 2] = exitCode;
+    this.v.report[o + 3] = asleep;
+    this.v.report[o + 4] = inFlight;
     Atomics.store(this.v.done, this.me * LINE, n + 1);
     Atomics.notify(this.v.done, this.me * LINE);
   }
 
   /**
    * Wait until window n may be simulated, then say whether the machine stops before it: every
-   * hart had stopped, or a device halted the machine, in window n - slack.
+   * hart had stopped with nothing in flight, or a device halted the machine, in window n - slack.
    */
   before(n: number): Decision {
     const d = this.decision;
     const seen = n - this.slack;
-    if (seen < 0) { d.stop = false; return d; }
+    if (seen < 0) { d.stop = false; d.asleep = 0; return d; }
     for (let w = 0; w < this.workers; w++) if (w !== this.me) this.waitFor(w, seen + 1);
-    let running = 0, halt = false, exitCode = 0;
+    let running = 0, halt = false, exitCode = 0, asleep = 0, inFlight = 0;
     for (let w = 0; w < this.workers; w++) {
       const o = (w * REPORT_SLOTS + (seen % REPORT_SLOTS)) * REPORT_WORDS;
       running += this.v.report[o];
       if (this.v.report[o + 1] !== 0) { halt = true; exitCode = this.v.report[o + 2]; }
+      asleep += this.v.report[o + 3];
+      inFlight += this.v.report[o + 4];
     }
-    d.stop = halt || running === 0;
+    d.stop = halt || (running === 0 && inFlight === 0);
+    d.asleep = asleep;
     d.halt = halt;
     d.exitCode = exitCode;
     return d;

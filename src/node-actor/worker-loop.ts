@@ -7,10 +7,12 @@
 //
 //   each window n [nW, (n+1)W):
 //     wait until every other worker has finished window n - WINDOW_SLACK; stop if all harts had
-//       stopped or a device had halted the machine by then
+//       stopped with no message in flight, or a device had halted the machine, by then
+//     node 0's worker: let the I/O node hand console input over (io-node.ts)
 //     drain the inbound rings into the node queues
 //     advance every own node to the window's end (hart and MAGIC interleaved in time)
-//     publish (harts still running, halt request) and the finished window
+//     publish (harts still running, halt request, harts asleep, messages in flight) and the
+//       finished window
 //
 // Messages between nodes of the same worker go straight into the destination queue; others go
 // through the ring to the destination's worker.
@@ -20,8 +22,8 @@ import { F_DST, F_TYPE, F_SRC, F_ADDR, F_REQ, F_A, F_B, F_C, F_SEQ } from '../di
 import { Mailboxes } from '../interconnect/mailbox.js';
 import { Mesh } from '../interconnect/mesh.js';
 import { controlLayout, counterLayout, directoryLayout, mailboxLayout, memoryLayout } from '../shared-abi/machine.js';
-import { Htif, BufferedConsole, type ConsoleSink } from '../devices/htif.js';
 import { WindowClock } from './window-clock.js';
+import { IoNode, ioDeviceRanges, type IoResult, type IoTask } from './io-node.js';
 
 /**
  * Windows per lookahead: windows are L / WINDOW_SLACK cycles, and workers may drift
@@ -29,7 +31,6 @@ import { WindowClock } from './window-clock.js';
  */
 export const WINDOW_SLACK = 2;
 import { FlashNode, NodeState, lookahead, type Router } from './node.js';
-import type { DeviceRange } from './processor-interface.js';
 
 export const RAM_BASE = 0x8000_0000;
 
@@ -46,8 +47,10 @@ export interface WorkerTask {
   entry: number;
   /** Count exact spin-loop iterations instead of executing them (Hart.backEdge). */
   skipSpins: boolean;
-  /** HTIF words of the image, if it has them (served by node 0). */
-  htif: { tohost: number; fromhost: number | undefined } | null;
+  /** Registers every hart starts with besides a0 = its id: [register number, value] pairs. */
+  bootRegs: [number, number][];
+  /** What node 0, the I/O node, holds (io-node.ts). */
+  io: IoTask;
   maxCycles: number;
   watchdogMs: number;
   /** Echo console bytes to this thread's stdout as they appear. */
@@ -91,6 +94,10 @@ export interface WorkerResult {
   worker: number;
   nodes: NodeResult[];
   console: number[];
+  /** The I/O node's outcome and devices (the worker that has node 0). */
+  io: IoResult | null;
+  /** Why the run ended: a device halted it, nothing could ever run again, or maxCycles. */
+  stopped: 'halt' | 'idle' | 'max-cycles';
   windows: number;
   endCycle: number;
   busyNs: number;
@@ -129,15 +136,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
   const [first, last] = nodesOf(t.worker, t.workers, cfg.nodes);
   const me = t.worker;
 
-  const devices: DeviceRange[] = [];
-  if (t.htif !== null) {
-    const { tohost, fromhost } = t.htif;
-    if (fromhost === tohost + 8) devices.push({ base: tohost, size: 16 });
-    else {
-      devices.push({ base: tohost, size: 8 });
-      if (fromhost !== undefined) devices.push({ base: fromhost, size: 8 });
-    }
-  }
+  const devices = ioDeviceRanges(t.io);
 
   const nodes: FlashNode[] = [];
   const router: Router = {
@@ -150,21 +149,12 @@ export function runWorker(t: WorkerTask): WorkerResult {
   for (let id = first; id < last; id++) {
     nodes.push(new FlashNode(id, cfg, ram, homeViews, devices, mesh, router, t.entry, t.skipSpins));
   }
-  // a0 = hart id (as on any RISC-V board); a2 = bytes of home memory per node, so a program can
-  // keep each hart's stack and private data in its own node's memory.
-  // a3 = the number of nodes, so a parallel program knows how many harts take part.
-  for (const n of nodes) { n.hart.setX(10, n.id); n.hart.setX(12, slice); n.hart.setX(13, cfg.nodes); }
-
-  const consoleBytes: number[] = [];
-  let htif: Htif | null = null;
-  let echo: BufferedConsole | null = null;
-  if (first === 0 && t.htif !== null) {
-    echo = t.echoConsole ? new BufferedConsole((bytes) => process.stdout.write(bytes)) : null;
-    const sink: ConsoleSink = echo ?? { writeByte() {} };
-    const capture: ConsoleSink = { writeByte(b) { consoleBytes.push(b); sink.writeByte(b); } };
-    htif = new Htif(t.htif.tohost, t.htif.fromhost, capture);
-    htif.attach(nodes[0]);
+  // a0 = hart id (as on any RISC-V board); the rest depends on how the machine boots (bootRegs).
+  for (const n of nodes) {
+    n.hart.setX(10, n.id);
+    for (const [reg, value] of t.bootRegs) n.hart.setX(reg, value);
   }
+  const io = first === 0 ? new IoNode(nodes[0], cfg, ram, t.io, t.echoConsole) : null;
 
   const sinkRecord = (time: number, words: Int32Array, b: number): void => {
     nodes[words[b + F_DST] - first].enqueue(time, words[b + F_TYPE], words[b + F_SRC], words[b + F_DST], words[b + F_ADDR],
@@ -179,29 +169,37 @@ export function runWorker(t: WorkerTask): WorkerResult {
   const clock = new WindowClock(control, me, t.workers, slack, t.watchdogMs, drainInbound, t.spinLimit);
   const LINE = 16, LINE64 = 8;
   let busyNs = 0, waitNs = 0, w = 0, halted = false, exitCode = 0;
+  let stopped: WorkerResult['stopped'] = 'max-cycles';
   const trace: TraceBlock[] = [];
   let block: TraceBlock | null = null;
   const t0 = performance.now();
   let a = t0;
   for (;;) {
     const d = clock.before(w);
-    if (d.stop) { halted = d.halt; exitCode = d.exitCode; break; }
+    if (d.stop) { halted = d.halt; exitCode = d.exitCode; stopped = d.halt ? 'halt' : 'idle'; break; }
     const windowEnd = (w + 1) * W;
     if (w * W >= t.maxCycles) break;
     Atomics.store(control.workerWindow, me * LINE, w);
     const b0 = performance.now();
     waitNs += (b0 - a) * 1e6;
     a = b0;
+    io?.beforeWindow(w * W, d.asleep === cfg.nodes);
     drainInbound();
-    let running = 0;
+    let running = 0, asleep = 0, inFlight = 0;
     for (const n of nodes) {
       n.advance(windowEnd);
       if (n.state !== NodeState.Halted && n.state !== NodeState.Idle) running++;
+      if (n.inWfi) asleep++;
+      inFlight += n.sentCount - n.handledCount;
+    }
+    if (io !== null) {
+      if (!io.quiet) asleep = 0; // the disk is busy: that is not waiting for input
+      if (io.inputLeft) running++; // input still to come can wake the guest
     }
     t.onWindow?.(nodes, windowEnd);
     const halt = first === 0 && nodes[0].haltRequested;
-    if (halt && htif !== null && htif.exitCode !== null) exitCode = htif.exitCode;
-    clock.finish(w, running, halt, exitCode);
+    if (halt) exitCode = io?.outcome()?.code ?? 0;
+    clock.finish(w, running, halt, exitCode, asleep, inFlight);
     const b = performance.now();
     busyNs += (b - a) * 1e6;
     if (t.traceBlock > 0) {
@@ -215,7 +213,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
     w++;
     a = b;
   }
-  echo?.flush();
+  const ioResult = io?.finish() ?? null;
   for (const n of nodes) control.clock[n.id * LINE64] = n.hart.simTime();
   control.workerBusyNs[me * LINE64] = busyNs;
   control.workerWaitNs[me * LINE64] = waitNs;
@@ -240,7 +238,9 @@ export function runWorker(t: WorkerTask): WorkerResult {
       cacheTransitions: Array.from(n.cache.table.counts),
       homeTransitions: Array.from(n.home.table.counts),
     })),
-    console: consoleBytes,
+    console: io?.console ?? [],
+    io: ioResult,
+    stopped,
     windows: w,
     endCycle: w * W,
     busyNs,

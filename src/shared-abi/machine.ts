@@ -5,6 +5,7 @@
 //   mailboxes   one single-producer single-consumer ring per (sending worker, receiving worker)
 //   directory   per home line: state, owner, sharers (bit vector up to 64 nodes, pointers beyond)
 //   counters    per home page, per requesting node: MAGIC's cache-miss counters
+//   input       console input for the I/O node's UART, written by the coordinator
 //
 // Only this file computes their sizes; everything else uses the views built here.
 
@@ -18,15 +19,18 @@ export function memoryLayout(nodes: number, sliceBytes: number) {
 
 /** Windows of reports each worker keeps (more than twice the largest drift between workers). */
 export const REPORT_SLOTS = 64;
-/** A report: harts still running, halt requested, exit code, spare. */
-export const REPORT_WORDS = 4;
+/**
+ * A report: harts still running, halt requested, exit code, harts asleep in wfi, and messages
+ * sent minus messages handled by the worker's nodes (their sum over workers is what is in flight).
+ */
+export const REPORT_WORDS = 8;
 
 export function controlLayout(nodes: number, workers: number) {
   return new Layout('control', [
     { name: 'clock', type: 'f64', count: nodes, ownLine: true, doc: 'simulated cycle each node has reached at its last window end; written by its worker, read by the coordinator' },
     { name: 'nodeState', type: 'i32', count: nodes, ownLine: true, doc: 'NodeState of each node (running, stalled, wfi, halted); written by its worker' },
     { name: 'done', type: 'i32', count: workers, ownLine: true, doc: 'windows each worker has finished; written by that worker with Atomics.store, waited on by the others' },
-    { name: 'report', type: 'i32', count: workers * REPORT_SLOTS * REPORT_WORDS, doc: 'per worker, per window (mod REPORT_SLOTS): running harts, halt, exit code; written by that worker before it publishes done' },
+    { name: 'report', type: 'i32', count: workers * REPORT_SLOTS * REPORT_WORDS, doc: 'per worker, per window (mod REPORT_SLOTS): running harts, halt, exit code, sleeping harts, messages in flight; written by that worker before it publishes done' },
     { name: 'workerWindow', type: 'i32', count: workers, ownLine: true, doc: 'window each worker is in, for progress reports' },
     { name: 'workerBusyNs', type: 'f64', count: workers, ownLine: true, doc: 'host time each worker spent stepping nodes; written by that worker' },
     { name: 'workerWaitNs', type: 'f64', count: workers, ownLine: true, doc: 'host time each worker spent waiting for the others; written by that worker' },
@@ -64,5 +68,14 @@ export function counterLayout(nodes: number, pagesPerNode: number) {
     { name: 'miss', type: 'u16', count: nodes * pagesPerNode * nodes, doc: 'misses to home page p of node h by node r at [(h*pages + p)*nodes + r]; written by the home MAGIC, read by the monitor; saturates at 65535' },
     { name: 'hotEvents', type: 'u32', count: nodes, doc: 'hot-page events raised by each home MAGIC' },
     { name: 'hotLog', type: 'u32', count: nodes * HOT_LOG * 2, doc: 'the last HOT_LOG events of each home: (page within the home, requesting node) pairs, slot = event number mod HOT_LOG; written by the home MAGIC, for the monitor' },
+  ] as const);
+}
+
+/** Console input for the I/O node: a byte stream that only grows, read once in order. */
+export function consoleInputLayout(capacity: number) {
+  return new Layout('input', [
+    { name: 'count', type: 'i32', count: 1, ownLine: true, doc: 'bytes written so far; the coordinator stores the bytes, then the count with Atomics.store; the worker of the I/O node reads it' },
+    { name: 'ended', type: 'i32', count: 1, ownLine: true, doc: '1 once no more input will come (stdin ended); written by the coordinator' },
+    { name: 'bytes', type: 'u8', count: capacity, doc: 'the input in arrival order; written by the coordinator below count only' },
   ] as const);
 }

@@ -13,7 +13,8 @@
 //                   OpenSBI's fw_dynamic reads from a2 (QEMU keeps it in its reset ROM)
 //
 // Every hart starts at the firmware's entry (the kernel's without --bios) in M-mode with
-// a0 = hart id, a1 = the device tree, a2 = fw_dynamic_info.
+// a0 = hart id, a1 = the device tree, a2 = fw_dynamic_info. placeVirtBoot() does all of it for
+// a machine's RAM; the virt board and the FLASH machine's virt boot both use it.
 //
 // A file is an ELF when it starts with \x7fELF. Anything else is a raw binary if its name ends
 // in .bin, .img or .raw, is "Image", or it carries the RISC-V Linux Image header (magic "RSC\x05"
@@ -27,8 +28,11 @@ import type { RamView } from '../vcpu/port.js';
 import { parseElf, type ElfImage } from './elf.js';
 import { physAddr, rangeText } from './loader.js';
 import { UserError, hex } from './errors.js';
+import { virtFdt } from '../devices/fdt.js';
 
 export const MiB = 1024 * 1024;
+/** How the refusals below tell the user to get more RAM (the virt board's option). */
+const MORE_RAM = 'give more RAM with --mem MiB';
 /** Alignment of a kernel placed after firmware on RV64 (riscv_calc_kernel_start_addr). */
 export const KERNEL_ALIGN = 2 * MiB;
 /** QEMU keeps the device tree below 3 GiB (riscv_compute_fdt_addr). */
@@ -142,7 +146,7 @@ export function initrdLoadAddress(kernelEntry: number, ramSize: number): number 
  * goes higher, minus its size, aligned down to 2 MiB. When that would overlap one of `images`
  * (RAM of a few MiB), the top of RAM aligned to 4 KiB instead, so small machines still boot.
  */
-export function dtbLoadAddress(ram: RamView, dtbBytes: number, images: readonly Region[] = []): number {
+export function dtbLoadAddress(ram: RamView, dtbBytes: number, images: readonly Region[] = [], moreRam = MORE_RAM): number {
   const ramEnd = ram.base + ram.size;
   const top = ram.base < FDT_CEILING ? Math.min(ramEnd, FDT_CEILING) : ramEnd;
   const bytes = Math.ceil(dtbBytes / 8) * 8 + FW_DYNAMIC_BYTES;
@@ -152,7 +156,7 @@ export function dtbLoadAddress(ram: RamView, dtbBytes: number, images: readonly 
   const page = Math.floor((top - bytes) / 4096) * 4096;
   if (free(page)) return page;
   if (qemu < ram.base && page < ram.base) {
-    throw new UserError(`RAM of ${ram.size / MiB} MiB is too small to hold the ${dtbBytes}-byte device tree; give more RAM with --mem MiB`);
+    throw new UserError(`RAM of ${ram.size / MiB} MiB is too small to hold the ${dtbBytes}-byte device tree; ${moreRam}`);
   }
   return qemu; // placeRegions names what it overlaps
 }
@@ -174,15 +178,15 @@ export function fwDynamicInfo(nextAddr: number): Uint8Array {
  * Checks that every region lies inside RAM and that no two overlap, then copies them in (the
  * part of a region past its data is zeroed, as ELF .bss). Nothing is written on refusal.
  */
-export function placeRegions(regions: readonly Region[], ram: RamView): void {
+export function placeRegions(regions: readonly Region[], ram: RamView, moreRam = MORE_RAM): void {
   const ramEnd = ram.base + ram.size;
   for (const r of regions) {
     if (r.start < ram.base || r.end > ramEnd) {
       const size = r.end - r.start;
       throw new UserError(
         r.what.includes(' segment ')
-          ? `${r.what} at ${rangeText(r.start, r.end)} lies outside RAM ${rangeText(ram.base, ramEnd)}; link the program inside RAM or give more RAM with --mem MiB`
-          : `${r.what} (${size} bytes at ${rangeText(r.start, r.end)}) does not fit in RAM ${rangeText(ram.base, ramEnd)} of ${ram.size / MiB} MiB; give more RAM with --mem MiB`,
+          ? `${r.what} at ${rangeText(r.start, r.end)} lies outside RAM ${rangeText(ram.base, ramEnd)}; link the program inside RAM or ${moreRam}`
+          : `${r.what} (${size} bytes at ${rangeText(r.start, r.end)}) does not fit in RAM ${rangeText(ram.base, ramEnd)} of ${ram.size / MiB} MiB; ${moreRam}`,
       );
     }
   }
@@ -191,7 +195,7 @@ export function placeRegions(regions: readonly Region[], ram: RamView): void {
     const a = sorted[i - 1]!, b = sorted[i]!;
     if (b.start < a.end) {
       throw new UserError(
-        `${a.what} at ${rangeText(a.start, a.end)} overlaps ${b.what} at ${rangeText(b.start, b.end)}; link or place them apart (or give more RAM with --mem MiB)`,
+        `${a.what} at ${rangeText(a.start, a.end)} overlaps ${b.what} at ${rangeText(b.start, b.end)}; link or place them apart (or ${moreRam})`,
       );
     }
   }
@@ -200,4 +204,72 @@ export function placeRegions(regions: readonly Region[], ram: RamView): void {
     ram.u8.set(r.data, off);
     ram.u8.fill(0, off + r.data.length, off + (r.end - r.start));
   }
+}
+
+export interface VirtBootOptions {
+  kernel: string;
+  bios?: string;
+  initrd?: string;
+  /** /chosen/bootargs. */
+  append?: string;
+  /** cpus in the device tree. */
+  harts: number;
+  timebaseHz: number;
+  /** riscv,isa of every cpu. */
+  isa: string;
+  /** How a refusal tells the user to get more RAM (default: the virt board's --mem). */
+  moreRam?: string;
+}
+
+/** Where everything went: what the harts start with. */
+export interface VirtBootPlan {
+  /** Where every hart starts (the firmware's entry, or the kernel's). */
+  entry: number;
+  kernelEntry: number;
+  initrd: { start: number; end: number } | null;
+  dtb: Uint8Array;
+  dtbAddr: number;
+  /** fw_dynamic_info, for a2. */
+  fwDynAddr: number;
+  /** The images read (the firmware first), for their symbols. */
+  images: BootImage[];
+}
+
+/**
+ * Reads the images, makes the device tree for `harts` cpus and this RAM, and places everything
+ * as QEMU virt does (see the header); nothing is written to RAM until every check has passed.
+ */
+export function placeVirtBoot(o: VirtBootOptions, ram: RamView): VirtBootPlan {
+  const bios = o.bios !== undefined ? readBootImage(o.bios, 'firmware', ram.base) : null;
+  const kernel = readBootImage(o.kernel, 'kernel', kernelLoadAddress(ram.base, bios));
+  const images = bios ? [bios, kernel] : [kernel];
+  for (const img of images) {
+    if (img.entry < ram.base || img.entry >= ram.base + ram.size) {
+      throw new UserError(`'${img.path}': entry point ${hex(img.entry)} is outside RAM ${rangeText(ram.base, ram.base + ram.size)}; check the linker script's ENTRY`);
+    }
+  }
+  const regions: Region[] = [...(bios?.regions ?? []), ...kernel.regions];
+  let initrd: VirtBootPlan['initrd'] = null;
+  if (o.initrd !== undefined) {
+    const data = readUserFile(o.initrd, 'initrd');
+    const start = initrdLoadAddress(kernel.entry, ram.size);
+    initrd = { start, end: start + data.length };
+    regions.push({ what: `initrd '${o.initrd}'`, start, end: start + data.length, data });
+  }
+  const dtb = virtFdt({
+    harts: o.harts,
+    ramBase: ram.base,
+    ramSize: ram.size,
+    isa: o.isa,
+    timebaseHz: o.timebaseHz,
+    bootargs: o.append,
+    initrd: initrd ?? undefined,
+  });
+  const dtbAddr = dtbLoadAddress(ram, dtb.length, regions, o.moreRam);
+  const fwDynAddr = dtbAddr + Math.ceil(dtb.length / 8) * 8;
+  regions.push({ what: 'the device tree', start: dtbAddr, end: dtbAddr + dtb.length, data: dtb });
+  const fwDyn = fwDynamicInfo(kernel.entry);
+  regions.push({ what: 'fw_dynamic_info', start: fwDynAddr, end: fwDynAddr + fwDyn.length, data: fwDyn });
+  placeRegions(regions, ram, o.moreRam);
+  return { entry: (bios ?? kernel).entry, kernelEntry: kernel.entry, initrd, dtb, dtbAddr, fwDynAddr, images };
 }

@@ -8,6 +8,20 @@
 // The guest runs on the QEMU-virt-compatible board (virt-board.ts). stdout carries the guest
 // console (UART and HTIF) and nothing else; logs (pino) and errors go to stderr.
 //
+//   flashdisco run --nodes N [--threads T] [--config FILE.json] [--max-cycles N] [--boot mp|virt]
+//                  --kernel FILE [--bios FILE] [--initrd FILE] [--append ARGS] [--disk FILE]
+//                  [--disk-write] [--stats FILE.json] [--dtb-out FILE]
+//
+// runs on an N-node FLASH machine (flash-machine.ts) instead, booted one of two ways:
+//   mp    (the default without the options below) the ELF on every node, a0 = node, a2 = home
+//         memory per node, a3 = N; HTIF console and exit: the FLASH workloads
+//   virt  (the default with any of --bios, --initrd, --append, --disk, --disk-write, --dtb-out)
+//         as the virt board boots, one hart per node, the virt board's devices on node 0
+// With a virt boot, console input from a file or pipe is read to its end before the machine
+// starts and handed to the UART a line at a time when the guest waits for it, at points that
+// depend on simulated state alone (io-node.ts), so a run is the same for any --threads; from a
+// terminal (line by line as typed, Ctrl-D ends it) it goes in as it comes.
+//
 // Console input (stdin -> UART receiver):
 //   terminal   raw mode; every key goes to the guest as typed. Ctrl-A x quits, Ctrl-A Ctrl-A
 //              sends one Ctrl-A, Ctrl-A h prints this help (QEMU's escapes).
@@ -31,9 +45,10 @@ import { fstatSync, readFileSync, writeFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BufferedConsole } from '../devices/htif.js';
-import { UserError, EXIT_USAGE, EXIT_MAX_INSNS } from './errors.js';
+import { UserError, EXIT_USAGE, EXIT_MAX_INSNS, EXIT_GUEST_FAULT } from './errors.js';
 import { applyConfig, defaultConfig } from '../config/machine.js';
 import { checkThreads, defaultThreads, runFlash } from './flash-machine.js';
+import { FlashConsoleInput } from './flash-input.js';
 import { readElf } from './elf.js';
 import { createLogger, DEFAULT_LOG_LEVEL, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
 import { DEFAULT_MEM_MIB, RunSession, type FlatRunResult } from './run-flat.js';
@@ -66,7 +81,7 @@ const RUN_OPTIONS = {
   disk: { type: 'string', requiresArg: true, describe: 'raw disk image for virtio-blk slot 0 (guest writes stay in memory)' },
   'disk-write': { type: 'boolean', default: false, describe: 'write guest changes back to the --disk file' },
   harts: { type: 'number', default: 1, requiresArg: true, describe: 'number of harts (interleaved deterministically on one thread)' },
-  mem: { type: 'number', default: DEFAULT_MEM_MIB, requiresArg: true, describe: 'RAM size in MiB, at 0x80000000' },
+  mem: { type: 'number', requiresArg: true, describe: `RAM size in MiB, at 0x80000000 (default ${DEFAULT_MEM_MIB}; with --nodes: nodes x memPerNodeMiB of --config)` },
   'max-insns': {
     type: 'number',
     requiresArg: true,
@@ -74,10 +89,16 @@ const RUN_OPTIONS = {
   },
   stats: { type: 'string', requiresArg: true, describe: 'write run statistics as JSON to this file' },
   'dtb-out': { type: 'string', requiresArg: true, describe: 'write the generated device tree (DTB) to this file' },
-  nodes: { type: 'number', requiresArg: true, describe: 'run on an N-node FLASH machine (caches, directory, mesh) instead of the flat board; every node runs the image' },
+  nodes: { type: 'number', requiresArg: true, describe: 'run on an N-node FLASH machine (caches, directory, mesh) instead of the flat board, one hart per node (see --boot)' },
   threads: { type: 'number', requiresArg: true, describe: 'with --nodes: worker threads (default: cores, at most N)' },
   config: { type: 'string', requiresArg: true, describe: 'with --nodes: JSON file of machine parameters (src/config/machine.ts)' },
   'max-cycles': { type: 'number', default: 2e10, requiresArg: true, describe: 'with --nodes: stop after this many simulated cycles (exit status 3)' },
+  boot: {
+    type: 'string',
+    choices: ['mp', 'virt'],
+    requiresArg: true,
+    describe: 'with --nodes: mp = the ELF on every node (a0 = node, a2 = memory per node, a3 = N); virt = as the flat board boots, devices on node 0 (default with --bios/--initrd/--append/--disk/--dtb-out)',
+  },
 } as const;
 
 const CTRL_A = 0x01;
@@ -96,7 +117,7 @@ function parseArgs(args: string[]) {
     .scriptName('flashdisco')
     .usage('$0 <command> [options]')
     .options(GLOBAL_OPTIONS)
-    .command('run', 'run a kernel on the QEMU-virt-compatible board (flat memory, no caches)', (y) => y.options(RUN_OPTIONS))
+    .command('run', 'run a kernel on the QEMU-virt-compatible board (flat memory, no caches), or with --nodes on a FLASH machine', (y) => y.options(RUN_OPTIONS))
     .demandCommand(1, 'name a command: run')
     .strict()
     .help()
@@ -275,16 +296,23 @@ class ConsoleInput {
   }
 }
 
+/** Options that ask for a virt boot on the FLASH machine. */
+const VIRT_BOOT_OPTIONS = ['bios', 'initrd', 'append', 'disk', 'disk-write', 'dtb-out'] as const;
+
 /**
- * `run --nodes N`: the image on every node of a FLASH machine (a0 = node id, a2 = bytes of home
- * memory per node, a3 = N). Devices: HTIF on node 0; the virt board's devices are not on the
- * FLASH machine yet, so the flat-board options are refused.
+ * `run --nodes N`: an N-node FLASH machine, booted as --boot says (see the header). Devices: HTIF
+ * on node 0 (mp); the virt board's devices on node 0 (virt).
  */
 async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
-  for (const flat of ['bios', 'initrd', 'append', 'disk', 'dtb-out', 'max-insns']) {
-    if (argv[flat] !== undefined) throw new UserError(`--${flat} is for the flat board; the FLASH machine (--nodes) runs one ELF with HTIF only`);
-  }
+  const given = (opt: string) => argv[opt] !== undefined && argv[opt] !== false;
+  if (argv['max-insns'] !== undefined) throw new UserError('--max-insns is for the flat board; with --nodes, limit simulated time with --max-cycles N');
   if ((argv.harts as number) !== 1) throw new UserError('--harts is for the flat board; with --nodes every node has one hart');
+  if (argv.mem !== undefined) throw new UserError('--mem is for the flat board; with --nodes, RAM is nodes x memPerNodeMiB (give memPerNodeMiB in a --config file)');
+  const boot = (argv.boot as 'mp' | 'virt' | undefined) ?? (VIRT_BOOT_OPTIONS.some(given) ? 'virt' : 'mp');
+  if (boot === 'mp') {
+    const opt = VIRT_BOOT_OPTIONS.find(given);
+    if (opt !== undefined) throw new UserError(`--${opt} needs a virt boot; --boot mp runs one ELF on every node with HTIF only`);
+  }
   const nodes = argv.nodes as number;
   if (!Number.isInteger(nodes) || nodes < 1) throw new UserError(`--nodes ${nodes}: give a whole number of nodes, 1 or more`);
   const overrides = argv.config !== undefined ? readJsonObject(argv.config as string) : {};
@@ -292,15 +320,85 @@ async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<numb
   const threads = (argv.threads as number | undefined) ?? defaultThreads(nodes);
   checkThreads(threads, nodes);
   const statsPath = argv.stats as string | undefined;
+  const dtbOut = argv['dtb-out'] as string | undefined;
   if (statsPath !== undefined) checkWritable('--stats', statsPath);
-  const image = readElf(argv.kernel as string);
-  const r = await runFlash({ config, image, threads, maxCycles: argv['max-cycles'] as number, echoConsole: true });
-  if (statsPath !== undefined) writeFileSync(statsPath, JSON.stringify({ config, sim: r.sim, host: r.host }, null, 2) + '\n');
-  if (!r.sim.halted) {
-    process.stderr.write(`flashdisco: the guest did not finish within --max-cycles ${argv['max-cycles']}\n`);
-    return EXIT_MAX_INSNS;
+  if (dtbOut !== undefined) checkWritable('--dtb-out', dtbOut);
+  const maxCycles = argv['max-cycles'] as number;
+  const common = { config, threads, maxCycles, echoConsole: true };
+  let r: Awaited<ReturnType<typeof runFlash>>;
+  if (boot === 'mp') {
+    r = await runFlash({ ...common, image: readElf(argv.kernel as string) });
+  } else {
+    const virt = {
+      kernel: argv.kernel as string,
+      bios: argv.bios as string | undefined,
+      initrd: argv.initrd as string | undefined,
+      append: argv.append as string | undefined,
+      disk: argv.disk as string | undefined,
+      diskWrite: argv['disk-write'] as boolean,
+    };
+    const input = await flashInput();
+    try {
+      r = await runFlash({ ...common, virt, input: input.input, onDeviceTree: dtbOut === undefined ? undefined : (dtb) => writeFileSync(dtbOut, dtb) });
+    } finally {
+      input.close();
+    }
   }
-  return processStatus(r.sim.exitCode, (msg) => process.stderr.write(`flashdisco: ${msg}\n`));
+  if (statsPath !== undefined) writeFileSync(statsPath, JSON.stringify({ config, sim: r.sim, host: r.host }, null, 2) + '\n');
+  const say = (msg: string) => process.stderr.write(`flashdisco: ${msg}\n`);
+  const s = r.sim;
+  switch (s.stopped) {
+    case 'max-cycles':
+      say(`the guest did not finish within --max-cycles ${maxCycles}`);
+      return EXIT_MAX_INSNS;
+    case 'idle':
+      say('every hart waits for an interrupt (wfi) and nothing can raise one: no timer is armed, no message is on its way and no more console input will come');
+      return EXIT_GUEST_FAULT;
+    case 'halt': {
+      const out = s.outcome;
+      if (out?.kind === 'fault') {
+        say(out.message ?? 'the guest made a request the machine cannot serve');
+        return EXIT_GUEST_FAULT;
+      }
+      if (out?.kind === 'reset') {
+        say(`the guest rebooted ${s.reboots + 1} times; stopping`);
+        return EXIT_GUEST_FAULT;
+      }
+      return processStatus(s.exitCode, say);
+    }
+  }
+}
+
+/**
+ * stdin as the FLASH machine's console input: a file or pipe read to its end before the run
+ * (deterministic), a terminal line by line as typed, nothing otherwise.
+ */
+async function flashInput(): Promise<{ input: FlashConsoleInput; close(): void }> {
+  const kind = stdinKind();
+  if (kind === 'file') return { input: FlashConsoleInput.of(readFileSync(0)), close() {} };
+  if (kind === 'pipe') {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return { input: FlashConsoleInput.of(Buffer.concat(chunks)), close() {} };
+  }
+  if (kind === 'none') return { input: FlashConsoleInput.of(new Uint8Array(0)), close() {} };
+  const input = FlashConsoleInput.live();
+  let warned = false;
+  process.stdin.on('data', (b: Buffer) => {
+    if (!input.push(b) && !warned) {
+      warned = true;
+      process.stderr.write('flashdisco: console input buffer full; further input is dropped\n');
+    }
+  });
+  process.stdin.on('end', () => input.end());
+  process.stdin.on('error', () => input.end());
+  return {
+    input,
+    close() {
+      process.stdin.removeAllListeners('data');
+      process.stdin.destroy();
+    },
+  };
 }
 
 function readJsonObject(path: string): Record<string, unknown> {
@@ -316,7 +414,7 @@ function readJsonObject(path: string): Record<string, unknown> {
 
 async function runCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
   if (argv.nodes !== undefined) return runFlashCommand(argv);
-  for (const flashOnly of ['threads', 'config']) {
+  for (const flashOnly of ['threads', 'config', 'boot']) {
     if (argv[flashOnly] !== undefined) throw new UserError(`--${flashOnly} is for the FLASH machine; add --nodes N`);
   }
   const log = createLogger(argv['log-level'] as LogLevel, argv['log-format'] as LogFormat);
@@ -328,7 +426,7 @@ async function runCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
     disk: argv.disk as string | undefined,
     diskWrite: argv['disk-write'] as boolean,
     harts: argv.harts as number,
-    memMiB: argv.mem as number,
+    memMiB: (argv.mem as number | undefined) ?? DEFAULT_MEM_MIB,
     maxInsns: argv['max-insns'] as number | undefined,
   };
   const statsPath = argv.stats as string | undefined;

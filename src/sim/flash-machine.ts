@@ -2,8 +2,15 @@
 // loads the guest image into machine memory, starts one long-lived task per worker on a piscina
 // pool, and gathers the workers' results into the machine's statistics.
 //
-// Every node runs the same image from its entry point with a0 = its node (hart) id, as
-// multiprocessor bare-metal programs expect. Node 0 serves the devices (HTIF today).
+// Two ways to boot:
+//   mp    one bare-metal ELF (`image`) on every node from its entry, with a0 = the node (hart)
+//         id, a2 = bytes of home memory per node, a3 = nodes, as guest/lib/mp expects; node 0
+//         serves HTIF only. The FLASH workloads (radix, stencil, flash-*, the benchmark).
+//   virt  as the QEMU virt board boots (`virt`: --bios, --kernel, --initrd, --append, --disk):
+//         the images placed by boot.ts, a device tree for one hart per node and the machine's
+//         memory, every hart at the firmware's (or kernel's) entry with a0 = hart id, a1 = the
+//         device tree, a2 = fw_dynamic_info; node 0 holds the virt board's devices
+//         (node-actor/io-node.ts), the UART's input comes from `input`.
 
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -20,11 +27,35 @@ import { lookahead } from '../node-actor/node.js';
 import { runWorker, RAM_BASE, WINDOW_SLACK, type WorkerResult, type WorkerTask, type NodeResult, type TraceBlock } from '../node-actor/worker-loop.js';
 import type { ElfImage } from './elf.js';
 import { loadElf, physAddr } from './loader.js';
-import { UserError } from './errors.js';
+import { UserError, hex } from './errors.js';
+import { placeVirtBoot } from './boot.js';
+import { BOARD_ISA, openDisk, closeDisk } from './virt-board.js';
+import type { HtifWords, IoOutcome, IoResult, IoTask } from '../node-actor/io-node.js';
+import { MAX_REBOOTS } from './run-flat.js';
+import type { FlashConsoleInput } from './flash-input.js';
+
+/** A virt-style boot: the options of the virt board's `run`. */
+export interface FlashVirtBoot {
+  kernel: string;
+  bios?: string;
+  initrd?: string;
+  append?: string;
+  /** Raw disk image for virtio slot 0. */
+  disk?: string;
+  /** Write the guest's changes back to the disk file. */
+  diskWrite?: boolean;
+}
 
 export interface FlashRunOptions {
   config: MachineConfig;
-  image: ElfImage;
+  /** mp boot: this image on every node. */
+  image?: ElfImage;
+  /** virt boot (instead of `image`). */
+  virt?: FlashVirtBoot;
+  /** virt boot: console input for the UART. */
+  input?: FlashConsoleInput;
+  /** virt boot: receives the device tree once the images are placed, before the run. */
+  onDeviceTree?: (dtb: Uint8Array) => void;
   threads: number;
   maxCycles: number;
   /** Print console bytes as they appear. */
@@ -54,12 +85,20 @@ export interface FlashResult {
     simulatedSeconds: number;
     halted: boolean;
     exitCode: number;
+    /** Why the run ended: a device halted it, no hart could ever run again, or maxCycles. */
+    stopped: 'halt' | 'idle' | 'max-cycles';
+    /** Which device halted the machine, and how (after MAX_REBOOTS reboots, still 'reset'). */
+    outcome: IoOutcome | null;
+    /** virt boot: finisher resets that booted the machine again; the rest of `sim` is the last boot's, but the console has all. */
+    reboots: number;
     console: string;
     memoryHash: string;
     instructions: number;
     perNode: NodeResult[];
     totals: Record<string, number>;
     messages: Record<string, number>;
+    /** The I/O node's devices (virt boot: UART, finisher, the disk and its DMA; HTIF). */
+    devices: Record<string, unknown>;
   };
   /** The shared regions as the run left them (MAGIC's miss counters), for tests and tools. */
   counters: { miss: Uint16Array; hotEvents: Uint32Array; hotLog: Uint32Array; pagesPerNode: number };
@@ -98,11 +137,52 @@ export function defaultThreads(nodes: number): number {
 export async function runFlash(o: FlashRunOptions): Promise<FlashResult> {
   const cfg = o.config;
   checkThreads(o.threads, cfg.nodes);
-  const workers = o.threads;
+  if (o.virt === undefined) {
+    const m = machineMemory(cfg);
+    return (await runMachine(o, bootMp(o, m.ram, cfg.memPerNodeMiB << 20), m.memory, m.memBytes)).result;
+  }
+  const v = o.virt;
+  if (v.diskWrite && v.disk === undefined) throw new UserError('--disk-write needs --disk FILE');
+  const disk = v.disk !== undefined ? openDisk(v.disk, v.diskWrite === true) : null;
+  try {
+    // A finisher reset boots a fresh machine (memory, caches, devices) on the disk as the guest
+    // left it, going on with the console input, as the virt board's runner does.
+    let diskBytes = disk?.bytes ?? null;
+    let inputFrom = 0;
+    let consoleBefore = '';
+    for (let reboots = 0; ; reboots++) {
+      const m = machineMemory(cfg);
+      const boot = bootVirt(o, m.ram, disk === null ? null : { bytes: diskBytes!, fd: disk.fd }, inputFrom, reboots === 0);
+      const { result, io } = await runMachine(o, boot, m.memory, m.memBytes);
+      result.sim.console = consoleBefore + result.sim.console;
+      result.sim.reboots = reboots;
+      if (result.sim.outcome?.kind !== 'reset' || reboots === MAX_REBOOTS) return result;
+      consoleBefore = result.sim.console;
+      diskBytes = io!.disk ?? diskBytes;
+      inputFrom = io!.inputPos;
+    }
+  } finally {
+    if (disk !== null) closeDisk(disk);
+  }
+}
+
+function machineMemory(cfg: MachineConfig) {
   const slice = cfg.memPerNodeMiB << 20;
   const memory = memoryLayout(cfg.nodes, slice).allocate();
   const memBytes = memoryLayout(cfg.nodes, slice).views(memory).bytes;
   const ram = { base: RAM_BASE, size: memBytes.length, u8: memBytes, dv: new DataView(memory) };
+  return { memory, memBytes, ram };
+}
+
+interface Boot {
+  entry: number;
+  bootRegs: [number, number][];
+  io: IoTask;
+}
+
+/** mp boot: the image on every node, a2 = home memory per node, a3 = nodes. */
+function bootMp(o: FlashRunOptions, ram: { base: number; size: number; u8: Uint8Array; dv: DataView }, slice: number): Boot {
+  if (o.image === undefined) throw new Error('runFlash: give an image (mp boot) or virt options');
   const loaded = loadElf(o.image, ram);
   for (const [name, value] of Object.entries(o.patch ?? {})) {
     const addr = o.image.symbols.get(name);
@@ -110,9 +190,53 @@ export async function runFlash(o: FlashRunOptions): Promise<FlashResult> {
     const at = physAddr(o.image, addr) - RAM_BASE;
     ram.dv.setBigUint64(at, BigInt(value), true);
   }
+  const tohost = o.image.symbols.get('tohost');
+  return {
+    entry: loaded.entry,
+    // a2 lets a program keep each hart's stack and private data in its own node's memory; a3
+    // tells it how many harts take part.
+    bootRegs: [[12, slice], [13, o.config.nodes]],
+    io: { devices: 'mp', htif: tohost === undefined ? [] : [{ tohost, fromhost: o.image.symbols.get('fromhost') }], disk: null, input: null },
+  };
+}
+
+/** virt boot: images, device tree and disk as the virt board has them (see the header). */
+function bootVirt(o: FlashRunOptions, ram: { base: number; size: number; u8: Uint8Array; dv: DataView }, disk: IoTask['disk'], inputFrom: number, first: boolean): Boot {
+  const cfg = o.config;
+  const cpuHz = cfg.cpuMHz * 1e6;
+  if (!Number.isSafeInteger(cpuHz) || !Number.isSafeInteger(cfg.timebaseHz) || cpuHz % cfg.timebaseHz !== 0) {
+    throw new UserError(`cpuMHz ${cfg.cpuMHz} must be a whole multiple of timebaseHz ${cfg.timebaseHz} for a virt boot, so that every hart's time CSR counts as the CLINT's mtime`);
+  }
+  const moreRam = `give more memory per node (memPerNodeMiB in a --config file; now ${cfg.memPerNodeMiB} MiB x ${cfg.nodes} nodes)`;
+  const plan = placeVirtBoot({ ...o.virt!, harts: cfg.nodes, timebaseHz: cfg.timebaseHz, isa: BOARD_ISA, moreRam }, ram);
+  const htif: HtifWords[] = [];
+  for (const img of plan.images) {
+    const tohost = img.symbol('tohost');
+    if (tohost === undefined) continue;
+    if (tohost < ram.base || tohost + 8 > ram.base + ram.size || tohost % 8 !== 0) {
+      throw new UserError(`'${img.path}': symbol tohost at ${hex(tohost)} is not an aligned 64-bit word inside RAM; check the linker script`);
+    }
+    htif.push({ tohost, fromhost: img.symbol('fromhost') });
+  }
+  if (first) o.onDeviceTree?.(plan.dtb);
+  return {
+    entry: plan.entry,
+    bootRegs: [[11, plan.dtbAddr], [12, plan.fwDynAddr]],
+    io: {
+      devices: 'virt',
+      htif,
+      disk,
+      input: o.input === undefined ? null : { buffer: o.input.buffer, capacity: o.input.capacity, from: inputFrom },
+    },
+  };
+}
+
+async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuffer, memBytes: Uint8Array): Promise<{ result: FlashResult; io: IoResult | null }> {
+  const cfg = o.config;
+  const workers = o.threads;
+  const slice = cfg.memPerNodeMiB << 20;
   const slots = Math.max(256, Math.min(MAILBOX_SLOTS_MAX, Math.floor((1 << 22) / (workers * workers))));
   const mesh = new Mesh(cfg);
-  const tohost = o.image.symbols.get('tohost');
   const base = {
     workers,
     config: cfg,
@@ -122,8 +246,9 @@ export async function runFlash(o: FlashRunOptions): Promise<FlashResult> {
     mailboxSlots: slots,
     directory: directoryLayout(cfg.nodes, slice / cfg.lineBytes, cfg.dirPointers).allocate(),
     counters: counterLayout(cfg.nodes, slice >>> 12).allocate(),
-    entry: loaded.entry,
-    htif: tohost === undefined ? null : { tohost, fromhost: o.image.symbols.get('fromhost') },
+    entry: boot.entry,
+    bootRegs: boot.bootRegs,
+    io: boot.io,
     maxCycles: o.maxCycles,
     skipSpins: o.noSpinSkip !== true,
     watchdogMs: o.watchdogMs ?? 60_000,
@@ -133,10 +258,12 @@ export async function runFlash(o: FlashRunOptions): Promise<FlashResult> {
     // cores, a spinning worker takes the core the one it waits for needs.
     spinLimit: workers <= availableParallelism() ? 256 : 4,
   };
+  // Only node 0's worker needs the disk; the others would only copy it.
+  const taskOf = (w: number): WorkerTask => ({ ...base, worker: w, io: w === 0 ? boot.io : { ...boot.io, disk: null } });
   const started = process.hrtime.bigint();
   let results: WorkerResult[];
   if (o.inProcess && workers === 1) {
-    results = [runWorker({ ...base, worker: 0, onWindow: o.onWindow })];
+    results = [runWorker({ ...taskOf(0), onWindow: o.onWindow })];
   } else {
     const pool = new Piscina({ filename: workerFile(), minThreads: workers, maxThreads: workers, idleTimeout: 1000 });
     const control = controlLayout(cfg.nodes, workers).views(base.control);
@@ -147,7 +274,7 @@ export async function runFlash(o: FlashRunOptions): Promise<FlashResult> {
       o.progress!(w * W, w);
     }, 1000);
     try {
-      const tasks = Array.from({ length: workers }, (_, w) => pool.run({ ...base, worker: w } satisfies WorkerTask));
+      const tasks = Array.from({ length: workers }, (_, w) => pool.run(taskOf(w)));
       results = (await Promise.all(tasks)).map((r: Uint8Array) => unpack(r) as WorkerResult);
     } finally {
       if (timer !== undefined) clearInterval(timer);
@@ -156,7 +283,8 @@ export async function runFlash(o: FlashRunOptions): Promise<FlashResult> {
   }
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
   const ctr = counterLayout(cfg.nodes, slice >>> 12).views(base.counters);
-  return { ...summarize(o, results, mesh, memBytes, wall), counters: { miss: ctr.miss, hotEvents: ctr.hotEvents, hotLog: ctr.hotLog, pagesPerNode: slice >>> 12 } };
+  const result = { ...summarize(o, results, mesh, memBytes, wall), counters: { miss: ctr.miss, hotEvents: ctr.hotEvents, hotLog: ctr.hotLog, pagesPerNode: slice >>> 12 } };
+  return { result, io: results[0].io };
 }
 
 const HASH_CHUNK = 1 << 16;
@@ -214,12 +342,16 @@ function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, memB
       simulatedSeconds: first.endCycle / (cfg.cpuMHz * 1e6),
       halted: results.some((r) => r.halted),
       exitCode: first.exitCode,
+      stopped: first.stopped,
+      outcome: first.io?.outcome ?? null,
+      reboots: 0,
       console,
       memoryHash: hash,
       instructions,
       perNode,
       totals,
       messages,
+      devices: first.io?.devices ?? {},
     },
     host: {
       threads: o.threads,

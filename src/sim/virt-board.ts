@@ -43,17 +43,13 @@ import type { Irq } from '../vcpu/trap.js';
 import { MmioStatus } from '../vcpu/port.js';
 import { Clint, CLINT_MTIME, DEFAULT_TIMEBASE_HZ } from '../devices/clint.js';
 import { Plic } from '../devices/plic.js';
-import { Uart16550, UART_IRQ } from '../devices/uart16550.js';
+import { Uart16550, UartPollWatch, UART_IRQ } from '../devices/uart16550.js';
 import { VirtioBlk, VirtioMmioEmpty, VIRTIO_COUNT, VIRTIO_IRQ, SECTOR } from '../devices/virtio-blk.js';
 import { Finisher } from '../devices/finisher.js';
 import { Htif, type ConsoleSink, type HtifStats } from '../devices/htif.js';
-import { virtFdt } from '../devices/fdt.js';
 import type { HartIrqTarget } from '../devices/irq.js';
 import { BoardMemory, type MemoryStats } from './board-memory.js';
-import {
-  readBootImage, readUserFile, kernelLoadAddress, initrdLoadAddress, dtbLoadAddress, fwDynamicInfo, placeRegions,
-  MiB, type BootImage, type Region,
-} from './boot.js';
+import { readUserFile, placeVirtBoot, MiB, type BootImage } from './boot.js';
 import { UserError, GuestFault, EXIT_MAX_INSNS, EXIT_GUEST_FAULT, hex } from './errors.js';
 import { rangeText } from './loader.js';
 import { silentLogger, type Logger } from './log.js';
@@ -68,8 +64,6 @@ export const MAX_HARTS = 64;
 export const DEFAULT_QUANTUM = 10_000;
 /** With one hart there is nothing to interleave: rounds only bound how long run() goes uninterrupted. */
 export const SINGLE_HART_QUANTUM = 1_000_000;
-/** Reads of an empty UART receiver in a row (nothing sent between) that mean "polling for input". */
-export const POLLS_FOR_INPUT = 64;
 /** riscv,isa of every hart in the device tree (what misa reports, plus Sstc). */
 export const BOARD_ISA = 'rv64imafdc_zicsr_zifencei_sstc';
 
@@ -189,6 +183,7 @@ export class VirtBoard {
   readonly clint: Clint;
   readonly plic: Plic;
   readonly uart: Uart16550;
+  private readonly uartWatch: UartPollWatch;
   readonly finisher: Finisher;
   /** Slot 0's block device when a disk is attached. */
   readonly disk: VirtioBlk | null;
@@ -237,40 +232,15 @@ export class VirtBoard {
     const ram = this.mem.ram;
 
     // ---- Images (nothing is written to RAM until every check has passed) ----
-    const bios = cfg.bios !== undefined ? readBootImage(cfg.bios, 'firmware', RAM_BASE) : null;
-    const kernel = readBootImage(cfg.kernel, 'kernel', kernelLoadAddress(RAM_BASE, bios));
-    for (const img of bios ? [bios, kernel] : [kernel]) {
-      if (img.entry < ram.base || img.entry >= ram.base + ram.size) {
-        throw new UserError(`'${img.path}': entry point ${hex(img.entry)} is outside RAM ${rangeText(ram.base, ram.base + ram.size)}; check the linker script's ENTRY`);
-      }
-    }
-    this.entry = (bios ?? kernel).entry;
-    this.kernelEntry = kernel.entry;
-    const regions: Region[] = [...(bios?.regions ?? []), ...kernel.regions];
-    this.initrd = null;
-    if (cfg.initrd !== undefined) {
-      const data = readUserFile(cfg.initrd, 'initrd');
-      const start = initrdLoadAddress(kernel.entry, ram.size);
-      this.initrd = { start, end: start + data.length };
-      regions.push({ what: `initrd '${cfg.initrd}'`, start, end: start + data.length, data });
-    }
-    this.dtb = virtFdt({
-      harts: n,
-      ramBase: ram.base,
-      ramSize: ram.size,
-      isa: BOARD_ISA,
-      timebaseHz: DEFAULT_TIMEBASE_HZ,
-      bootargs: cfg.append,
-      initrd: this.initrd ?? undefined,
-    });
-    this.dtbAddr = dtbLoadAddress(ram, this.dtb.length, regions);
-    const fwDynAddr = this.dtbAddr + Math.ceil(this.dtb.length / 8) * 8;
-    regions.push({ what: 'the device tree', start: this.dtbAddr, end: this.dtbAddr + this.dtb.length, data: this.dtb });
-    const fwDyn = fwDynamicInfo(kernel.entry);
-    regions.push({ what: 'fw_dynamic_info', start: fwDynAddr, end: fwDynAddr + fwDyn.length, data: fwDyn });
-    placeRegions(regions, ram);
+    const plan = placeVirtBoot({ ...cfg, harts: n, timebaseHz: DEFAULT_TIMEBASE_HZ, isa: BOARD_ISA }, ram);
+    this.entry = plan.entry;
+    this.kernelEntry = plan.kernelEntry;
+    this.initrd = plan.initrd;
+    this.dtb = plan.dtb;
+    this.dtbAddr = plan.dtbAddr;
+    const fwDynAddr = plan.fwDynAddr;
     this.log.info(
-      { entry: hex(this.entry), kernel: hex(kernel.entry), dtb: hex(this.dtbAddr), initrd: this.initrd && rangeText(this.initrd.start, this.initrd.end), harts: n, memMiB: c.memMiB },
+      { entry: hex(this.entry), kernel: hex(plan.kernelEntry), dtb: hex(this.dtbAddr), initrd: this.initrd && rangeText(this.initrd.start, this.initrd.end), harts: n, memMiB: c.memMiB },
       'images placed',
     );
 
@@ -300,7 +270,8 @@ export class VirtBoard {
     this.mem.addDevice(this.finisher, 'finisher');
     this.mem.addDevice(this.watchClint(this.clint), 'clint');
     this.mem.addDevice(this.plic, 'plic');
-    this.mem.addDevice(this.watchUart(this.uart), 'uart');
+    this.uartWatch = new UartPollWatch(this.uart);
+    this.mem.addDevice(this.uartWatch, 'uart');
     this.disk = null;
     for (let k = 0; k < VIRTIO_COUNT; k++) {
       if (k === 0 && diskImage !== null) {
@@ -322,7 +293,7 @@ export class VirtBoard {
         this.mem.addDevice(new VirtioMmioEmpty({ slot: k }), `virtio${k}`);
       }
     }
-    for (const img of bios ? [bios, kernel] : [kernel]) this.attachHtif(img, cfg.console);
+    for (const img of plan.images) this.attachHtif(img, cfg.console);
     this.mem.attachHarts(this.harts);
     this.turn = n;
   }
@@ -365,40 +336,14 @@ export class VirtBoard {
     };
   }
 
-  /**
-   * The UART as the harts see it, watched for a guest that polls for input: with receive
-   * interrupts off, POLLS_FOR_INPUT reads of LSR (or RBR) in a row that find the receiver
-   * empty, with no transmitted byte between them, set `inputWanted`. (A guest printing polls
-   * LSR too, for THRE, but writes THR after each poll; an interrupt-driven guest waits asleep
-   * instead, which onRound reports as idle.)
-   */
-  private watchUart(uart: Uart16550): MmioDevice {
-    let lcr = 0;
-    let ier = 0;
-    let emptyPolls = 0;
-    return {
-      base: uart.base,
-      size: uart.size,
-      load: (off, size, out) => {
-        const st = uart.load(off, size, out);
-        const reg = off & 7;
-        if ((ier & 1) === 0 && (reg === 5 || (reg === 0 && (lcr & 0x80) === 0)) && uart.hostPending === 0) {
-          if ((reg === 0 || (out[0]! & 1) === 0) && ++emptyPolls >= POLLS_FOR_INPUT) this.inputWanted = true;
-        }
-        return st;
-      },
-      store: (off, size, lo, hi) => {
-        const reg = off & 7;
-        if (reg === 3) lcr = lo & 0xff;
-        else if (reg === 1 && (lcr & 0x80) === 0) ier = lo & 0x0f;
-        else if (reg === 0 && (lcr & 0x80) === 0) emptyPolls = 0;
-        return uart.store(off, size, lo, hi);
-      },
-    };
+  /** Set when the guest polled an empty UART receiver (UartPollWatch); the input side clears it. */
+  get inputWanted(): boolean {
+    return this.uartWatch.inputWanted;
   }
 
-  /** Set when the guest polled an empty UART receiver (see watchUart); the input side clears it. */
-  inputWanted = false;
+  set inputWanted(v: boolean) {
+    this.uartWatch.inputWanted = v;
+  }
 
   /** Instructions retired by all harts. */
   get instret(): number {

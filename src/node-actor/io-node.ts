@@ -1,0 +1,454 @@
+// The I/O node: node 0 of a FLASH machine holds the machine's devices, and every other node
+// reaches them by message (DESIGN.md, guest-visible platform).
+//
+//   mp boot    HTIF on the image's tohost/fromhost only (bare-metal multiprocessor programs)
+//   virt boot  the QEMU virt board's devices, at its addresses (src/devices):
+//                0x0010_0000 finisher   0x0200_0000 CLINT   0x0c00_0000 PLIC
+//                0x1000_0000 UART (PLIC 10)   0x1000_1000 + 0x1000k virtio-mmio k (PLIC 1 + k),
+//                slot 0 the disk; and HTIF on the tohost of every image that has one
+//
+// Register accesses. A hart's access to a device is an uncached message to node 0 (UNC_READ,
+// UNC_WRITE); node 0's MAGIC runs the device's load or store in its handler (FlashNode.
+// serveUncached) and answers, so devices only ever run inside node 0's handlers, at node 0's
+// simulated time.
+//
+// Interrupts. The CLINT and PLIC drive each hart's lines (MSIP, MTIP, SEIP, MEIP) through a
+// proxy per hart that remembers the level it last sent and, on a change, sends an IRQ message
+// (ADDR = mip bit, A = level) through node 0's normal send path (MAGIC, NI, mesh latency), to
+// node 0 itself too; the receiving node sets the line when it handles the message and wakes a
+// hart asleep in wfi. An IRQ that a register access causes leaves before the access's answer
+// (no device delay; the answer waits deviceCycles), so a hart that cleared its own MSIP or moved
+// its mtimecmp sees the line low before it goes on.
+//
+// Time. mtime = floor(cycles * timebaseHz / cpuHz) of node 0's clock, the same function of
+// simulated time as every hart's own `time` CSR. A timer interrupt must come at the exact cycle
+// at which mtime reaches a mtimecmp: after every CLINT store, node 0 schedules an IO_TIMER event
+// in its own queue for the CLINT's next due cycle (unless one is already queued at or before
+// it); the event updates MTIP at its time, which sends the IRQ, and schedules the next. (A store
+// to mtime moves the CLINT's timers, not the harts' time CSRs, which keep counting their cycles.)
+//
+// DMA (virtio-blk). The device's requests are DMA jobs (devices/dma.ts) that name every line of
+// guest RAM before touching it; DmaDriver runs them through node 0's own cache controller, as
+// the hart's accesses go: a read needs the line readable, a write exclusive, through the real
+// protocol, so a device write invalidates every other node's copy and a device read sees the
+// latest writer's data (DESIGN.md invariant 3). The driver asks CacheController.access; on a
+// miss it waits until the line settles (FlashNode.wake -> lineSettled; after a NACK, an IO_DMA
+// event at the back-off's end) and asks again, and resumes the job only inside a MAGIC handler,
+// once access() says the line is there, so no message can take it away before the job's access.
+// The job holds no line while it waits for another and re-asks for each one every time, so it
+// cannot deadlock with the hart that shares the caches (each waits only for the protocol, which
+// never waits for either). Lines the device writes are dropped from the hart's access filter,
+// decoded instructions and LR reservation, as another node's write would drop them.
+//
+// Console. The UART and HTIF write to the run's console (captured; echoed when asked). Input is
+// handed to the UART a line at a time by an IO_INPUT event at the start of one of node 0's
+// windows, chosen from simulated state alone (the decisions every worker shares, window-clock.ts):
+// when every hart has slept in wfi, with the I/O node idle, for IDLE_US of simulated time; or
+// the guest polls the empty receiver (UartPollWatch); or INPUT_DEADLINE_S of simulated time
+// has passed since the last line. The input itself comes from the coordinator through shared
+// memory (consoleInputLayout); a file or pipe is all there before the run starts, so runs
+// repeat exactly for any --threads.
+
+import { writeSync } from 'node:fs';
+import type { MachineConfig } from '../config/machine.js';
+import { Msg } from '../directory/messages.js';
+import { ACCESS_STALL_ANY } from '../directory/cache-controller.js';
+import { Access, MmioStatus, type RamView } from '../vcpu/port.js';
+import type { MmioDevice } from '../vcpu/flat-memory.js';
+import type { Irq } from '../vcpu/trap.js';
+import { Htif, BufferedConsole, type ConsoleSink } from '../devices/htif.js';
+import { Clint, CLINT_BASE, CLINT_SIZE } from '../devices/clint.js';
+import { Plic, PLIC_BASE, PLIC_SIZE } from '../devices/plic.js';
+import { Uart16550, UartPollWatch, UART_BASE, UART_IRQ, UART_SIZE } from '../devices/uart16550.js';
+import { VirtioBlk, VirtioMmioEmpty, VIRTIO_BASE, VIRTIO_COUNT, VIRTIO_IRQ, VIRTIO_SIZE, VIRTIO_STRIDE } from '../devices/virtio-blk.js';
+import { Finisher, FINISHER_BASE, FINISHER_SIZE } from '../devices/finisher.js';
+import type { HartIrqTarget } from '../devices/irq.js';
+import type { DmaEngine, DmaJob, DmaNeed } from '../devices/dma.js';
+import { consoleInputLayout } from '../shared-abi/machine.js';
+import type { FlashNode, IoPort } from './node.js';
+import type { DeviceRange } from './processor-interface.js';
+
+/** Simulated microseconds every hart must sleep, with the I/O node idle, before input goes in. */
+export const IDLE_US = 10;
+/** Simulated seconds after the last line at which held input goes in anyway (guests that never wait). */
+export const INPUT_DEADLINE_S = 0.1;
+
+export interface HtifWords {
+  tohost: number;
+  fromhost: number | undefined;
+}
+
+/** What the I/O node holds; the same for every worker (all need the device ranges). */
+export interface IoTask {
+  /** 'virt': the virt board's devices; 'mp': HTIF only. */
+  devices: 'virt' | 'mp';
+  /** HTIF words of the images that have them. */
+  htif: HtifWords[];
+  /** virtio slot 0's disk: its bytes and, under --disk-write, the open file to write back. */
+  disk: { bytes: Uint8Array; fd: number | null } | null;
+  /** Console input (consoleInputLayout of `capacity` bytes) from byte `from` on, or null for none. */
+  input: { buffer: SharedArrayBuffer; capacity: number; from: number } | null;
+}
+
+/** How a device halted the machine. */
+export interface IoOutcome {
+  by: 'finisher' | 'htif';
+  /** 'exit' with the guest's status, 'reset' (finisher), or 'fault' (an HTIF request we cannot serve). */
+  kind: 'exit' | 'reset' | 'fault';
+  code: number;
+  message: string | null;
+}
+
+export interface IoResult {
+  outcome: IoOutcome | null;
+  devices: Record<string, unknown>;
+  /** Console input taken so far (a reboot goes on from there). */
+  inputPos: number;
+  /** After a finisher reset: the disk as the guest left it, for the next boot. */
+  disk: Uint8Array | null;
+}
+
+/** The address ranges every node's processor interface sends to node 0. */
+export function ioDeviceRanges(t: IoTask): DeviceRange[] {
+  const r: DeviceRange[] = [];
+  for (const { tohost, fromhost } of t.htif) {
+    if (fromhost === tohost + 8) r.push({ base: tohost, size: 16 });
+    else {
+      r.push({ base: tohost, size: 8 });
+      if (fromhost !== undefined) r.push({ base: fromhost, size: 8 });
+    }
+  }
+  if (t.devices === 'virt') {
+    r.push({ base: FINISHER_BASE, size: FINISHER_SIZE }, { base: CLINT_BASE, size: CLINT_SIZE }, { base: PLIC_BASE, size: PLIC_SIZE },
+      { base: UART_BASE, size: UART_SIZE });
+    for (let k = 0; k < VIRTIO_COUNT; k++) r.push({ base: VIRTIO_BASE + VIRTIO_STRIDE * k, size: VIRTIO_SIZE });
+  }
+  return r;
+}
+
+const NOT_WAITING = -3;
+const WAIT_ANY = -1;
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+let stdoutClosed = false;
+
+/**
+ * Console bytes straight to fd 1. A worker's process.stdout hands a chunk to the main thread and
+ * then waits for its event loop to hear back, which a run never lets it do, so echoed output
+ * would stall until the run ends; a full pipe (EAGAIN) is waited out, a closed one (EPIPE)
+ * ends the echo.
+ */
+function writeStdout(bytes: Uint8Array): void {
+  for (let off = 0; off < bytes.length && !stdoutClosed;) {
+    try {
+      off += writeSync(1, bytes, off, bytes.length - off);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') stdoutClosed = true;
+      else if (code === 'EAGAIN') Atomics.wait(pause, 0, 0, 1);
+      else throw e;
+    }
+  }
+}
+
+/** Runs a device's DMA jobs through node 0's caches (see the header). */
+export class DmaDriver implements DmaEngine {
+  readonly lineBytes: number;
+  readonly stats = { jobs: 0, lines: 0, waits: 0 };
+  private readonly shift: number;
+  private job: DmaJob | null = null;
+  private need: DmaNeed | null = null;
+  /** The line the job waits for, WAIT_ANY (any line settling), or NOT_WAITING. */
+  private waitLine = NOT_WAITING;
+  /** Woken during the handler now running: go on when it ends. */
+  private woken = false;
+
+  constructor(private readonly node: FlashNode, lineBytes: number) {
+    this.lineBytes = lineBytes;
+    this.shift = Math.log2(lineBytes);
+  }
+
+  get busy(): boolean {
+    return this.job !== null;
+  }
+
+  start(job: DmaJob): void {
+    this.stats.jobs++;
+    this.job = job;
+    this.resumeJob();
+    this.run();
+  }
+
+  cancel(): void {
+    this.job = null;
+    this.need = null;
+    this.waitLine = NOT_WAITING;
+    this.woken = false;
+  }
+
+  /** Inside a MAGIC handler: go on while the caches hold what the job asks for. */
+  run(): void {
+    while (this.job !== null) {
+      const need = this.need!;
+      const line = need.off >>> this.shift;
+      const r = this.node.cache.access(line, need.write ? Access.Store : Access.Load);
+      if (r < 0) {
+        this.waitLine = r === ACCESS_STALL_ANY ? WAIT_ANY : line;
+        this.stats.waits++;
+        return;
+      }
+      this.stats.lines++;
+      this.resumeJob();
+    }
+  }
+
+  lineSettled(line: number, time: number): void {
+    if (this.waitLine === NOT_WAITING || (this.waitLine !== line && this.waitLine !== WAIT_ANY)) return;
+    this.waitLine = NOT_WAITING;
+    // After a NACK the protocol says when to ask again; otherwise at the end of this handler.
+    if (time > this.node.now()) this.node.schedule(time, Msg.IO_DMA, 0);
+    else this.woken = true;
+  }
+
+  afterHandler(): void {
+    if (!this.woken) return;
+    this.woken = false;
+    this.run();
+  }
+
+  private resumeJob(): void {
+    const r = this.job!.next();
+    if (r.done) {
+      this.job = null;
+      this.need = null;
+    } else {
+      this.need = r.value;
+    }
+  }
+}
+
+export class IoNode implements IoPort {
+  readonly console: number[] = [];
+  readonly htif: Htif[] = [];
+  readonly clint: Clint | null = null;
+  readonly plic: Plic | null = null;
+  readonly uart: Uart16550 | null = null;
+  readonly finisher: Finisher | null = null;
+  readonly disk: VirtioBlk | null = null;
+  private readonly uartWatch: UartPollWatch | null = null;
+  private readonly dma: DmaDriver | null = null;
+  private readonly echo: BufferedConsole | null;
+  /** Level last sent for each hart's line: [hart * 16 + mip bit]. */
+  private readonly lines: Uint8Array;
+  /** Cycles of the IO_TIMER events now queued. */
+  private readonly timerEvents: number[] = [];
+
+  // Console input.
+  private readonly input: { count: Int32Array; ended: Int32Array; bytes: Uint8Array } | null;
+  private inputPos = 0;
+  private inputQueued = false;
+  /** Start of the run of windows in which every hart has slept (NaN while one is awake). */
+  private idleSince = NaN;
+  private lastHandOver = 0;
+  private readonly idleCycles: number;
+  private readonly deadlineCycles: number;
+
+  constructor(private readonly node: FlashNode, cfg: MachineConfig, ram: RamView, t: IoTask, echoConsole: boolean) {
+    this.echo = echoConsole ? new BufferedConsole(writeStdout) : null;
+    const echo = this.echo;
+    const sink: ConsoleSink = { writeByte: (b) => { this.console.push(b); echo?.writeByte(b); } };
+    const bus = { addDevice: (d: MmioDevice) => node.addDevice(d) };
+    for (const w of t.htif) {
+      const h = new Htif(w.tohost, w.fromhost, sink);
+      h.attach(bus);
+      this.htif.push(h);
+    }
+    this.lines = new Uint8Array(cfg.nodes * 16);
+    const cpuMHz = cfg.cpuMHz;
+    this.idleCycles = IDLE_US * cpuMHz;
+    this.deadlineCycles = INPUT_DEADLINE_S * cpuMHz * 1e6;
+    this.input = t.input === null ? null : consoleInputLayout(t.input.capacity).views(t.input.buffer);
+    this.inputPos = t.input?.from ?? 0;
+    node.attachIo(this);
+    if (t.devices !== 'virt') return;
+
+    const harts: HartIrqTarget[] = [];
+    for (let h = 0; h < cfg.nodes; h++) harts.push({ setIrq: (irq, level) => this.sendIrq(h, irq, level) });
+    this.finisher = new Finisher();
+    this.clint = new Clint({ harts, now: () => node.now(), cpuHz: cfg.cpuMHz * 1e6, timebaseHz: cfg.timebaseHz });
+    this.plic = new Plic({ harts });
+    this.uart = new Uart16550({ irq: this.plic.line(UART_IRQ), sink });
+    this.uartWatch = new UartPollWatch(this.uart);
+    node.addDevice(this.finisher);
+    node.addDevice(this.watchClint(this.clint));
+    node.addDevice(this.plic);
+    node.addDevice(this.uartWatch);
+    const shift = Math.log2(cfg.lineBytes);
+    for (let k = 0; k < VIRTIO_COUNT; k++) {
+      if (k === 0 && t.disk !== null) {
+        const fd = t.disk.fd;
+        this.dma = new DmaDriver(node, cfg.lineBytes);
+        this.disk = new VirtioBlk({
+          slot: 0,
+          irq: this.plic.line(VIRTIO_IRQ),
+          ram,
+          // The device writes only lines node 0 holds exclusive: no other node has a copy to
+          // drop, but node 0's own hart may have decoded or reserved there.
+          onRamWrite: (o, len) => {
+            for (let l = o >>> shift; l <= (o + len - 1) >>> shift; l++) node.hart.dropGrant(l << shift, true);
+          },
+          disk: t.disk.bytes,
+          serial: 'flashdisco-disk0',
+          persist: fd === null ? undefined : (img, ranges) => ranges.forEach(([o, len]) => writeSync(fd, img, o, len, o)),
+          dma: this.dma,
+        });
+        node.addDevice(this.disk);
+      } else {
+        node.addDevice(new VirtioMmioEmpty({ slot: k }));
+      }
+    }
+    this.armTimer();
+  }
+
+  // ---- interrupts and the CLINT's timer ----
+
+  private sendIrq(hart: number, irq: Irq, level: boolean): void {
+    const i = hart * 16 + irq;
+    const v = level ? 1 : 0;
+    if (this.lines[i] === v) return;
+    this.lines[i] = v;
+    this.node.send(Msg.IRQ, hart, irq, hart, v, 0, 0, 0);
+  }
+
+  /** The CLINT as the harts reach it: a store may move a timer, so the next event is rescheduled. */
+  private watchClint(clint: Clint): MmioDevice {
+    return {
+      base: clint.base,
+      size: clint.size,
+      load: (off, size, out) => clint.load(off, size, out),
+      store: (off, size, lo, hi) => {
+        const st = clint.store(off, size, lo, hi);
+        if (st === MmioStatus.Ok) this.armTimer();
+        return st;
+      },
+    };
+  }
+
+  /** Queue an IO_TIMER event for the CLINT's next due cycle, unless one comes at or before it. */
+  private armTimer(): void {
+    const t = this.clint!.nextTimerCycle();
+    if (t === Infinity) return;
+    for (const e of this.timerEvents) if (e <= t) return;
+    this.timerEvents.push(t);
+    this.node.schedule(t, Msg.IO_TIMER, 0);
+  }
+
+  // ---- IoPort (called by node 0) ----
+
+  event(type: number): void {
+    switch (type) {
+      case Msg.IO_TIMER: {
+        const now = this.node.now();
+        const i = this.timerEvents.indexOf(now);
+        if (i >= 0) this.timerEvents.splice(i, 1);
+        this.clint!.update();
+        this.armTimer();
+        return;
+      }
+      case Msg.IO_INPUT:
+        this.handOver();
+        return;
+      case Msg.IO_DMA:
+        this.dma!.run();
+        return;
+    }
+  }
+
+  lineSettled(line: number, time: number): void {
+    this.dma?.lineSettled(line, time);
+  }
+
+  afterHandler(): void {
+    this.dma?.afterHandler();
+  }
+
+  // ---- the worker's side: windows, input, outcome ----
+
+  /** The devices have no work of their own under way (a DMA job). */
+  get quiet(): boolean {
+    return this.dma === null || !this.dma.busy;
+  }
+
+  /** Console input is left, or may still come: the machine is not finished while it is. */
+  get inputLeft(): boolean {
+    const v = this.input;
+    if (v === null || this.uart === null) return false;
+    return Atomics.load(v.ended, 0) === 0 || this.inputPos < Atomics.load(v.count, 0);
+  }
+
+  /**
+   * Before a window that starts at `start`: `asleep` says whether every hart slept (and the I/O
+   * node was idle) at the end of the window the shared decision looked at. Hands the next line
+   * of input over when the guest waits for it (see the header).
+   */
+  beforeWindow(start: number, asleep: boolean): void {
+    if (!asleep) this.idleSince = NaN;
+    else if (Number.isNaN(this.idleSince)) this.idleSince = start;
+    if (asleep) this.echo?.flush();
+    if (this.inputQueued || this.uartWatch === null) return;
+    const wanted = start - this.idleSince >= this.idleCycles || this.uartWatch.inputWanted || start - this.lastHandOver >= this.deadlineCycles;
+    if (!wanted || !this.lineReady()) return;
+    this.inputQueued = true;
+    this.node.schedule(start, Msg.IO_INPUT, 0);
+  }
+
+  /** A whole line (or the rest, once input has ended) is there to hand over. */
+  private lineReady(): boolean {
+    const v = this.input;
+    if (v === null) return false;
+    const count = Atomics.load(v.count, 0);
+    if (this.inputPos >= count) return false;
+    if (Atomics.load(v.ended, 0) !== 0) return true;
+    for (let i = this.inputPos; i < count; i++) if (v.bytes[i] === 0x0a) return true;
+    return false;
+  }
+
+  private handOver(): void {
+    const v = this.input!;
+    const count = Atomics.load(v.count, 0);
+    const nl = v.bytes.subarray(this.inputPos, count).indexOf(0x0a);
+    const end = nl < 0 ? count : this.inputPos + nl + 1;
+    this.uart!.receive(v.bytes.subarray(this.inputPos, end));
+    this.inputPos = end;
+    this.inputQueued = false;
+    this.uartWatch!.inputWanted = false;
+    this.lastHandOver = this.node.now();
+    this.idleSince = NaN;
+  }
+
+  /** Why a device halted the machine, once one has. */
+  outcome(): IoOutcome | null {
+    const fin = this.finisher?.outcome ?? null;
+    if (fin !== null) return { by: 'finisher', kind: fin.kind === 'reset' ? 'reset' : 'exit', code: fin.exitCode, message: null };
+    for (const h of this.htif) {
+      if (h.fault !== null) return { by: 'htif', kind: 'fault', code: 0, message: h.fault };
+      if (h.exitCode !== null) return { by: 'htif', kind: 'exit', code: h.exitCode, message: null };
+    }
+    return null;
+  }
+
+  /** At the end of the run: the outcome and the devices' statistics (the console is `console`). */
+  finish(): IoResult {
+    this.echo?.flush();
+    this.disk?.persist();
+    const devices: Record<string, unknown> = {};
+    if (this.uart !== null) devices.uart = { txBytes: this.uart.txBytes, rxBytes: this.uart.rxBytes, inputPending: this.uart.hostPending };
+    if (this.finisher !== null) devices.finisher = { outcome: this.finisher.outcome, ignoredStores: this.finisher.ignoredStores };
+    if (this.disk !== null) {
+      devices.virtio0 = { device: 'block', capacitySectors: this.disk.capacitySectors, ...this.disk.stats, error: this.disk.lastError, dma: { ...this.dma!.stats } };
+    }
+    if (this.htif.length > 0) devices.htif = this.htif.map((h) => h.stats());
+    const outcome = this.outcome();
+    return { outcome, devices, inputPos: this.inputPos, disk: outcome?.kind === 'reset' ? (this.disk?.image ?? null) : null };
+  }
+}
