@@ -206,12 +206,22 @@ export function placeRegions(regions: readonly Region[], ram: RamView, moreRam =
   }
 }
 
-export interface VirtBootOptions {
+/** What a QEMU-style boot is given: `run`'s options, on the virt board or the FLASH machine. */
+export interface BootFiles {
+  /** ELF or raw image: the kernel (or the only image, without bios). */
   kernel: string;
+  /** Firmware (ELF or raw) at 0x8000_0000; the harts start in it. */
   bios?: string;
   initrd?: string;
-  /** /chosen/bootargs. */
+  /** Kernel command line: /chosen/bootargs. */
   append?: string;
+  /** Raw disk image for virtio slot 0. */
+  disk?: string;
+  /** Write guest changes back to the disk file (flush and exit); otherwise they stay in memory. */
+  diskWrite?: boolean;
+}
+
+export interface VirtBootOptions extends Pick<BootFiles, 'kernel' | 'bios' | 'initrd' | 'append'> {
   /** cpus in the device tree. */
   harts: number;
   timebaseHz: number;

@@ -50,6 +50,7 @@ import { applyConfig, defaultConfig } from '../config/machine.js';
 import { checkThreads, defaultThreads, runFlash } from './flash-machine.js';
 import { FlashConsoleInput } from './flash-input.js';
 import { readElf } from './elf.js';
+import type { BootFiles } from './boot.js';
 import { createLogger, DEFAULT_LOG_LEVEL, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
 import { DEFAULT_MEM_MIB, RunSession, type FlatRunResult } from './run-flat.js';
 
@@ -138,16 +139,21 @@ function checkWritable(option: string, path: string): void {
   }
 }
 
-interface RunArgs {
-  kernel: string;
-  bios?: string;
-  initrd?: string;
-  append?: string;
-  disk?: string;
-  diskWrite: boolean;
+interface RunArgs extends BootFiles {
   harts: number;
   memMiB: number;
   maxInsns?: number;
+}
+
+function bootFiles(argv: Record<string, unknown>): BootFiles {
+  return {
+    kernel: argv.kernel as string,
+    bios: argv.bios as string | undefined,
+    initrd: argv.initrd as string | undefined,
+    append: argv.append as string | undefined,
+    disk: argv.disk as string | undefined,
+    diskWrite: argv['disk-write'] as boolean,
+  };
 }
 
 function statsRecord(a: RunArgs, r: FlatRunResult) {
@@ -329,14 +335,7 @@ async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<numb
   if (boot === 'mp') {
     r = await runFlash({ ...common, image: readElf(argv.kernel as string) });
   } else {
-    const virt = {
-      kernel: argv.kernel as string,
-      bios: argv.bios as string | undefined,
-      initrd: argv.initrd as string | undefined,
-      append: argv.append as string | undefined,
-      disk: argv.disk as string | undefined,
-      diskWrite: argv['disk-write'] as boolean,
-    };
+    const virt = bootFiles(argv);
     const input = await flashInput();
     try {
       r = await runFlash({ ...common, virt, input: input.input, onDeviceTree: dtbOut === undefined ? undefined : (dtb) => writeFileSync(dtbOut, dtb) });
@@ -419,12 +418,7 @@ async function runCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
   }
   const log = createLogger(argv['log-level'] as LogLevel, argv['log-format'] as LogFormat);
   const a: RunArgs = {
-    kernel: argv.kernel as string,
-    bios: argv.bios as string | undefined,
-    initrd: argv.initrd as string | undefined,
-    append: argv.append as string | undefined,
-    disk: argv.disk as string | undefined,
-    diskWrite: argv['disk-write'] as boolean,
+    ...bootFiles(argv),
     harts: argv.harts as number,
     memMiB: (argv.mem as number | undefined) ?? DEFAULT_MEM_MIB,
     maxInsns: argv['max-insns'] as number | undefined,

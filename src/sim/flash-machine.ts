@@ -28,23 +28,14 @@ import { runWorker, RAM_BASE, WINDOW_SLACK, type WorkerResult, type WorkerTask, 
 import type { ElfImage } from './elf.js';
 import { loadElf, physAddr } from './loader.js';
 import { UserError, hex } from './errors.js';
-import { placeVirtBoot } from './boot.js';
+import { placeVirtBoot, type BootFiles } from './boot.js';
 import { BOARD_ISA, openDisk, closeDisk } from './virt-board.js';
 import type { HtifWords, IoOutcome, IoResult, IoTask } from '../node-actor/io-node.js';
 import { MAX_REBOOTS } from './run-flat.js';
 import type { FlashConsoleInput } from './flash-input.js';
 
 /** A virt-style boot: the options of the virt board's `run`. */
-export interface FlashVirtBoot {
-  kernel: string;
-  bios?: string;
-  initrd?: string;
-  append?: string;
-  /** Raw disk image for virtio slot 0. */
-  disk?: string;
-  /** Write the guest's changes back to the disk file. */
-  diskWrite?: boolean;
-}
+export type FlashVirtBoot = BootFiles;
 
 export interface FlashRunOptions {
   config: MachineConfig;

@@ -49,7 +49,7 @@ import { Finisher } from '../devices/finisher.js';
 import { Htif, type ConsoleSink, type HtifStats } from '../devices/htif.js';
 import type { HartIrqTarget } from '../devices/irq.js';
 import { BoardMemory, type MemoryStats } from './board-memory.js';
-import { readUserFile, placeVirtBoot, MiB, type BootImage } from './boot.js';
+import { readUserFile, placeVirtBoot, MiB, type BootImage, type BootFiles } from './boot.js';
 import { UserError, GuestFault, EXIT_MAX_INSNS, EXIT_GUEST_FAULT, hex } from './errors.js';
 import { rangeText } from './loader.js';
 import { silentLogger, type Logger } from './log.js';
@@ -67,18 +67,7 @@ export const SINGLE_HART_QUANTUM = 1_000_000;
 /** riscv,isa of every hart in the device tree (what misa reports, plus Sstc). */
 export const BOARD_ISA = 'rv64imafdc_zicsr_zifencei_sstc';
 
-export interface VirtBoardConfig {
-  /** ELF or raw image: the kernel (or the only image, without --bios). */
-  kernel: string;
-  /** Firmware (ELF or raw) at 0x8000_0000; the harts start in it. */
-  bios?: string;
-  initrd?: string;
-  /** Kernel command line: /chosen/bootargs. */
-  append?: string;
-  /** Raw disk image for virtio slot 0. */
-  disk?: string;
-  /** Write guest changes back to the disk file (flush and exit); otherwise they stay in memory. */
-  diskWrite?: boolean;
+export interface VirtBoardConfig extends BootFiles {
   harts?: number;
   memMiB?: number;
   /** Stop after this many instructions, all harts together (undefined: no limit). */
