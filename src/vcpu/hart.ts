@@ -106,6 +106,8 @@ export class Hart {
   readonly tlbLoadRam: Int32Array;
   readonly tlbStoreTag: Float64Array;
   readonly tlbStoreRam: Int32Array;
+  private readonly tlbFetchTag: Float64Array;
+  private readonly tlbFetchRam: Int32Array;
   // Translation cache per access kind: virtual page base -> physical page base, for pages whose
   // walk succeeded with that kind's permission. Flushed with the filter.
   private readonly xlTag: [Float64Array, Float64Array, Float64Array];
@@ -176,6 +178,8 @@ export class Hart {
     this.tlbLoadRam = this.tlbRam[Access.Load];
     this.tlbStoreTag = this.tlbTag[Access.Store];
     this.tlbStoreRam = this.tlbRam[Access.Store];
+    this.tlbFetchTag = this.tlbTag[Access.Fetch];
+    this.tlbFetchRam = this.tlbRam[Access.Fetch];
     this.flushTlb();
   }
 
@@ -485,6 +489,18 @@ export class Hart {
    * decode slot, -1 when a trap was taken (this.pc is the handler) or -2 on a stall.
    */
   private fetchSlow(pc: number): number {
+    // The fetch filter first: a span the port granted for fetch and has not taken back (as for
+    // data, a filter hit asks the port nothing).
+    const pcLo = pc % TWO32 | 0;
+    const t = (pcLo >>> this.grantShift) & TLB_MASK;
+    const spanOff = pcLo & this.grantMask;
+    if (spanOff < this.grantMask - 1 && this.tlbFetchTag[t] === pc - spanOff) {
+      this.fvBase = pc - spanOff;
+      this.frBase = this.tlbFetchRam[t];
+      const ro = this.frBase + spanOff;
+      const i = (ro >>> 1) & this.dcMask;
+      return this.dcTag[i] === ro ? i : this.decodeAt(ro, i);
+    }
     this.slowPaths++;
     const ro = this.fetchRam(pc);
     if (ro < 0) return ro;
@@ -492,6 +508,8 @@ export class Hart {
     if (off < this.grantMask - 1 && this.port.pageGrant(ro + this.port.ram.base - off, Access.Fetch)) {
       this.fvBase = pc - off;
       this.frBase = ro - off;
+      this.tlbFetchTag[t] = pc - off;
+      this.tlbFetchRam[t] = ro - off;
       const i = (ro >>> 1) & this.dcMask;
       return this.dcTag[i] === ro ? i : this.decodeAt(ro, i);
     }
