@@ -275,7 +275,9 @@ export class Hart {
     this.fvBase = NaN;
     this.spinState = SPIN_NONE;
     if (dataMayChange) {
-      this.invalidateRam(spanRo, this.grantMask + 1);
+      // Only pages that code was decoded from hold decoded instructions (an instruction may
+      // start in the page before and run into this span).
+      if (this.isCodePage(spanRo >>> 12) || (spanRo > 0 && this.isCodePage((spanRo - 2) >>> 12))) this.invalidateRam(spanRo, this.grantMask + 1);
       if (this.reservation >= spanRo && this.reservation <= spanRo + this.grantMask) this.reservation = -1;
     }
   }
