@@ -493,7 +493,7 @@ export class Hart {
   private fetchSlow(pc: number): number {
     // The fetch filter first: a span the port granted for fetch and has not taken back (as for
     // data, a filter hit asks the port nothing).
-    const pcLo = pc % TWO32 | 0;
+    const pcLo = pc | 0; // ToInt32: the low 32 bits of any integer-valued double, without fmod
     const t = (pcLo >>> this.grantShift) & TLB_MASK;
     const spanOff = pcLo & this.grantMask;
     if (spanOff < this.grantMask - 1 && this.tlbFetchTag[t] === pc - spanOff) {
@@ -544,7 +544,7 @@ export class Hart {
       this.splitPc(pc);
       return this.trapReturn(this.translationOn(Priv.M) ? Cause.FetchPageFault : Cause.FetchAccess, out[0], out[1], insnPc);
     }
-    const pa = this.translateCached(pc, pc % TWO32 | 0, Access.Fetch, this.priv);
+    const pa = this.translateCached(pc, pc | 0, Access.Fetch, this.priv);
     if (pa < 0) {
       if (pa === TranslateFault.Stall) return -2;
       fromNumber(pc);
