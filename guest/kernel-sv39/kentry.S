@@ -6,42 +6,15 @@
 # in the user's address space without switching satp. struct trapframe (kernel.h): xn at 8*n,
 # epc at 256, kernel_sp at 264.
 
+#include "gprs.h"
+
         .text
         .balign 4
         .globl  trapvec
 trapvec:
         csrrw   t6, sscratch, t6
         beqz    t6, from_kernel
-        sd      x1, 8(t6)
-        sd      x2, 16(t6)
-        sd      x3, 24(t6)
-        sd      x4, 32(t6)
-        sd      x5, 40(t6)
-        sd      x6, 48(t6)
-        sd      x7, 56(t6)
-        sd      x8, 64(t6)
-        sd      x9, 72(t6)
-        sd      x10, 80(t6)
-        sd      x11, 88(t6)
-        sd      x12, 96(t6)
-        sd      x13, 104(t6)
-        sd      x14, 112(t6)
-        sd      x15, 120(t6)
-        sd      x16, 128(t6)
-        sd      x17, 136(t6)
-        sd      x18, 144(t6)
-        sd      x19, 152(t6)
-        sd      x20, 160(t6)
-        sd      x21, 168(t6)
-        sd      x22, 176(t6)
-        sd      x23, 184(t6)
-        sd      x24, 192(t6)
-        sd      x25, 200(t6)
-        sd      x26, 208(t6)
-        sd      x27, 216(t6)
-        sd      x28, 224(t6)
-        sd      x29, 232(t6)
-        sd      x30, 240(t6)
+        SAVE_GPRS 31
         csrr    t0, sscratch            # the user's t6
         sd      t0, 248(t6)
         csrw    sscratch, zero          # now in the kernel
@@ -55,36 +28,7 @@ trapvec:
         .globl  userret
 userret:
         csrw    sscratch, a0
-        ld      x1, 8(a0)
-        ld      x2, 16(a0)
-        ld      x3, 24(a0)
-        ld      x4, 32(a0)
-        ld      x5, 40(a0)
-        ld      x6, 48(a0)
-        ld      x7, 56(a0)
-        ld      x8, 64(a0)
-        ld      x9, 72(a0)
-        ld      x11, 88(a0)
-        ld      x12, 96(a0)
-        ld      x13, 104(a0)
-        ld      x14, 112(a0)
-        ld      x15, 120(a0)
-        ld      x16, 128(a0)
-        ld      x17, 136(a0)
-        ld      x18, 144(a0)
-        ld      x19, 152(a0)
-        ld      x20, 160(a0)
-        ld      x21, 168(a0)
-        ld      x22, 176(a0)
-        ld      x23, 184(a0)
-        ld      x24, 192(a0)
-        ld      x25, 200(a0)
-        ld      x26, 208(a0)
-        ld      x27, 216(a0)
-        ld      x28, 224(a0)
-        ld      x29, 232(a0)
-        ld      x30, 240(a0)
-        ld      x31, 248(a0)
+        LOAD_GPRS 10
         ld      x10, 80(a0)
         sret
 
