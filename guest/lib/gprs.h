@@ -7,6 +7,9 @@
 //
 // PUSH_CALLER_SAVED / POP_CALLER_SAVED: ra, t0-t6 and a0-a7 in a 128-byte frame on the stack,
 // around a call into C from a trap that interrupted code in the same mode.
+//
+// SAVE_CALLEE_SAVED / LOAD_CALLEE_SAVED: ra, sp and s0-s11 to or from a context at `base`
+// (xv6's struct context), for a context switch.
 #ifndef GPRS_H
 #define GPRS_H
 #ifdef __ASSEMBLER__
@@ -43,6 +46,23 @@
     .set .Lcaller_off, .Lcaller_off + 8
   .endr
   addi sp, sp, 128
+.endm
+
+
+.macro SAVE_CALLEE_SAVED base
+  .set .Lcallee_off, 0
+  .irp r, ra,sp,s0,s1,s2,s3,s4,s5,s6,s7,s8,s9,s10,s11
+    sd \r, .Lcallee_off(\base)
+    .set .Lcallee_off, .Lcallee_off + 8
+  .endr
+.endm
+
+.macro LOAD_CALLEE_SAVED base
+  .set .Lcallee_off, 0
+  .irp r, ra,sp,s0,s1,s2,s3,s4,s5,s6,s7,s8,s9,s10,s11
+    ld \r, .Lcallee_off(\base)
+    .set .Lcallee_off, .Lcallee_off + 8
+  .endr
 .endm
 
 #endif
