@@ -181,7 +181,9 @@ export function runWorker(t: WorkerTask): WorkerResult {
     if (w * W >= t.maxCycles) break;
     Atomics.store(control.workerWindow, me * LINE, w);
     const b0 = performance.now();
-    waitNs += (b0 - a) * 1e6;
+    const waited = (b0 - a) * 1e6;
+    waitNs += waited;
+    if (block !== null) block.waitNs += waited;
     a = b0;
     io?.beforeWindow(w * W, d.asleep === cfg.nodes);
     drainInbound();
