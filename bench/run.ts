@@ -1,7 +1,7 @@
 // `npm run bench`: the benchmark entry.
 //
 //   npm run bench -- [--nodes N] [--threads T] [--workload radix|stencil|ELF] [--size S]
-//                    [--config FILE.json] [--compare-threads 1,2,...] [--trace-events FILE] [--json FILE]
+//                    [--config FILE.json] [--compare-threads 1,2,...] [--repeat N] [--trace-events FILE] [--json FILE]
 //       the FLASH machine benchmark (bench/flash.ts), the default suite
 //   npm run bench -- --suite hart [--repeat 3] [--only bench-int|bench-fp] [--qemu CMD]
 //                    [--kernel ELF [--linux-kernel ELF]] [--json FILE]
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
       'trace-events': { type: 'string', requiresArg: true, describe: "write a Chrome trace of each worker's windows (open in Perfetto)" },
       'max-cycles': { type: 'number', default: 2e10, requiresArg: true, describe: 'stop the simulation after this many cycles' },
       console: { type: 'boolean', default: true, describe: 'echo the guest console (--no-console to silence)' },
-      repeat: { type: 'number', default: 3, requiresArg: true, describe: 'hart suite: runs per side; the best wall time counts' },
+      repeat: { type: 'number', requiresArg: true, describe: 'runs of each configuration (hart suite: each side, default 3; FLASH: each thread count, default 1); the best wall time counts' },
       json: { type: 'string', requiresArg: true, describe: 'write the results as JSON to this file' },
       only: { type: 'string', requiresArg: true, describe: `hart suite: run one of the benchmarks (${DEFAULT_HART_BENCHMARKS.map((b) => b.name).join(', ')})` },
       kernel: { type: 'string', requiresArg: true, describe: 'hart suite: run this bare-metal guest instead of the benchmarks' },
@@ -81,13 +81,14 @@ async function main(): Promise<void> {
 
   const rel = (p: string) => relative(process.cwd(), resolve(p)) || p;
   try {
+    const repeat = argv.repeat ?? (argv.suite === 'hart' ? 3 : 1);
+    if (!Number.isInteger(repeat) || repeat < 1) fail(`--repeat ${argv.repeat}: give a whole number of runs, 1 or more`);
     if (argv.suite === 'hart') {
-      if (!Number.isInteger(argv.repeat) || argv.repeat < 1) fail(`--repeat ${argv.repeat}: give a whole number of runs, 1 or more`);
       const result = runHartSpeed({
         benchmarks: hartBenchmarks(root, argv.only, argv.kernel, argv['linux-kernel']).map((b) => ({
           ...b, kernel: rel(b.kernel), linuxKernel: rel(b.linuxKernel),
         })),
-        repeat: argv.repeat,
+        repeat,
         qemu: argv.qemu,
         maxInsns: argv['max-insns'],
         progress: (line) => process.stderr.write(`${line}\n`),
@@ -120,6 +121,7 @@ async function main(): Promise<void> {
       image: readElf(rel(imagePath), 'workload'),
       workload: argv.workload,
       threads,
+      repeat,
       maxCycles: argv['max-cycles'],
       patch: argv.size !== undefined && w !== undefined ? { [w.sizeSymbol]: argv.size } : {},
       traceEvents: argv['trace-events'],

@@ -51,6 +51,10 @@ describe('bench: bad input', () => {
     expectRefused(bench('--nodes', '4', '--workload', 'quicksort'), /--workload 'quicksort'/);
   });
 
+  it('--repeat must be a whole number of runs', () => {
+    expectRefused(bench('--nodes', '4', '--repeat', '0'), /--repeat 0/);
+  });
+
   it('the hart suite knows its benchmarks', () => {
     expectRefused(bench('--suite', 'hart', '--only', 'bench-quad'), /--only 'bench-quad': the benchmarks are bench-int, bench-fp/);
     expectRefused(bench('--suite', 'hart', '--linux-kernel', 'x.linux.elf'), /--linux-kernel needs --kernel/);
