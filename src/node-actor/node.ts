@@ -247,6 +247,19 @@ export class FlashNode implements CacheHost {
     }
   }
 
+  /**
+   * The earliest cycle at which this node can act, as a window ends: -1 while its hart executes;
+   * else its next queued message or event, or the timer of a hart asleep in wfi (Infinity: only
+   * a message could wake it).
+   */
+  nextActivity(): number {
+    if (this.retryFirst || (this.state === NodeState.Running && !this.inWfi)) return -1;
+    const t = this.queue.peekTime();
+    if (this.state !== NodeState.Running) return t;
+    const timer = this.hart.nextTimerCycle();
+    return timer < t ? timer : t;
+  }
+
   private runHart(limit: number): void {
     const h = this.hart;
     const stop = h.run(1 << 30, limit);

@@ -14,6 +14,13 @@
 // halted the machine, or when no hart runs and no message is in flight anywhere (nothing can
 // ever wake a hart again). The same decision tells the I/O node whether every hart slept.
 //
+// Idle time passes in one step. When in window n - K no hart executed and every message in
+// flight sat in a node's queue (none in a mailbox), nothing can happen anywhere before the
+// earliest queued message or hart timer, T (each worker reports its nodes' earliest, `next`):
+// the windows before T's are empty, and every worker, deciding from the same reports, jumps to
+// the same one. A jump copies the worker's last report into the slots of the windows it skips
+// and publishes them done; it never lands where another worker may still read a slot it writes.
+//
 // Waiting spins while the worker has a core to itself, draining its inbound mailboxes, and sleeps
 // in Atomics.wait once the spin outlasts an adaptive budget. A worker that waits longer than the
 // watchdog allows stops the run and names the worker that is behind ("die rather than deadlock").
@@ -23,6 +30,7 @@ import { REPORT_SLOTS, REPORT_WORDS } from '../shared-abi/machine.js';
 export interface ClockViews {
   done: Int32Array;
   report: Int32Array;
+  reportNext: Float64Array;
   abort: Int32Array;
 }
 
@@ -32,6 +40,8 @@ export interface Decision {
   exitCode: number;
   /** Harts asleep in wfi at the end of the window looked at (0 before there is one). */
   asleep: number;
+  /** A later window to go on with, every one before it being empty; 0 for none. */
+  jumpTo: number;
 }
 
 const LINE = 16;
@@ -39,7 +49,7 @@ const LINE = 16;
 export class AbortedError extends Error {}
 
 export class WindowClock {
-  readonly decision: Decision = { stop: false, halt: false, exitCode: 0, asleep: 0 };
+  readonly decision: Decision = { stop: false, halt: false, exitCode: 0, asleep: 0, jumpTo: 0 };
   /** Microseconds to spin before sleeping; adapts between 1 and spinLimit. */
   private spinUs = 16;
 
@@ -51,16 +61,21 @@ export class WindowClock {
     private readonly watchdogMs: number,
     private readonly whileWaiting: () => void,
     private readonly spinLimit: number,
+    /** Window length in cycles. */
+    private readonly windowCycles: number,
+    private readonly idleSkip: boolean,
   ) {}
 
   /** Window n is done: publish what the stop decision needs, then the count. */
-  finish(n: number, running: number, halt: boolean, exitCode: number, asleep = 0, inFlight = 0): void {
+  finish(n: number, running: number, halt: boolean, exitCode: number, asleep = 0, inFlight = 0, queued = 0, next = -1): void {
     const o = (this.me * REPORT_SLOTS + (n % REPORT_SLOTS)) * REPORT_WORDS;
     this.v.report[o] = running;
     this.v.report[o + 1] = halt ? 1 : 0;
     this.v.report[o + 2] = exitCode;
     this.v.report[o + 3] = asleep;
     this.v.report[o + 4] = inFlight;
+    this.v.report[o + 5] = queued;
+    this.v.reportNext[this.me * REPORT_SLOTS + (n % REPORT_SLOTS)] = next;
     Atomics.store(this.v.done, this.me * LINE, n + 1);
     Atomics.notify(this.v.done, this.me * LINE);
   }
@@ -72,21 +87,54 @@ export class WindowClock {
   before(n: number): Decision {
     const d = this.decision;
     const seen = n - this.slack;
+    d.jumpTo = 0;
     if (seen < 0) { d.stop = false; d.asleep = 0; return d; }
     for (let w = 0; w < this.workers; w++) if (w !== this.me) this.waitFor(w, seen + 1);
-    let running = 0, halt = false, exitCode = 0, asleep = 0, inFlight = 0;
+    let running = 0, halt = false, exitCode = 0, asleep = 0, inFlight = 0, queued = 0, next = Infinity;
     for (let w = 0; w < this.workers; w++) {
       const o = (w * REPORT_SLOTS + (seen % REPORT_SLOTS)) * REPORT_WORDS;
       running += this.v.report[o];
       if (this.v.report[o + 1] !== 0) { halt = true; exitCode = this.v.report[o + 2]; }
       asleep += this.v.report[o + 3];
       inFlight += this.v.report[o + 4];
+      queued += this.v.report[o + 5];
+      const t = this.v.reportNext[w * REPORT_SLOTS + (seen % REPORT_SLOTS)];
+      if (t < next) next = t;
     }
     d.stop = halt || (running === 0 && inFlight === 0);
     d.asleep = asleep;
     d.halt = halt;
     d.exitCode = exitCode;
+    if (this.idleSkip && !d.stop && next >= 0 && next !== Infinity && inFlight === queued) d.jumpTo = this.jumpTarget(n, next);
     return d;
+  }
+
+  /**
+   * The window holding cycle `t`, or an earlier one where this worker's skipped slots cannot be
+   * any that another worker still reads (those of windows n - 2K + 1 .. n - 1); 0 when that
+   * leaves nothing to skip.
+   */
+  private jumpTarget(n: number, t: number): number {
+    let m = Math.floor(t / this.windowCycles);
+    const k = this.slack;
+    for (;;) {
+      if (m <= n) return 0;
+      const d = (m - n) % REPORT_SLOTS;
+      if (d >= k + 1 && d <= REPORT_SLOTS - 2 * k) return m;
+      m--;
+    }
+  }
+
+  /** Skip windows n .. m - 1, all empty (before() said so): they report as window n - 1 did. */
+  skip(n: number, m: number): void {
+    const from = this.me * REPORT_SLOTS + ((n - 1) % REPORT_SLOTS);
+    for (let w = m - this.slack; w < m; w++) {
+      const to = this.me * REPORT_SLOTS + (w % REPORT_SLOTS);
+      for (let i = 0; i < REPORT_WORDS; i++) this.v.report[to * REPORT_WORDS + i] = this.v.report[from * REPORT_WORDS + i];
+      this.v.reportNext[to] = this.v.reportNext[from];
+    }
+    Atomics.store(this.v.done, this.me * LINE, m);
+    Atomics.notify(this.v.done, this.me * LINE);
   }
 
   private waitFor(w: number, count: number): void {

@@ -47,6 +47,8 @@ export interface WorkerTask {
   entry: number;
   /** Count exact spin-loop iterations instead of executing them (Hart.backEdge). */
   skipSpins: boolean;
+  /** Jump over windows in which nothing can happen (window-clock.ts). */
+  idleSkip: boolean;
   /** Registers every hart starts with besides a0 = its id: [register number, value] pairs. */
   bootRegs: [number, number][];
   /** What node 0, the I/O node, holds (io-node.ts). */
@@ -106,6 +108,8 @@ export interface WorkerResult {
   exitCode: number;
   trace: TraceBlock[];
   spinSkipped: number;
+  /** Windows jumped over because nothing could happen in them. */
+  windowsSkipped: number;
 }
 
 export function nodesOf(worker: number, workers: number, nodes: number): [number, number] {
@@ -166,9 +170,9 @@ export function runWorker(t: WorkerTask): WorkerResult {
 
   const slack = WINDOW_SLACK;
   const W = Math.floor(L / slack);
-  const clock = new WindowClock(control, me, t.workers, slack, t.watchdogMs, drainInbound, t.spinLimit);
+  const clock = new WindowClock(control, me, t.workers, slack, t.watchdogMs, drainInbound, t.spinLimit, W, t.idleSkip);
   const LINE = 16, LINE64 = 8;
-  let busyNs = 0, waitNs = 0, w = 0, halted = false, exitCode = 0;
+  let busyNs = 0, waitNs = 0, w = 0, halted = false, exitCode = 0, windowsSkipped = 0;
   let stopped: WorkerResult['stopped'] = 'max-cycles';
   const trace: TraceBlock[] = [];
   let block: TraceBlock | null = null;
@@ -177,6 +181,12 @@ export function runWorker(t: WorkerTask): WorkerResult {
   for (;;) {
     const d = clock.before(w);
     if (d.stop) { halted = d.halt; exitCode = d.exitCode; stopped = d.halt ? 'halt' : 'idle'; break; }
+    if (d.jumpTo > 0) {
+      clock.skip(w, d.jumpTo);
+      windowsSkipped += d.jumpTo - w;
+      w = d.jumpTo;
+      continue;
+    }
     const windowEnd = (w + 1) * W;
     if (w * W >= t.maxCycles) break;
     Atomics.store(control.workerWindow, me * LINE, w);
@@ -187,21 +197,24 @@ export function runWorker(t: WorkerTask): WorkerResult {
     a = b0;
     io?.beforeWindow(w * W, d.asleep === cfg.nodes);
     drainInbound();
-    let running = 0, asleep = 0, inFlight = 0;
+    let running = 0, asleep = 0, inFlight = 0, queued = 0, next = Infinity;
     for (const n of nodes) {
       n.advance(windowEnd);
       if (n.state !== NodeState.Halted && n.state !== NodeState.Idle) running++;
       if (n.inWfi) asleep++;
       inFlight += n.sentCount - n.handledCount;
+      queued += n.queue.length;
+      const act = n.nextActivity();
+      if (act < next) next = act;
     }
     if (io !== null) {
       if (!io.quiet) asleep = 0; // the disk is busy: that is not waiting for input
-      if (io.inputLeft) running++; // input still to come can wake the guest
+      if (io.inputLeft) { running++; next = -1; } // input still to come can wake the guest
     }
     t.onWindow?.(nodes, windowEnd);
     const halt = first === 0 && nodes[0].haltRequested;
     if (halt) exitCode = io?.outcome()?.code ?? 0;
-    clock.finish(w, running, halt, exitCode, asleep, inFlight);
+    clock.finish(w, running, halt, exitCode, asleep, inFlight, queued, next);
     const b = performance.now();
     busyNs += (b - a) * 1e6;
     if (t.traceBlock > 0) {
@@ -251,5 +264,6 @@ export function runWorker(t: WorkerTask): WorkerResult {
     exitCode,
     trace,
     spinSkipped: nodes.reduce((a, n) => a + n.hart.spinSkipped, 0),
+    windowsSkipped,
   };
 }

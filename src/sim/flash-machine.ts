@@ -59,6 +59,8 @@ export interface FlashRunOptions {
   patch?: Record<string, number>;
   /** Execute every iteration of spin loops instead of counting exact repeats (default false). */
   noSpinSkip?: boolean;
+  /** Step every window, even those in which nothing can happen (default false). */
+  noIdleSkip?: boolean;
   /** Called about once a second with the slowest node's simulated cycle. */
   progress?: (cycle: number, windows: number) => void;
   /** In-process runs only: a checker called after every window with all nodes. */
@@ -100,6 +102,8 @@ export interface FlashResult {
     mips: number;
     /** Instructions of spin loops counted without being executed (Hart.backEdge). */
     spinSkipped: number;
+    /** Windows in which nothing could happen, jumped over (window-clock.ts). */
+    windowsSkipped: number;
     workers: { worker: number; nodes: number; busySeconds: number; waitSeconds: number }[];
     trace: TraceBlock[][];
   };
@@ -242,6 +246,7 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
     io: boot.io,
     maxCycles: o.maxCycles,
     skipSpins: o.noSpinSkip !== true,
+    idleSkip: o.noIdleSkip !== true,
     watchdogMs: o.watchdogMs ?? 60_000,
     echoConsole: o.echoConsole,
     traceBlock: o.traceBlock ?? 0,
@@ -349,6 +354,7 @@ function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, memB
       wallSeconds: wall,
       mips: instructions / wall / 1e6,
       spinSkipped: results.reduce((a, r) => a + r.spinSkipped, 0),
+      windowsSkipped: results[0].windowsSkipped,
       workers: results.map((r) => ({ worker: r.worker, nodes: r.nodes.length, busySeconds: r.busyNs / 1e9, waitSeconds: r.waitNs / 1e9 })),
       trace: results.map((r) => r.trace),
     },
