@@ -642,12 +642,12 @@ export class VirtioBlk implements MmioDevice {
     if (total(readable) < HEADER_BYTES || inLen < 1) throw new DeviceError(`request ${head} has no header or no status byte`);
 
     const hdr = new Uint8Array(HEADER_BYTES);
-    yield* this.gather(readable, 0, hdr, 0, HEADER_BYTES);
+    yield* this.copy(readable, 0, hdr, 0, HEADER_BYTES, true);
     const hv = new DataView(hdr.buffer);
     const type = hv.getUint32(0, true);
     const sector = hv.getUint32(12, true) * TWO32 + hv.getUint32(8, true);
     const status = yield* this.execute(type, sector, readable, writable, inLen - 1);
-    yield* this.scatter(writable, inLen - 1, Uint8Array.of(status), 0, 1);
+    yield* this.copy(writable, inLen - 1, Uint8Array.of(status), 0, 1, false);
     return inLen;
   }
 
@@ -657,7 +657,7 @@ export class VirtioBlk implements MmioDevice {
         if (!this.rangeOk(sector, dataIn)) return this.ioError();
         this.stats.reads++;
         this.stats.bytesRead += dataIn;
-        yield* this.scatter(writable, 0, this.image, sector * SECTOR, dataIn);
+        yield* this.copy(writable, 0, this.image, sector * SECTOR, dataIn, false);
         return VIRTIO_BLK_S_OK;
       }
       case VIRTIO_BLK_T_OUT: {
@@ -665,7 +665,7 @@ export class VirtioBlk implements MmioDevice {
         if (this.readOnly || !this.rangeOk(sector, dataOut)) return this.ioError();
         this.stats.writes++;
         this.stats.bytesWritten += dataOut;
-        yield* this.gather(readable, HEADER_BYTES, this.image, sector * SECTOR, dataOut);
+        yield* this.copy(readable, HEADER_BYTES, this.image, sector * SECTOR, dataOut, true);
         this.markDirty(sector * SECTOR, dataOut);
         return VIRTIO_BLK_S_OK;
       }
@@ -681,7 +681,7 @@ export class VirtioBlk implements MmioDevice {
         this.stats.getIds++;
         const id = new Uint8Array(VIRTIO_BLK_ID_BYTES);
         id.set(this.serial);
-        yield* this.scatter(writable, 0, id, 0, Math.min(VIRTIO_BLK_ID_BYTES, dataIn));
+        yield* this.copy(writable, 0, id, 0, Math.min(VIRTIO_BLK_ID_BYTES, dataIn), false);
         return VIRTIO_BLK_S_OK;
       }
       default:
@@ -710,8 +710,11 @@ export class VirtioBlk implements MmioDevice {
     return sector <= this.capacitySectors && bytes / SECTOR <= this.capacitySectors - sector;
   }
 
-  /** Copy `len` bytes of the chain's stream, from stream offset `pos`, into dst[dstOff..]. */
-  private *gather(segs: Segment[], pos: number, dst: Uint8Array, dstOff: number, len: number): Generator<DmaNeed, void, void> {
+  /**
+   * Copy `len` bytes between the chain's stream, from stream offset `pos`, and buf[bufOff..]:
+   * out of guest memory into buf when `fromRam`, else from buf into guest memory.
+   */
+  private *copy(segs: Segment[], pos: number, buf: Uint8Array, bufOff: number, len: number, fromRam: boolean): Generator<DmaNeed, void, void> {
     for (const s of segs) {
       if (len === 0) return;
       if (pos >= s.len) {
@@ -719,24 +722,8 @@ export class VirtioBlk implements MmioDevice {
         continue;
       }
       const k = Math.min(s.len - pos, len);
-      yield* this.readRam(s.off + pos, dst, dstOff, k);
-      dstOff += k;
-      len -= k;
-      pos = 0;
-    }
-  }
-
-  /** Copy src[srcOff..srcOff + len) into the chain's stream at stream offset `pos`. */
-  private *scatter(segs: Segment[], pos: number, src: Uint8Array, srcOff: number, len: number): Generator<DmaNeed, void, void> {
-    for (const s of segs) {
-      if (len === 0) return;
-      if (pos >= s.len) {
-        pos -= s.len;
-        continue;
-      }
-      const k = Math.min(s.len - pos, len);
-      yield* this.writeRam(s.off + pos, src, srcOff, k);
-      srcOff += k;
+      if (fromRam) yield* this.readRam(s.off + pos, buf, bufOff, k); else yield* this.writeRam(s.off + pos, buf, bufOff, k);
+      bufOff += k;
       len -= k;
       pos = 0;
     }
