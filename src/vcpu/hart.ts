@@ -689,6 +689,8 @@ export class Hart {
     const c = this.csr;
     if (!c.stce) return;
     const on = this.time() >= c.stimecmp;
+    // A loop may poll mip: a line that changes ends a spin, as setIrq does.
+    if (on !== ((c.mipHw & (1 << Irq.STI)) !== 0)) this.spinState = SPIN_NONE;
     if (on) { c.mipHw |= 1 << Irq.STI; this.wfiPending = false; } else c.mipHw &= ~(1 << Irq.STI);
   }
 
