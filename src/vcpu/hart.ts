@@ -696,7 +696,8 @@ export class Hart {
 
   private cyclesUntilTimer(): number {
     const c = this.csr;
-    if (!c.stce || c.stimecmp === Infinity || this.timeSource !== null) return Infinity;
+    // Once STIP is up nothing more happens until stimecmp is written (which ends the slice).
+    if (!c.stce || c.stimecmp === Infinity || this.timeSource !== null || (c.mipHw & (1 << Irq.STI)) !== 0) return Infinity;
     return c.stimecmp * this.costs.cyclesPerTick - (this.instret + this.runRetired + this.extraCycles);
   }
 
