@@ -57,6 +57,8 @@ export interface ClintOptions {
   /** mtime ticks per simulated second (default 10 MHz, as QEMU virt). */
   timebaseHz?: number;
   base?: number;
+  /** Called after every store the CLINT took: a timer may have moved (the board reschedules). */
+  onStore?: (off: number) => void;
 }
 
 function gcd(a: number, b: number): number {
@@ -72,6 +74,7 @@ export class Clint implements MmioDevice {
 
   private readonly harts: readonly HartIrqTarget[];
   private readonly now: () => number;
+  private readonly onStore: ((off: number) => void) | undefined;
   /** timebaseHz / cpuHz as the reduced fraction num / den. */
   private readonly num: number;
   private readonly den: number;
@@ -96,6 +99,7 @@ export class Clint implements MmioDevice {
     this.base = opts.base ?? CLINT_BASE;
     this.harts = opts.harts;
     this.now = opts.now;
+    this.onStore = opts.onStore;
     this.cpuHz = opts.cpuHz;
     this.timebaseHz = tb;
     const g = gcd(tb, opts.cpuHz);
@@ -205,6 +209,12 @@ export class Clint implements MmioDevice {
   }
 
   store(off: number, size: number, lo: number, hi: number): MmioStatus {
+    const st = this.write(off, size, lo, hi);
+    if (st === MmioStatus.Ok) this.onStore?.(off);
+    return st;
+  }
+
+  private write(off: number, size: number, lo: number, hi: number): MmioStatus {
     if (!this.validAccess(off, size)) return MmioStatus.Fault;
     if (off < CLINT_MTIMECMP) {
       const h = off >>> 2;

@@ -53,7 +53,7 @@ import { writeSync } from 'node:fs';
 import type { MachineConfig } from '../config/machine.js';
 import { Msg } from '../directory/messages.js';
 import { ACCESS_STALL_ANY } from '../directory/cache-controller.js';
-import { Access, MmioStatus, type RamView } from '../vcpu/port.js';
+import { Access, type RamView } from '../vcpu/port.js';
 import type { MmioDevice } from '../vcpu/flat-memory.js';
 import type { Irq } from '../vcpu/trap.js';
 import { Htif, BufferedConsole, type ConsoleSink } from '../devices/htif.js';
@@ -275,12 +275,13 @@ export class IoNode implements IoPort {
     const harts: HartIrqTarget[] = [];
     for (let h = 0; h < cfg.nodes; h++) harts.push({ setIrq: (irq, level) => this.sendIrq(h, irq, level) });
     this.finisher = new Finisher();
-    this.clint = new Clint({ harts, now: () => node.now(), cpuHz: cfg.cpuMHz * 1e6, timebaseHz: cfg.timebaseHz });
+    // A store may move a timer: the next IO_TIMER event is rescheduled.
+    this.clint = new Clint({ harts, now: () => node.now(), cpuHz: cfg.cpuMHz * 1e6, timebaseHz: cfg.timebaseHz, onStore: () => this.armTimer() });
     this.plic = new Plic({ harts });
     this.uart = new Uart16550({ irq: this.plic.line(UART_IRQ), sink });
     this.uartWatch = new UartPollWatch(this.uart);
     node.addDevice(this.finisher);
-    node.addDevice(this.watchClint(this.clint));
+    node.addDevice(this.clint);
     node.addDevice(this.plic);
     node.addDevice(this.uartWatch);
     const shift = Math.log2(cfg.lineBytes);
@@ -318,20 +319,6 @@ export class IoNode implements IoPort {
     if (this.lines[i] === v) return;
     this.lines[i] = v;
     this.node.send(Msg.IRQ, hart, irq, hart, v, 0, 0, 0);
-  }
-
-  /** The CLINT as the harts reach it: a store may move a timer, so the next event is rescheduled. */
-  private watchClint(clint: Clint): MmioDevice {
-    return {
-      base: clint.base,
-      size: clint.size,
-      load: (off, size, out) => clint.load(off, size, out),
-      store: (off, size, lo, hi) => {
-        const st = clint.store(off, size, lo, hi);
-        if (st === MmioStatus.Ok) this.armTimer();
-        return st;
-      },
-    };
   }
 
   /** Queue an IO_TIMER event for the CLINT's next due cycle, unless one comes at or before it. */

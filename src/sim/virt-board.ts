@@ -38,9 +38,7 @@
 import { performance } from 'node:perf_hooks';
 import { openSync, closeSync, writeSync, constants as fsConstants, accessSync } from 'node:fs';
 import { Hart, Stop } from '../vcpu/hart.js';
-import type { MmioDevice } from '../vcpu/flat-memory.js';
 import type { Irq } from '../vcpu/trap.js';
-import { MmioStatus } from '../vcpu/port.js';
 import { Clint, CLINT_MTIME, DEFAULT_TIMEBASE_HZ } from '../devices/clint.js';
 import { Plic } from '../devices/plic.js';
 import { Uart16550, UartPollWatch, UART_IRQ } from '../devices/uart16550.js';
@@ -252,12 +250,15 @@ export class VirtBoard {
       },
     }));
     const cyclesPerTick = this.harts[0]!.costs.cyclesPerTick;
-    this.clint = new Clint({ harts: targets, now: () => this.harts[this.current]!.simTime(), cpuHz: DEFAULT_TIMEBASE_HZ * cyclesPerTick });
+    this.clint = new Clint({
+      harts: targets, now: () => this.harts[this.current]!.simTime(), cpuHz: DEFAULT_TIMEBASE_HZ * cyclesPerTick,
+      onStore: (off) => this.clintStored(off),
+    });
     this.plic = new Plic({ harts: targets });
     this.finisher = new Finisher();
     this.uart = new Uart16550({ irq: this.plic.line(UART_IRQ), sink: cfg.console });
     this.mem.addDevice(this.finisher, 'finisher');
-    this.mem.addDevice(this.watchClint(this.clint), 'clint');
+    this.mem.addDevice(this.clint, 'clint');
     this.mem.addDevice(this.plic, 'plic');
     this.uartWatch = new UartPollWatch(this.uart);
     this.mem.addDevice(this.uartWatch, 'uart');
@@ -302,27 +303,16 @@ export class VirtBoard {
   }
 
   /**
-   * The CLINT as the harts see it: a store may move a timer, so the running hart leaves run()
-   * and the board recomputes when its next timer fires; a store to mtime makes every hart's
-   * time CSR read the CLINT from then on.
+   * A CLINT store may move a timer, so the running hart leaves run() and the board recomputes
+   * when its next timer fires; a store to mtime makes every hart's time CSR read the CLINT from
+   * then on.
    */
-  private watchClint(clint: Clint): MmioDevice {
-    return {
-      base: clint.base,
-      size: clint.size,
-      load: (off, size, out) => clint.load(off, size, out),
-      store: (off, size, lo, hi) => {
-        const st = clint.store(off, size, lo, hi);
-        if (st === MmioStatus.Ok) {
-          if (off >= CLINT_MTIME && !this.timeFromClint) {
-            this.timeFromClint = true;
-            for (const h of this.harts) h.timeSource = () => clint.mtime();
-          }
-          this.harts[this.current]!.requestStop();
-        }
-        return st;
-      },
-    };
+  private clintStored(off: number): void {
+    if (off >= CLINT_MTIME && !this.timeFromClint) {
+      this.timeFromClint = true;
+      for (const h of this.harts) h.timeSource = () => this.clint.mtime();
+    }
+    this.harts[this.current]!.requestStop();
   }
 
   /** Set when the guest polled an empty UART receiver (UartPollWatch); the input side clears it. */
