@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { MachineConfig } from '../src/config/machine.js';
-import { runFlash, type FlashResult } from '../src/sim/flash-machine.js';
+import { FlashWorkers, runFlash, type FlashResult } from '../src/sim/flash-machine.js';
 import type { ElfImage } from '../src/sim/elf.js';
 import { UserError } from '../src/sim/errors.js';
 
@@ -56,12 +56,13 @@ function collectGarbage(): void {
 }
 
 export async function runFlashBench(o: FlashBenchOptions): Promise<FlashBenchResult> {
-  const once = async (threads: number, first: boolean): Promise<FlashResult> => {
+  const once = async (threads: number, first: boolean, workers: FlashWorkers): Promise<FlashResult> => {
     if (!first) collectGarbage();
     const r = await runFlash({
       config: o.config,
       image: o.image,
       threads,
+      workers,
       maxCycles: o.maxCycles,
       echoConsole: o.echoConsole && first,
       patch: o.patch,
@@ -81,12 +82,18 @@ export async function runFlashBench(o: FlashBenchOptions): Promise<FlashBenchRes
   let identical = true;
   for (const threads of o.threads) {
     let best: FlashResult | null = null;
-    for (let k = 0; k < o.repeat; k++) {
-      o.progress?.(`flash: ${o.config.nodes} nodes, ${threads} thread(s), workload ${o.workload}${o.repeat > 1 ? `, run ${k + 1} of ${o.repeat}` : ''}`);
-      const r = await once(threads, fingerprint === null);
-      const fp = simulatedFingerprint(r);
-      if (fingerprint === null) fingerprint = fp; else if (fp !== fingerprint) identical = false;
-      if (best === null || r.host.wallSeconds < best.host.wallSeconds) best = r;
+    const workers = new FlashWorkers(threads);
+    try {
+      for (let k = 0; k < o.repeat; k++) {
+        o.progress?.(`flash: ${o.config.nodes} nodes, ${threads} thread(s), workload ${o.workload}${o.repeat > 1 ? `, run ${k + 1} of ${o.repeat}` : ''}`);
+        const r = await once(threads, fingerprint === null, workers);
+        if (o.repeat > 1) o.progress?.(`  ... wall ${r.host.wallSeconds.toFixed(2)} s`);
+        const fp = simulatedFingerprint(r);
+        if (fingerprint === null) fingerprint = fp; else if (fp !== fingerprint) identical = false;
+        if (best === null || r.host.wallSeconds < best.host.wallSeconds) best = r;
+      }
+    } finally {
+      await workers.close();
     }
     runs.push(best!);
   }

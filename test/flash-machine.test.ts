@@ -7,7 +7,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { applyConfig, defaultConfig, type MachineConfig } from '../src/config/machine.js';
-import { runFlash, type FlashRunOptions } from '../src/sim/flash-machine.js';
+import { FlashWorkers, runFlash, type FlashRunOptions } from '../src/sim/flash-machine.js';
 import { readElf } from '../src/sim/elf.js';
 import { Mesh } from '../src/interconnect/mesh.js';
 import { msgBytes, Msg } from '../src/directory/messages.js';
@@ -149,6 +149,25 @@ describe('determinism across threads', () => {
       for (const r of results.slice(1)) expect(r.sim).toEqual(results[0].sim);
     }, 240_000);
   }
+});
+
+describe('workers kept between runs', () => {
+  it('run a machine again with the results of a fresh pool, and refuse a run of another size', async () => {
+    const cfg = config({ nodes: 8 });
+    const o = { config: cfg, image: image('radix'), threads: 2, maxCycles: 2e9, echoConsole: false, watchdogMs: 120_000, patch: { radix_keys: 16384 } };
+    const fresh = await runFlash(o);
+    const workers = new FlashWorkers(2);
+    try {
+      const first = await runFlash({ ...o, workers });
+      const again = await runFlash({ ...o, workers });
+      expect(fresh.sim.console).toMatch(/radix: 16384 keys, 8 harts, OK/);
+      expect(first.sim).toEqual(fresh.sim);
+      expect(again.sim).toEqual(fresh.sim);
+      await expect(runFlash({ ...o, threads: 4, workers })).rejects.toThrow(/a pool of 2 workers for a run on 4/);
+    } finally {
+      await workers.close();
+    }
+  }, 240_000);
 });
 
 describe('spin loops', () => {

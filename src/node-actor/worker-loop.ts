@@ -214,6 +214,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
     t.onWindow?.(nodes, windowEnd);
     const halt = first === 0 && nodes[0].haltRequested;
     if (halt) exitCode = io?.outcome()?.code ?? 0;
+    boxes.publish(me);
     clock.finish(w, running, halt, exitCode, asleep, inFlight, queued, next);
     const b = performance.now();
     busyNs += (b - a) * 1e6;

@@ -45,7 +45,7 @@ export function mailboxLayout(workers: number, slots: number, words: number) {
   const rings = workers * workers;
   return new Layout('mailboxes', [
     { name: 'head', type: 'i32', count: rings, ownLine: true, doc: 'records consumed, per ring (src worker * workers + dst worker); written by the consumer' },
-    { name: 'tail', type: 'i32', count: rings, ownLine: true, doc: 'records published, per ring; written by the producer with Atomics.store' },
+    { name: 'tail', type: 'i32', count: rings, ownLine: true, doc: 'records published, per ring; written by the producer with Atomics.store at the end of each window and when the ring fills' },
     { name: 'time', type: 'f64', count: rings * slots, doc: 'delivery time of each record' },
     { name: 'words', type: 'i32', count: rings * slots * words, doc: 'the int32 fields of each record (directory/messages.ts F_*)' },
   ] as const);
