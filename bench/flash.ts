@@ -33,7 +33,8 @@ export interface FlashBenchResult {
   config: MachineConfig;
   sim: Omit<FlashResult['sim'], 'perNode'> & { perNode: FlashResult['sim']['perNode'] };
   identicalAcrossThreads: boolean | null;
-  host: { cores: number; runs: FlashResult['host'][] };
+  /** Per thread count, the fastest run, and every run's wall time (the first on fresh workers). */
+  host: { cores: number; runs: (FlashResult['host'] & { allWallSeconds: number[] })[] };
 }
 
 /** The simulated part of a result, as the string that must not change with --threads. */
@@ -78,16 +79,18 @@ export async function runFlashBench(o: FlashBenchOptions): Promise<FlashBenchRes
   // Every run of every thread count must give the same simulated results; the fastest run of
   // each thread count is the one reported.
   const runs: FlashResult[] = [];
+  const walls: number[][] = [];
   let fingerprint: string | null = null;
   let identical = true;
   for (const threads of o.threads) {
     let best: FlashResult | null = null;
+    const all: number[] = [];
     const workers = new FlashWorkers(threads);
     try {
       for (let k = 0; k < o.repeat; k++) {
         o.progress?.(`flash: ${o.config.nodes} nodes, ${threads} thread(s), workload ${o.workload}${o.repeat > 1 ? `, run ${k + 1} of ${o.repeat}` : ''}`);
         const r = await once(threads, fingerprint === null, workers);
-        if (o.repeat > 1) o.progress?.(`  ... wall ${r.host.wallSeconds.toFixed(2)} s`);
+        all.push(r.host.wallSeconds);
         const fp = simulatedFingerprint(r);
         if (fingerprint === null) fingerprint = fp; else if (fp !== fingerprint) identical = false;
         if (best === null || r.host.wallSeconds < best.host.wallSeconds) best = r;
@@ -96,6 +99,7 @@ export async function runFlashBench(o: FlashBenchOptions): Promise<FlashBenchRes
       await workers.close();
     }
     runs.push(best!);
+    walls.push(all);
   }
   if (o.traceEvents !== undefined) writeFileSync(o.traceEvents, JSON.stringify(chromeTrace(runs[runs.length - 1])));
   return {
@@ -104,7 +108,7 @@ export async function runFlashBench(o: FlashBenchOptions): Promise<FlashBenchRes
     config: o.config,
     sim: runs[0].sim,
     identicalAcrossThreads: runs.length > 1 || o.repeat > 1 ? identical : null,
-    host: { cores: availableParallelism(), runs: runs.map((r) => r.host) },
+    host: { cores: availableParallelism(), runs: runs.map((r, k) => ({ ...r.host, allWallSeconds: walls[k] })) },
   };
 }
 
@@ -154,7 +158,8 @@ export function formatFlashBench(b: FlashBenchResult): string {
   lines.push(`  spin loops           ${num(base.spinSkipped)} instructions counted without executing them (${(100 * base.spinSkipped / s.instructions).toFixed(1)}%)`);
   for (const h of b.host.runs) {
     const speedup = base.wallSeconds / h.wallSeconds;
-    lines.push(`  ${String(h.threads).padStart(3)} thread(s)  wall ${h.wallSeconds.toFixed(2)} s  ${h.mips.toFixed(2)} MIPS  speedup ${speedup.toFixed(2)}x`);
+    const all = h.allWallSeconds.length > 1 ? ` (fastest of ${h.allWallSeconds.map((x) => x.toFixed(2)).join(', ')})` : '';
+    lines.push(`  ${String(h.threads).padStart(3)} thread(s)  wall ${h.wallSeconds.toFixed(2)} s  ${h.mips.toFixed(2)} MIPS  speedup ${speedup.toFixed(2)}x${all}`);
     for (const w of h.workers) {
       lines.push(`      worker ${w.worker}: ${w.nodes} node(s), busy ${w.busySeconds.toFixed(2)} s, waiting ${w.waitSeconds.toFixed(2)} s`);
     }

@@ -62,6 +62,22 @@ describe('bench: bad input', () => {
   });
 });
 
+describe('bench: repeats', () => {
+  it('--repeat N runs each thread count N times on the same workers, reports the fastest and lists all', () => {
+    const json = join(dir, 'repeat.json');
+    const r = bench('--nodes', '4', '--size', '1024', '--compare-threads', '1,2', '--repeat', '2', '--no-console', '--json', json);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/2 thread\(s\)  wall [0-9.]+ s .*\(fastest of [0-9.]+, [0-9.]+\)/);
+    const out = JSON.parse(readFileSync(json, 'utf8'));
+    expect(out.identicalAcrossThreads).toBe(true);
+    expect(out.host.runs.map((h: { threads: number }) => h.threads)).toEqual([1, 2]);
+    for (const h of out.host.runs) {
+      expect(h.allWallSeconds).toHaveLength(2);
+      expect(h.wallSeconds).toBe(Math.min(...h.allWallSeconds));
+    }
+  });
+});
+
 describe('flashdisco run --nodes', () => {
   const cli = (...args: string[]) => spawnSync(process.execPath, ['dist/src/sim/cli.js', 'run', ...args], { encoding: 'utf8', timeout: 120_000 });
   const cliInput = (input: string, ...args: string[]) =>
