@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The parallel-speedup measurement for a many-core machine (see device-carry.sh): the FLASH
 # benchmark at 1, 2, 4, 8 and 16 worker threads, for 64 and 256 nodes, each checking that the
-# simulated results are identical across thread counts. Results (JSON and text) go to $OUT.
+# simulated results are identical across thread counts; repeats on the same workers, so that
+# the fastest run is one whose code V8 has already compiled. Results (JSON and text) go to $OUT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/flashdisco-scaling}
@@ -15,6 +16,6 @@ run() {
   "$NODE" dist/bench/run.js "$@" --json "$OUT/$name.json" > "$OUT/$name.txt" 2>&1 || echo "$name failed" >> "$OUT/failures.txt"
   tail -n 25 "$OUT/$name.txt"
 }
-run radix-64 --nodes 64 --compare-threads 1,2,4,8,16
-run radix-256 --nodes 256 --size 65536 --compare-threads 1,2,4,8,16
-run stencil-64 --nodes 64 --workload stencil --compare-threads 1,2,4,8,16
+run radix-64 --nodes 64 --compare-threads 1,2,4,8,16 --repeat 3
+run radix-256 --nodes 256 --size 65536 --compare-threads 1,2,4,8,16 --repeat 3
+run stencil-64 --nodes 64 --workload stencil --compare-threads 1,2,4,8,16 --repeat 2
