@@ -90,7 +90,7 @@ export class HomeController {
   line = 0;
   type = 0;
   a = 0;
-  now = 0;
+  now = NaN;
   private invCount = 0;
 
   constructor(readonly node: number, private readonly p: HomeParams, private readonly v: HomeViews, private readonly out: Outbox) {

@@ -35,7 +35,8 @@ export class ProcessorInterface implements MemoryPort {
   hart: Hart | null = null;
   private readonly lineShift: number;
   private unc = Unc.Idle;
-  private uncAddr = 0;
+  /** NaN until the first uncached access: a double from the start (see Hart.mmioPaddr). */
+  private uncAddr = NaN;
   private uncSize = 0;
   private uncLo = 0;
   private uncHi = 0;

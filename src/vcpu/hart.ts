@@ -129,9 +129,10 @@ export class Hart {
   private readonly dcLen: Uint8Array;
   private readonly scratch: Decoded = { op: 0, rd: 0, rs1: 0, rs2: 0, imm: 0, len: 0 };
 
-  // The fetch page: virtual base of the page the loop is executing and its RAM offset.
+  // The fetch page: virtual base of the page the loop is executing and its RAM offset (NaN while
+  // there is none: a double from the start, as RAM offsets of large machines are; see mmioPaddr).
   private fvBase = NaN;
-  private frBase = 0;
+  private frBase = NaN;
 
   /** Instructions retired in the current run() call before the handler now executing. */
   runRetired = 0;
@@ -324,7 +325,7 @@ export class Hart {
   private spinPc = NaN;
   private spinLen = 0;
   private spinAt = 0;
-  private spinExtra = 0;
+  private spinExtra = NaN;
   private spinStores = 0;
   private spinSlow = 0;
   private spinFflags = 0;
@@ -772,7 +773,13 @@ export class Hart {
     return MEM_TRAPPED;
   }
 
-  mmioPaddr = 0;
+  /**
+   * Physical address of the MMIO access that resolve() reported. NaN until then: physical
+   * addresses are above 2^31, so V8 must hold the field as a double from the start (a field that
+   * starts as a small integer and later takes a double changes the hart's shape, and every method
+   * compiled for the old shape is thrown away).
+   */
+  mmioPaddr = NaN;
 
   private isCodePage(page: number): boolean {
     return ((this.codePage[page >>> 5] >>> (page & 31)) & 1) !== 0;
