@@ -13,6 +13,10 @@
 // n - K, which all workers have then finished, so all stop at the same window: when a device
 // halted the machine, or when no hart runs and no message is in flight anywhere (nothing can
 // ever wake a hart again). The same decision tells the I/O node whether every hart slept.
+// A worker whose own hart executed in window n - K knows the answer without the others'
+// reports (only a halt, from worker 0, can stop the machine then), so in busy windows it reads
+// two report lines, not one per worker; and it reads another worker's count again only when the
+// last value it read is not far enough.
 //
 // Idle time passes in one step. When in window n - K no hart executed and every message in
 // flight sat in a node's queue (none in a mailbox), nothing can happen anywhere before the
@@ -64,7 +68,14 @@ export class WindowClock {
     /** Window length in cycles. */
     private readonly windowCycles: number,
     private readonly idleSkip: boolean,
-  ) {}
+    /** How many nodes this worker steps. */
+    private readonly ownNodes: number,
+  ) {
+    this.doneSeen = new Int32Array(workers);
+  }
+
+  /** The last count read of each worker's finished windows (counts only grow). */
+  private readonly doneSeen: Int32Array;
 
   /** Window n is done: publish what the stop decision needs, then the count. */
   finish(n: number, running: number, halt: boolean, exitCode: number, asleep = 0, inFlight = 0, queued = 0, next = -1): void {
@@ -90,15 +101,31 @@ export class WindowClock {
     d.jumpTo = 0;
     if (seen < 0) { d.stop = false; d.asleep = 0; return d; }
     for (let w = 0; w < this.workers; w++) if (w !== this.me) this.waitFor(w, seen + 1);
+    const slot = seen % REPORT_SLOTS;
+    const own = (this.me * REPORT_SLOTS + slot) * REPORT_WORDS;
+    if (this.v.report[own] > 0 && this.v.reportNext[this.me * REPORT_SLOTS + slot] < 0 &&
+        (this.me !== 0 || this.v.report[own + 3] < this.ownNodes)) {
+      // A hart of this worker was executing in window `seen`: the machine could neither go idle
+      // nor jump then, and not every hart slept, whatever the others report; only a halt,
+      // which only worker 0 (the I/O node's) reports, can stop it. Every other worker decides
+      // the same from all the reports, and this one reads one report line instead of one per
+      // worker, each a trip between cores.
+      const o0 = slot * REPORT_WORDS;
+      d.halt = this.v.report[o0 + 1] !== 0;
+      d.exitCode = d.halt ? this.v.report[o0 + 2] : 0;
+      d.stop = d.halt;
+      d.asleep = this.me === 0 ? this.v.report[own + 3] : 0;
+      return d;
+    }
     let running = 0, halt = false, exitCode = 0, asleep = 0, inFlight = 0, queued = 0, next = Infinity;
     for (let w = 0; w < this.workers; w++) {
-      const o = (w * REPORT_SLOTS + (seen % REPORT_SLOTS)) * REPORT_WORDS;
+      const o = (w * REPORT_SLOTS + slot) * REPORT_WORDS;
       running += this.v.report[o];
       if (this.v.report[o + 1] !== 0) { halt = true; exitCode = this.v.report[o + 2]; }
       asleep += this.v.report[o + 3];
       inFlight += this.v.report[o + 4];
       queued += this.v.report[o + 5];
-      const t = this.v.reportNext[w * REPORT_SLOTS + (seen % REPORT_SLOTS)];
+      const t = this.v.reportNext[w * REPORT_SLOTS + slot];
       if (t < next) next = t;
     }
     d.stop = halt || (running === 0 && inFlight === 0);
@@ -139,11 +166,17 @@ export class WindowClock {
 
   private waitFor(w: number, count: number): void {
     const v = this.v;
-    if (Atomics.load(v.done, w * LINE) >= count) return;
+    // Seen far enough ahead already (the reads since then see what it wrote before): no need to
+    // fetch the line it writes after every window again.
+    if (this.doneSeen[w] >= count) return;
+    const first = Atomics.load(v.done, w * LINE);
+    this.doneSeen[w] = first;
+    if (first >= count) return;
     let spins = 0, sleptAt = 0;
     const start = performance.now();
     for (;;) {
       const now = Atomics.load(v.done, w * LINE);
+      this.doneSeen[w] = now;
       if (now >= count) break;
       if (Atomics.load(v.abort, 0) !== 0) throw new AbortedError('another worker failed');
       this.whileWaiting();

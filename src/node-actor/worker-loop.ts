@@ -170,7 +170,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
 
   const slack = WINDOW_SLACK;
   const W = Math.floor(L / slack);
-  const clock = new WindowClock(control, me, t.workers, slack, t.watchdogMs, drainInbound, t.spinLimit, W, t.idleSkip);
+  const clock = new WindowClock(control, me, t.workers, slack, t.watchdogMs, drainInbound, t.spinLimit, W, t.idleSkip, last - first);
   const LINE = 16, LINE64 = 8;
   let busyNs = 0, waitNs = 0, w = 0, halted = false, exitCode = 0, windowsSkipped = 0;
   let stopped: WorkerResult['stopped'] = 'max-cycles';
