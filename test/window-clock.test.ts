@@ -1,0 +1,85 @@
+// The window clock's stop, jump and sleep decisions: every worker must reach the same one for a
+// window, whether it reads every worker's report or, while one of its own harts executes, only
+// its own and worker 0's.
+import { describe, expect, it } from 'vitest';
+import { WindowClock } from '../src/node-actor/window-clock.js';
+import { controlLayout } from '../src/shared-abi/machine.js';
+
+const WORKERS = 3, NODES_EACH = 2, SLACK = 2, W = 46;
+
+/** A worker's report of one window: finish()'s arguments after the window number. */
+interface Report { running: number; halt?: boolean; exitCode?: number; asleep?: number; inFlight?: number; queued?: number; next: number }
+
+/** Every worker finishes windows 0 and 1 with `reports`, then each decides before window 2. */
+function decide(reports: Report[]) {
+  const views = controlLayout(WORKERS * NODES_EACH, WORKERS).views(controlLayout(WORKERS * NODES_EACH, WORKERS).allocate());
+  const clocks = reports.map((_, me) => new WindowClock(views, me, WORKERS, SLACK, 1000, () => {}, 1, W, true, NODES_EACH));
+  for (let n = 0; n < 2; n++) {
+    reports.forEach((r, me) => clocks[me].finish(n, r.running, r.halt ?? false, r.exitCode ?? 0, r.asleep ?? 0, r.inFlight ?? 0, r.queued ?? 0, r.next));
+  }
+  return clocks.map((c) => ({ ...c.before(2) }));
+}
+
+function expectOneDecision(ds: ReturnType<typeof decide>) {
+  for (const d of ds.slice(1)) {
+    expect({ stop: d.stop, halt: d.halt, exitCode: d.exitCode, jumpTo: d.jumpTo }).toEqual({ stop: ds[0].stop, halt: ds[0].halt, exitCode: ds[0].exitCode, jumpTo: ds[0].jumpTo });
+  }
+  return ds[0];
+}
+
+describe('window clock decisions', () => {
+  it('a worker whose hart executes decides as those that read every report: go on', () => {
+    const d = expectOneDecision(decide([
+      { running: 0, next: 5000, inFlight: 1, queued: 1 },
+      { running: 2, next: -1, inFlight: 4, queued: 0 },
+      { running: 0, next: 3000 },
+    ]));
+    expect(d).toMatchObject({ stop: false, halt: false, jumpTo: 0 });
+  });
+
+  it('a halt by worker 0 stops every worker with its exit code, busy or not', () => {
+    const d = expectOneDecision(decide([
+      { running: 1, halt: true, exitCode: 3, next: -1 },
+      { running: 2, next: -1 },
+      { running: 0, next: 900 },
+    ]));
+    expect(d).toMatchObject({ stop: true, halt: true, exitCode: 3 });
+  });
+
+  it('with no hart executing and every message queued, all jump to the same window', () => {
+    const d = expectOneDecision(decide([
+      { running: 1, next: 100_000, inFlight: 2, queued: 2 },
+      { running: 0, next: 40_000, inFlight: 1, queued: 1 },
+      { running: 2, next: 70_000 },
+    ]));
+    expect(d.stop).toBe(false);
+    expect(d.jumpTo).toBeGreaterThan(2);
+    expect(d.jumpTo).toBeLessThanOrEqual(Math.floor(40_000 / W));
+  });
+
+  it('with nothing running and nothing in flight, all stop as idle', () => {
+    const d = expectOneDecision(decide([{ running: 0, next: Infinity }, { running: 0, next: Infinity }, { running: 0, next: Infinity }]));
+    expect(d).toMatchObject({ stop: true, halt: false });
+  });
+
+  it('worker 0 learns that every hart sleeps only when every worker says so', () => {
+    const all = decide([
+      { running: 2, asleep: 2, next: 8000 },
+      { running: 2, asleep: 2, next: 9000 },
+      { running: 2, asleep: 2, next: 7000 },
+    ]);
+    expect(all[0].asleep).toBe(WORKERS * NODES_EACH);
+    const notAll = decide([
+      { running: 2, asleep: 2, next: 8000 },
+      { running: 2, asleep: 1, next: -1 },
+      { running: 2, asleep: 2, next: 7000 },
+    ]);
+    expect(notAll[0].asleep).toBeLessThan(WORKERS * NODES_EACH);
+    const ownBusy = decide([
+      { running: 2, asleep: 1, next: -1 },
+      { running: 2, asleep: 2, next: 9000 },
+      { running: 2, asleep: 2, next: 7000 },
+    ]);
+    expect(ownBusy[0].asleep).toBeLessThan(WORKERS * NODES_EACH);
+  });
+});
