@@ -14,7 +14,7 @@
 // slices and after any non-Ok status, as TinyEMU and Spike do.
 
 import { Access, Grant, MmioStatus, type MemoryPort } from './port.js';
-import { decode16, decode32, OP_ILLEGAL, X_DISCARD, type Decoded } from './decode.js';
+import { decode16, decode32, OP_BY_NAME, OP_ILLEGAL, X_DISCARD, type Decoded } from './decode.js';
 import { Cause, Irq, IRQ_MASK, IRQ_PRIORITY, Priv, causeName, interruptName } from './trap.js';
 import { translate, TranslateFault } from './mmu.js';
 import { HANDLERS } from './handlers.js';
@@ -54,6 +54,15 @@ const DC_BITS = 16;
 const TWO32 = 4294967296;
 /** Longest stretch of instructions between two checks of the timer. */
 const MAX_SLICE = 1 << 14;
+
+// The most frequent instructions (radix and bench-int) get call sites of their own in the run
+// loop, each always calling the same handler, so that the JIT can inline it; every other one goes
+// through the table, where one call site reaches them all and inlines none. The semantics stay in
+// insns-*.ts either way. HOT[op] is the handler's case in the loop's switch, 0 for the table.
+const HOT = new Uint8Array(HANDLERS.length);
+const [ADDI, SRLI, ADD, XOR, LW, MUL, SLLI, BNE, SW, LD, AND, SRLW, ADDIW, SD, BEQ, SRLIW] =
+  ['addi', 'srli', 'add', 'xor', 'lw', 'mul', 'slli', 'bne', 'sw', 'ld', 'and', 'srlw', 'addiw', 'sd', 'beq', 'srliw']
+    .map((name, k) => { HOT[OP_BY_NAME[name]] = k + 1; return HANDLERS[OP_BY_NAME[name]]; });
 
 const SPIN_NONE = 0, SPIN_SNAPSHOT = 1, SPIN_FIXED = 2;
 /** Taken back edges between two looks for a spin loop. */
@@ -424,7 +433,27 @@ export class Hart {
         this.runRetired = n;
         this.insnPc = pc;
         this.pc = pc + lenA[i];
-        const st = H[op](this, rdA[i], rs1A[i], rs2A[i], immA[i]);
+        const rd = rdA[i], rs1 = rs1A[i], rs2 = rs2A[i], imm = immA[i];
+        let st: number;
+        switch (HOT[op]) {
+          case 1: st = ADDI(this, rd, rs1, rs2, imm); break;
+          case 2: st = SRLI(this, rd, rs1, rs2, imm); break;
+          case 3: st = ADD(this, rd, rs1, rs2, imm); break;
+          case 4: st = XOR(this, rd, rs1, rs2, imm); break;
+          case 5: st = LW(this, rd, rs1, rs2, imm); break;
+          case 6: st = MUL(this, rd, rs1, rs2, imm); break;
+          case 7: st = SLLI(this, rd, rs1, rs2, imm); break;
+          case 8: st = BNE(this, rd, rs1, rs2, imm); break;
+          case 9: st = SW(this, rd, rs1, rs2, imm); break;
+          case 10: st = LD(this, rd, rs1, rs2, imm); break;
+          case 11: st = AND(this, rd, rs1, rs2, imm); break;
+          case 12: st = SRLW(this, rd, rs1, rs2, imm); break;
+          case 13: st = ADDIW(this, rd, rs1, rs2, imm); break;
+          case 14: st = SD(this, rd, rs1, rs2, imm); break;
+          case 15: st = BEQ(this, rd, rs1, rs2, imm); break;
+          case 16: st = SRLIW(this, rd, rs1, rs2, imm); break;
+          default: st = H[op](this, rd, rs1, rs2, imm);
+        }
         if (st === Status.Ok) { n++; pc = this.pc; continue; }
         if (st === Status.Timed) {
           // The slice was counted in one-cycle instructions: take this one's extra cycles off.
