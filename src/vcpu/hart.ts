@@ -8,7 +8,8 @@
 // anything else faults at once with the exact 64-bit target.
 //
 // Run loop: instructions are decoded once into a direct-mapped cache keyed by RAM offset and then
-// dispatched through one table of handlers with a single signature. A handler returns a Status;
+// dispatched through one table of handlers with a single signature (the most frequent ones through
+// call sites of their own, which the JIT inlines: HOT below). A handler returns a Status;
 // anything but Ok leaves the fast path (a trap was taken, an interrupt may now be pending, the
 // memory port stalled, a device halted the machine, or wfi). Interrupts are checked between
 // slices and after any non-Ok status, as TinyEMU and Spike do.
