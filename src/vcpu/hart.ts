@@ -527,12 +527,22 @@ export class Hart {
     const pcLo = pc | 0; // ToInt32: the low 32 bits of any integer-valued double, without fmod
     const t = (pcLo >>> this.grantShift) & TLB_MASK;
     const spanOff = pcLo & this.grantMask;
-    if (spanOff < this.grantMask - 1 && this.tlbFetchTag[t] === pc - spanOff) {
-      this.fvBase = pc - spanOff;
-      this.frBase = this.tlbFetchRam[t];
-      const ro = this.frBase + spanOff;
+    if (this.tlbFetchTag[t] === pc - spanOff) {
+      const ro = this.tlbFetchRam[t] + spanOff;
       const i = (ro >>> 1) & this.dcMask;
-      return this.dcTag[i] === ro ? i : this.decodeAt(ro, i);
+      if (spanOff < this.grantMask - 1) {
+        this.fvBase = pc - spanOff;
+        this.frBase = this.tlbFetchRam[t];
+        return this.dcTag[i] === ro ? i : this.decodeAt(ro, i);
+      }
+      // The span's last halfword. A compressed instruction lies wholly in the span; a 32-bit one
+      // runs into the next span, which must be granted for fetch too, and whose RAM follows on
+      // when it is in the same page (invalidateRam drops decodes that start two bytes before a
+      // span). The loop comes here for it every time, but no longer asks the port.
+      if ((this.u8[ro] & 3) !== 3 ||
+          ((pcLo & (PAGE - 1)) !== PAGE - 2 && this.tlbFetchTag[(t + 1) & TLB_MASK] === pc + 2)) {
+        return this.dcTag[i] === ro ? i : this.decodeAt(ro, i);
+      }
     }
     this.slowPaths++;
     const ro = this.fetchRam(pc);
