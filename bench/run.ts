@@ -62,7 +62,7 @@ async function main(): Promise<void> {
       'trace-events': { type: 'string', requiresArg: true, describe: "write a Chrome trace of each worker's windows (open in Perfetto)" },
       'max-cycles': { type: 'number', default: 2e10, requiresArg: true, describe: 'stop the simulation after this many cycles' },
       console: { type: 'boolean', default: true, describe: 'echo the guest console (--no-console to silence)' },
-      repeat: { type: 'number', requiresArg: true, describe: 'runs of each configuration (hart suite: each side, default 3; FLASH: each thread count, default 1); the best wall time counts' },
+      repeat: { type: 'number', requiresArg: true, describe: 'runs of each configuration (hart suite: each side, default 3; FLASH: each thread count on the same workers, default 1); the best wall time counts' },
       json: { type: 'string', requiresArg: true, describe: 'write the results as JSON to this file' },
       only: { type: 'string', requiresArg: true, describe: `hart suite: run one of the benchmarks (${DEFAULT_HART_BENCHMARKS.map((b) => b.name).join(', ')})` },
       kernel: { type: 'string', requiresArg: true, describe: 'hart suite: run this bare-metal guest instead of the benchmarks' },
