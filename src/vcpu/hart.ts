@@ -421,7 +421,7 @@ export class Hart {
           if (tag[i] !== ro) i = this.decodeAt(ro, i);
         } else {
           const extra = this.extraCycles;
-          i = this.fetchSlow(pc);
+          i = this.fetchSlow();
           if (i < 0) {
             if (i === -2) { this.pc = pc; stop = Stop.Stall; break outer; }
             this.extraCycles++;
@@ -518,10 +518,13 @@ export class Hart {
   }
 
   /**
-   * Fetch outside the current fetch page: translate, set the fetch page and decode. Returns the
-   * decode slot, -1 when a trap was taken (this.pc is the handler) or -2 on a stall.
+   * Fetch at this.pc outside the current fetch page: translate, set the fetch page and decode.
+   * Returns the decode slot, -1 when a trap was taken (this.pc is the handler) or -2 on a stall.
+   * The pc is read from the field: as an argument, a double above 2^31 would be boxed on the heap
+   * at every line crossing.
    */
-  private fetchSlow(pc: number): number {
+  private fetchSlow(): number {
+    const pc = this.pc;
     // The fetch filter first: a span the port granted for fetch and has not taken back (as for
     // data, a filter hit asks the port nothing).
     const pcLo = pc | 0; // ToInt32: the low 32 bits of any integer-valued double, without fmod
