@@ -73,10 +73,9 @@ export class ProcessorInterface implements MemoryPort {
     return Grant.Stall;
   }
 
-  pageGrant(spanPaddr: number, kind: Access): boolean {
-    const ro = spanPaddr - this.ram.base;
-    if (this.devices.length !== 0 && this.isDevice(spanPaddr, 1 << this.grantShift)) return false;
-    return this.cache.l1Holds(ro >>> this.lineShift, kind);
+  pageGrant(spanRo: number, kind: Access): boolean {
+    if (this.devices.length !== 0 && this.isDevice(this.ram.base + spanRo, 1 << this.grantShift)) return false;
+    return this.cache.l1Holds(spanRo >>> this.lineShift, kind);
   }
 
   mmioLoad(paddr: number, size: number, out: Int32Array): MmioStatus {

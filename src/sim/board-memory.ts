@@ -134,8 +134,7 @@ export class BoardMemory implements MemoryPort {
     return this.deviceIndex(paddr, size) >= 0 ? Grant.Mmio : Grant.Fault;
   }
 
-  pageGrant(pagePaddr: number, kind: Access): boolean {
-    const off = pagePaddr - this.ram.base;
+  pageGrant(off: number, kind: Access): boolean {
     if (off < 0 || off >= this.ram.size) return false;
     const page = off >>> PAGE_SHIFT;
     if (this.devicePage[page] !== 0) return false;

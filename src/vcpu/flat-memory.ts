@@ -59,7 +59,8 @@ export class FlatMemory implements MemoryPort {
     return Grant.Fault;
   }
 
-  pageGrant(pagePaddr: number, _kind: Access): boolean {
+  pageGrant(pageRo: number, _kind: Access): boolean {
+    const pagePaddr = this.ram.base + pageRo;
     for (const d of this.devices) if (d.base < pagePaddr + 4096 && pagePaddr < d.base + d.size) return false;
     return true;
   }

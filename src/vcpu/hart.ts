@@ -17,7 +17,7 @@
 import { Access, Grant, MmioStatus, type MemoryPort } from './port.js';
 import { decode16, decode32, OP_BY_NAME, OP_ILLEGAL, X_DISCARD, type Decoded } from './decode.js';
 import { Cause, Irq, IRQ_MASK, IRQ_PRIORITY, Priv, causeName, interruptName } from './trap.js';
-import { translate, TranslateFault } from './mmu.js';
+import { translate, TranslateFault, untranslated } from './mmu.js';
 import { HANDLERS } from './handlers.js';
 import { MEM_MMIO, MEM_STALL, MEM_TRAPPED, Status, Stop, TLB_BITS, TLB_MASK, TLB_SIZE } from './status.js';
 import { fromNumber, out, toBig, toNumber } from './int64.js';
@@ -293,8 +293,13 @@ export class Hart {
     }
   }
 
-  /** Physical address for virtual `va` and `kind` at privilege `p`, using the translation cache. */
+  /**
+   * Physical address for virtual `va` and `kind` at privilege `p`, using the translation cache.
+   * Untranslated accesses are answered here: an address passed to translate() and the one it
+   * returns, doubles above 2^31, would each be boxed on the heap.
+   */
   private translateCached(va: number, lo: number, kind: Access, p: Priv): number {
+    if (untranslated(this, p)) return va < 0 ? TranslateFault.Access : va;
     const t = (lo >>> 12) & TLB_MASK;
     const vpage = va - (lo & (PAGE - 1));
     if (this.xlTag[kind][t] === vpage) return this.xlPa[kind][t] + (lo & (PAGE - 1));
@@ -551,7 +556,7 @@ export class Hart {
     const ro = this.fetchRam(pc);
     if (ro < 0) return ro;
     const off = ro & this.grantMask;
-    if (off < this.grantMask - 1 && this.port.pageGrant(ro + this.port.ram.base - off, Access.Fetch)) {
+    if (off < this.grantMask - 1 && this.port.pageGrant(ro - off, Access.Fetch)) {
       this.fvBase = pc - off;
       this.frBase = ro - off;
       this.tlbFetchTag[t] = pc - off;
@@ -803,7 +808,7 @@ export class Hart {
     const g = this.port.access(pa, size, kind);
     if (g >= 0) {
       const m = this.grantMask;
-      if ((kind !== Access.Store || !this.isCodePage(g >>> 12)) && this.port.pageGrant(pa - (g & m), kind)) {
+      if ((kind !== Access.Store || !this.isCodePage(g >>> 12)) && this.port.pageGrant(g - (g & m), kind)) {
         const t = (lo >>> this.grantShift) & TLB_MASK;
         this.tlbTag[kind][t] = va - (lo & m);
         this.tlbRam[kind][t] = g - (g & m);

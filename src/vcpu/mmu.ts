@@ -23,13 +23,18 @@ const PTE_V = 1, PTE_R = 2, PTE_W = 4, PTE_X = 8, PTE_U = 16, PTE_A = 64, PTE_D 
 const TWO38 = 274877906944;
 const TWO39 = 549755813888;
 
+/** Accesses at privilege `p` use physical addresses: satp is Bare, or `p` is M. */
+export function untranslated(h: Hart, p: Priv): boolean {
+  return h.csr.satpMode !== 8 || p === Priv.M;
+}
+
 /**
  * Translate virtual address `va` (a signed number) for an access of `kind` at privilege `p`.
  * Returns the physical address, or a TranslateFault.
  */
 export function translate(h: Hart, va: number, kind: Access, p: Priv): number {
   const c = h.csr;
-  if (c.satpMode !== 8 || p === Priv.M) return va < 0 ? TranslateFault.Access : va;
+  if (untranslated(h, p)) return va < 0 ? TranslateFault.Access : va;
   if (va < -TWO38 || va >= TWO38) return TranslateFault.Page;
   const v = va < 0 ? va + TWO39 : va;
   const port = h.port;

@@ -58,12 +58,13 @@ export interface MemoryPort {
    */
   access(paddr: number, size: number, kind: Access): number;
   /**
-   * True when a grant for `kind` covers the whole aligned span (1 << grantShift bytes) at
-   * `spanPaddr` until the port revokes it (Hart.dropGrant), so the hart may cache it in its access
-   * filter. The flat port says yes for RAM pages without devices; a cache port says yes for a line
-   * its L1 holds with the permission.
+   * True when a grant for `kind` covers the whole aligned span (1 << grantShift bytes) at RAM
+   * offset `spanRo` until the port revokes it (Hart.dropGrant), so the hart may cache it in its
+   * access filter. The flat port says yes for RAM pages without devices; a cache port says yes for
+   * a line its L1 holds with the permission. (A RAM offset rather than a physical address: an
+   * address above 2^31 passed to a call would be boxed on the heap on every slow access.)
    */
-  pageGrant(spanPaddr: number, kind: Access): boolean;
+  pageGrant(spanRo: number, kind: Access): boolean;
   /**
    * True when nothing but this hart changes granted memory until the port revokes the grant, even
    * between run() calls (a coherent cache port). The flat ports share pages between harts that
