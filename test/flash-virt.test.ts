@@ -20,7 +20,7 @@ import { counterLayout, directoryLayout, memoryLayout } from '../src/shared-abi/
 import { FlashNode, NodeState, lookahead, type Router } from '../src/node-actor/node.js';
 import { DmaDriver } from '../src/node-actor/io-node.js';
 import type { DmaJob } from '../src/devices/dma.js';
-import { MOTD, blkWritten, image, kernelDisk, testDisk } from './virt-helpers.js';
+import { MOTD, NUMBERS, SHELL_INPUT, blkWritten, image, kernelDisk, testDisk } from './virt-helpers.js';
 
 let dir = '';
 let rootDisk = '';
@@ -30,8 +30,6 @@ beforeAll(() => {
   writeFileSync(rootDisk, kernelDisk());
 });
 
-const SHELL_INPUT = ['ls\n', 'cat motd.txt numbers.txt\n', 'echo two  words\n', 'nonsense\n', 'run collatz\n', 'exit\n'];
-const NUMBERS = Array.from({ length: 2000 }, (_, i) => `line ${i}\n`).join('');
 
 function config(nodes: number, more: Partial<MachineConfig> = {}): MachineConfig {
   return applyConfig(defaultConfig(), { nodes, ...more } as Record<string, unknown>, 'test');

@@ -39,14 +39,19 @@ export function fdfsImage(files: ReadonlyArray<readonly [string, Uint8Array]>): 
 
 export const MOTD = 'Welcome to virt-kernel on flashdisco.\nThis file came from a virtio disk.\n';
 
+/** numbers.txt on the kernel's disk. */
+export const NUMBERS = Array.from({ length: 2000 }, (_, i) => `line ${i}\n`).join('');
+
+/** The shell session the end-to-end tests type: files, echo, an unknown command, a job, exit. */
+export const SHELL_INPUT = ['ls\n', 'cat motd.txt numbers.txt\n', 'echo two  words\n', 'nonsense\n', 'run collatz\n', 'exit\n'];
+
 /** The disk the end-to-end kernel boots from: init and the shell (virt-user), motd.txt and a bigger file. */
 export function kernelDisk(): Uint8Array {
   const enc = new TextEncoder();
-  const numbers = Array.from({ length: 2000 }, (_, i) => `line ${i}\n`).join('');
   return fdfsImage([
     ['virt-user', readFileSync(image('virt-user.linux.elf'))],
     ['motd.txt', enc.encode(MOTD)],
-    ['numbers.txt', enc.encode(numbers)],
+    ['numbers.txt', enc.encode(NUMBERS)],
   ]);
 }
 

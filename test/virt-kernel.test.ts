@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RunSession } from '../src/sim/run-flat.js';
-import { MOTD, fdfsImage, image, kernelDisk, rawBinary, runBoard } from './virt-helpers.js';
+import { MOTD, NUMBERS, SHELL_INPUT, fdfsImage, image, kernelDisk, rawBinary, runBoard } from './virt-helpers.js';
 
 let dir = '';
 let diskPath = '';
@@ -25,8 +25,6 @@ beforeAll(() => {
   writeFileSync(diskPath, kernelDisk());
 });
 
-const SHELL_INPUT = ['ls\n', 'cat motd.txt numbers.txt\n', 'echo two  words\n', 'nonsense\n', 'run collatz\n', 'exit\n'];
-const NUMBERS = Array.from({ length: 2000 }, (_, i) => `line ${i}\n`).join('');
 
 function boot(input = SHELL_INPUT, kernel = image('virt-kernel.elf')) {
   return runBoard(

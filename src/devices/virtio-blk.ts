@@ -599,10 +599,10 @@ export class VirtioBlk implements MmioDevice {
         const ev = new DataView(elem.buffer);
         ev.setUint32(0, head, true);
         ev.setUint32(4, len, true);
-        yield* this.writeRam(used + 4 + 8 * (this.usedIdx % n), elem, 0, 8);
+        yield* this.ramCopy(used + 4 + 8 * (this.usedIdx % n), elem, 0, 8, true);
         this.usedIdx = (this.usedIdx + 1) & 0xffff;
         this.wordView.setUint16(0, this.usedIdx, true);
-        yield* this.writeRam(used + 2, this.word, 0, 2);
+        yield* this.ramCopy(used + 2, this.word, 0, 2, true);
         this.lastAvail = (this.lastAvail + 1) & 0xffff;
         done++;
       }
@@ -626,7 +626,7 @@ export class VirtioBlk implements MmioDevice {
     for (let count = 0; ; count++) {
       if (i >= n) throw new DeviceError(`descriptor index ${i} is beyond the queue size ${n}`);
       if (count >= n) throw new DeviceError(`descriptor chain from ${head} loops`);
-      yield* this.readRam(table + 16 * i, desc, 0, 16);
+      yield* this.ramCopy(table + 16 * i, desc, 0, 16, false);
       const gpa = dv.getUint32(4, true) * TWO32 + dv.getUint32(0, true);
       const len = dv.getUint32(8, true);
       const flags = dv.getUint16(12, true);
@@ -722,7 +722,7 @@ export class VirtioBlk implements MmioDevice {
         continue;
       }
       const k = Math.min(s.len - pos, len);
-      if (fromRam) yield* this.readRam(s.off + pos, buf, bufOff, k); else yield* this.writeRam(s.off + pos, buf, bufOff, k);
+      yield* this.ramCopy(s.off + pos, buf, bufOff, k, !fromRam);
       bufOff += k;
       len -= k;
       pos = 0;
@@ -730,47 +730,28 @@ export class VirtioBlk implements MmioDevice {
   }
 
   private *readU16(off: number): Generator<DmaNeed, number, void> {
-    yield* this.readRam(off, this.word, 0, 2);
+    yield* this.ramCopy(off, this.word, 0, 2, false);
     return this.wordView.getUint16(0, true);
   }
 
   /**
-   * Guest RAM [off, off + len) into dst[dstOff..]: at once without an engine, else a line at a
-   * time, each copied right after the engine says the line is held (dma.ts).
+   * Copy between guest RAM at `off` and buf[bufOff..bufOff + len) (into RAM when `toRam`, which
+   * reports each piece to onRamWrite): at once without an engine, else a line at a time, each
+   * copied right after the engine says the line is held (dma.ts).
    */
-  private *readRam(off: number, dst: Uint8Array, dstOff: number, len: number): Generator<DmaNeed, void, void> {
+  private *ramCopy(off: number, buf: Uint8Array, bufOff: number, len: number, toRam: boolean): Generator<DmaNeed, void, void> {
     const u8 = this.ram.u8;
-    if (this.dma === undefined) {
-      dst.set(u8.subarray(off, off + len), dstOff);
-      return;
-    }
-    const lb = this.dma.lineBytes;
     while (len > 0) {
-      const k = Math.min(len, lb - (off % lb));
-      yield { off, write: false };
-      dst.set(u8.subarray(off, off + k), dstOff);
+      const k = this.dma === undefined ? len : Math.min(len, this.dma.lineBytes - (off % this.dma.lineBytes));
+      if (this.dma !== undefined) yield { off, write: toRam };
+      if (toRam) {
+        u8.set(buf.subarray(bufOff, bufOff + k), off);
+        this.onRamWrite(off, k);
+      } else {
+        buf.set(u8.subarray(off, off + k), bufOff);
+      }
       off += k;
-      dstOff += k;
-      len -= k;
-    }
-  }
-
-  /** src[srcOff..srcOff + len) into guest RAM at `off`, as readRam; reports each piece to onRamWrite. */
-  private *writeRam(off: number, src: Uint8Array, srcOff: number, len: number): Generator<DmaNeed, void, void> {
-    const u8 = this.ram.u8;
-    if (this.dma === undefined) {
-      u8.set(src.subarray(srcOff, srcOff + len), off);
-      this.onRamWrite(off, len);
-      return;
-    }
-    const lb = this.dma.lineBytes;
-    while (len > 0) {
-      const k = Math.min(len, lb - (off % lb));
-      yield { off, write: true };
-      u8.set(src.subarray(srcOff, srcOff + k), off);
-      this.onRamWrite(off, k);
-      off += k;
-      srcOff += k;
+      bufOff += k;
       len -= k;
     }
   }
