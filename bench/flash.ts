@@ -79,7 +79,7 @@ export async function runFlashBench(o: FlashBenchOptions): Promise<FlashBenchRes
   // Every run of every thread count must give the same simulated results; the fastest run of
   // each thread count is the one reported.
   const runs: FlashResult[] = [];
-  const walls: number[][] = [];
+  const hosts: FlashBenchResult['host']['runs'] = [];
   let fingerprint: string | null = null;
   let identical = true;
   for (const threads of o.threads) {
@@ -99,7 +99,7 @@ export async function runFlashBench(o: FlashBenchOptions): Promise<FlashBenchRes
       await workers.close();
     }
     runs.push(best!);
-    walls.push(all);
+    hosts.push({ ...best!.host, allWallSeconds: all });
   }
   if (o.traceEvents !== undefined) writeFileSync(o.traceEvents, JSON.stringify(chromeTrace(runs[runs.length - 1])));
   return {
@@ -108,7 +108,7 @@ export async function runFlashBench(o: FlashBenchOptions): Promise<FlashBenchRes
     config: o.config,
     sim: runs[0].sim,
     identicalAcrossThreads: runs.length > 1 || o.repeat > 1 ? identical : null,
-    host: { cores: availableParallelism(), runs: runs.map((r, k) => ({ ...r.host, allWallSeconds: walls[k] })) },
+    host: { cores: availableParallelism(), runs: hosts },
   };
 }
 
