@@ -537,18 +537,18 @@ export class Hart {
     const spanOff = pcLo & this.grantMask;
     if (this.tlbFetchTag[t] === pc - spanOff) {
       const ro = this.tlbFetchRam[t] + spanOff;
-      const i = (ro >>> 1) & this.dcMask;
-      if (spanOff < this.grantMask - 1) {
-        this.fvBase = pc - spanOff;
-        this.frBase = this.tlbFetchRam[t];
-        return this.dcTag[i] === ro ? i : this.decodeAt(ro, i);
-      }
-      // The span's last halfword. A compressed instruction lies wholly in the span; a 32-bit one
-      // runs into the next span, which must be granted for fetch too, and whose RAM follows on
-      // when it is in the same page (invalidateRam drops decodes that start two bytes before a
-      // span). The loop comes here for it every time, but no longer asks the port.
-      if ((this.u8[ro] & 3) !== 3 ||
+      // In the span's last halfword, a compressed instruction lies wholly in the span; a 32-bit
+      // one runs into the next span, which must be granted for fetch too, and whose RAM follows
+      // on when it is in the same page (invalidateRam drops decodes that start two bytes before
+      // a span). The loop comes here for those every time, but no longer asks the port.
+      const inSpan = spanOff < this.grantMask - 1;
+      if (inSpan || (this.u8[ro] & 3) !== 3 ||
           ((pcLo & (PAGE - 1)) !== PAGE - 2 && this.tlbFetchTag[(t + 1) & TLB_MASK] === pc + 2)) {
+        if (inSpan) {
+          this.fvBase = pc - spanOff;
+          this.frBase = this.tlbFetchRam[t];
+        }
+        const i = (ro >>> 1) & this.dcMask;
         return this.dcTag[i] === ro ? i : this.decodeAt(ro, i);
       }
     }
