@@ -11,6 +11,8 @@ NODE=/tmp/flashdisco-node
 [ -x "$NODE" ] || { xz -d -c .carry/node.xz > "$NODE"; chmod +x "$NODE"; }
 [ -e node_modules ] || ln -s .carry/prod/node_modules node_modules
 { nproc; "$NODE" --version; grep -m1 'model name' /proc/cpuinfo; } > "$OUT/machine.txt"
+# First what the host's cores really give (a shared or throttled host shows it here).
+"$NODE" scripts/cpu-scaling.mjs >> "$OUT/log.txt" 2>&1
 run() {
   local name=$1; shift
   # One log for all: the device tool brings back at most 8 files.
@@ -18,7 +20,7 @@ run() {
   "$NODE" dist/bench/run.js "$@" --json "$OUT/$name.json" >> "$OUT/log.txt" 2>&1 || echo "$name failed" >> "$OUT/log.txt"
   tail -n 25 "$OUT/log.txt"
 }
-run radix-16 --nodes 16 --compare-threads 1,2,4,8,16 --repeat 3
-run radix-64 --nodes 64 --compare-threads 1,2,4,8,16 --repeat 3
-run radix-256 --nodes 256 --size 65536 --compare-threads 1,2,4,8,16 --repeat 3
+run radix-64 --nodes 64 --compare-threads 1,2,4,8,16 --repeat 2
+run radix-256 --nodes 256 --size 65536 --compare-threads 1,2,4,8,16 --repeat 2
+run radix-16 --nodes 16 --compare-threads 1,2,4,8,16 --repeat 2
 run stencil-64 --nodes 64 --workload stencil --compare-threads 1,2,4,8,16 --repeat 2

@@ -31,6 +31,7 @@ export function controlLayout(nodes: number, workers: number) {
     { name: 'clock', type: 'f64', count: nodes, ownLine: true, doc: 'simulated cycle each node has reached at its last window end; written by its worker, read by the coordinator' },
     { name: 'nodeState', type: 'i32', count: nodes, ownLine: true, doc: 'NodeState of each node (running, stalled, wfi, halted); written by its worker' },
     { name: 'done', type: 'i32', count: workers, ownLine: true, doc: 'windows each worker has finished; written by that worker with Atomics.store, waited on by the others' },
+    { name: 'sleepers', type: 'i32', count: workers, ownLine: true, doc: 'workers asleep in Atomics.wait on each worker\'s done count; a waiter adds itself (Atomics.add) before it sleeps and leaves after; the worker notifies only when it is nonzero' },
     { name: 'report', type: 'i32', count: workers * REPORT_SLOTS * REPORT_WORDS, doc: 'per worker, per window (mod REPORT_SLOTS): running harts, halt, exit code, sleeping harts, messages in flight, messages queued at its nodes; written by that worker before it publishes done' },
     { name: 'reportNext', type: 'f64', count: workers * REPORT_SLOTS, doc: 'per worker, per window (mod REPORT_SLOTS): the earliest cycle at which one of its nodes can act, or -1 while a hart executes; written with report' },
     { name: 'workerWindow', type: 'i32', count: workers, ownLine: true, doc: 'window each worker is in, for progress reports' },
