@@ -83,3 +83,56 @@ describe('window clock decisions', () => {
     expect(ownBusy[0].asleep).toBeLessThan(WORKERS * NODES_EACH);
   });
 });
+
+describe('window clock sleeping', () => {
+  // A worker notifies only when another has registered as asleep on its count; a wake-up lost in
+  // that handshake would show as a sleep that runs to its timeout.
+  it('wakes a worker asleep on another\'s count when that worker finishes a window', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const layout = controlLayout(2, 2);
+    const sab = layout.allocate();
+    const views = layout.views(sab);
+    const WINDOWS = 40;
+    const clockUrl = new URL('../dist/src/node-actor/window-clock.js', import.meta.url).href;
+    const abiUrl = new URL('../dist/src/shared-abi/machine.js', import.meta.url).href;
+    // Worker 1 runs windows as the engine does; spinLimit 1 makes it sleep almost at once.
+    const sleeper = new Worker(`
+      const { parentPort, workerData } = require('node:worker_threads');
+      (async () => {
+        const { WindowClock } = await import(workerData.clockUrl);
+        const { controlLayout } = await import(workerData.abiUrl);
+        const views = controlLayout(2, 2).views(workerData.sab);
+        const clock = new WindowClock(views, 1, 2, ${SLACK}, 10000, () => {}, 1, ${W}, false, 1);
+        for (let n = 0; n < workerData.windows; n++) {
+          clock.before(n);
+          clock.finish(n, 1, false, 0, 0, 0, 0, -1);
+        }
+        parentPort.postMessage({ sleeps: clock.sleeps, timeouts: clock.sleepTimeouts });
+      })();
+    `, { eval: true, workerData: { sab, clockUrl, abiUrl, windows: WINDOWS + SLACK } });
+    const result = new Promise<{ sleeps: number; timeouts: number }>((resolve, reject) => {
+      sleeper.once('message', resolve);
+      sleeper.once('error', reject);
+    });
+    // This thread is worker 0: it finishes each window only once worker 1 sleeps waiting for it.
+    const main = new WindowClock(views, 0, 2, SLACK, 10000, () => {}, 1, W, false, 1);
+    const sleepers = views.sleepers;
+    for (let n = 0; n < WINDOWS; n++) {
+      const t0 = Date.now();
+      while (Atomics.load(sleepers, 0) === 0) {
+        if (Date.now() - t0 > 5000) throw new Error(`worker 1 never slept before window ${n}`);
+      }
+      // Give it time to get from registering into Atomics.wait itself.
+      const t1 = performance.now();
+      while (performance.now() - t1 < 1) { /* spin */ }
+      main.finish(n, 1, false, 0, 0, 0, 0, -1);
+      while (Atomics.load(sleepers, 0) !== 0) { /* until it has woken */ }
+    }
+    const { sleeps, timeouts } = await result;
+    await sleeper.terminate();
+    expect(sleeps).toBeGreaterThanOrEqual(WINDOWS);
+    // Notified sleeps end at once; only a thread descheduled for the whole timeout on a loaded
+    // host could still time out. Without the notify, every one of them would.
+    expect(timeouts).toBeLessThan(WINDOWS / 4);
+  });
+});

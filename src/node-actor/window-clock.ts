@@ -50,6 +50,8 @@ export interface Decision {
 }
 
 const LINE = 16;
+/** Longest single sleep: a bound on the cost of a wake-up that never comes. */
+const SLEEP_MS = 20;
 
 export class AbortedError extends Error {}
 
@@ -57,6 +59,9 @@ export class WindowClock {
   readonly decision: Decision = { stop: false, halt: false, exitCode: 0, asleep: 0, jumpTo: 0 };
   /** Microseconds to spin before sleeping; adapts between 1 and spinLimit. */
   private spinUs = 16;
+  /** Times this worker slept in Atomics.wait, and how many of those sleeps ran to their timeout. */
+  sleeps = 0;
+  sleepTimeouts = 0;
 
   constructor(
     private readonly v: ClockViews,
@@ -194,8 +199,9 @@ export class WindowClock {
       if ((++spins & 31) !== 0 || (sleptAt === 0 && (performance.now() - start) * 1000 < this.spinUs)) continue;
       if (sleptAt === 0) sleptAt = performance.now();
       Atomics.add(v.sleepers, w * LINE, 1);
-      Atomics.wait(v.done, w * LINE, now, 20);
+      if (Atomics.wait(v.done, w * LINE, now, SLEEP_MS) === 'timed-out') this.sleepTimeouts++;
       Atomics.sub(v.sleepers, w * LINE, 1);
+      this.sleeps++;
       if (performance.now() - sleptAt > this.watchdogMs) {
         Atomics.store(v.abort, 0, 1);
         throw new Error(`watchdog: worker ${this.me} waited ${this.watchdogMs} ms for worker ${w} to finish window ${count - 1}; it has finished ${now}`);

@@ -104,6 +104,9 @@ export interface WorkerResult {
   endCycle: number;
   busyNs: number;
   waitNs: number;
+  /** Sleeps in Atomics.wait while waiting, and those that ran to their timeout (window-clock.ts). */
+  sleeps: number;
+  sleepTimeouts: number;
   halted: boolean;
   exitCode: number;
   trace: TraceBlock[];
@@ -261,6 +264,8 @@ export function runWorker(t: WorkerTask): WorkerResult {
     endCycle: w * W,
     busyNs,
     waitNs,
+    sleeps: clock.sleeps,
+    sleepTimeouts: clock.sleepTimeouts,
     halted,
     exitCode,
     trace,

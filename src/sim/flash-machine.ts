@@ -126,7 +126,8 @@ export interface FlashResult {
     spinSkipped: number;
     /** Windows in which nothing could happen, jumped over (window-clock.ts). */
     windowsSkipped: number;
-    workers: { worker: number; nodes: number; busySeconds: number; waitSeconds: number }[];
+    /** Per worker: host time stepping nodes and waiting, and sleeps in Atomics.wait while waiting. */
+    workers: { worker: number; nodes: number; busySeconds: number; waitSeconds: number; sleeps: number; sleepTimeouts: number }[];
     trace: TraceBlock[][];
   };
 }
@@ -378,7 +379,7 @@ function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, memB
       mips: instructions / wall / 1e6,
       spinSkipped: results.reduce((a, r) => a + r.spinSkipped, 0),
       windowsSkipped: results[0].windowsSkipped,
-      workers: results.map((r) => ({ worker: r.worker, nodes: r.nodes.length, busySeconds: r.busyNs / 1e9, waitSeconds: r.waitNs / 1e9 })),
+      workers: results.map((r) => ({ worker: r.worker, nodes: r.nodes.length, busySeconds: r.busyNs / 1e9, waitSeconds: r.waitNs / 1e9, sleeps: r.sleeps, sleepTimeouts: r.sleepTimeouts })),
       trace: results.map((r) => r.trace),
     },
   };
