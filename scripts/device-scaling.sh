@@ -10,7 +10,9 @@ mkdir -p "$OUT"
 NODE=/tmp/flashdisco-node
 [ -x "$NODE" ] || { xz -d -c .carry/node.xz > "$NODE"; chmod +x "$NODE"; }
 [ -e node_modules ] || ln -s .carry/prod/node_modules node_modules
-{ nproc; "$NODE" --version; grep -m1 'model name' /proc/cpuinfo; } > "$OUT/machine.txt"
+{ nproc; "$NODE" --version; grep -m1 'model name' /proc/cpuinfo; lscpu 2>/dev/null | grep -E 'Thread|Core|Socket|NUMA node\(|MHz'
+  cat /sys/fs/cgroup/cpu.max /sys/fs/cgroup/cpuset.cpus.effective 2>/dev/null; cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null
+  uptime; } > "$OUT/machine.txt"
 # First what the host's cores really give (a shared or throttled host shows it here).
 "$NODE" scripts/cpu-scaling.mjs >> "$OUT/log.txt" 2>&1
 run() {
