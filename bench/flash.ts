@@ -23,6 +23,8 @@ export interface FlashBenchOptions {
   maxCycles: number;
   patch: Record<string, number>;
   traceEvents?: string;
+  /** Fixed spin before a waiting worker sleeps, in microseconds (default: adaptive). */
+  spinUs?: number;
   echoConsole: boolean;
   progress?: (line: string) => void;
 }
@@ -65,6 +67,7 @@ export async function runFlashBench(o: FlashBenchOptions): Promise<FlashBenchRes
       threads,
       workers,
       maxCycles: o.maxCycles,
+      spinUs: o.spinUs,
       echoConsole: o.echoConsole && first,
       patch: o.patch,
       traceBlock: o.traceEvents !== undefined ? 64 : 0,

@@ -3,6 +3,9 @@
 //   npm run bench -- [--nodes N] [--threads T] [--workload radix|stencil|ELF] [--size S]
 //                    [--config FILE.json] [--compare-threads 1,2,...] [--repeat N] [--trace-events FILE] [--json FILE]
 //       the FLASH machine benchmark (bench/flash.ts), the default suite
+//   npm run bench -- --suite sync [--compare-threads 1,2,4,...] [--work-us 3,10,30] [--windows N]
+//                    [--messages M] [--repeat N] [--json FILE]
+//       the parallel engine's coordination alone, around fixed work per window (bench/sync.ts)
 //   npm run bench -- --suite hart [--repeat 3] [--only bench-int|bench-fp] [--qemu CMD]
 //                    [--kernel ELF [--linux-kernel ELF]] [--json FILE]
 //       one hart on flat memory next to qemu-riscv64: the integer and floating-point
@@ -20,6 +23,7 @@ import { hideBin } from 'yargs/helpers';
 import { UserError, EXIT_USAGE } from '../src/sim/errors.js';
 import { DEFAULT_HART_BENCHMARKS, formatHartSpeed, runHartSpeed, type HartBenchmark } from './hart-speed.js';
 import { formatFlashBench, runFlashBench } from './flash.js';
+import { formatSyncBench, runSyncBench } from './sync.js';
 import { applyConfig, defaultConfig } from '../src/config/machine.js';
 import { checkThreads, defaultThreads } from '../src/sim/flash-machine.js';
 import { readElf } from '../src/sim/elf.js';
@@ -50,9 +54,9 @@ async function main(): Promise<void> {
   const root = repoRoot();
   const argv = yargs(hideBin(process.argv))
     .scriptName('npm run bench --')
-    .usage('npm run bench -- [--nodes N] [--threads T] [--workload W] [--json FILE] [--compare-threads 1,2,...]\nnpm run bench -- --suite hart')
+    .usage('npm run bench -- [--nodes N] [--threads T] [--workload W] [--json FILE] [--compare-threads 1,2,...]\nnpm run bench -- --suite hart\nnpm run bench -- --suite sync [--compare-threads 1,2,...] [--work-us 3,10,30]')
     .options({
-      suite: { choices: ['flash', 'hart'] as const, default: 'flash' as const, describe: 'flash: the FLASH machine benchmark; hart: one hart on flat memory next to qemu-riscv64' },
+      suite: { choices: ['flash', 'hart', 'sync'] as const, default: 'flash' as const, describe: 'flash: the FLASH machine benchmark; hart: one hart on flat memory next to qemu-riscv64; sync: the parallel engine\'s coordination alone' },
       nodes: { type: 'number', default: 16, requiresArg: true, describe: 'FLASH nodes' },
       threads: { type: 'number', requiresArg: true, describe: 'worker threads (default: cores, at most nodes)' },
       workload: { type: 'string', default: 'radix', requiresArg: true, describe: `parallel workload: ${Object.keys(WORKLOADS).join(', ')}, or an ELF file` },
@@ -62,13 +66,17 @@ async function main(): Promise<void> {
       'trace-events': { type: 'string', requiresArg: true, describe: "write a Chrome trace of each worker's windows (open in Perfetto)" },
       'max-cycles': { type: 'number', default: 2e10, requiresArg: true, describe: 'stop the simulation after this many cycles' },
       console: { type: 'boolean', default: true, describe: 'echo the guest console (--no-console to silence)' },
-      repeat: { type: 'number', requiresArg: true, describe: 'runs of each configuration (hart suite: each side, default 3; FLASH: each thread count on the same workers, default 1); the best wall time counts' },
+      repeat: { type: 'number', requiresArg: true, describe: 'runs of each configuration (hart suite: each side, default 3; FLASH: each thread count on the same workers, default 1; sync: default 3); the best wall time counts' },
       json: { type: 'string', requiresArg: true, describe: 'write the results as JSON to this file' },
       only: { type: 'string', requiresArg: true, describe: `hart suite: run one of the benchmarks (${DEFAULT_HART_BENCHMARKS.map((b) => b.name).join(', ')})` },
       kernel: { type: 'string', requiresArg: true, describe: 'hart suite: run this bare-metal guest instead of the benchmarks' },
       'linux-kernel': { type: 'string', requiresArg: true, describe: 'hart suite: the same program for qemu-riscv64 (default: NAME.linux.elf beside --kernel NAME.elf)' },
       qemu: { type: 'string', default: 'qemu-riscv64', requiresArg: true, describe: 'hart suite: QEMU user-mode binary' },
       'max-insns': { type: 'number', requiresArg: true, describe: 'hart suite: instruction limit for the hart run' },
+      'work-us': { type: 'string', default: '3,10,30', requiresArg: true, describe: 'sync suite: comma-separated microseconds of work per window' },
+      windows: { type: 'number', default: 20000, requiresArg: true, describe: 'sync suite: windows per run' },
+      messages: { type: 'number', default: 1, requiresArg: true, describe: 'sync suite: messages each worker sends the next one per window' },
+      'spin-us': { type: 'number', requiresArg: true, describe: 'flash and sync suites: microseconds a waiting worker spins before it sleeps (default: adaptive, up to 256 with a core per worker)' },
     })
     .strict()
     .help()
@@ -81,8 +89,24 @@ async function main(): Promise<void> {
 
   const rel = (p: string) => relative(process.cwd(), resolve(p)) || p;
   try {
-    const repeat = argv.repeat ?? (argv.suite === 'hart' ? 3 : 1);
+    const repeat = argv.repeat ?? (argv.suite === 'flash' ? 1 : 3);
     if (!Number.isInteger(repeat) || repeat < 1) fail(`--repeat ${argv.repeat}: give a whole number of runs, 1 or more`);
+    const spinUs = argv['spin-us'];
+    if (spinUs !== undefined && !(Number.isFinite(spinUs) && spinUs >= 0)) fail(`--spin-us ${spinUs}: give microseconds, 0 or more`);
+    if (argv.suite === 'sync') {
+      const cores = availableParallelism();
+      const threads = argv['compare-threads'] !== undefined
+        ? numberList(argv['compare-threads'], '--compare-threads', 1)
+        : [1, 2, 4, 8, 16, 32, 64].filter((t) => t < cores).concat(cores);
+      const workUs = numberList(argv['work-us'], '--work-us', 0);
+      if (!Number.isInteger(argv.windows) || argv.windows < 1) fail(`--windows ${argv.windows}: give a whole number of windows, 1 or more`);
+      if (!Number.isInteger(argv.messages) || argv.messages < 0 || argv.messages > 64) fail(`--messages ${argv.messages}: give a whole number from 0 to 64`);
+      const result = await runSyncBench({ threads, workUs, windows: argv.windows, messages: argv.messages, repeat, spinUs, progress: (line) => process.stderr.write(`${line}\n`) });
+      process.stdout.write(formatSyncBench(result) + '\n');
+      if (argv.json !== undefined) writeFileSync(argv.json, JSON.stringify(result, null, 2) + '\n');
+      if (!result.messagesOk) process.exitCode = 1;
+      return;
+    }
     if (argv.suite === 'hart') {
       const result = runHartSpeed({
         benchmarks: hartBenchmarks(root, argv.only, argv.kernel, argv['linux-kernel']).map((b) => ({
@@ -123,6 +147,7 @@ async function main(): Promise<void> {
       threads,
       repeat,
       maxCycles: argv['max-cycles'],
+      spinUs,
       patch: argv.size !== undefined && w !== undefined ? { [w.sizeSymbol]: argv.size } : {},
       traceEvents: argv['trace-events'],
       echoConsole: argv.console,
@@ -135,6 +160,17 @@ async function main(): Promise<void> {
     if (e instanceof UserError) fail(e.message);
     throw e;
   }
+}
+
+/** A comma-separated list of numbers, each at least `min` (whole numbers when min is 1). */
+function numberList(text: string, flag: string, min: number): number[] {
+  const xs = text.split(',').map((x) => Number(x.trim()));
+  for (const x of xs) {
+    if (!Number.isFinite(x) || x < min || (min === 1 && !Number.isInteger(x))) {
+      fail(`${flag} ${text}: give comma-separated ${min === 1 ? 'whole numbers, 1 or more' : `numbers, ${min} or more`}`);
+    }
+  }
+  return xs;
 }
 
 /** The hart suite's benchmarks: the default ones, one of them (--only), or a given image. */

@@ -78,6 +78,34 @@ describe('bench: repeats', () => {
   });
 });
 
+describe('bench: the sync suite', () => {
+  it('runs the window loop around fixed work at each thread count, every message in order, efficiency against 1 thread', () => {
+    const json = join(dir, 'sync.json');
+    const r = bench('--suite', 'sync', '--compare-threads', '2', '--work-us', '2,5', '--windows', '3000', '--messages', '3', '--json', json);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/messages arrived once each and in order: yes/);
+    const out = JSON.parse(readFileSync(json, 'utf8'));
+    expect(out.messagesOk).toBe(true);
+    expect(out.spin).toBe('adaptive');
+    // The 1-thread reference is run even when not asked for.
+    expect(out.rows.map((x: { workUs: number; threads: number }) => [x.workUs, x.threads])).toEqual([[2, 1], [2, 2], [5, 1], [5, 2]]);
+    for (const x of out.rows) {
+      const one = out.rows.find((y: { workUs: number; threads: number }) => y.threads === 1 && y.workUs === x.workUs);
+      expect(x.efficiency).toBeCloseTo(one.wallSeconds / x.wallSeconds, 10);
+      expect(x.workers).toHaveLength(x.threads);
+    }
+    // More work per window takes longer: the work is really done.
+    expect(out.rows[2].wallSeconds).toBeGreaterThan(out.rows[0].wallSeconds);
+  });
+
+  it('refuses bad sync input in one line', () => {
+    expectRefused(bench('--suite', 'sync', '--work-us', '3,x'), /--work-us 3,x: give comma-separated numbers, 0 or more/);
+    expectRefused(bench('--suite', 'sync', '--compare-threads', '0,2'), /--compare-threads 0,2: give comma-separated whole numbers, 1 or more/);
+    expectRefused(bench('--suite', 'sync', '--windows', '0'), /--windows 0/);
+    expectRefused(bench('--suite', 'sync', '--spin-us', '-1'), /--spin-us -1: give microseconds/);
+  });
+});
+
 describe('flashdisco run --nodes', () => {
   const cli = (...args: string[]) => spawnSync(process.execPath, ['dist/src/sim/cli.js', 'run', ...args], { encoding: 'utf8', timeout: 120_000 });
   const cliInput = (input: string, ...args: string[]) =>

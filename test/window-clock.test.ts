@@ -13,7 +13,7 @@ interface Report { running: number; halt?: boolean; exitCode?: number; asleep?: 
 /** Every worker finishes windows 0 and 1 with `reports`, then each decides before window 2. */
 function decide(reports: Report[]) {
   const views = controlLayout(WORKERS * NODES_EACH, WORKERS).views(controlLayout(WORKERS * NODES_EACH, WORKERS).allocate());
-  const clocks = reports.map((_, me) => new WindowClock(views, me, WORKERS, SLACK, 1000, () => {}, 1, W, true, NODES_EACH));
+  const clocks = reports.map((_, me) => new WindowClock(views, me, WORKERS, SLACK, 1000, () => {}, { limitUs: 1, adaptive: true }, W, true, NODES_EACH));
   for (let n = 0; n < 2; n++) {
     reports.forEach((r, me) => clocks[me].finish(n, r.running, r.halt ?? false, r.exitCode ?? 0, r.asleep ?? 0, r.inFlight ?? 0, r.queued ?? 0, r.next));
   }
@@ -95,14 +95,14 @@ describe('window clock sleeping', () => {
     const WINDOWS = 40;
     const clockUrl = new URL('../dist/src/node-actor/window-clock.js', import.meta.url).href;
     const abiUrl = new URL('../dist/src/shared-abi/machine.js', import.meta.url).href;
-    // Worker 1 runs windows as the engine does; spinLimit 1 makes it sleep almost at once.
+    // Worker 1 runs windows as the engine does; a 1 us spin makes it sleep almost at once.
     const sleeper = new Worker(`
       const { parentPort, workerData } = require('node:worker_threads');
       (async () => {
         const { WindowClock } = await import(workerData.clockUrl);
         const { controlLayout } = await import(workerData.abiUrl);
         const views = controlLayout(2, 2).views(workerData.sab);
-        const clock = new WindowClock(views, 1, 2, ${SLACK}, 10000, () => {}, 1, ${W}, false, 1);
+        const clock = new WindowClock(views, 1, 2, ${SLACK}, 10000, () => {}, { limitUs: 1, adaptive: false }, ${W}, false, 1);
         for (let n = 0; n < workerData.windows; n++) {
           clock.before(n);
           clock.finish(n, 1, false, 0, 0, 0, 0, -1);
@@ -115,7 +115,7 @@ describe('window clock sleeping', () => {
       sleeper.once('error', reject);
     });
     // This thread is worker 0: it finishes each window only once worker 1 sleeps waiting for it.
-    const main = new WindowClock(views, 0, 2, SLACK, 10000, () => {}, 1, W, false, 1);
+    const main = new WindowClock(views, 0, 2, SLACK, 10000, () => {}, { limitUs: 1, adaptive: false }, W, false, 1);
     const sleepers = views.sleepers;
     for (let n = 0; n < WINDOWS; n++) {
       const t0 = Date.now();

@@ -55,10 +55,29 @@ const SLEEP_MS = 20;
 
 export class AbortedError extends Error {}
 
+/** How long a waiting worker spins before it sleeps in Atomics.wait. */
+export interface SpinPolicy {
+  /** Microseconds: the budget, or with `adaptive` its upper bound. */
+  limitUs: number;
+  /** Halve the budget after a wait that slept, double it after one that did not. */
+  adaptive: boolean;
+}
+
+/**
+ * The default: spin long while every worker has a core (spinning is far cheaper than
+ * Atomics.wait), briefly when workers share cores (a spinning worker takes the core that the one
+ * it waits for needs); adaptive either way, so that workers that keep waiting long (for V8's
+ * compiler threads, on a host with no spare core) give their cores up. `fixedUs` replaces it.
+ */
+export function spinPolicy(workers: number, cores: number, fixedUs?: number): SpinPolicy {
+  if (fixedUs !== undefined) return { limitUs: fixedUs, adaptive: false };
+  return { limitUs: workers <= cores ? 256 : 4, adaptive: true };
+}
+
 export class WindowClock {
   readonly decision: Decision = { stop: false, halt: false, exitCode: 0, asleep: 0, jumpTo: 0 };
-  /** Microseconds to spin before sleeping; adapts between 1 and spinLimit. */
-  private spinUs = 16;
+  /** Microseconds to spin before sleeping (adaptive: between 1 and the policy's limit). */
+  private spinUs: number;
   /** Times this worker slept in Atomics.wait, and how many of those sleeps ran to their timeout. */
   sleeps = 0;
   sleepTimeouts = 0;
@@ -70,7 +89,7 @@ export class WindowClock {
     readonly slack: number,
     private readonly watchdogMs: number,
     private readonly whileWaiting: () => void,
-    private readonly spinLimit: number,
+    private readonly spin: SpinPolicy,
     /** Window length in cycles. */
     private readonly windowCycles: number,
     private readonly idleSkip: boolean,
@@ -78,6 +97,7 @@ export class WindowClock {
     private readonly ownNodes: number,
   ) {
     this.doneSeen = new Int32Array(workers);
+    this.spinUs = spin.adaptive ? Math.min(16, spin.limitUs) : spin.limitUs;
   }
 
   /** The last count read of each worker's finished windows (counts only grow). */
@@ -207,6 +227,6 @@ export class WindowClock {
         throw new Error(`watchdog: worker ${this.me} waited ${this.watchdogMs} ms for worker ${w} to finish window ${count - 1}; it has finished ${now}`);
       }
     }
-    this.spinUs = sleptAt !== 0 ? Math.max(1, this.spinUs / 2) : Math.min(this.spinLimit, this.spinUs * 2);
+    if (this.spin.adaptive) this.spinUs = sleptAt !== 0 ? Math.max(1, this.spinUs / 2) : Math.min(this.spin.limitUs, this.spinUs * 2);
   }
 }

@@ -22,7 +22,7 @@ import { F_DST, F_TYPE, F_SRC, F_ADDR, F_REQ, F_A, F_B, F_C, F_SEQ } from '../di
 import { Mailboxes } from '../interconnect/mailbox.js';
 import { Mesh } from '../interconnect/mesh.js';
 import { controlLayout, counterLayout, directoryLayout, mailboxLayout, memoryLayout } from '../shared-abi/machine.js';
-import { WindowClock } from './window-clock.js';
+import { WindowClock, type SpinPolicy } from './window-clock.js';
 import { IoNode, ioDeviceRanges, type IoResult, type IoTask } from './io-node.js';
 
 /**
@@ -59,8 +59,8 @@ export interface WorkerTask {
   echoConsole: boolean;
   /** Record busy/wait time in blocks of this many windows, for a Chrome trace (0: off). */
   traceBlock: number;
-  /** Most microseconds a wait for another worker spins before sleeping: long when every worker has a core. */
-  spinLimit: number;
+  /** How long a wait for another worker spins before sleeping (window-clock.ts). */
+  spin: SpinPolicy;
   /** In-process runs only: called after every window with this worker's nodes (checkers). */
   onWindow?: (nodes: readonly FlashNode[], windowEnd: number) => void;
 }
@@ -173,7 +173,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
 
   const slack = WINDOW_SLACK;
   const W = Math.floor(L / slack);
-  const clock = new WindowClock(control, me, t.workers, slack, t.watchdogMs, drainInbound, t.spinLimit, W, t.idleSkip, last - first);
+  const clock = new WindowClock(control, me, t.workers, slack, t.watchdogMs, drainInbound, t.spin, W, t.idleSkip, last - first);
   const LINE = 16, LINE64 = 8;
   let busyNs = 0, waitNs = 0, w = 0, halted = false, exitCode = 0, windowsSkipped = 0;
   let stopped: WorkerResult['stopped'] = 'max-cycles';

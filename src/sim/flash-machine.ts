@@ -20,6 +20,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { unpack } from 'msgpackr';
 import type { MachineConfig } from '../config/machine.js';
+import { spinPolicy } from '../node-actor/window-clock.js';
 import { controlLayout, counterLayout, directoryLayout, mailboxLayout, memoryLayout } from '../shared-abi/machine.js';
 import { Mesh } from '../interconnect/mesh.js';
 import { MSG_NAMES } from '../directory/messages.js';
@@ -59,6 +60,8 @@ export interface FlashRunOptions {
   patch?: Record<string, number>;
   /** Execute every iteration of spin loops instead of counting exact repeats (default false). */
   noSpinSkip?: boolean;
+  /** Microseconds a waiting worker spins before it sleeps, fixed (default: adaptive, window-clock.ts). */
+  spinUs?: number;
   /** Step every window, even those in which nothing can happen (default false). */
   noIdleSkip?: boolean;
   /** Called about once a second with the slowest node's simulated cycle. */
@@ -273,9 +276,7 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
     watchdogMs: o.watchdogMs ?? 60_000,
     echoConsole: o.echoConsole,
     traceBlock: o.traceBlock ?? 0,
-    // With a core per worker, spinning is far cheaper than Atomics.wait; with more workers than
-    // cores, a spinning worker takes the core the one it waits for needs.
-    spinLimit: workers <= availableParallelism() ? 256 : 4,
+    spin: spinPolicy(workers, availableParallelism(), o.spinUs),
   };
   // Only node 0's worker needs the disk; the others would only copy it.
   const taskOf = (w: number): WorkerTask => ({ ...base, worker: w, io: w === 0 ? boot.io : { ...boot.io, disk: null } });
