@@ -26,6 +26,8 @@ export interface SyncBenchOptions {
   repeat: number;
   /** Fixed spin before sleeping, in microseconds (default: the engine's adaptive policy). */
   spinUs?: number;
+  /** Windows a worker may run ahead of the slowest, plus one (default: the engine's WINDOW_SLACK). */
+  slack?: number;
   progress?: (line: string) => void;
 }
 
@@ -65,13 +67,13 @@ function workerFile(): string {
 }
 
 /** One run on `t` workers: each worker's result, and the wall time from the first start to the last end. */
-async function runOnce(pool: Piscina, t: number, windows: number, iterations: number, messages: number, spin: SpinPolicy) {
+async function runOnce(pool: Piscina, t: number, windows: number, slack: number, iterations: number, messages: number, spin: SpinPolicy) {
   const base = {
     workers: t,
     windows,
     iterations,
     messages,
-    slack: WINDOW_SLACK,
+    slack,
     spin,
     control: controlLayout(t, t).allocate(),
     mailboxes: mailboxLayout(t, MAILBOX_SLOTS, WORDS).allocate(),
@@ -83,14 +85,15 @@ async function runOnce(pool: Piscina, t: number, windows: number, iterations: nu
   return { results, wall };
 }
 
-/** Windows each worker runs: up to the one at which worker 0's halt is seen, WINDOW_SLACK - 1 past the last. */
-function windowsRun(windows: number): number {
-  return windows + WINDOW_SLACK - 1;
+/** Windows each worker runs: up to the one at which worker 0's halt is seen, slack - 1 past the last. */
+function windowsRun(windows: number, slack: number): number {
+  return windows + slack - 1;
 }
 
 export async function runSyncBench(o: SyncBenchOptions): Promise<SyncBenchResult> {
   const cores = availableParallelism();
   let iterationsPerUs = 0;
+  const slack = o.slack ?? WINDOW_SLACK;
   // The 1-thread runs come first: they are the others' reference.
   const threads = [...new Set([1, ...o.threads])].sort((a, b) => a - b);
   const rows: SyncRow[] = [];
@@ -104,16 +107,16 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<SyncBenchResult
         // runs, since V8 compiles the loop with the work inlined only after the first ones.
         const probe = 10_000;
         let best = Infinity;
-        for (let r = 0; r < 8; r++) best = Math.min(best, (await runOnce(pool, 1, 2000, probe, 0, spin)).wall);
-        iterationsPerUs = probe * windowsRun(2000) / (best * 1e6);
+        for (let r = 0; r < 8; r++) best = Math.min(best, (await runOnce(pool, 1, 2000, slack, probe, 0, spin)).wall);
+        iterationsPerUs = probe * windowsRun(2000, slack) / (best * 1e6);
       }
       for (const workUs of o.workUs) {
         let best: { wall: number; results: SyncWorkerResult[] } | null = null;
         const walls: number[] = [];
         for (let r = 0; r < o.repeat; r++) {
-          const { results, wall } = await runOnce(pool, t, o.windows, Math.round(workUs * iterationsPerUs), o.messages, spin);
+          const { results, wall } = await runOnce(pool, t, o.windows, slack, Math.round(workUs * iterationsPerUs), o.messages, spin);
           walls.push(wall);
-          const expected = t > 1 ? windowsRun(o.windows) * o.messages : 0;
+          const expected = t > 1 ? windowsRun(o.windows, slack) * o.messages : 0;
           if (results.some((x) => x.received !== expected || x.outOfOrder !== 0)) messagesOk = false;
           if (best === null || wall < best.wall) best = { wall, results };
         }
@@ -133,21 +136,21 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<SyncBenchResult
     }
   }
   rows.sort((a, b) => a.workUs - b.workUs || a.threads - b.threads);
-  return { benchmark: 'sync', windows: o.windows, messages: o.messages, slack: WINDOW_SLACK, cores, iterationsPerUs, spin: o.spinUs ?? 'adaptive', messagesOk, rows };
+  return { benchmark: 'sync', windows: o.windows, messages: o.messages, slack, cores, iterationsPerUs, spin: o.spinUs ?? 'adaptive', messagesOk, rows };
 }
 
 export function formatSyncBench(r: SyncBenchResult): string {
   const lines = [
     'sync: the window clock and mailboxes around a fixed amount of work per window, no simulation',
     `  ${r.windows.toLocaleString('en-US')} windows, ${r.messages} message(s) per window to the next worker, ${r.cores} cores, ` +
-      `spin before sleeping: ${r.spin === 'adaptive' ? 'adaptive' : `${r.spin} us`}, ${r.iterationsPerUs.toFixed(0)} iterations per us`,
+      `window slack ${r.slack}, spin before sleeping: ${r.spin === 'adaptive' ? 'adaptive' : `${r.spin} us`}, ${r.iterationsPerUs.toFixed(0)} iterations per us`,
     '  work/window  threads  wall       us/window  efficiency  speedup  waiting  sleeps (timed out)',
   ];
   for (const x of r.rows) {
     const wait = x.workers.reduce((a, w) => a + w.waitSeconds, 0) / x.workers.length;
     const sleeps = x.workers.reduce((a, w) => a + w.sleeps, 0);
     const timeouts = x.workers.reduce((a, w) => a + w.sleepTimeouts, 0);
-    const perWindow = 1e6 * x.wallSeconds / windowsRun(r.windows);
+    const perWindow = 1e6 * x.wallSeconds / windowsRun(r.windows, r.slack);
     lines.push(`  ${`${x.workUs} us`.padStart(11)}  ${String(x.threads).padStart(7)}  ${`${x.wallSeconds.toFixed(3)} s`.padEnd(9)}  ${perWindow.toFixed(2).padStart(9)}  ${`${(100 * x.efficiency).toFixed(1)}%`.padStart(10)}  ${`${(x.threads * x.efficiency).toFixed(2)}x`.padStart(7)}  ${`${(100 * wait / x.wallSeconds).toFixed(1)}%`.padStart(7)}  ${sleeps} (${timeouts})`);
   }
   lines.push(`  messages arrived once each and in order: ${r.messagesOk ? 'yes' : 'NO'}`);

@@ -32,6 +32,9 @@ echo "== cpu-scaling" >> "$OUT/log.txt"
 "$NODE" scripts/cpu-scaling.mjs >> "$OUT/log.txt" 2>&1
 run sync --suite sync --compare-threads 1,2,4,8,16
 run - --suite sync --compare-threads 1,2,4,8,16 --spin-us 1000
+# The same work per lookahead with workers kept in step more tightly and more loosely.
+run - --suite sync --compare-threads 1,2,4,8,16 --slack 1 --work-us 6,20,60
+run - --suite sync --compare-threads 1,2,4,8,16 --slack 4 --work-us 1.5,5,15
 run radix-64 --nodes 64 --compare-threads 1,2,4,8,16 --repeat 2 --no-console
 run - --nodes 64 --compare-threads 8,16 --repeat 2 --spin-us 1000 --no-console
 # V8 compiles on a pool of 4 threads for the whole process by default: 16 isolates share it.
