@@ -98,11 +98,23 @@ describe('bench: the sync suite', () => {
     expect(out.rows[2].wallSeconds).toBeGreaterThan(out.rows[0].wallSeconds);
   });
 
+  it('--slack sets how far workers may drift; messages still arrive once each and in order', () => {
+    for (const slack of ['1', '4']) {
+      const json = join(dir, `sync-slack${slack}.json`);
+      const r = bench('--suite', 'sync', '--compare-threads', '2', '--work-us', '1', '--windows', '2000', '--messages', '2', '--slack', slack, '--repeat', '1', '--json', json);
+      expect(r.status, r.stderr).toBe(0);
+      const out = JSON.parse(readFileSync(json, 'utf8'));
+      expect(out.slack).toBe(Number(slack));
+      expect(out.messagesOk).toBe(true);
+    }
+  });
+
   it('refuses bad sync input in one line', () => {
     expectRefused(bench('--suite', 'sync', '--work-us', '3,x'), /--work-us 3,x: give comma-separated numbers, 0 or more/);
     expectRefused(bench('--suite', 'sync', '--compare-threads', '0,2'), /--compare-threads 0,2: give comma-separated whole numbers, 1 or more/);
     expectRefused(bench('--suite', 'sync', '--windows', '0'), /--windows 0/);
     expectRefused(bench('--suite', 'sync', '--spin-us', '-1'), /--spin-us -1: give microseconds/);
+    expectRefused(bench('--suite', 'sync', '--slack', '0'), /--slack 0: give a whole number from 1 to 8/);
   });
 });
 
