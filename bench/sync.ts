@@ -6,9 +6,8 @@
 // efficiency the window clock and mailboxes allow at that work per window: the ceiling for the
 // FLASH benchmark's speedup on the same host, whose windows carry the work of a worker's nodes.
 
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { WINDOW_SLACK } from '../src/node-actor/worker-loop.js';
@@ -58,12 +57,9 @@ export interface SyncBenchResult {
 const MAILBOX_SLOTS = 1024;
 const WORDS = 9;
 
+/** The benchmarks run compiled (dist/bench), the worker beside them. */
 function workerFile(): string {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.js')) return join(dirname(here), 'sync-worker.js');
-  const built = resolve(dirname(here), '../dist/bench/sync-worker.js');
-  if (!existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` first`);
-  return built;
+  return join(dirname(fileURLToPath(import.meta.url)), 'sync-worker.js');
 }
 
 /** One run on `t` workers: each worker's result, and the wall time from the first start to the last end. */
