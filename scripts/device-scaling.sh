@@ -30,6 +30,8 @@ run() {
 }
 echo "== cpu-scaling" >> "$OUT/log.txt"
 "$NODE" scripts/cpu-scaling.mjs >> "$OUT/log.txt" 2>&1
+echo "== atomics-notify-cost" >> "$OUT/log.txt"
+"$NODE" scripts/atomics-notify-cost.mjs 16 >> "$OUT/log.txt" 2>&1
 run sync --suite sync --compare-threads 1,2,4,8,16
 run - --suite sync --compare-threads 1,2,4,8,16 --spin-us 1000
 # The same work per lookahead with workers kept in step more tightly and more loosely.
