@@ -76,6 +76,7 @@ async function main(): Promise<void> {
       'work-us': { type: 'string', default: '3,10,30', requiresArg: true, describe: 'sync suite: comma-separated microseconds of work per window' },
       windows: { type: 'number', default: 20000, requiresArg: true, describe: 'sync suite: windows per run' },
       messages: { type: 'number', default: 1, requiresArg: true, describe: 'sync suite: messages each worker sends the next one per window' },
+      jitter: { type: 'number', default: 0, requiresArg: true, describe: 'sync suite: each window\'s work varies by up to this fraction of the mean, per worker (0 to 1)' },
       slack: { type: 'number', requiresArg: true, describe: 'sync suite: a worker may start window n once all others finished n - slack (default: the engine\'s, 2)' },
       'spin-us': { type: 'number', requiresArg: true, describe: 'flash and sync suites: microseconds a waiting worker spins before it sleeps (default: adaptive, up to 256 with a core per worker)' },
     })
@@ -102,8 +103,9 @@ async function main(): Promise<void> {
       const workUs = numberList(argv['work-us'], '--work-us', 0);
       if (!Number.isInteger(argv.windows) || argv.windows < 1) fail(`--windows ${argv.windows}: give a whole number of windows, 1 or more`);
       if (!Number.isInteger(argv.messages) || argv.messages < 0 || argv.messages > 64) fail(`--messages ${argv.messages}: give a whole number from 0 to 64`);
+      if (!(argv.jitter >= 0 && argv.jitter <= 1)) fail(`--jitter ${argv.jitter}: give a fraction from 0 to 1`);
       if (argv.slack !== undefined && (!Number.isInteger(argv.slack) || argv.slack < 1 || argv.slack > 8)) fail(`--slack ${argv.slack}: give a whole number from 1 to 8`);
-      const result = await runSyncBench({ threads, workUs, windows: argv.windows, messages: argv.messages, repeat, spinUs, slack: argv.slack, progress: (line) => process.stderr.write(`${line}\n`) });
+      const result = await runSyncBench({ threads, workUs, windows: argv.windows, messages: argv.messages, repeat, spinUs, slack: argv.slack, jitter: argv.jitter, progress: (line) => process.stderr.write(`${line}\n`) });
       process.stdout.write(formatSyncBench(result) + '\n');
       if (argv.json !== undefined) writeFileSync(argv.json, JSON.stringify(result, null, 2) + '\n');
       if (!result.messagesOk) process.exitCode = 1;

@@ -11,8 +11,10 @@ export interface SyncTask {
   worker: number;
   workers: number;
   windows: number;
-  /** Iterations of `work` per window. */
+  /** Iterations of `work` per window, on average. */
   iterations: number;
+  /** Each window's work is iterations * (1 + jitter * u), u uniform in [-1, 1], per worker and window. */
+  jitter: number;
   /** Messages sent each window to the next worker (none with one worker). */
   messages: number;
   slack: number;
@@ -44,6 +46,15 @@ export function work(iterations: number, seed: number): number {
   let x = seed | 0;
   for (let i = 0; i < iterations; i++) x = (Math.imul(x, 1103515245) + 12345 + i) | 0;
   return x;
+}
+
+/** This worker's work in window w: the same at every thread count, uneven across workers. */
+function windowIterations(t: SyncTask, w: number): number {
+  if (t.jitter === 0) return t.iterations;
+  let h = Math.imul(w + 1, 0x9e3779b1) ^ Math.imul(t.worker + 1, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+  const u = ((h ^ (h >>> 12)) >>> 0) / 4294967295 * 2 - 1;
+  return Math.round(t.iterations * (1 + t.jitter * u)) | 0;
 }
 
 const WINDOW_CYCLES = 46;
@@ -80,7 +91,7 @@ export default function runSyncWorker(t: SyncTask): SyncWorkerResult {
     waitNs += (b0 - a) * 1e6;
     a = b0;
     drain();
-    sum = (sum + work(t.iterations, w + me)) | 0;
+    sum = (sum + work(windowIterations(t, w), w + me)) | 0;
     if (t.workers > 1) {
       for (let m = 0; m < t.messages; m++) {
         while (!boxes.push(me, next, (w + t.slack) * WINDOW_CYCLES, w, m, me, next, 0, 0, 0, 0, 0)) drain();

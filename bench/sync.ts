@@ -27,6 +27,8 @@ export interface SyncBenchOptions {
   spinUs?: number;
   /** Windows a worker may run ahead of the slowest, plus one (default: the engine's WINDOW_SLACK). */
   slack?: number;
+  /** Spread of each window's work around its mean, 0 to 1 (default 0: every window the same). */
+  jitter?: number;
   progress?: (line: string) => void;
 }
 
@@ -45,6 +47,7 @@ export interface SyncBenchResult {
   windows: number;
   messages: number;
   slack: number;
+  jitter: number;
   cores: number;
   iterationsPerUs: number;
   /** The waiting workers' spin before sleeping: a fixed number of microseconds, or 'adaptive'. */
@@ -63,14 +66,19 @@ function workerFile(): string {
 }
 
 /** One run on `t` workers: each worker's result, and the wall time from the first start to the last end. */
-async function runOnce(pool: Piscina, t: number, windows: number, slack: number, iterations: number, messages: number, spin: SpinPolicy) {
+interface RunShape {
+  windows: number;
+  slack: number;
+  iterations: number;
+  jitter: number;
+  messages: number;
+  spin: SpinPolicy;
+}
+
+async function runOnce(pool: Piscina, t: number, r: RunShape) {
   const base = {
+    ...r,
     workers: t,
-    windows,
-    iterations,
-    messages,
-    slack,
-    spin,
     control: controlLayout(t, t).allocate(),
     mailboxes: mailboxLayout(t, MAILBOX_SLOTS, WORDS).allocate(),
     mailboxSlots: MAILBOX_SLOTS,
@@ -103,14 +111,14 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<SyncBenchResult
         // runs, since V8 compiles the loop with the work inlined only after the first ones.
         const probe = 10_000;
         let best = Infinity;
-        for (let r = 0; r < 8; r++) best = Math.min(best, (await runOnce(pool, 1, 2000, slack, probe, 0, spin)).wall);
+        for (let r = 0; r < 8; r++) best = Math.min(best, (await runOnce(pool, 1, { windows: 2000, slack, iterations: probe, jitter: 0, messages: 0, spin })).wall);
         iterationsPerUs = probe * windowsRun(2000, slack) / (best * 1e6);
       }
       for (const workUs of o.workUs) {
         let best: { wall: number; results: SyncWorkerResult[] } | null = null;
         const walls: number[] = [];
         for (let r = 0; r < o.repeat; r++) {
-          const { results, wall } = await runOnce(pool, t, o.windows, slack, Math.round(workUs * iterationsPerUs), o.messages, spin);
+          const { results, wall } = await runOnce(pool, t, { windows: o.windows, slack, iterations: Math.round(workUs * iterationsPerUs), jitter: o.jitter ?? 0, messages: o.messages, spin });
           walls.push(wall);
           const expected = t > 1 ? windowsRun(o.windows, slack) * o.messages : 0;
           if (results.some((x) => x.received !== expected || x.outOfOrder !== 0)) messagesOk = false;
@@ -132,14 +140,14 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<SyncBenchResult
     }
   }
   rows.sort((a, b) => a.workUs - b.workUs || a.threads - b.threads);
-  return { benchmark: 'sync', windows: o.windows, messages: o.messages, slack, cores, iterationsPerUs, spin: o.spinUs ?? 'adaptive', messagesOk, rows };
+  return { benchmark: 'sync', windows: o.windows, messages: o.messages, slack, jitter: o.jitter ?? 0, cores, iterationsPerUs, spin: o.spinUs ?? 'adaptive', messagesOk, rows };
 }
 
 export function formatSyncBench(r: SyncBenchResult): string {
   const lines = [
     'sync: the window clock and mailboxes around a fixed amount of work per window, no simulation',
     `  ${r.windows.toLocaleString('en-US')} windows, ${r.messages} message(s) per window to the next worker, ${r.cores} cores, ` +
-      `window slack ${r.slack}, spin before sleeping: ${r.spin === 'adaptive' ? 'adaptive' : `${r.spin} us`}, ${r.iterationsPerUs.toFixed(0)} iterations per us`,
+      `window slack ${r.slack}, work jitter ${r.jitter}, spin before sleeping: ${r.spin === 'adaptive' ? 'adaptive' : `${r.spin} us`}, ${r.iterationsPerUs.toFixed(0)} iterations per us`,
     '  work/window  threads  wall       us/window  efficiency  speedup  waiting  sleeps (timed out)',
   ];
   for (const x of r.rows) {

@@ -34,9 +34,11 @@ echo "== atomics-notify-cost" >> "$OUT/log.txt"
 "$NODE" scripts/atomics-notify-cost.mjs 16 >> "$OUT/log.txt" 2>&1
 run sync --suite sync --compare-threads 1,2,4,8,16
 run - --suite sync --compare-threads 1,2,4,8,16 --spin-us 1000
-# The same work per lookahead with workers kept in step more tightly and more loosely.
-run - --suite sync --compare-threads 1,2,4,8,16 --slack 1 --work-us 6,20,60
-run - --suite sync --compare-threads 1,2,4,8,16 --slack 4 --work-us 1.5,5,15
+# The same work per lookahead, uneven from window to window as a node's is, with workers kept
+# in step more tightly (K = 1: windows of the whole lookahead) and more loosely (K = 4).
+run - --suite sync --compare-threads 1,2,4,8,16 --jitter 0.5 --work-us 3,10
+run - --suite sync --compare-threads 1,2,4,8,16 --jitter 0.5 --slack 1 --work-us 6,20
+run - --suite sync --compare-threads 1,2,4,8,16 --jitter 0.5 --slack 4 --work-us 1.5,5
 run radix-64 --nodes 64 --compare-threads 1,2,4,8,16 --repeat 2 --no-console
 run - --nodes 64 --compare-threads 8,16 --repeat 2 --spin-us 1000 --no-console
 # V8 compiles on a pool of 4 threads for the whole process by default: 16 isolates share it.
