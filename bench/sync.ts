@@ -106,14 +106,14 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<SyncBenchResult
     const pool = new Piscina({ filename: workerFile(), minThreads: t, maxThreads: t, idleTimeout: 1000 });
     try {
       const spin = spinPolicy(t, cores, o.spinUs);
-      if (t === 1) {
-        // The work's speed, measured in the window loop itself on one worker: the best of a few
-        // runs, since V8 compiles the loop with the work inlined only after the first ones.
-        const probe = 10_000;
-        let best = Infinity;
-        for (let r = 0; r < 8; r++) best = Math.min(best, (await runOnce(pool, 1, { windows: 2000, slack, iterations: probe, jitter: 0, messages: 0, spin })).wall);
-        iterationsPerUs = probe * windowsRun(2000, slack) / (best * 1e6);
-      }
+      // Every pool's workers first run the same probe, a few times: V8 compiles the loop with
+      // the work inlined only after the first runs, and a worker that compiled it otherwise
+      // would do the same work a third slower. On one worker, the probe also measures the
+      // work's speed in the window loop itself.
+      const probe = 10_000;
+      let best = Infinity;
+      for (let r = 0; r < 8; r++) best = Math.min(best, (await runOnce(pool, t, { windows: 2000, slack, iterations: probe, jitter: 0, messages: 0, spin })).wall);
+      if (t === 1) iterationsPerUs = probe * windowsRun(2000, slack) / (best * 1e6);
       for (const workUs of o.workUs) {
         let best: { wall: number; results: SyncWorkerResult[] } | null = null;
         const walls: number[] = [];
