@@ -81,3 +81,30 @@ describe('instructions at the end of a grant span', () => {
     });
   }
 });
+
+describe('the time of a fetch', () => {
+  // A fetch that misses in a FLASH node's caches sends its request at the hart's time; the
+  // time must be that of the instruction fetched, wherever the run loop stands. It once was
+  // one cycle early inside a run and exact at its start, so results moved with window lengths.
+  it('is the count of instructions retired before the fetched one, at a run\'s start and inside it', () => {
+    const size = 1 << 16;
+    const u8 = new Uint8Array(size);
+    const dv = new DataView(u8.buffer);
+    const fetchTimes: number[] = [];
+    let hart: Hart | null = null;
+    class TimingPort extends LinePort {
+      override pageGrant(): boolean { return false; } // every new span asks the port again
+      override access(paddr: number, size: number, kind: Access): number {
+        if (kind === Access.Fetch && (paddr - RAM) % SPAN === 0) fetchTimes.push(hart!.simTime());
+        return super.access(paddr, size, kind);
+      }
+    }
+    const port = new TimingPort({ base: RAM, size, u8, dv });
+    const perSpan = SPAN / 4;
+    for (let k = 0; k < 3 * perSpan; k++) dv.setUint32(4 * k, addi(X6, X6, 1), true);
+    hart = new Hart({ port, resetPc: RAM, skipSpins: false });
+    hart.run(3 * perSpan);
+    expect(hart.getX(X6)).toBe(BigInt(3 * perSpan));
+    expect(fetchTimes).toEqual([0, perSpan, 2 * perSpan]);
+  });
+});

@@ -418,6 +418,8 @@ export class Hart {
       let pc = this.pc;
       let extraSeen = this.extraCycles;
       while (n < sliceEnd) {
+        // Before the fetch: a fetch that misses in the caches reads the time from it.
+        this.runRetired = n;
         const off = pc - this.fvBase;
         let i: number;
         if (off >= 0 && off < fetchSpan) {
@@ -436,7 +438,6 @@ export class Hart {
           if (this.extraCycles !== extra) { this.pc = pc; continue outer; }
         }
         const op = opA[i];
-        this.runRetired = n;
         this.insnPc = pc;
         this.pc = pc + lenA[i];
         const rd = rdA[i], rs1 = rs1A[i], rs2 = rs2A[i], imm = immA[i];
