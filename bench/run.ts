@@ -47,7 +47,7 @@ function fail(message: string): never {
 /** Parallel workloads: image, and the global that sizes it (guest/radix, guest/stencil). */
 const WORKLOADS: Record<string, { image: string; sizeSymbol: string }> = {
   radix: { image: 'guest/build/radix.elf', sizeSymbol: 'radix_keys' },
-  stencil: { image: 'guest/build/stencil.elf', sizeSymbol: 'stencil_rows' },
+  stencil: { image: 'guest/build/stencil.elf', sizeSymbol: 'stencil_height' },
 };
 
 async function main(): Promise<void> {

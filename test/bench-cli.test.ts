@@ -78,6 +78,17 @@ describe('bench: repeats', () => {
   });
 });
 
+describe('bench: --size', () => {
+  it('sizes each built-in workload through its parameter: radix keys, stencil rows', () => {
+    const radix = bench('--nodes', '2', '--threads', '1', '--size', '2048');
+    expect(radix.status, radix.stderr).toBe(0);
+    expect(radix.stdout).toMatch(/radix: 2048 keys, 2 harts, OK/);
+    const stencil = bench('--nodes', '2', '--threads', '1', '--workload', 'stencil', '--size', '24');
+    expect(stencil.status, stencil.stderr).toBe(0);
+    expect(stencil.stdout).toMatch(/stencil: 512x24 grid, .* 2 harts, OK/);
+  });
+});
+
 describe('bench: the sync suite', () => {
   it('runs the window loop around fixed work at each thread count, every message in order, efficiency against 1 thread', () => {
     const json = join(dir, 'sync.json');
