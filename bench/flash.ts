@@ -25,6 +25,8 @@ export interface FlashBenchOptions {
   traceEvents?: string;
   /** Fixed spin before a waiting worker sleeps, in microseconds (default: adaptive). */
   spinUs?: number;
+  /** Windows per lookahead (default WINDOW_SLACK); the simulated results are the same for any. */
+  windowSlack?: number;
   echoConsole: boolean;
   progress?: (line: string) => void;
 }
@@ -68,6 +70,7 @@ export async function runFlashBench(o: FlashBenchOptions): Promise<FlashBenchRes
       workers,
       maxCycles: o.maxCycles,
       spinUs: o.spinUs,
+      windowSlack: o.windowSlack,
       echoConsole: o.echoConsole && first,
       patch: o.patch,
       traceBlock: o.traceEvents !== undefined ? 64 : 0,
@@ -158,6 +161,7 @@ export function formatFlashBench(b: FlashBenchResult): string {
     'host',
   ];
   const base = b.host.runs[0];
+  lines.push(`  windows              ${num(base.windows)} of ${base.windowCycles} cycles (${base.windowSlack} per lookahead), ${num(base.windowsSkipped)} of them jumped over`);
   lines.push(`  spin loops           ${num(base.spinSkipped)} instructions counted without executing them (${(100 * base.spinSkipped / s.instructions).toFixed(1)}%)`);
   for (const h of b.host.runs) {
     const speedup = base.wallSeconds / h.wallSeconds;

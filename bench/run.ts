@@ -4,7 +4,7 @@
 //                    [--config FILE.json] [--compare-threads 1,2,...] [--repeat N] [--trace-events FILE] [--json FILE]
 //       the FLASH machine benchmark (bench/flash.ts), the default suite
 //   npm run bench -- --suite sync [--compare-threads 1,2,4,...] [--work-us 3,10,30] [--windows N]
-//                    [--messages M] [--repeat N] [--json FILE]
+//                    [--messages M] [--jitter J] [--window-slack K] [--spin-us N] [--repeat N] [--json FILE]
 //       the parallel engine's coordination alone, around fixed work per window (bench/sync.ts)
 //   npm run bench -- --suite hart [--repeat 3] [--only bench-int|bench-fp] [--qemu CMD]
 //                    [--kernel ELF [--linux-kernel ELF]] [--json FILE]
@@ -25,7 +25,7 @@ import { DEFAULT_HART_BENCHMARKS, formatHartSpeed, runHartSpeed, type HartBenchm
 import { formatFlashBench, runFlashBench } from './flash.js';
 import { formatSyncBench, runSyncBench } from './sync.js';
 import { applyConfig, defaultConfig } from '../src/config/machine.js';
-import { checkThreads, defaultThreads } from '../src/sim/flash-machine.js';
+import { checkThreads, checkWindowSlack, defaultThreads } from '../src/sim/flash-machine.js';
 import { readElf } from '../src/sim/elf.js';
 
 /** The repository root: the nearest folder above this file that holds package.json. */
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
       windows: { type: 'number', default: 20000, requiresArg: true, describe: 'sync suite: windows per run' },
       messages: { type: 'number', default: 1, requiresArg: true, describe: 'sync suite: messages each worker sends the next one per window' },
       jitter: { type: 'number', default: 0, requiresArg: true, describe: 'sync suite: each window\'s work varies by up to this fraction of the mean, per worker (0 to 1)' },
-      slack: { type: 'number', requiresArg: true, describe: 'sync suite: a worker may start window n once all others finished n - slack (default: the engine\'s, 2)' },
+      'window-slack': { type: 'number', requiresArg: true, describe: 'flash and sync suites: windows per lookahead, K: a worker may start window n once all others finished n - K (default 2); the simulated results are the same for any K' },
       'spin-us': { type: 'number', requiresArg: true, describe: 'flash and sync suites: microseconds a waiting worker spins before it sleeps (default: adaptive, up to 256 with a core per worker)' },
     })
     .strict()
@@ -94,6 +94,8 @@ async function main(): Promise<void> {
     const repeat = argv.repeat ?? (argv.suite === 'flash' ? 1 : 3);
     if (!Number.isInteger(repeat) || repeat < 1) fail(`--repeat ${argv.repeat}: give a whole number of runs, 1 or more`);
     const spinUs = argv['spin-us'];
+    const windowSlack = argv['window-slack'];
+    if (windowSlack !== undefined) checkWindowSlack(windowSlack);
     if (spinUs !== undefined && !(Number.isFinite(spinUs) && spinUs >= 0)) fail(`--spin-us ${spinUs}: give microseconds, 0 or more`);
     if (argv.suite === 'sync') {
       const cores = availableParallelism();
@@ -104,8 +106,7 @@ async function main(): Promise<void> {
       if (!Number.isInteger(argv.windows) || argv.windows < 1) fail(`--windows ${argv.windows}: give a whole number of windows, 1 or more`);
       if (!Number.isInteger(argv.messages) || argv.messages < 0 || argv.messages > 64) fail(`--messages ${argv.messages}: give a whole number from 0 to 64`);
       if (!(argv.jitter >= 0 && argv.jitter <= 1)) fail(`--jitter ${argv.jitter}: give a fraction from 0 to 1`);
-      if (argv.slack !== undefined && (!Number.isInteger(argv.slack) || argv.slack < 1 || argv.slack > 8)) fail(`--slack ${argv.slack}: give a whole number from 1 to 8`);
-      const result = await runSyncBench({ threads, workUs, windows: argv.windows, messages: argv.messages, repeat, spinUs, slack: argv.slack, jitter: argv.jitter, progress: (line) => process.stderr.write(`${line}\n`) });
+      const result = await runSyncBench({ threads, workUs, windows: argv.windows, messages: argv.messages, repeat, spinUs, slack: windowSlack, jitter: argv.jitter, progress: (line) => process.stderr.write(`${line}\n`) });
       process.stdout.write(formatSyncBench(result) + '\n');
       if (argv.json !== undefined) writeFileSync(argv.json, JSON.stringify(result, null, 2) + '\n');
       if (!result.messagesOk) process.exitCode = 1;
@@ -152,6 +153,7 @@ async function main(): Promise<void> {
       repeat,
       maxCycles: argv['max-cycles'],
       spinUs,
+      windowSlack,
       patch: argv.size !== undefined && w !== undefined ? { [w.sizeSymbol]: argv.size } : {},
       traceEvents: argv['trace-events'],
       echoConsole: argv.console,

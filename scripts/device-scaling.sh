@@ -37,10 +37,13 @@ run - --suite sync --compare-threads 1,2,4,8,16 --spin-us 1000
 # The same work per lookahead, uneven from window to window as a node's is, with workers kept
 # in step more tightly (K = 1: windows of the whole lookahead) and more loosely (K = 4).
 run - --suite sync --compare-threads 1,2,4,8,16 --jitter 0.5 --work-us 3,10
-run - --suite sync --compare-threads 1,2,4,8,16 --jitter 0.5 --slack 1 --work-us 6,20
-run - --suite sync --compare-threads 1,2,4,8,16 --jitter 0.5 --slack 4 --work-us 1.5,5
+run - --suite sync --compare-threads 1,2,4,8,16 --jitter 0.5 --window-slack 1 --work-us 6,20
+run - --suite sync --compare-threads 1,2,4,8,16 --jitter 0.5 --window-slack 4 --work-us 1.5,5
 run radix-64 --nodes 64 --compare-threads 1,2,4,8,16 --repeat 2 --no-console
 run - --nodes 64 --compare-threads 8,16 --repeat 2 --spin-us 1000 --no-console
+# Windows of the whole lookahead (K = 1) and of a quarter of it (K = 4): the same results.
+run - --nodes 64 --compare-threads 8,16 --repeat 2 --window-slack 1 --no-console
+run - --nodes 64 --compare-threads 8,16 --repeat 2 --window-slack 4 --no-console
 # V8 compiles on a pool of 4 threads for the whole process by default: 16 isolates share it.
 NODE_OPTIONS=--v8-pool-size=12 run - --nodes 64 --compare-threads 16 --repeat 2 --no-console
 run radix-256 --nodes 256 --size 65536 --compare-threads 1,2,4,8,16 --repeat 2 --no-console

@@ -109,11 +109,11 @@ describe('bench: the sync suite', () => {
     expect(out.rows[2].wallSeconds).toBeGreaterThan(out.rows[0].wallSeconds);
   });
 
-  it('--slack sets how far workers may drift and --jitter how uneven windows are; messages still arrive once each and in order', () => {
+  it('--window-slack sets how far workers may drift and --jitter how uneven windows are; messages still arrive once each and in order', () => {
     for (const [slack, jitter] of [['1', '0'], ['4', '0.5']]) {
       const json = join(dir, `sync-slack${slack}.json`);
       const r = bench('--suite', 'sync', '--compare-threads', '2', '--work-us', '1', '--windows', '2000', '--messages', '2',
-        '--slack', slack, '--jitter', jitter, '--repeat', '1', '--json', json);
+        '--window-slack', slack, '--jitter', jitter, '--repeat', '1', '--json', json);
       expect(r.status, r.stderr).toBe(0);
       const out = JSON.parse(readFileSync(json, 'utf8'));
       expect(out.slack).toBe(Number(slack));
@@ -127,7 +127,7 @@ describe('bench: the sync suite', () => {
     expectRefused(bench('--suite', 'sync', '--compare-threads', '0,2'), /--compare-threads 0,2: give comma-separated whole numbers, 1 or more/);
     expectRefused(bench('--suite', 'sync', '--windows', '0'), /--windows 0/);
     expectRefused(bench('--suite', 'sync', '--spin-us', '-1'), /--spin-us -1: give microseconds/);
-    expectRefused(bench('--suite', 'sync', '--slack', '0'), /--slack 0: give a whole number from 1 to 8/);
+    expectRefused(bench('--suite', 'sync', '--window-slack', '0'), /--window-slack 0: give a whole number of windows per lookahead from 1 to 8/);
     expectRefused(bench('--suite', 'sync', '--jitter', '1.5'), /--jitter 1.5: give a fraction from 0 to 1/);
   });
 });

@@ -151,6 +151,43 @@ describe('determinism across threads', () => {
   }
 });
 
+describe('the window length', () => {
+  // Windows of the lookahead divided by K: the engine's choice of how tightly workers are kept
+  // in step, which must not change what is simulated. A run that a device halts stops at the
+  // halt's cycle plus the lookahead and one cut by maxCycles at maxCycles, whatever the windows.
+  const workloads: [string, Record<string, number>][] = [
+    ['radix', { radix_keys: 8192 }],
+    ['stencil', { stencil_width: 64, stencil_height: 64, stencil_iters: 4 }],
+  ];
+  for (const [name, patch] of workloads) {
+    it(`${name} on 8 nodes: identical results with 1, 2, 3 and 8 windows per lookahead, at 1 and 2 threads`, async () => {
+      const cfg = config({ nodes: 8 });
+      const results = [];
+      for (const [windowSlack, threads] of [[2, 1], [1, 2], [3, 1], [8, 2]]) {
+        results.push(await runFlash({ config: cfg, image: image(name), threads, windowSlack, maxCycles: 2e9, echoConsole: false, watchdogMs: 120_000, patch }));
+      }
+      expect(results[0].sim.halted).toBe(true);
+      expect(results.map((r) => r.host.windowCycles)).toEqual([46, 92, 30, 11]);
+      for (const r of results.slice(1)) expect(r.sim).toEqual(results[0].sim);
+    }, 240_000);
+  }
+
+  it('a run cut at maxCycles ends there, whatever the windows', async () => {
+    const cfg = config({ nodes: 4 });
+    const cut = [];
+    for (const windowSlack of [1, 2, 4]) {
+      cut.push(await run({ config: cfg, image: image('radix'), windowSlack, maxCycles: 200_001, patch: { radix_keys: 8192 } }));
+    }
+    expect(cut[0].sim.stopped).toBe('max-cycles');
+    expect(cut[0].sim.endCycle).toBe(200_001);
+    for (const r of cut.slice(1)) expect(r.sim).toEqual(cut[0].sim);
+  });
+
+  it('refuses a window slack outside 1 to 8', async () => {
+    await expect(run({ config: config({ nodes: 2 }), image: image('radix'), windowSlack: 9 })).rejects.toThrow(/--window-slack 9: give a whole number of windows per lookahead from 1 to 8/);
+  });
+});
+
 describe('workers kept between runs', () => {
   it('run a machine again with the results of a fresh pool, and refuse a run of another size', async () => {
     const cfg = config({ nodes: 8 });

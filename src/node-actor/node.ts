@@ -90,6 +90,8 @@ export class FlashNode implements CacheHost {
   private readonly mmioOut = new Int32Array(2);
   /** Set when a device on this node halted the machine. */
   haltRequested = false;
+  /** The cycle at which a device halted the machine (I/O node only; NaN until then). */
+  haltCycle = NaN;
   exitCode = 0;
   /** The I/O node's devices (node 0, when it has any beyond plain MMIO). */
   private io: IoPort | null = null;
@@ -360,7 +362,11 @@ export class FlashNode implements CacheHost {
         st = d.store(paddr - d.base, size, lo, hi);
       }
     }
-    if (st === MmioStatus.Halt) this.haltRequested = true;
+    if (st === MmioStatus.Halt && !this.haltRequested) {
+      this.haltRequested = true;
+      // The handler's start: within the window that handles the request, whatever its length.
+      this.haltCycle = this.handlerEnd - this.magicCycles;
+    }
     // A = 1: the device halted the machine; 2: nothing answered (the requester takes an access fault).
     const flag = st === MmioStatus.Halt ? 1 : st === MmioStatus.Fault ? 2 : 0;
     this.send(type === Msg.UNC_READ ? Msg.UNC_DATA : Msg.UNC_ACK, src, paddr, src, flag, vlo, vhi, this.cfg.deviceCycles);

@@ -26,10 +26,12 @@ import { WindowClock, type SpinPolicy } from './window-clock.js';
 import { IoNode, ioDeviceRanges, type IoResult, type IoTask } from './io-node.js';
 
 /**
- * Windows per lookahead: windows are L / WINDOW_SLACK cycles, and workers may drift
- * WINDOW_SLACK - 1 windows apart (window-clock.ts).
+ * Windows per lookahead, by default: windows are L / K cycles, and workers may drift K - 1
+ * windows apart (window-clock.ts). The simulated results do not depend on K.
  */
 export const WINDOW_SLACK = 2;
+/** The most windows per lookahead: the report ring must hold more than twice as many. */
+export const MAX_WINDOW_SLACK = 8;
 import { FlashNode, NodeState, lookahead, type Router } from './node.js';
 
 export const RAM_BASE = 0x8000_0000;
@@ -61,6 +63,8 @@ export interface WorkerTask {
   traceBlock: number;
   /** How long a wait for another worker spins before sleeping (window-clock.ts). */
   spin: SpinPolicy;
+  /** Windows per lookahead, K (WINDOW_SLACK by default). */
+  windowSlack: number;
   /** In-process runs only: called after every window with this worker's nodes (checkers). */
   onWindow?: (nodes: readonly FlashNode[], windowEnd: number) => void;
 }
@@ -146,10 +150,14 @@ export function runWorker(t: WorkerTask): WorkerResult {
   const devices = ioDeviceRanges(t.io);
 
   const nodes: FlashNode[] = [];
+  /** Stepping to the halt's stop cycle, after every other worker has stopped (see below). */
+  let stopping = false;
   const router: Router = {
     deliver(time, type, src, dst, addr, req, a, b, c, seq) {
       const w = workerOfNode(dst, t.workers, cfg.nodes);
       if (w === me) { nodes[dst - first].enqueue(time, type, src, dst, addr, req, a, b, c, seq); return; }
+      // Due after the stop cycle, and its receiver has left its loop: nobody will read it.
+      if (stopping) return;
       while (!boxes.push(me, w, time, type, src, dst, addr, req, a, b, c, seq)) drainInbound();
     },
   };
@@ -171,7 +179,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
     for (let src = 0; src < t.workers; src++) if (src !== me) boxes.drain(src, me, sinkRecord);
   }
 
-  const slack = WINDOW_SLACK;
+  const slack = t.windowSlack;
   const W = Math.floor(L / slack);
   const clock = new WindowClock(control, me, t.workers, slack, t.watchdogMs, drainInbound, t.spin, W, t.idleSkip, last - first);
   const LINE = 16, LINE64 = 8;
@@ -190,7 +198,8 @@ export function runWorker(t: WorkerTask): WorkerResult {
       w = d.jumpTo;
       continue;
     }
-    const windowEnd = (w + 1) * W;
+    // The last window ends at maxCycles itself, so that a cut run is the same for any window.
+    const windowEnd = Math.min((w + 1) * W, t.maxCycles);
     if (w * W >= t.maxCycles) break;
     Atomics.store(control.workerWindow, me * LINE, w);
     const b0 = performance.now();
@@ -216,7 +225,10 @@ export function runWorker(t: WorkerTask): WorkerResult {
     }
     t.onWindow?.(nodes, windowEnd);
     const halt = first === 0 && nodes[0].haltRequested;
-    if (halt) exitCode = io?.outcome()?.code ?? 0;
+    if (halt) {
+      exitCode = io?.outcome()?.code ?? 0;
+      control.haltCycle[0] = nodes[0].haltCycle; // before finish() publishes the window
+    }
     boxes.publish(me);
     clock.finish(w, running, halt, exitCode, asleep, inFlight, queued, next);
     const b = performance.now();
@@ -231,6 +243,17 @@ export function runWorker(t: WorkerTask): WorkerResult {
     }
     w++;
     a = b;
+  }
+  // A halt at cycle H is seen K windows later, when every node has run to the end of window
+  // floor(H / W) + K - 1 at most. Every node now runs on to H + L, the same cycle whatever the
+  // window: what reaches a node before H + L was sent before H, in a window every worker has
+  // finished; what it sends now is due after H + L, so it is not sent at all.
+  let endCycle = stopped === 'max-cycles' ? Math.min(w * W, t.maxCycles) : w * W;
+  if (stopped === 'halt') {
+    endCycle = control.haltCycle[0] + L;
+    drainInbound();
+    stopping = true;
+    for (const n of nodes) n.advance(endCycle);
   }
   const ioResult = io?.finish() ?? null;
   for (const n of nodes) control.clock[n.id * LINE64] = n.hart.simTime();
@@ -261,7 +284,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
     io: ioResult,
     stopped,
     windows: w,
-    endCycle: w * W,
+    endCycle,
     busyNs,
     waitNs,
     sleeps: clock.sleeps,

@@ -38,6 +38,7 @@ export function controlLayout(nodes: number, workers: number) {
     { name: 'workerBusyNs', type: 'f64', count: workers, ownLine: true, doc: 'host time each worker spent stepping nodes; written by that worker' },
     { name: 'workerWaitNs', type: 'f64', count: workers, ownLine: true, doc: 'host time each worker spent waiting for the others; written by that worker' },
     { name: 'abort', type: 'i32', count: 1, ownLine: true, doc: 'nonzero when a worker failed; every worker leaves its loop' },
+    { name: 'haltCycle', type: 'f64', count: 1, ownLine: true, doc: 'the cycle at which a device halted the machine (the start of node 0\'s handler); written by worker 0 before it publishes that window, read by every worker when it stops' },
   ] as const);
 }
 

@@ -25,7 +25,7 @@ import { controlLayout, counterLayout, directoryLayout, mailboxLayout, memoryLay
 import { Mesh } from '../interconnect/mesh.js';
 import { MSG_NAMES } from '../directory/messages.js';
 import { lookahead } from '../node-actor/node.js';
-import { runWorker, RAM_BASE, WINDOW_SLACK, type WorkerResult, type WorkerTask, type NodeResult, type TraceBlock } from '../node-actor/worker-loop.js';
+import { runWorker, RAM_BASE, WINDOW_SLACK, MAX_WINDOW_SLACK, type WorkerResult, type WorkerTask, type NodeResult, type TraceBlock } from '../node-actor/worker-loop.js';
 import type { ElfImage } from './elf.js';
 import { loadElf, physAddr } from './loader.js';
 import { UserError, hex } from './errors.js';
@@ -62,6 +62,11 @@ export interface FlashRunOptions {
   noSpinSkip?: boolean;
   /** Microseconds a waiting worker spins before it sleeps, fixed (default: adaptive, window-clock.ts). */
   spinUs?: number;
+  /**
+   * Windows per lookahead, K (default WINDOW_SLACK): shorter windows let workers drift further
+   * apart, at more synchronizations. The simulated results are the same for every K.
+   */
+  windowSlack?: number;
   /** Step every window, even those in which nothing can happen (default false). */
   noIdleSkip?: boolean;
   /** Called about once a second with the slowest node's simulated cycle. */
@@ -98,7 +103,6 @@ export interface FlashResult {
     nodes: number;
     mesh: string;
     lookaheadCycles: number;
-    windows: number;
     endCycle: number;
     simulatedSeconds: number;
     halted: boolean;
@@ -127,6 +131,10 @@ export interface FlashResult {
     mips: number;
     /** Instructions of spin loops counted without being executed (Hart.backEdge). */
     spinSkipped: number;
+    /** Windows per lookahead (K), the windows' length in cycles, and how many windows the run took. */
+    windowSlack: number;
+    windowCycles: number;
+    windows: number;
     /** Windows in which nothing could happen, jumped over (window-clock.ts). */
     windowsSkipped: number;
     /** Per worker: host time stepping nodes and waiting, and sleeps in Atomics.wait while waiting. */
@@ -146,6 +154,16 @@ function workerFile(): string {
   return built;
 }
 
+function slack(o: FlashRunOptions): number {
+  return o.windowSlack ?? WINDOW_SLACK;
+}
+
+export function checkWindowSlack(k: number): void {
+  if (!Number.isInteger(k) || k < 1 || k > MAX_WINDOW_SLACK) {
+    throw new UserError(`--window-slack ${k}: give a whole number of windows per lookahead from 1 to ${MAX_WINDOW_SLACK}`);
+  }
+}
+
 export function checkThreads(threads: number, nodes: number): void {
   if (!Number.isInteger(threads) || threads < 1) throw new UserError(`--threads must be a positive integer (got ${threads})`);
   if (threads > nodes) throw new UserError(`--threads ${threads} exceeds --nodes ${nodes}: a worker needs at least one node; use --threads ${nodes} or fewer`);
@@ -158,6 +176,7 @@ export function defaultThreads(nodes: number): number {
 export async function runFlash(o: FlashRunOptions): Promise<FlashResult> {
   const cfg = o.config;
   checkThreads(o.threads, cfg.nodes);
+  if (o.windowSlack !== undefined) checkWindowSlack(o.windowSlack);
   if (o.virt === undefined) {
     const m = machineMemory(cfg);
     return (await runMachine(o, bootMp(o, m.ram, cfg.memPerNodeMiB << 20), m.memory, m.memBytes)).result;
@@ -277,6 +296,7 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
     echoConsole: o.echoConsole,
     traceBlock: o.traceBlock ?? 0,
     spin: spinPolicy(workers, availableParallelism(), o.spinUs),
+    windowSlack: slack(o),
   };
   // Only node 0's worker needs the disk; the others would only copy it.
   const taskOf = (w: number): WorkerTask => ({ ...base, worker: w, io: w === 0 ? boot.io : { ...boot.io, disk: null } });
@@ -288,7 +308,7 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
     if (o.workers !== undefined && o.workers.threads !== workers) throw new Error(`runFlash: a pool of ${o.workers.threads} workers for a run on ${workers}`);
     const pool = o.workers ?? new FlashWorkers(workers);
     const control = controlLayout(cfg.nodes, workers).views(base.control);
-    const W = Math.floor(lookahead(o.config, mesh) / WINDOW_SLACK);
+    const W = Math.floor(lookahead(o.config, mesh) / slack(o));
     const timer = o.progress === undefined ? undefined : setInterval(() => {
       let w = Infinity;
       for (let i = 0; i < workers; i++) w = Math.min(w, Atomics.load(control.workerWindow, i * 16));
@@ -358,7 +378,6 @@ function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, memB
       nodes: cfg.nodes,
       mesh: `${mesh.width}x${mesh.height}`,
       lookaheadCycles: lookahead(o.config, mesh),
-      windows: first.windows,
       endCycle: first.endCycle,
       simulatedSeconds: first.endCycle / (cfg.cpuMHz * 1e6),
       halted: results.some((r) => r.halted),
@@ -379,6 +398,9 @@ function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, memB
       wallSeconds: wall,
       mips: instructions / wall / 1e6,
       spinSkipped: results.reduce((a, r) => a + r.spinSkipped, 0),
+      windowSlack: slack(o),
+      windowCycles: Math.floor(lookahead(o.config, mesh) / slack(o)),
+      windows: first.windows,
       windowsSkipped: results[0].windowsSkipped,
       workers: results.map((r) => ({ worker: r.worker, nodes: r.nodes.length, busySeconds: r.busyNs / 1e9, waitSeconds: r.waitNs / 1e9, sleeps: r.sleeps, sleepTimeouts: r.sleepTimeouts })),
       trace: results.map((r) => r.trace),
