@@ -132,6 +132,15 @@ describe('bench: the sync suite', () => {
   });
 });
 
+describe('the flashdisco command', () => {
+  it('is an executable program after the build, as `npx flashdisco` runs it', () => {
+    const r = spawnSync('dist/src/sim/cli.js', ['run', '--nodes', '2', '--kernel', 'guest/build/hello.elf'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.error).toBeUndefined();
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('hello from flashdisco guest');
+  });
+});
+
 describe('flashdisco run --nodes', () => {
   const cli = (...args: string[]) => spawnSync(process.execPath, ['dist/src/sim/cli.js', 'run', ...args], { encoding: 'utf8', timeout: 120_000 });
   const cliInput = (input: string, ...args: string[]) =>
