@@ -1,18 +1,20 @@
 // The parallel engine's worker: it owns a contiguous block of nodes and steps them window by
 // window. Windows are a fraction of the lookahead L (node.ts: the least time from an event to a message
 // it causes arriving at another node), so every
-// message sent in a window is due at least WINDOW_SLACK windows later (DESIGN.md invariant 2):
-// a worker needs the others only to know that they have finished the window that could still
-// send to it (window-clock.ts), and to learn whether the machine goes on.
+// message sent in a window is due at least K windows later (K = WINDOW_SLACK unless the run
+// says otherwise; DESIGN.md invariant 2): a worker needs the others only to know that they have
+// finished the window that could still send to it (window-clock.ts), and to learn whether the
+// machine goes on.
 //
 //   each window n [nW, (n+1)W):
-//     wait until every other worker has finished window n - WINDOW_SLACK; stop if all harts had
-//       stopped with no message in flight, or a device had halted the machine, by then
+//     wait until every other worker has finished window n - K; stop if all harts had stopped
+//       with no message in flight, or a device had halted the machine, by then
 //     node 0's worker: let the I/O node hand console input over (io-node.ts)
 //     drain the inbound rings into the node queues
 //     advance every own node to the window's end (hart and MAGIC interleaved in time)
 //     publish (harts still running, halt request, harts asleep, messages in flight) and the
 //       finished window
+//   after a halt at cycle H: advance every own node to H + L, the same stop for any K
 //
 // Messages between nodes of the same worker go straight into the destination queue; others go
 // through the ring to the destination's worker.
@@ -150,13 +152,13 @@ export function runWorker(t: WorkerTask): WorkerResult {
   const devices = ioDeviceRanges(t.io);
 
   const nodes: FlashNode[] = [];
-  /** Stepping to the halt's stop cycle, after every other worker has stopped (see below). */
+  /** Stepping to the halt's stop cycle: everything sent now is due after it (see below). */
   let stopping = false;
   const router: Router = {
     deliver(time, type, src, dst, addr, req, a, b, c, seq) {
       const w = workerOfNode(dst, t.workers, cfg.nodes);
       if (w === me) { nodes[dst - first].enqueue(time, type, src, dst, addr, req, a, b, c, seq); return; }
-      // Due after the stop cycle, and its receiver has left its loop: nobody will read it.
+      // Due after the stop cycle, and its receiver may have left its loop: nobody reads it.
       if (stopping) return;
       while (!boxes.push(me, w, time, type, src, dst, addr, req, a, b, c, seq)) drainInbound();
     },
