@@ -131,6 +131,21 @@ describe('miss counters', () => {
   });
 });
 
+/** Both parallel workloads, sized for a test on 8 nodes (patches of their parameters). */
+const SMALL_WORKLOADS: [string, Record<string, number>][] = [
+  ['radix', { radix_keys: 16384 }],
+  ['stencil', { stencil_width: 64, stencil_height: 64, stencil_iters: 4 }],
+];
+
+/** One workload on 8 nodes, once per variant (threads, windows per lookahead), each on fresh workers. */
+async function runEach(name: string, patch: Record<string, number>, variants: Partial<FlashRunOptions>[]) {
+  const results = [];
+  for (const v of variants) {
+    results.push(await runFlash({ config: config({ nodes: 8 }), image: image(name), threads: 1, maxCycles: 2e9, echoConsole: false, watchdogMs: 120_000, patch, ...v }));
+  }
+  return results;
+}
+
 describe('determinism across threads', () => {
   const workloads: [string, Record<string, number>, RegExp][] = [
     ['radix', { radix_keys: 16384 }, /radix: 16384 keys, 8 harts, OK/],
@@ -139,11 +154,7 @@ describe('determinism across threads', () => {
   ];
   for (const [name, patch, ok] of workloads) {
     it(`${name} on 8 nodes: identical statistics, console and memory at 1, 2 and 8 threads`, async () => {
-      const cfg = config({ nodes: 8 });
-      const results = [];
-      for (const threads of [1, 2, 8]) {
-        results.push(await runFlash({ config: cfg, image: image(name), threads, maxCycles: 2e9, echoConsole: false, watchdogMs: 120_000, patch }));
-      }
+      const results = await runEach(name, patch, [{ threads: 1 }, { threads: 2 }, { threads: 8 }]);
       expect(results[0].sim.console).toMatch(ok);
       expect(results[0].sim.halted).toBe(true);
       for (const r of results.slice(1)) expect(r.sim).toEqual(results[0].sim);
@@ -155,17 +166,11 @@ describe('the window length', () => {
   // Windows of the lookahead divided by K: the engine's choice of how tightly workers are kept
   // in step, which must not change what is simulated. A run that a device halts stops at the
   // halt's cycle plus the lookahead and one cut by maxCycles at maxCycles, whatever the windows.
-  const workloads: [string, Record<string, number>][] = [
-    ['radix', { radix_keys: 8192 }],
-    ['stencil', { stencil_width: 64, stencil_height: 64, stencil_iters: 4 }],
-  ];
-  for (const [name, patch] of workloads) {
+  for (const [name, patch] of SMALL_WORKLOADS) {
     it(`${name} on 8 nodes: identical results with 1, 2, 3 and 8 windows per lookahead, at 1 and 2 threads`, async () => {
-      const cfg = config({ nodes: 8 });
-      const results = [];
-      for (const [windowSlack, threads] of [[2, 1], [1, 2], [3, 1], [8, 2]]) {
-        results.push(await runFlash({ config: cfg, image: image(name), threads, windowSlack, maxCycles: 2e9, echoConsole: false, watchdogMs: 120_000, patch }));
-      }
+      const results = await runEach(name, patch, [
+        { windowSlack: 2, threads: 1 }, { windowSlack: 1, threads: 2 }, { windowSlack: 3, threads: 1 }, { windowSlack: 8, threads: 2 },
+      ]);
       expect(results[0].sim.halted).toBe(true);
       expect(results.map((r) => r.host.windowCycles)).toEqual([46, 92, 30, 11]);
       for (const r of results.slice(1)) expect(r.sim).toEqual(results[0].sim);
@@ -211,11 +216,7 @@ describe('spin loops', () => {
   // Harts waiting at the workloads' barriers spin on a flag in their L1: Hart.backEdge finds
   // the exact repeat and the run loop counts those iterations instead of executing them. The
   // machine must not be able to tell: every simulated result equals a run that executes them all.
-  const workloads: [string, Record<string, number>][] = [
-    ['radix', { radix_keys: 16384 }],
-    ['stencil', { stencil_width: 64, stencil_height: 64, stencil_iters: 4 }],
-  ];
-  for (const [name, patch] of workloads) {
+  for (const [name, patch] of SMALL_WORKLOADS) {
     it(`${name} on 8 nodes: counting spin iterations gives the results of executing them`, async () => {
       const cfg = config({ nodes: 8 });
       const skipped = await run({ config: cfg, image: image(name), patch });

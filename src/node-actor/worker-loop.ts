@@ -38,6 +38,11 @@ import { FlashNode, NodeState, lookahead, type Router } from './node.js';
 
 export const RAM_BASE = 0x8000_0000;
 
+/** The length of a window in cycles, with `slack` windows per lookahead. */
+export function windowCycles(cfg: MachineConfig, mesh: Mesh, slack: number): number {
+  return Math.floor(lookahead(cfg, mesh) / slack);
+}
+
 export interface WorkerTask {
   worker: number;
   workers: number;
@@ -182,7 +187,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
   }
 
   const slack = t.windowSlack;
-  const W = Math.floor(L / slack);
+  const W = windowCycles(cfg, mesh, slack);
   const clock = new WindowClock(control, me, t.workers, slack, t.watchdogMs, drainInbound, t.spin, W, t.idleSkip, last - first);
   const LINE = 16, LINE64 = 8;
   let busyNs = 0, waitNs = 0, w = 0, halted = false, exitCode = 0, windowsSkipped = 0;

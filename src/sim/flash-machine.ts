@@ -25,7 +25,7 @@ import { controlLayout, counterLayout, directoryLayout, mailboxLayout, memoryLay
 import { Mesh } from '../interconnect/mesh.js';
 import { MSG_NAMES } from '../directory/messages.js';
 import { lookahead } from '../node-actor/node.js';
-import { runWorker, RAM_BASE, WINDOW_SLACK, MAX_WINDOW_SLACK, type WorkerResult, type WorkerTask, type NodeResult, type TraceBlock } from '../node-actor/worker-loop.js';
+import { runWorker, windowCycles, RAM_BASE, WINDOW_SLACK, MAX_WINDOW_SLACK, type WorkerResult, type WorkerTask, type NodeResult, type TraceBlock } from '../node-actor/worker-loop.js';
 import type { ElfImage } from './elf.js';
 import { loadElf, physAddr } from './loader.js';
 import { UserError, hex } from './errors.js';
@@ -299,6 +299,7 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
     windowSlack: slack(o),
   };
   // Only node 0's worker needs the disk; the others would only copy it.
+  const W = windowCycles(cfg, mesh, slack(o));
   const taskOf = (w: number): WorkerTask => ({ ...base, worker: w, io: w === 0 ? boot.io : { ...boot.io, disk: null } });
   const started = process.hrtime.bigint();
   let results: WorkerResult[];
@@ -308,7 +309,6 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
     if (o.workers !== undefined && o.workers.threads !== workers) throw new Error(`runFlash: a pool of ${o.workers.threads} workers for a run on ${workers}`);
     const pool = o.workers ?? new FlashWorkers(workers);
     const control = controlLayout(cfg.nodes, workers).views(base.control);
-    const W = Math.floor(lookahead(o.config, mesh) / slack(o));
     const timer = o.progress === undefined ? undefined : setInterval(() => {
       let w = Infinity;
       for (let i = 0; i < workers; i++) w = Math.min(w, Atomics.load(control.workerWindow, i * 16));
@@ -324,7 +324,7 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
   }
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
   const ctr = counterLayout(cfg.nodes, slice >>> 12).views(base.counters);
-  const result = { ...summarize(o, results, mesh, memBytes, wall), counters: { miss: ctr.miss, hotEvents: ctr.hotEvents, hotLog: ctr.hotLog, pagesPerNode: slice >>> 12 } };
+  const result = { ...summarize(o, results, mesh, W, memBytes, wall), counters: { miss: ctr.miss, hotEvents: ctr.hotEvents, hotLog: ctr.hotLog, pagesPerNode: slice >>> 12 } };
   return { result, io: results[0].io };
 }
 
@@ -352,7 +352,7 @@ export function memoryHash(mem: Uint8Array): string {
   return h.digest('hex');
 }
 
-function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, memBytes: Uint8Array, wall: number): Omit<FlashResult, 'counters'> {
+function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, windowLength: number, memBytes: Uint8Array, wall: number): Omit<FlashResult, 'counters'> {
   const cfg = o.config;
   const perNode = results.flatMap((r) => r.nodes).sort((a, b) => a.id - b.id);
   const first = results[0];
@@ -399,7 +399,7 @@ function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, memB
       mips: instructions / wall / 1e6,
       spinSkipped: results.reduce((a, r) => a + r.spinSkipped, 0),
       windowSlack: slack(o),
-      windowCycles: Math.floor(lookahead(o.config, mesh) / slack(o)),
+      windowCycles: windowLength,
       windows: first.windows,
       windowsSkipped: results[0].windowsSkipped,
       workers: results.map((r) => ({ worker: r.worker, nodes: r.nodes.length, busySeconds: r.busyNs / 1e9, waitSeconds: r.waitNs / 1e9, sleeps: r.sleeps, sleepTimeouts: r.sleepTimeouts })),
