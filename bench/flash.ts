@@ -12,6 +12,8 @@ import type { MachineConfig } from '../src/config/machine.js';
 import { FlashWorkers, runFlash, type FlashResult } from '../src/sim/flash-machine.js';
 import type { ElfImage } from '../src/sim/elf.js';
 import { UserError } from '../src/sim/errors.js';
+import { WINDOW_SLACK } from '../src/node-actor/worker-loop.js';
+import { balance, formatBalance, type BalanceReport } from './balance.js';
 
 export interface FlashBenchOptions {
   config: MachineConfig;
@@ -28,6 +30,8 @@ export interface FlashBenchOptions {
   /** Windows per lookahead (default WINDOW_SLACK); the simulated results are the same for any. */
   windowSlack?: number;
   echoConsole: boolean;
+  /** Keep every node's host time per window (one thread only) and replay it for these thread counts (balance.ts). */
+  balance?: number[];
   progress?: (line: string) => void;
 }
 
@@ -38,7 +42,7 @@ export interface FlashBenchResult {
   sim: Omit<FlashResult['sim'], 'perNode'> & { perNode: FlashResult['sim']['perNode'] };
   identicalAcrossThreads: boolean | null;
   /** Per thread count, the fastest run, and every run's wall time (the first on fresh workers). */
-  host: { cores: number; runs: (FlashResult['host'] & { allWallSeconds: number[] })[] };
+  host: { cores: number; runs: (FlashResult['host'] & { allWallSeconds: number[] })[]; balance: BalanceReport | null };
 }
 
 /** The simulated part of a result, as the string that must not change with --threads. */
@@ -74,6 +78,7 @@ export async function runFlashBench(o: FlashBenchOptions): Promise<FlashBenchRes
       echoConsole: o.echoConsole && first,
       patch: o.patch,
       traceBlock: o.traceEvents !== undefined ? 64 : 0,
+      costLog: o.balance !== undefined,
       progress: o.progress === undefined ? undefined : (cycle, windows) =>
         o.progress!(`  ... simulated cycle ${cycle.toLocaleString('en-US')} (${windows.toLocaleString('en-US')} windows)`),
     });
@@ -108,13 +113,14 @@ export async function runFlashBench(o: FlashBenchOptions): Promise<FlashBenchRes
     hosts.push({ ...best!.host, allWallSeconds: all });
   }
   if (o.traceEvents !== undefined) writeFileSync(o.traceEvents, JSON.stringify(chromeTrace(runs[runs.length - 1])));
+  const costs = runs[0].costs;
   return {
     benchmark: 'flash',
     workload: o.workload,
     config: o.config,
     sim: runs[0].sim,
     identicalAcrossThreads: runs.length > 1 || o.repeat > 1 ? identical : null,
-    host: { cores: availableParallelism(), runs: hosts },
+    host: { cores: availableParallelism(), runs: hosts, balance: costs === null ? null : balance(costs, o.balance!, o.windowSlack ?? WINDOW_SLACK) },
   };
 }
 
@@ -174,6 +180,7 @@ export function formatFlashBench(b: FlashBenchResult): string {
   if (b.identicalAcrossThreads !== null) {
     lines.push(`  simulated results identical across thread counts: ${b.identicalAcrossThreads ? 'yes' : 'NO'}`);
   }
+  if (b.host.balance !== null) lines.push(formatBalance(b.host.balance));
   if (b.host.runs.some((h) => h.threads > b.host.cores)) {
     lines.push(`  note: more threads than the ${b.host.cores} cores of this host; workers share cores and wait for each other`);
   }

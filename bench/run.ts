@@ -63,6 +63,7 @@ async function main(): Promise<void> {
       size: { type: 'number', requiresArg: true, describe: "the workload's size parameter (radix: keys; stencil: grid rows)" },
       config: { type: 'string', requiresArg: true, describe: 'JSON file overriding machine parameters (see src/config/machine.ts)' },
       'compare-threads': { type: 'string', requiresArg: true, describe: 'comma-separated thread counts: run each, check identical results, print speedups' },
+      balance: { type: 'string', requiresArg: true, describe: 'comma-separated thread counts: run on one thread, keeping every node\'s host time per window, and replay those times for each count: the speedup that the division of work allows, coordination aside' },
       'trace-events': { type: 'string', requiresArg: true, describe: "write a Chrome trace of each worker's windows (open in Perfetto)" },
       'max-cycles': { type: 'number', default: 2e10, requiresArg: true, describe: 'stop the simulation after this many cycles' },
       console: { type: 'boolean', default: true, describe: 'echo the guest console (--no-console to silence)' },
@@ -131,9 +132,15 @@ async function main(): Promise<void> {
     let overrides: Record<string, unknown> = {};
     if (argv.config !== undefined) overrides = readConfigFile(argv.config);
     const config = applyConfig(defaultConfig(), { ...overrides, nodes: argv.nodes }, argv.config ?? '--nodes');
+    const balance = argv.balance === undefined ? undefined : numberList(argv.balance, '--balance', 1);
+    if (balance !== undefined && (argv['compare-threads'] !== undefined || (argv.threads ?? 1) !== 1)) {
+      fail('--balance runs the machine on one thread; leave out --threads and --compare-threads');
+    }
+    const tooMany = balance?.find((t) => t > config.nodes);
+    if (tooMany !== undefined) fail(`--balance ${argv.balance}: ${tooMany} workers for ${config.nodes} nodes; a worker needs at least one node`);
     const threads = argv['compare-threads'] !== undefined
       ? argv['compare-threads'].split(',').map((x) => Number(x.trim()))
-      : [argv.threads ?? defaultThreads(config.nodes)];
+      : [argv.threads ?? (balance !== undefined ? 1 : defaultThreads(config.nodes))];
     for (const t of threads) checkThreads(t, config.nodes);
     const cores = availableParallelism();
     if (threads.some((t) => t > cores)) {
@@ -157,6 +164,7 @@ async function main(): Promise<void> {
       patch: argv.size !== undefined && w !== undefined ? { [w.sizeSymbol]: argv.size } : {},
       traceEvents: argv['trace-events'],
       echoConsole: argv.console,
+      balance,
       progress: (line) => process.stderr.write(`${line}\n`),
     });
     process.stdout.write(formatFlashBench(result) + '\n');

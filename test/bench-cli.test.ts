@@ -89,6 +89,33 @@ describe('bench: --size', () => {
   });
 });
 
+describe('bench: --balance', () => {
+  it('runs on one thread keeping every node\'s time per window, and replays it for each thread count', () => {
+    const json = join(dir, 'balance.json');
+    const r = bench('--nodes', '4', '--size', '2048', '--balance', '2,4', '--no-console', '--json', json);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/balance \(this run's per-node, per-window host times replayed for T workers, K = 2/);
+    const out = JSON.parse(readFileSync(json, 'utf8'));
+    expect(out.host.runs.map((h: { threads: number }) => h.threads)).toEqual([1]);
+    const b = out.host.balance;
+    expect(b.rows.map((x: { threads: number }) => x.threads)).toEqual([2, 4]);
+    for (const x of b.rows) {
+      for (const s of Object.values(x.speedup) as number[]) {
+        expect(s).toBeGreaterThan(1);
+        expect(s).toBeLessThanOrEqual(x.threads);
+      }
+    }
+    expect(b.nodeSeconds).toBeGreaterThan(0);
+  });
+
+  it('refuses to run with other thread counts', () => {
+    expectRefused(bench('--nodes', '4', '--balance', '2', '--threads', '2'), /--balance runs the machine on one thread; leave out --threads and --compare-threads/);
+    expectRefused(bench('--nodes', '4', '--balance', '2', '--compare-threads', '1,2'), /--balance runs the machine on one thread/);
+    expectRefused(bench('--nodes', '4', '--balance', '0'), /--balance 0: give comma-separated whole numbers, 1 or more/);
+    expectRefused(bench('--nodes', '4', '--balance', '2,8'), /--balance 2,8: 8 workers for 4 nodes; a worker needs at least one node/);
+  });
+});
+
 describe('bench: the sync suite', () => {
   it('runs the window loop around fixed work at each thread count, every message in order, efficiency against 1 thread', () => {
     const json = join(dir, 'sync.json');

@@ -26,6 +26,7 @@ import { Mesh } from '../interconnect/mesh.js';
 import { controlLayout, counterLayout, directoryLayout, mailboxLayout, memoryLayout } from '../shared-abi/machine.js';
 import { WindowClock, type SpinPolicy } from './window-clock.js';
 import { IoNode, ioDeviceRanges, type IoResult, type IoTask } from './io-node.js';
+import { CostLog } from './cost-log.js';
 
 /**
  * Windows per lookahead, by default: windows are L / K cycles, and workers may drift K - 1
@@ -72,6 +73,8 @@ export interface WorkerTask {
   spin: SpinPolicy;
   /** Windows per lookahead, K (WINDOW_SLACK by default). */
   windowSlack: number;
+  /** Keep the host time of every node in every window (cost-log.ts; the benchmark's --balance). */
+  costLog?: boolean;
   /** In-process runs only: called after every window with this worker's nodes (checkers). */
   onWindow?: (nodes: readonly FlashNode[], windowEnd: number) => void;
 }
@@ -124,6 +127,8 @@ export interface WorkerResult {
   spinSkipped: number;
   /** Windows jumped over because nothing could happen in them. */
   windowsSkipped: number;
+  /** With `costLog`: per window stepped, each node's host time and then the rest (cost-log.ts). */
+  costs: { bytes: Uint8Array; clockNs: number } | null;
 }
 
 export function nodesOf(worker: number, workers: number, nodes: number): [number, number] {
@@ -194,6 +199,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
   let stopped: WorkerResult['stopped'] = 'max-cycles';
   const trace: TraceBlock[] = [];
   let block: TraceBlock | null = null;
+  const costs = t.costLog === true ? new CostLog(nodes.length + 1) : null;
   const t0 = performance.now();
   let a = t0;
   for (;;) {
@@ -217,8 +223,18 @@ export function runWorker(t: WorkerTask): WorkerResult {
     io?.beforeWindow(w * W, d.asleep === cfg.nodes);
     drainInbound();
     let running = 0, asleep = 0, inFlight = 0, queued = 0, next = Infinity;
-    for (const n of nodes) {
+    const row = costs === null ? 0 : costs.row();
+    let nodeMs = 0, tick = costs === null ? 0 : performance.now();
+    for (let k = 0; k < nodes.length; k++) {
+      const n = nodes[k];
       n.advance(windowEnd);
+      if (costs !== null) {
+        // One clock read a node: this node's time runs from the last read to this one.
+        const now = performance.now();
+        costs.set(row + k, now - tick);
+        nodeMs += now - tick;
+        tick = now;
+      }
       if (n.state !== NodeState.Halted && n.state !== NodeState.Idle) running++;
       if (n.inWfi) asleep++;
       inFlight += n.sentCount - n.handledCount;
@@ -240,6 +256,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
     clock.finish(w, running, halt, exitCode, asleep, inFlight, queued, next);
     const b = performance.now();
     busyNs += (b - a) * 1e6;
+    costs?.set(row + nodes.length, b - a - nodeMs);
     if (t.traceBlock > 0) {
       if (block === null || block.windows === t.traceBlock) {
         block = { firstWindow: w, windows: 0, startNs: (a - t0) * 1e6, busyNs: 0, waitNs: 0 };
@@ -301,5 +318,6 @@ export function runWorker(t: WorkerTask): WorkerResult {
     trace,
     spinSkipped: nodes.reduce((a, n) => a + n.hart.spinSkipped, 0),
     windowsSkipped,
+    costs: costs === null ? null : { bytes: costs.bytes(), clockNs: costs.clockMs * 1e6 },
   };
 }

@@ -25,7 +25,8 @@ import { controlLayout, counterLayout, directoryLayout, mailboxLayout, memoryLay
 import { Mesh } from '../interconnect/mesh.js';
 import { MSG_NAMES } from '../directory/messages.js';
 import { lookahead } from '../node-actor/node.js';
-import { runWorker, windowCycles, RAM_BASE, WINDOW_SLACK, MAX_WINDOW_SLACK, type WorkerResult, type WorkerTask, type NodeResult, type TraceBlock } from '../node-actor/worker-loop.js';
+import { mergeCostLogs, type CostProfile } from '../node-actor/cost-log.js';
+import { runWorker, windowCycles, nodesOf, RAM_BASE, WINDOW_SLACK, MAX_WINDOW_SLACK, type WorkerResult, type WorkerTask, type NodeResult, type TraceBlock } from '../node-actor/worker-loop.js';
 import type { ElfImage } from './elf.js';
 import { loadElf, physAddr } from './loader.js';
 import { UserError, hex } from './errors.js';
@@ -69,6 +70,8 @@ export interface FlashRunOptions {
   windowSlack?: number;
   /** Step every window, even those in which nothing can happen (default false). */
   noIdleSkip?: boolean;
+  /** Keep every node's host time in every window: `costs` in the result (the benchmark's --balance). */
+  costLog?: boolean;
   /** Called about once a second with the slowest node's simulated cycle. */
   progress?: (cycle: number, windows: number) => void;
   /** In-process runs only: a checker called after every window with all nodes. */
@@ -124,6 +127,8 @@ export interface FlashResult {
   };
   /** The shared regions as the run left them (MAGIC's miss counters), for tests and tools. */
   counters: { miss: Uint16Array; hotEvents: Uint32Array; hotLog: Uint32Array; pagesPerNode: number };
+  /** With `costLog`: the host time of every node in every window (a host measurement). */
+  costs: CostProfile | null;
   /** Host measurements: differ from run to run. */
   host: {
     threads: number;
@@ -297,6 +302,7 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
     traceBlock: o.traceBlock ?? 0,
     spin: spinPolicy(workers, availableParallelism(), o.spinUs),
     windowSlack: slack(o),
+    costLog: o.costLog === true,
   };
   // Only node 0's worker needs the disk; the others would only copy it.
   const W = windowCycles(cfg, mesh, slack(o));
@@ -324,7 +330,12 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
   }
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
   const ctr = counterLayout(cfg.nodes, slice >>> 12).views(base.counters);
-  const result = { ...summarize(o, results, mesh, W, memBytes, wall), counters: { miss: ctr.miss, hotEvents: ctr.hotEvents, hotLog: ctr.hotLog, pagesPerNode: slice >>> 12 } };
+  const costs = o.costLog !== true ? null : mergeCostLogs(cfg.nodes, results.map((r) => {
+    const [first, last] = nodesOf(r.worker, workers, cfg.nodes);
+    return { first, count: last - first, ...r.costs! };
+  }));
+  const counters = { miss: ctr.miss, hotEvents: ctr.hotEvents, hotLog: ctr.hotLog, pagesPerNode: slice >>> 12 };
+  const result = { ...summarize(o, results, mesh, W, memBytes, wall), counters, costs };
   return { result, io: results[0].io };
 }
 
@@ -352,7 +363,7 @@ export function memoryHash(mem: Uint8Array): string {
   return h.digest('hex');
 }
 
-function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, windowLength: number, memBytes: Uint8Array, wall: number): Omit<FlashResult, 'counters'> {
+function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, windowLength: number, memBytes: Uint8Array, wall: number): Omit<FlashResult, 'counters' | 'costs'> {
   const cfg = o.config;
   const perNode = results.flatMap((r) => r.nodes).sort((a, b) => a.id - b.id);
   const first = results[0];

@@ -1,0 +1,101 @@
+// How evenly a run's work divides between workers (`npm run bench -- --balance 2,4,8,16`).
+//
+// A 1-thread run keeps the host time of every node in every window (node-actor/cost-log.ts).
+// Replaying those costs through the engine's rule for T workers gives the wall time the run
+// would take if the work stayed the same and coordination cost nothing: worker v starts window
+// n once it has finished n - 1 and every worker has finished n - K (window-clock.ts), and then
+// spends its nodes' costs of window n plus its share of the window's rest (mailboxes, reports).
+// The 1-thread time over that is the speedup that the division of work allows: what a measured
+// speedup loses beyond it, synchronization and the host lose; what it loses below T, imbalance.
+// Each way of placing nodes on workers is replayed from the same costs.
+
+import { COST_UNIT_NS, type CostProfile } from '../src/node-actor/cost-log.js';
+import { nodesOf } from '../src/node-actor/worker-loop.js';
+
+/** Where a node goes among `workers` workers: the engine's contiguous blocks, or every T-th node. */
+export const PLACEMENTS: Record<string, (node: number, workers: number, nodes: number) => number> = {
+  contiguous: (node, workers, nodes) => {
+    for (let w = 0; ; w++) if (node < nodesOf(w, workers, nodes)[1]) return w;
+  },
+  interleaved: (node, workers) => node % workers,
+};
+
+/**
+ * Wall time, in COST_UNIT_NS, of replaying `p` on `workers` workers placed by `placement`,
+ * K = `slack` windows per lookahead, without any cost of coordination.
+ */
+export function replay(p: CostProfile, workers: number, slack: number, placement: (node: number, workers: number, nodes: number) => number): number {
+  const owner = new Int32Array(p.nodes);
+  const share = new Float64Array(workers);
+  for (let i = 0; i < p.nodes; i++) {
+    owner[i] = placement(i, workers, p.nodes);
+    share[owner[i]] += 1 / p.nodes;
+  }
+  // finish[(n % (slack + 1)) * workers + v]: when worker v finished window n.
+  const finish = new Float64Array((slack + 1) * workers);
+  const work = new Float64Array(workers);
+  let end = 0;
+  for (let n = 0; n < p.windows; n++) {
+    work.fill(0);
+    for (let i = 0; i < p.nodes; i++) work[owner[i]] += p.node[n * p.nodes + i];
+    let gate = 0;
+    if (n >= slack) {
+      const o = ((n - slack) % (slack + 1)) * workers;
+      for (let v = 0; v < workers; v++) if (finish[o + v] > gate) gate = finish[o + v];
+    }
+    const prev = ((n + slack) % (slack + 1)) * workers;
+    const cur = (n % (slack + 1)) * workers;
+    for (let v = 0; v < workers; v++) {
+      const start = finish[prev + v] > gate ? finish[prev + v] : gate;
+      finish[cur + v] = start + work[v] + p.rest[n] * share[v];
+      if (finish[cur + v] > end) end = finish[cur + v];
+    }
+  }
+  return end;
+}
+
+export interface BalanceRow {
+  threads: number;
+  /** Per placement: the speedup over one worker that the division of work allows. */
+  speedup: Record<string, number>;
+}
+
+export interface BalanceReport {
+  windowSlack: number;
+  /** What a clock read cost; taken off every node's time (cost-log.ts). */
+  clockNs: number;
+  windows: number;
+  /** Host seconds in the log: the nodes' own, and the rest of the windows'. */
+  nodeSeconds: number;
+  restSeconds: number;
+  rows: BalanceRow[];
+}
+
+export function balance(p: CostProfile, threads: number[], slack: number): BalanceReport {
+  let nodeUnits = 0, restUnits = 0;
+  for (let k = 0; k < p.node.length; k++) nodeUnits += p.node[k];
+  for (let n = 0; n < p.windows; n++) restUnits += p.rest[n];
+  const one = nodeUnits + restUnits;
+  return {
+    windowSlack: slack,
+    clockNs: p.clockNs,
+    windows: p.windows,
+    nodeSeconds: (nodeUnits * COST_UNIT_NS) / 1e9,
+    restSeconds: (restUnits * COST_UNIT_NS) / 1e9,
+    rows: threads.map((t) => ({
+      threads: t,
+      speedup: Object.fromEntries(Object.entries(PLACEMENTS).map(([name, f]) => [name, one / replay(p, t, slack, f)])),
+    })),
+  };
+}
+
+export function formatBalance(b: BalanceReport): string {
+  const names = Object.keys(PLACEMENTS);
+  const lines = [
+    `balance (this run's per-node, per-window host times replayed for T workers, K = ${b.windowSlack}, coordination free)`,
+    `  ${b.windows.toLocaleString('en-US')} windows: nodes ${b.nodeSeconds.toFixed(2)} s, the rest of the windows ${b.restSeconds.toFixed(2)} s (less ${b.clockNs.toFixed(0)} ns a clock read)`,
+    `  threads  ${names.map((n) => n.padStart(12)).join('')}`,
+  ];
+  for (const r of b.rows) lines.push(`  ${String(r.threads).padStart(7)}  ${names.map((n) => `${r.speedup[n].toFixed(2)}x`.padStart(12)).join('')}`);
+  return lines.join('\n');
+}

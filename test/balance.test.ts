@@ -1,0 +1,73 @@
+// The benchmark's balance analysis (bench/balance.ts): the replay of per-node, per-window costs
+// through the window rule on made-up profiles whose answer is known, and a real run's cost log
+// (node-actor/cost-log.ts) as the coordinator merges it from its workers.
+
+import { describe, expect, it } from 'vitest';
+import { applyConfig, defaultConfig } from '../src/config/machine.js';
+import { runFlash } from '../src/sim/flash-machine.js';
+import { readElf } from '../src/sim/elf.js';
+import type { CostProfile } from '../src/node-actor/cost-log.js';
+import { PLACEMENTS, balance, replay } from '../bench/balance.js';
+
+/** A profile from cost(window, node). */
+function profile(nodes: number, windows: number, cost: (w: number, i: number) => number, rest = 0): CostProfile {
+  const node = new Uint16Array(nodes * windows);
+  for (let w = 0; w < windows; w++) for (let i = 0; i < nodes; i++) node[w * nodes + i] = cost(w, i);
+  return { nodes, windows, node, rest: new Float64Array(windows).fill(rest), clockNs: 0 };
+}
+
+const { contiguous, interleaved } = PLACEMENTS;
+
+describe('balance: the replay of a run\'s costs for T workers', () => {
+  it('even work divides by T; the window\'s rest is shared by node count', () => {
+    const p = profile(8, 100, () => 10, 8);
+    for (const t of [1, 2, 4, 8]) expect(replay(p, t, 2, contiguous)).toBeCloseTo((100 * (80 + 8)) / t, 9);
+  });
+
+  it('work that only one node does does not divide', () => {
+    const p = profile(8, 100, (_w, i) => (i === 5 ? 7 : 0));
+    for (const t of [1, 2, 8]) expect(replay(p, t, 2, contiguous)).toBe(700);
+  });
+
+  it('drift: work that alternates between two workers needs K = 2 to overlap', () => {
+    // Window n's work is on node n % 2 only. In lock-step (K = 1) every window waits for the
+    // busy worker; with K = 2 each worker runs its window while the other runs the next.
+    const p = profile(2, 1000, (w, i) => (w % 2 === i ? 1 : 0));
+    expect(replay(p, 2, 1, contiguous)).toBe(1000);
+    expect(replay(p, 2, 2, contiguous)).toBe(500);
+  });
+
+  it('places nodes in contiguous blocks as the engine does, or every T-th node', () => {
+    // Nodes 0 and 1 work: one block holds both, interleaving splits them.
+    const p = profile(4, 10, (_w, i) => (i < 2 ? 5 : 0));
+    expect(replay(p, 2, 2, contiguous)).toBe(100);
+    expect(replay(p, 2, 2, interleaved)).toBe(50);
+    const b = balance(p, [1, 2], 2);
+    expect(b.rows[0].speedup).toEqual({ contiguous: 1, interleaved: 1 });
+    expect(b.rows[1].speedup).toEqual({ contiguous: 1, interleaved: 2 });
+    expect(b.nodeSeconds).toBeCloseTo((100 * 10) / 1e9, 15);
+  });
+});
+
+describe('balance: the cost log of a run', () => {
+  it('keeps every node\'s time in every window stepped, merged from all workers', async () => {
+    const config = applyConfig(defaultConfig(), { nodes: 8 }, 'test');
+    const image = readElf('guest/build/radix.elf', 'radix');
+    for (const threads of [1, 2]) {
+      const r = await runFlash({ config, image, threads, maxCycles: 2e9, echoConsole: false, patch: { radix_keys: 4096 }, costLog: true });
+      const p = r.costs!;
+      expect(p.nodes).toBe(8);
+      expect(p.windows).toBe(r.host.windows - r.host.windowsSkipped);
+      expect(p.node).toHaveLength(8 * p.windows);
+      // Every node ran its share of the sort: each has time of its own.
+      for (let i = 0; i < 8; i++) {
+        let sum = 0;
+        for (let w = 0; w < p.windows; w++) sum += p.node[w * 8 + i];
+        expect(sum, `node ${i}`).toBeGreaterThan(0);
+      }
+      expect(p.clockNs).toBeGreaterThan(0);
+    }
+    const plain = await runFlash({ config, image, threads: 1, maxCycles: 2e9, echoConsole: false, patch: { radix_keys: 4096 } });
+    expect(plain.costs).toBeNull();
+  });
+});
