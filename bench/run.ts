@@ -2,6 +2,7 @@
 //
 //   npm run bench -- [--nodes N] [--threads T] [--workload radix|stencil|ELF] [--size S]
 //                    [--config FILE.json] [--compare-threads 1,2,...] [--repeat N] [--trace-events FILE] [--json FILE]
+//                    [--balance 2,4,...]
 //       the FLASH machine benchmark (bench/flash.ts), the default suite
 //   npm run bench -- --suite sync [--compare-threads 1,2,4,...] [--work-us 3,10,30] [--windows N]
 //                    [--messages M] [--jitter J] [--window-slack K] [--spin-us N] [--repeat N] [--json FILE]

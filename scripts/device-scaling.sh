@@ -40,6 +40,8 @@ run - --suite sync --compare-threads 1,2,4,8,16 --jitter 0.5 --work-us 3,10
 run - --suite sync --compare-threads 1,2,4,8,16 --jitter 0.5 --window-slack 1 --work-us 6,20
 run - --suite sync --compare-threads 1,2,4,8,16 --jitter 0.5 --window-slack 4 --work-us 1.5,5
 run radix-64 --nodes 64 --compare-threads 1,2,4,8,16 --repeat 2 --no-console
+# What the division of radix's work allows there, coordination aside (bench/balance.ts).
+run - --nodes 64 --balance 2,4,8,16 --no-console
 run - --nodes 64 --compare-threads 8,16 --repeat 2 --spin-us 1000 --no-console
 # Windows of the whole lookahead (K = 1) and of a quarter of it (K = 4): the same results.
 run - --nodes 64 --compare-threads 8,16 --repeat 2 --window-slack 1 --no-console
