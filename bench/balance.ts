@@ -10,14 +10,12 @@
 // Each way of placing nodes on workers is replayed from the same costs.
 
 import { COST_UNIT_NS, type CostProfile } from '../src/node-actor/cost-log.js';
-import { nodesOf } from '../src/node-actor/worker-loop.js';
+import { workerOfNode } from '../src/node-actor/worker-loop.js';
 
-/** Where a node goes among `workers` workers: the engine's contiguous blocks, or every T-th node. */
+/** Where a node goes among `workers` workers: the engine's every T-th node, or contiguous blocks. */
 export const PLACEMENTS: Record<string, (node: number, workers: number, nodes: number) => number> = {
-  contiguous: (node, workers, nodes) => {
-    for (let w = 0; ; w++) if (node < nodesOf(w, workers, nodes)[1]) return w;
-  },
-  interleaved: (node, workers) => node % workers,
+  interleaved: workerOfNode,
+  contiguous: (node, workers, nodes) => Math.floor((node * workers) / nodes),
 };
 
 /**

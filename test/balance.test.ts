@@ -37,7 +37,7 @@ describe('balance: the replay of a run\'s costs for T workers', () => {
     expect(replay(p, 2, 2, contiguous)).toBe(500);
   });
 
-  it('places nodes in contiguous blocks as the engine does, or every T-th node', () => {
+  it('places every T-th node on a worker, as the engine does, or contiguous blocks', () => {
     // Nodes 0 and 1 work: one block holds both, interleaving splits them.
     const p = profile(4, 10, (_w, i) => (i < 2 ? 5 : 0));
     expect(replay(p, 2, 2, contiguous)).toBe(100);

@@ -68,20 +68,20 @@ export interface CostProfile {
   clockNs: number;
 }
 
-/** Merge the logs of workers that stepped nodes first .. first + count - 1 each. */
-export function mergeCostLogs(nodes: number, logs: { first: number; count: number; bytes: Uint8Array; clockNs: number }[]): CostProfile {
-  const rowsOf = (l: { count: number; bytes: Uint8Array }) => l.bytes.length / 2 / (l.count + 1);
+/** Merge the logs of workers, each with the ids of the nodes it stepped in its columns' order. */
+export function mergeCostLogs(nodes: number, logs: { ids: number[]; bytes: Uint8Array; clockNs: number }[]): CostProfile {
+  const rowsOf = (l: { ids: number[]; bytes: Uint8Array }) => l.bytes.length / 2 / (l.ids.length + 1);
   const windows = rowsOf(logs[0]);
   if (logs.some((l) => rowsOf(l) !== windows)) throw new Error('cost logs of different lengths: the workers stepped different windows');
   const node = new Uint16Array(windows * nodes);
   const rest = new Float64Array(windows);
   for (const l of logs) {
-    const c = l.count + 1;
+    const c = l.ids.length + 1;
     const costs = new Uint16Array(l.bytes.length / 2);
     new Uint8Array(costs.buffer).set(l.bytes);
     for (let w = 0; w < windows; w++) {
-      for (let k = 0; k < l.count; k++) node[w * nodes + l.first + k] = costs[w * c + k];
-      rest[w] += costs[w * c + l.count];
+      for (let k = 0; k < l.ids.length; k++) node[w * nodes + l.ids[k]] = costs[w * c + k];
+      rest[w] += costs[w * c + l.ids.length];
     }
   }
   return { nodes, windows, node, rest, clockNs: Math.max(...logs.map((l) => l.clockNs)) };

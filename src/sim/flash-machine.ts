@@ -330,10 +330,7 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
   }
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
   const ctr = counterLayout(cfg.nodes, slice >>> 12).views(base.counters);
-  const costs = o.costLog !== true ? null : mergeCostLogs(cfg.nodes, results.map((r) => {
-    const [first, last] = nodesOf(r.worker, workers, cfg.nodes);
-    return { first, count: last - first, ...r.costs! };
-  }));
+  const costs = o.costLog !== true ? null : mergeCostLogs(cfg.nodes, results.map((r) => ({ ids: nodesOf(r.worker, workers, cfg.nodes), ...r.costs! })));
   const counters = { miss: ctr.miss, hotEvents: ctr.hotEvents, hotLog: ctr.hotLog, pagesPerNode: slice >>> 12 };
   const result = { ...summarize(o, results, mesh, W, memBytes, wall), counters, costs };
   return { result, io: results[0].io };
