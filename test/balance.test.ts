@@ -7,7 +7,7 @@ import { applyConfig, defaultConfig } from '../src/config/machine.js';
 import { runFlash } from '../src/sim/flash-machine.js';
 import { readElf } from '../src/sim/elf.js';
 import type { CostProfile } from '../src/node-actor/cost-log.js';
-import { PLACEMENTS, balance, replay } from '../bench/balance.js';
+import { PLACEMENTS, balance, replay, uninterrupted } from '../bench/balance.js';
 
 /** A profile from cost(window, node). */
 function profile(nodes: number, windows: number, cost: (w: number, i: number) => number, rest = 0): CostProfile {
@@ -46,6 +46,20 @@ describe('balance: the replay of a run\'s costs for T workers', () => {
     expect(b.rows[0].speedup).toEqual({ contiguous: 1, interleaved: 1 });
     expect(b.rows[1].speedup).toEqual({ contiguous: 1, interleaved: 2 });
     expect(b.nodeSeconds).toBeCloseTo((100 * 10) / 1e9, 15);
+  });
+});
+
+describe('balance: the host\'s interruptions', () => {
+  it('cuts a node\'s window to 20 us, so that one interruption of the 1-thread run does not read as work nobody could share', () => {
+    // Two nodes, even work, and one window in which node 0 was descheduled for 600 us.
+    const p = profile(2, 100, (w, i) => (w === 50 && i === 0 ? 60_000 : 100));
+    expect(uninterrupted(p).node[50 * 2]).toBe(2000);
+    expect(uninterrupted(p).node[50 * 2 + 1]).toBe(100);
+    const b = balance(p, [2], 2);
+    // Worker 1 may run one window ahead of worker 0, no more: the 600 us are nearly all wall time.
+    expect(b.rows[0].speedup.interleaved).toBeCloseTo((99 * 200 + 60_100) / (99 * 100 + 60_000), 9);
+    expect(b.rows[0].uninterrupted).toBeCloseTo((99 * 200 + 2100) / (99 * 100 + 2000), 9);
+    expect(b.interruptedSeconds).toBeCloseTo(((60_000 - 2000) * 10) / 1e9, 15);
   });
 });
 
