@@ -151,6 +151,9 @@ describe('determinism across threads', () => {
     ['radix', { radix_keys: 16384 }, /radix: 16384 keys, 8 harts, OK/],
     ['stencil', { stencil_width: 64, stencil_height: 64, stencil_iters: 4 }, /stencil: .*OK/],
     ['flash-stress', { stress_ops: 5000 }, /0 errors/],
+    // Code written by one node and run by the others, with one decoded-instruction cache per
+    // worker: all 8 nodes share one at 1 thread, four at 2, none at 8.
+    ['flash-smc', {}, /smc: 12 rounds, 8 harts, 0 errors/],
   ];
   for (const [name, patch, ok] of workloads) {
     it(`${name} on 8 nodes: identical statistics, console and memory at 1, 2 and 8 threads`, async () => {
@@ -160,6 +163,14 @@ describe('determinism across threads', () => {
       for (const r of results.slice(1)) expect(r.sim).toEqual(results[0].sim);
     }, 240_000);
   }
+});
+
+describe('code that nodes write (invariant 5)', () => {
+  it('a hart alone runs what it just wrote, with no fence.i: its stores drop what it decoded', async () => {
+    const r = await run({ config: config({ nodes: 1 }), image: image('flash-smc') });
+    expect(r.sim.console).toMatch(/smc: 12 rounds, 1 harts, 0 errors/);
+    expect(r.sim.exitCode).toBe(0);
+  });
 });
 
 describe('the window length', () => {

@@ -16,6 +16,7 @@
 
 import type { MachineConfig } from '../config/machine.js';
 import { Hart } from '../vcpu/hart.js';
+import type { DecodeCache } from '../vcpu/decode-cache.js';
 import { Stop } from '../vcpu/status.js';
 import type { RamView } from '../vcpu/port.js';
 import { MmioStatus } from '../vcpu/port.js';
@@ -116,6 +117,8 @@ export class FlashNode implements CacheHost {
     private readonly router: Router,
     entry: number,
     skipSpins = true,
+    /** Decoded instructions, shared by the nodes of a worker (vcpu/decode-cache.ts); else the hart's own. */
+    decodeCache?: DecodeCache,
   ) {
     this.lineShift = Math.log2(cfg.lineBytes);
     this.magicCycles = cfg.magicCycles;
@@ -131,8 +134,9 @@ export class FlashNode implements CacheHost {
       hartId: id,
       resetPc: entry,
       costs: { mulExtra: cfg.mulExtraCycles, divExtra: cfg.divExtraCycles, cyclesPerTick: cfg.cpuMHz * 1e6 / cfg.timebaseHz },
-      // As many decoded instructions as the L1 I-cache holds: large machines have many harts.
+      // A hart of its own holds as many decoded instructions as the L1 I-cache does.
       decodeCacheBits: Math.log2((cfg.l1iKiB << 10) / 2),
+      decodeCache,
       skipSpins,
     });
     this.pi.hart = this.hart;

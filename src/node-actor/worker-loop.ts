@@ -27,6 +27,7 @@ import { controlLayout, counterLayout, directoryLayout, mailboxLayout, memoryLay
 import { WindowClock, type SpinPolicy } from './window-clock.js';
 import { IoNode, ioDeviceRanges, type IoResult, type IoTask } from './io-node.js';
 import { CostLog } from './cost-log.js';
+import { DecodeCache } from '../vcpu/decode-cache.js';
 
 /**
  * Windows per lookahead, by default: windows are L / K cycles, and workers may drift K - 1
@@ -179,8 +180,11 @@ export function runWorker(t: WorkerTask): WorkerResult {
       while (!boxes.push(me, w, time, type, src, dst, addr, req, a, b, c, seq)) drainInbound();
     },
   };
+  // One decoded-instruction cache for all the worker's harts: they mostly run the same code,
+  // and one table (128 KiB of code) instead of one per hart leaves the host's caches to the rest.
+  const decoded = new DecodeCache(16);
   for (const id of nodesOf(me, T, cfg.nodes)) {
-    nodes.push(new FlashNode(id, cfg, ram, homeViews, devices, mesh, router, t.entry, t.skipSpins));
+    nodes.push(new FlashNode(id, cfg, ram, homeViews, devices, mesh, router, t.entry, t.skipSpins, decoded));
   }
   // a0 = hart id (as on any RISC-V board); the rest depends on how the machine boots (bootRegs).
   for (const n of nodes) {

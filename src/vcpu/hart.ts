@@ -22,6 +22,7 @@ import { HANDLERS } from './handlers.js';
 import { MEM_MMIO, MEM_STALL, MEM_TRAPPED, Status, Stop, TLB_BITS, TLB_MASK, TLB_SIZE } from './status.js';
 import { fromNumber, out, toBig, toNumber } from './int64.js';
 import { MSTATUS, type CsrFile, newCsrFile } from './csr.js';
+import { DecodeCache } from './decode-cache.js';
 
 export { Priv } from './trap.js';
 
@@ -45,6 +46,8 @@ export interface HartOptions {
   costs?: Partial<CostModel>;
   /** log2 of the decoded-instruction cache's entries (default 16: 128 KiB of code). */
   decodeCacheBits?: number;
+  /** A decoded-instruction cache shared with other harts of this thread (decode-cache.ts); else one of its own. */
+  decodeCache?: DecodeCache;
   /** Count the iterations of exact spin loops instead of executing them (default true). */
   skipSpins?: boolean;
 }
@@ -122,12 +125,12 @@ export class Hart {
   // walk succeeded with that kind's permission. Flushed with the filter.
   private readonly xlTag: [Float64Array, Float64Array, Float64Array];
   private readonly xlPa: [Float64Array, Float64Array, Float64Array];
-  /** Pages holding decoded instructions: stores to them take the slow path and drop decodes. */
+  /** Pages this hart fetched from (fetchingFrom): its stores to them take the slow path and drop decodes. */
   private readonly codePage: Uint32Array;
 
-  // Decoded-instruction cache, keyed by the RAM offset of the instruction.
-  // The slot after the last (dcSpan) holds an instruction that straddles two grant spans; it is
-  // never looked up.
+  // Decoded-instruction cache (decode-cache.ts), maybe shared with other harts; its arrays are
+  // kept here too, for the run loop.
+  private readonly dc: DecodeCache;
   private readonly dcMask: number;
   private readonly dcSpan: number;
   private readonly dcTag: Int32Array;
@@ -169,16 +172,17 @@ export class Hart {
     this.u8 = ram.u8;
     this.codePage = new Uint32Array(Math.ceil(ram.size / PAGE / 32));
     this.skipSpins = opts.skipSpins ?? true;
-    const dcSize = 1 << (opts.decodeCacheBits ?? DC_BITS);
-    this.dcMask = dcSize - 1;
-    this.dcSpan = dcSize;
-    this.dcTag = new Int32Array(dcSize + 1).fill(-1);
-    this.dcOp = new Uint16Array(dcSize + 1);
-    this.dcRd = new Uint8Array(dcSize + 1);
-    this.dcRs1 = new Uint8Array(dcSize + 1);
-    this.dcRs2 = new Uint8Array(dcSize + 1);
-    this.dcImm = new Int32Array(dcSize + 1);
-    this.dcLen = new Uint8Array(dcSize + 1);
+    const dc = opts.decodeCache ?? new DecodeCache(opts.decodeCacheBits ?? DC_BITS);
+    this.dc = dc;
+    this.dcMask = dc.mask;
+    this.dcSpan = dc.span;
+    this.dcTag = dc.tag;
+    this.dcOp = dc.op;
+    this.dcRd = dc.rd;
+    this.dcRs1 = dc.rs1;
+    this.dcRs2 = dc.rs2;
+    this.dcImm = dc.imm;
+    this.dcLen = dc.len;
     this.grantShift = this.port.grantShift;
     this.grantMask = (1 << this.grantShift) - 1;
     this.xlTag = [new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE)];
@@ -252,10 +256,7 @@ export class Hart {
 
   /** Another agent wrote RAM (DMA, another hart, the protocol): drop what was decoded there. */
   invalidateRam(ramOffset: number, length: number): void {
-    for (let o = (ramOffset & ~1) - 2; o < ramOffset + length; o += 2) {
-      const i = (o >>> 1) & this.dcMask;
-      if (this.dcTag[i] === o) this.dcTag[i] = -1;
-    }
+    this.dc.invalidate(ramOffset, length);
   }
 
   flushTlb(): void {
@@ -286,8 +287,8 @@ export class Hart {
     this.fvBase = NaN;
     this.spinState = SPIN_NONE;
     if (dataMayChange) {
-      // Only pages that code was decoded from hold decoded instructions (an instruction may
-      // start in the page before and run into this span).
+      // Only pages this hart fetched from hold decoded instructions of its making (an
+      // instruction may start in the page before and run into this span).
       if (this.isCodePage(spanRo >>> 12) || (spanRo > 0 && this.isCodePage((spanRo - 2) >>> 12))) this.invalidateRam(spanRo, this.grantMask + 1);
       if (this.reservation >= spanRo && this.reservation <= spanRo + this.grantMask) this.reservation = -1;
     }
@@ -312,8 +313,10 @@ export class Hart {
   }
 
   flushDecodeCache(): void {
-    this.dcTag.fill(-1);
+    this.dc.flush();
     this.codePage.fill(0);
+    // Fetch grants mark code pages (fetchingFrom): take them again.
+    this.flushTlb();
   }
 
   // ---- Spin loops ----
@@ -510,12 +513,20 @@ export class Hart {
     const d = (lo & 3) === 3 ? decode32(lo | (this.u8[ro + 2] << 16) | (this.u8[ro + 3] << 24), this.scratch) : decode16(lo, this.scratch);
     this.fillSlot(i, d);
     this.dcTag[i] = ro;
-    const page = ro >>> 12;
-    if (!this.isCodePage(page)) {
-      this.codePage[page >>> 5] |= 1 << (page & 31);
-      this.tlbTag[Access.Store].fill(NaN);
-    }
     return i;
+  }
+
+  /**
+   * The hart was granted a span of page `page` to fetch from, and may decode there: from now on
+   * its stores to that page take the slow path (storedRam), and a line of the page that its
+   * node lets go drops decoded instructions (dropGrant). Marked at the grant rather than at a
+   * decode, since with a shared cache whether this hart decodes depends on what the others did,
+   * and the store filter's flush moves the caches' LRU order (a filter hit asks them nothing).
+   */
+  private fetchingFrom(page: number): void {
+    if (this.isCodePage(page)) return;
+    this.codePage[page >>> 5] |= 1 << (page & 31);
+    this.tlbTag[Access.Store].fill(NaN);
   }
 
   private fillSlot(i: number, d: Decoded): void {
@@ -558,6 +569,7 @@ export class Hart {
     if (ro < 0) return ro;
     const off = ro & this.grantMask;
     if (off < this.grantMask - 1 && this.port.pageGrant(ro - off, Access.Fetch)) {
+      this.fetchingFrom(ro >>> 12);
       this.fvBase = pc - off;
       this.frBase = ro - off;
       this.tlbFetchTag[t] = pc - off;
