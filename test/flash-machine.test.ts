@@ -129,6 +129,26 @@ describe('miss counters', () => {
     expect(events.filter(([p]) => p === page)).toEqual([[page, 0], [page, 1]]);
     expect(r.sim.totals['home.hotPageEvents']).toBe([...r.counters.hotEvents].reduce((a, b) => a + b, 0));
   });
+
+  it('start again from zero every missResetCycles', async () => {
+    // The same pattern with the counters cleared every 2,000 cycles: the sweeps of harts 1
+    // and 2 take far longer than that, so no count on the probe page gets near the threshold,
+    // and at the end every counter holds only misses of the last period.
+    const cfg = config({ nodes: 4, missThreshold: 16, missResetCycles: 2000 });
+    const img = image('flash-counters');
+    const r = await run({ config: cfg, image: img });
+    expect(r.sim.exitCode).toBe(0);
+    const page = Math.floor((img.symbols.get('probe_page')! - 0x8000_0000) / 4096);
+    const row = page * cfg.nodes;
+    const probe = [0, 1, 2, 3].map((n) => r.counters.miss[row + n]);
+    expect(Math.max(...probe)).toBeLessThan(16);
+    expect(r.counters.hotEvents[0]).toBe(0);
+    // A miss costs at least the 120 cycles of a local one, and MAGIC takes one at a time.
+    const total = r.counters.miss.reduce((a, c) => a + c, 0);
+    expect(total).toBeGreaterThan(0);
+    expect(total).toBeLessThanOrEqual(cfg.nodes * Math.ceil(2000 / 8));
+    expect(r.sim.totals.l2Misses).toBeGreaterThan(total);
+  });
 });
 
 /** Both parallel workloads, sized for a test on 8 nodes (patches of their parameters). */

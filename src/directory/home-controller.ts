@@ -84,6 +84,14 @@ export class HomeController {
   /** Outstanding invalidation acks of BUSY_INV lines; negative when the requester needs data. */
   private readonly pendingAcks = new LineMap();
   private nextReset: number;
+  /**
+   * Pages whose counters may be non-zero (counted since the last reset), so that a reset clears
+   * their rows only: every row of a node's 16 MiB is pages x nodes counters (2 MiB on 256 nodes),
+   * and clearing all of them every reset period cost more than the counting.
+   */
+  private readonly counted: Uint8Array;
+  private readonly countedList: Int32Array;
+  private countedPages = 0;
 
   // The message being handled.
   src = 0;
@@ -99,6 +107,8 @@ export class HomeController {
     this.pagesPerNode = (p.memPerNodeMiB << 20) >>> 12;
     this.linesPerPage = Math.max(1, 4096 / p.lineBytes);
     this.nextReset = p.missResetCycles > 0 ? p.missResetCycles : Infinity;
+    this.counted = new Uint8Array(this.pagesPerNode);
+    this.countedList = new Int32Array(this.pagesPerNode);
   }
 
   handle(type: number, src: number, line: number, a: number, now: number): void {
@@ -209,13 +219,22 @@ export class HomeController {
   // ---- MAGIC's miss counters ----
 
   private countMiss(line: number, from: number, now: number): void {
+    const nodes = this.p.nodes;
     if (now >= this.nextReset) {
-      const base = this.node * this.pagesPerNode * this.p.nodes;
-      this.v.miss.fill(0, base, base + this.pagesPerNode * this.p.nodes);
+      for (let k = 0; k < this.countedPages; k++) {
+        const row = (this.node * this.pagesPerNode + this.countedList[k]) * nodes;
+        this.v.miss.fill(0, row, row + nodes);
+        this.counted[this.countedList[k]] = 0;
+      }
+      this.countedPages = 0;
       while (this.nextReset <= now) this.nextReset += this.p.missResetCycles;
     }
     const page = Math.floor((line - this.node * this.linesPerNode) / this.linesPerPage);
-    const i = (this.node * this.pagesPerNode + page) * this.p.nodes + from;
+    if (this.counted[page] === 0) {
+      this.counted[page] = 1;
+      this.countedList[this.countedPages++] = page;
+    }
+    const i = (this.node * this.pagesPerNode + page) * nodes + from;
     const c = this.v.miss[i];
     if (c === 0xffff) return;
     this.v.miss[i] = c + 1;
