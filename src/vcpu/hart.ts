@@ -350,6 +350,15 @@ export class Hart {
   private readonly spinRegs = new Int32Array(128);
   private readonly skipSpins: boolean;
 
+  /**
+   * In a loop whose iterations repeat exactly: until a grant is taken back, an interrupt line
+   * moves, or its timer fires, the hart does nothing but iterate (FLASH workers leave such a
+   * node alone; node-actor/node.ts, quietUntil).
+   */
+  get spinning(): boolean {
+    return this.spinState === SPIN_FIXED;
+  }
+
   /** A taken branch or jump backward has set pc: Status.Spin when it closes an exact repeat. */
   backEdge(): number {
     if (!this.skipSpins) return Status.Ok;
