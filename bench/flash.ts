@@ -168,6 +168,7 @@ export function formatFlashBench(b: FlashBenchResult): string {
   ];
   const base = b.host.runs[0];
   lines.push(`  windows              ${num(base.windows)} of ${base.windowCycles} cycles (${base.windowSlack} per lookahead), ${num(base.windowsSkipped)} of them jumped over`);
+  lines.push(`  quiet nodes          ${num(base.nodeWindowsLeft)} node-windows of ${num((base.windows - base.windowsSkipped) * s.nodes)} left alone: a hart waiting on a miss or spinning, nothing due`);
   lines.push(`  spin loops           ${num(base.spinSkipped)} instructions counted without executing them (${(100 * base.spinSkipped / s.instructions).toFixed(1)}%)`);
   for (const h of b.host.runs) {
     const speedup = base.wallSeconds / h.wallSeconds;

@@ -40,10 +40,11 @@ function run(nodes: number, threads: number, o: Partial<FlashRunOptions>): Promi
   return runFlash({ config: config(nodes), threads, maxCycles: 2e9, echoConsole: false, watchdogMs: 120_000, ...o });
 }
 
-function bootKernel(nodes: number, threads: number, input = SHELL_INPUT.join('')): Promise<FlashResult> {
+function bootKernel(nodes: number, threads: number, input = SHELL_INPUT.join(''), o: Partial<FlashRunOptions> = {}): Promise<FlashResult> {
   return run(nodes, threads, {
     virt: { bios: image('virt-sbi.elf'), kernel: image('virt-kernel.elf'), disk: rootDisk, append: 'console=ttyS0 root=/dev/vda' },
     input: FlashConsoleInput.of(input),
+    ...o,
   });
 }
 
@@ -106,8 +107,12 @@ describe('firmware + S-mode kernel + disk + shell on the FLASH machine', () => {
     expect(two.sim).toEqual(one.sim);
   }, 120_000);
 
-  it('boots on 4 nodes, runs the shell and powers off', async () => {
-    expectShellSession(await bootKernel(4, 1), 4);
+  it('boots on 4 nodes, runs the shell and powers off; leaving quiet nodes alone changes nothing', async () => {
+    const left = await bootKernel(4, 1);
+    expectShellSession(left, 4);
+    expect(left.host.nodeWindowsLeft).toBeGreaterThan(0);
+    const stepped = await bootKernel(4, 1, undefined, { noQuietSkip: true });
+    expect(stepped.sim).toEqual(left.sim);
   }, 120_000);
 
   it('reboots through SBI SRST and the finisher on the same disk, and goes on with the input', async () => {
@@ -179,6 +184,14 @@ describe('devices of node 0 reached from other nodes', () => {
     expect(jumped.host.windowsSkipped).toBeGreaterThan(0.9 * jumped.host.windows);
     expect(jumped.sim).toEqual(stepped.sim);
     expect(jumped2.sim).toEqual(stepped.sim);
+  }, 120_000);
+
+  it('quiet nodes: leaving alone the harts that wait or spin gives the results of stepping them', async () => {
+    const stepped = await run(4, 1, { virt: { kernel: image('virt-smp.elf') }, noQuietSkip: true });
+    const left = await run(4, 1, { virt: { kernel: image('virt-smp.elf') } });
+    expect(stepped.host.nodeWindowsLeft).toBe(0);
+    expect(left.host.nodeWindowsLeft).toBeGreaterThan(0);
+    expect(left.sim).toEqual(stepped.sim);
   }, 120_000);
 
   it('refuses a virt boot whose clock is not a whole multiple of the timebase', async () => {

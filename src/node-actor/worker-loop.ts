@@ -60,6 +60,8 @@ export interface WorkerTask {
   skipSpins: boolean;
   /** Jump over windows in which nothing can happen (window-clock.ts). */
   idleSkip: boolean;
+  /** Leave alone, window after window, a node that would only repeat itself (FlashNode.quietUntil). */
+  quietSkip: boolean;
   /** Registers every hart starts with besides a0 = its id: [register number, value] pairs. */
   bootRegs: [number, number][];
   /** What node 0, the I/O node, holds (io-node.ts). */
@@ -128,6 +130,8 @@ export interface WorkerResult {
   spinSkipped: number;
   /** Windows jumped over because nothing could happen in them. */
   windowsSkipped: number;
+  /** Node-windows in which a quiet node was left alone. */
+  nodeWindowsLeft: number;
   /** With `costLog`: per window stepped, each node's host time and then the rest (cost-log.ts). */
   costs: { bytes: Uint8Array; clockNs: number } | null;
 }
@@ -221,7 +225,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
   const W = windowCycles(cfg, mesh, slack);
   const clock = new WindowClock(control, me, t.workers, slack, t.watchdogMs, drainInbound, t.spin, W, t.idleSkip, nodes.length);
   const LINE = 16, LINE64 = 8;
-  let busyNs = 0, waitNs = 0, w = 0, halted = false, exitCode = 0, windowsSkipped = 0;
+  let busyNs = 0, waitNs = 0, w = 0, halted = false, exitCode = 0, windowsSkipped = 0, nodeWindowsLeft = 0;
   let stopped: WorkerResult['stopped'] = 'max-cycles';
   const trace: TraceBlock[] = [];
   let block: TraceBlock | null = null;
@@ -252,7 +256,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
     const row = costs === null ? 0 : costs.row();
     let nodeMs = 0, tick = costs === null ? 0 : performance.now();
     for (let k = 0; k < nodes.length; k++) {
-      if (quiet[k] >= windowEnd) continue;
+      if (quiet[k] >= windowEnd) { nodeWindowsLeft++; continue; }
       const n = nodes[k];
       n.advance(windowEnd);
       if (costs !== null) {
@@ -267,7 +271,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
       found.inFlight[k] = n.sentCount - n.handledCount;
       found.queued[k] = n.queue.length;
       found.next[k] = n.nextActivity();
-      quiet[k] = n.quietUntil();
+      quiet[k] = t.quietSkip ? n.quietUntil() : -1;
     }
     for (let k = 0; k < nodes.length; k++) {
       running += found.running[k];
@@ -354,6 +358,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
     trace,
     spinSkipped: nodes.reduce((a, n) => a + n.hart.spinSkipped, 0),
     windowsSkipped,
+    nodeWindowsLeft,
     costs: costs === null ? null : { bytes: costs.bytes(), clockNs: costs.clockMs * 1e6 },
   };
 }

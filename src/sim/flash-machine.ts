@@ -70,6 +70,8 @@ export interface FlashRunOptions {
   windowSlack?: number;
   /** Step every window, even those in which nothing can happen (default false). */
   noIdleSkip?: boolean;
+  /** Step every node in every window, even one that would only repeat itself (default false). */
+  noQuietSkip?: boolean;
   /** Keep every node's host time in every window: `costs` in the result (the benchmark's --balance). */
   costLog?: boolean;
   /** Called about once a second with the slowest node's simulated cycle. */
@@ -142,6 +144,8 @@ export interface FlashResult {
     windows: number;
     /** Windows in which nothing could happen, jumped over (window-clock.ts). */
     windowsSkipped: number;
+    /** Node-windows in which a node that would only repeat itself was left alone (worker-loop.ts). */
+    nodeWindowsLeft: number;
     /** Per worker: host time stepping nodes and waiting, and sleeps in Atomics.wait while waiting. */
     workers: { worker: number; nodes: number; busySeconds: number; waitSeconds: number; sleeps: number; sleepTimeouts: number }[];
     trace: TraceBlock[][];
@@ -297,6 +301,7 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
     maxCycles: o.maxCycles,
     skipSpins: o.noSpinSkip !== true,
     idleSkip: o.noIdleSkip !== true,
+    quietSkip: o.noQuietSkip !== true,
     watchdogMs: o.watchdogMs ?? 60_000,
     echoConsole: o.echoConsole,
     traceBlock: o.traceBlock ?? 0,
@@ -410,6 +415,7 @@ function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, wind
       windowCycles: windowLength,
       windows: first.windows,
       windowsSkipped: results[0].windowsSkipped,
+      nodeWindowsLeft: results.reduce((a, r) => a + r.nodeWindowsLeft, 0),
       workers: results.map((r) => ({ worker: r.worker, nodes: r.nodes.length, busySeconds: r.busyNs / 1e9, waitSeconds: r.waitNs / 1e9, sleeps: r.sleeps, sleepTimeouts: r.sleepTimeouts })),
       trace: results.map((r) => r.trace),
     },
