@@ -27,7 +27,7 @@ export interface FlashBenchOptions {
   traceEvents?: string;
   /** Fixed spin before a waiting worker sleeps, in microseconds (default: adaptive). */
   spinUs?: number;
-  /** Windows per lookahead (default WINDOW_SLACK); the simulated results are the same for any. */
+  /** Windows per lookahead (default: 1 for one thread, WINDOW_SLACK for more); the simulated results are the same for any. */
   windowSlack?: number;
   echoConsole: boolean;
   /** Keep every node's host time per window (one thread only) and replay it for these thread counts (balance.ts). */
@@ -74,7 +74,8 @@ export async function runFlashBench(o: FlashBenchOptions): Promise<FlashBenchRes
       workers,
       maxCycles: o.maxCycles,
       spinUs: o.spinUs,
-      windowSlack: o.windowSlack,
+      // --balance replays a 1-thread run for several workers: in their windows, not its own.
+      windowSlack: o.windowSlack ?? (o.balance !== undefined ? WINDOW_SLACK : undefined),
       echoConsole: o.echoConsole && first,
       patch: o.patch,
       traceBlock: o.traceEvents !== undefined ? 64 : 0,
@@ -167,13 +168,18 @@ export function formatFlashBench(b: FlashBenchResult): string {
     'host',
   ];
   const base = b.host.runs[0];
-  lines.push(`  windows              ${num(base.windows)} of ${base.windowCycles} cycles (${base.windowSlack} per lookahead), ${num(base.windowsSkipped)} of them jumped over`);
-  lines.push(`  quiet nodes          ${num(base.nodeWindowsLeft)} node-windows of ${num((base.windows - base.windowsSkipped) * s.nodes)} left alone: a hart waiting on a miss or spinning, nothing due`);
+  // One line per window length: one thread runs in windows of the whole lookahead, more in halves.
+  const lengths = b.host.runs.filter((h, i, all) => all.findIndex((x) => x.windowSlack === h.windowSlack) === i);
+  for (const h of lengths) {
+    const which = lengths.length > 1 ? ` (${b.host.runs.filter((x) => x.windowSlack === h.windowSlack).map((x) => x.threads).join(', ')} thread(s))` : '';
+    lines.push(`  windows              ${num(h.windows)} of ${+h.windowCycles.toFixed(2)} cycles (${h.windowSlack} per lookahead), ${num(h.windowsSkipped)} of them jumped over${which}`);
+  }
   lines.push(`  spin loops           ${num(base.spinSkipped)} instructions counted without executing them (${(100 * base.spinSkipped / s.instructions).toFixed(1)}%)`);
   for (const h of b.host.runs) {
     const speedup = base.wallSeconds / h.wallSeconds;
     const all = h.allWallSeconds.length > 1 ? ` (fastest of ${h.allWallSeconds.map((x) => x.toFixed(2)).join(', ')})` : '';
     lines.push(`  ${String(h.threads).padStart(3)} thread(s)  wall ${h.wallSeconds.toFixed(2)} s  ${h.mips.toFixed(2)} MIPS  speedup ${speedup.toFixed(2)}x${all}`);
+    lines.push(`      ${num(h.nodeWindowsLeft)} of ${num((h.windows - h.windowsSkipped) * s.nodes)} node-windows left alone (a hart waiting on a miss or spinning, nothing due)`);
     for (const w of h.workers) {
       lines.push(`      worker ${w.worker}: ${w.nodes} node(s), busy ${w.busySeconds.toFixed(2)} s, waiting ${w.waitSeconds.toFixed(2)} s, slept ${num(w.sleeps)} times (${num(w.sleepTimeouts)} to the timeout)`);
     }

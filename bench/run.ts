@@ -79,7 +79,7 @@ async function main(): Promise<void> {
       windows: { type: 'number', default: 20000, requiresArg: true, describe: 'sync suite: windows per run' },
       messages: { type: 'number', default: 1, requiresArg: true, describe: 'sync suite: messages each worker sends the next one per window' },
       jitter: { type: 'number', default: 0, requiresArg: true, describe: 'sync suite: each window\'s work varies by up to this fraction of the mean, per worker (0 to 1)' },
-      'window-slack': { type: 'number', requiresArg: true, describe: 'flash and sync suites: windows per lookahead, K: a worker may start window n once all others finished n - K (default 2); the simulated results are the same for any K' },
+      'window-slack': { type: 'number', requiresArg: true, describe: 'flash and sync suites: windows per lookahead, K: a worker may start window n once all others finished n - K (default 2; a flash run on one thread: 1); the simulated results are the same for any K' },
       'spin-us': { type: 'number', requiresArg: true, describe: 'flash and sync suites: microseconds a waiting worker spins before it sleeps (default: adaptive, up to 256 with a core per worker)' },
     })
     .strict()

@@ -73,7 +73,7 @@ export default function runSyncWorker(t: SyncTask): SyncWorkerResult {
   const drain = (): void => {
     for (let src = 0; src < t.workers; src++) if (src !== me) boxes.drain(src, me, sink);
   };
-  const clock = new WindowClock(control, me, t.workers, t.slack, 60_000, drain, t.spin, WINDOW_CYCLES, false, 1);
+  const clock = new WindowClock(control, me, t.workers, t.slack, 60_000, drain, t.spin, WINDOW_CYCLES * t.slack, false, 1);
   const next = (me + 1) % t.workers;
 
   // Start together, so that no worker's start-up counts as another's waiting.

@@ -130,7 +130,19 @@ describe('firmware + S-mode kernel + disk + shell on the FLASH machine', () => {
     expect(r.sim.stopped).toBe('idle');
     expect(r.sim.outcome).toBeNull();
     expect(textOf(r)).toContain('echo only\nonly\n$ ');
+    // It stops at an epoch start, a multiple of the lookahead, whatever the windows.
+    expect(r.sim.endCycle % r.sim.lookaheadCycles).toBe(0);
+    for (const windowSlack of [2, 3]) expect((await bootKernel(2, 1, 'echo only\n', { windowSlack })).sim).toEqual(r.sim);
   }, 120_000);
+
+  it('hands console input over at the same cycles for any window length, so the session is the same', async () => {
+    // Input goes to the UART at an epoch start, when the harts slept through the epoch before
+    // last or the guest polled the UART: times that do not depend on where windows end.
+    const results = [];
+    for (const [threads, windowSlack] of [[1, 1], [1, 2], [2, 3], [2, 4]]) results.push(await bootKernel(2, threads, undefined, { windowSlack }));
+    expectShellSession(results[0], 2);
+    for (const r of results.slice(1)) expect(r.sim).toEqual(results[0].sim);
+  }, 240_000);
 });
 
 describe('devices of node 0 reached from other nodes', () => {

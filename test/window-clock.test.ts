@@ -10,14 +10,18 @@ const WORKERS = 3, NODES_EACH = 2, SLACK = 2, W = 46;
 /** A worker's report of one window: finish()'s arguments after the window number. */
 interface Report { running: number; halt?: boolean; exitCode?: number; asleep?: number; inFlight?: number; queued?: number; next: number }
 
-/** Every worker finishes windows 0 and 1 with `reports`, then each decides before window 2. */
+/**
+ * Every worker finishes windows 0 to 2 with `reports`, then each decides before window 4: an
+ * epoch start (K = 2), where the idle and asleep decisions look at window 1, the end of the
+ * epoch before last, and the halt and jump decisions at window 2.
+ */
 function decide(reports: Report[]) {
   const views = controlLayout(WORKERS * NODES_EACH, WORKERS).views(controlLayout(WORKERS * NODES_EACH, WORKERS).allocate());
-  const clocks = reports.map((_, me) => new WindowClock(views, me, WORKERS, SLACK, 1000, () => {}, { limitUs: 1, adaptive: true }, W, true, NODES_EACH));
-  for (let n = 0; n < 2; n++) {
+  const clocks = reports.map((_, me) => new WindowClock(views, me, WORKERS, SLACK, 1000, () => {}, { limitUs: 1, adaptive: true }, W * SLACK, true, NODES_EACH));
+  for (let n = 0; n < 3; n++) {
     reports.forEach((r, me) => clocks[me].finish(n, r.running, r.halt ?? false, r.exitCode ?? 0, r.asleep ?? 0, r.inFlight ?? 0, r.queued ?? 0, r.next));
   }
-  return clocks.map((c) => ({ ...c.before(2) }));
+  return clocks.map((c) => ({ ...c.before(4) }));
 }
 
 function expectOneDecision(ds: ReturnType<typeof decide>) {
@@ -53,7 +57,7 @@ describe('window clock decisions', () => {
       { running: 2, next: 70_000 },
     ]));
     expect(d.stop).toBe(false);
-    expect(d.jumpTo).toBeGreaterThan(2);
+    expect(d.jumpTo).toBeGreaterThan(4);
     expect(d.jumpTo).toBeLessThanOrEqual(Math.floor(40_000 / W));
   });
 
@@ -102,7 +106,7 @@ describe('window clock sleeping', () => {
         const { WindowClock } = await import(workerData.clockUrl);
         const { controlLayout } = await import(workerData.abiUrl);
         const views = controlLayout(2, 2).views(workerData.sab);
-        const clock = new WindowClock(views, 1, 2, ${SLACK}, 10000, () => {}, { limitUs: 1, adaptive: false }, ${W}, false, 1);
+        const clock = new WindowClock(views, 1, 2, ${SLACK}, 10000, () => {}, { limitUs: 1, adaptive: false }, ${W * SLACK}, false, 1);
         for (let n = 0; n < workerData.windows; n++) {
           clock.before(n);
           clock.finish(n, 1, false, 0, 0, 0, 0, -1);
@@ -115,7 +119,7 @@ describe('window clock sleeping', () => {
       sleeper.once('error', reject);
     });
     // This thread is worker 0: it finishes each window only once worker 1 sleeps waiting for it.
-    const main = new WindowClock(views, 0, 2, SLACK, 10000, () => {}, { limitUs: 1, adaptive: false }, W, false, 1);
+    const main = new WindowClock(views, 0, 2, SLACK, 10000, () => {}, { limitUs: 1, adaptive: false }, W * SLACK, false, 1);
     const sleepers = views.sleepers;
     for (let n = 0; n < WINDOWS; n++) {
       const t0 = Date.now();

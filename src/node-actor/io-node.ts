@@ -378,7 +378,7 @@ export class IoNode implements IoPort {
    * node was idle) at the end of the window the shared decision looked at. Hands the next line
    * of input over when the guest waits for it (see the header).
    */
-  beforeWindow(start: number, asleep: boolean): void {
+  beforeEpoch(start: number, asleep: boolean): void {
     if (!asleep) this.idleSince = NaN;
     else if (Number.isNaN(this.idleSince)) this.idleSince = start;
     if (asleep) this.echo?.flush();

@@ -1,18 +1,24 @@
 // How workers keep in step (DESIGN.md, parallel engine).
 //
-// Windows are W = floor(L / K) cycles long, where L is the lookahead (the smallest node-to-node
-// latency). A message sent in window m arrives at or after m*W + L >= (m + K)*W, so a worker may
-// simulate window n as soon as every other worker has finished window n - K: it then holds every
-// message due before the end of window n. Workers therefore drift up to K - 1 windows apart,
-// which smooths the uneven work of single windows, instead of meeting at a barrier after each.
+// Time is cut into epochs of L cycles, where L is the lookahead (the smallest node-to-node
+// latency), and each epoch into K windows of floor or ceil(L / K) cycles (windowStart), so that
+// window m + K starts exactly L after window m. A message sent in window m arrives at or after
+// start(m) + L = start(m + K), so a worker may simulate window n as soon as every other worker
+// has finished window n - K: it then holds every message due before the end of window n. Workers
+// therefore drift up to K - 1 windows apart, which smooths the uneven work of single windows,
+// instead of meeting at a barrier after each.
 //
 // Each worker publishes how many windows it has finished (`done`, one host line each) and, per
 // window, how many of its harts still run and whether its devices halted the machine, how many
 // harts sleep in wfi, and its nodes' messages sent minus handled (`report`, a ring of
 // REPORT_SLOTS windows). Every worker decides to stop before window n from the reports of window
 // n - K, which all workers have then finished, so all stop at the same window: when a device
-// halted the machine, or when no hart runs and no message is in flight anywhere (nothing can
-// ever wake a hart again). The same decision tells the I/O node whether every hart slept.
+// halted the machine (from the reports of window n - K), or when no hart runs and no message is
+// in flight anywhere (nothing can ever wake a hart again). That second decision, and whether
+// every hart slept (which the I/O node's console input waits for), follow time rather than
+// messages, so they are taken only at epoch starts, from the reports at the end of the epoch
+// before last (window n - K - 1, which every worker has finished for any K): the machine stops
+// at a multiple of L, and input is handed over at one, whatever K is.
 // A worker whose own hart executed in window n - K knows the answer without the others'
 // reports (only a halt, from worker 0, can stop the machine then), so in busy windows it reads
 // two report lines, not one per worker; and it reads another worker's count again only when the
@@ -43,10 +49,24 @@ export interface Decision {
   stop: boolean;
   halt: boolean;
   exitCode: number;
-  /** Harts asleep in wfi at the end of the window looked at (0 before there is one). */
+  /** The window starts an epoch: `asleep` holds, and the I/O node may hand input over. */
+  epoch: boolean;
+  /** At an epoch start: harts asleep in wfi at the end of the epoch before last (0 before there is one). */
   asleep: number;
   /** A later window to go on with, every one before it being empty; 0 for none. */
   jumpTo: number;
+}
+
+/** The first cycle of window n, with K windows per lookahead L (see the header). */
+export function windowStart(n: number, L: number, K: number): number {
+  const e = Math.floor(n / K);
+  return e * L + Math.floor(((n - e * K) * L) / K);
+}
+
+/** The window that holds cycle t. */
+export function windowAt(t: number, L: number, K: number): number {
+  const e = Math.floor(t / L);
+  return e * K + Math.floor(((t - e * L + 1) * K - 1) / L);
 }
 
 const LINE = 16;
@@ -75,7 +95,7 @@ export function spinPolicy(workers: number, cores: number, fixedUs?: number): Sp
 }
 
 export class WindowClock {
-  readonly decision: Decision = { stop: false, halt: false, exitCode: 0, asleep: 0, jumpTo: 0 };
+  readonly decision: Decision = { stop: false, halt: false, exitCode: 0, epoch: false, asleep: 0, jumpTo: 0 };
   /** Microseconds to spin before sleeping (adaptive: between 1 and the policy's limit). */
   private spinUs: number;
   /** Times this worker slept in Atomics.wait, and how many of those sleeps ran to their timeout. */
@@ -90,8 +110,8 @@ export class WindowClock {
     private readonly watchdogMs: number,
     private readonly whileWaiting: () => void,
     private readonly spin: SpinPolicy,
-    /** Window length in cycles. */
-    private readonly windowCycles: number,
+    /** The lookahead L: K windows make an epoch of L cycles. */
+    private readonly lookahead: number,
     private readonly idleSkip: boolean,
     /** How many nodes this worker steps. */
     private readonly ownNodes: number,
@@ -129,31 +149,60 @@ export class WindowClock {
   }
 
   /**
-   * Wait until window n may be simulated, then say whether the machine stops before it: every
-   * hart had stopped with nothing in flight, or a device halted the machine, in window n - slack.
+   * Wait until window n may be simulated, then say whether the machine stops before it (a device
+   * halted it in window n - K; at an epoch start, every hart had stopped with nothing in flight
+   * at the end of the epoch before last), or may jump over empty windows.
    */
   before(n: number): Decision {
     const d = this.decision;
-    const seen = n - this.slack;
+    const k = this.slack;
+    const seen = n - k;
     d.jumpTo = 0;
-    if (seen < 0) { d.stop = false; d.asleep = 0; return d; }
+    d.epoch = n % k === 0;
+    d.asleep = 0;
+    if (seen < 0) { d.stop = false; d.halt = false; return d; }
     for (let w = 0; w < this.workers; w++) if (w !== this.me) this.waitFor(w, seen + 1);
     const slot = seen % REPORT_SLOTS;
-    const own = (this.me * REPORT_SLOTS + slot) * REPORT_WORDS;
-    if (this.v.report[own] > 0 && this.v.reportNext[this.me * REPORT_SLOTS + slot] < 0 &&
-        (this.me !== 0 || this.v.report[own + 3] < this.ownNodes)) {
-      // A hart of this worker was executing in window `seen`: the machine could neither go idle
-      // nor jump then, and not every hart slept, whatever the others report; only a halt,
-      // which only worker 0 (the I/O node's) reports, can stop it. Every other worker decides
-      // the same from all the reports, and this one reads one report line instead of one per
-      // worker, each a trip between cores.
+    const timed = d.epoch && seen >= 1;
+    const endSlot = timed ? (seen - 1) % REPORT_SLOTS : slot;
+    if (this.ownBusy(slot) && this.ownBusy(endSlot)) {
+      // A hart of this worker was executing in the windows looked at: the machine could neither
+      // go idle nor jump then, and not every hart slept, whatever the others report; only a
+      // halt, which only worker 0 (the I/O node's) reports, can stop it. Every other worker
+      // decides the same from all the reports, and this one reads one report line instead of
+      // one per worker, each a trip between cores.
       const o0 = slot * REPORT_WORDS;
       d.halt = this.v.report[o0 + 1] !== 0;
       d.exitCode = d.halt ? this.v.report[o0 + 2] : 0;
       d.stop = d.halt;
-      d.asleep = this.me === 0 ? this.v.report[own + 3] : 0;
       return d;
     }
+    const now = this.sum(slot);
+    d.halt = now.halt;
+    d.exitCode = now.exitCode;
+    // Nothing can happen before `next` anywhere: every message in flight sits in a queue.
+    const next = now.next >= 0 && now.next !== Infinity && now.inFlight === now.queued ? now.next : -1;
+    d.stop = now.halt;
+    if (timed) {
+      const end = this.sum(endSlot);
+      if (end.running === 0 && end.inFlight === 0) d.stop = true;
+      d.asleep = end.asleep;
+    }
+    if (this.idleSkip && !d.stop && next >= 0) d.jumpTo = this.jumpTarget(n, next);
+    return d;
+  }
+
+  /** Whether a hart of this worker executed in the window of report slot `slot`. */
+  private ownBusy(slot: number): boolean {
+    const own = (this.me * REPORT_SLOTS + slot) * REPORT_WORDS;
+    return this.v.report[own] > 0 && this.v.reportNext[this.me * REPORT_SLOTS + slot] < 0 &&
+      (this.me !== 0 || this.v.report[own + 3] < this.ownNodes);
+  }
+
+  private readonly total = { running: 0, halt: false, exitCode: 0, asleep: 0, inFlight: 0, queued: 0, next: Infinity };
+
+  /** Every worker's report of slot `slot` together. */
+  private sum(slot: number): WindowClock['total'] {
     let running = 0, halt = false, exitCode = 0, asleep = 0, inFlight = 0, queued = 0, next = Infinity;
     for (let w = 0; w < this.workers; w++) {
       const o = (w * REPORT_SLOTS + slot) * REPORT_WORDS;
@@ -165,21 +214,18 @@ export class WindowClock {
       const t = this.v.reportNext[w * REPORT_SLOTS + slot];
       if (t < next) next = t;
     }
-    d.stop = halt || (running === 0 && inFlight === 0);
-    d.asleep = asleep;
-    d.halt = halt;
-    d.exitCode = exitCode;
-    if (this.idleSkip && !d.stop && next >= 0 && next !== Infinity && inFlight === queued) d.jumpTo = this.jumpTarget(n, next);
-    return d;
+    const s = this.total;
+    s.running = running; s.halt = halt; s.exitCode = exitCode; s.asleep = asleep; s.inFlight = inFlight; s.queued = queued; s.next = next;
+    return s;
   }
 
   /**
-   * The window holding cycle `t`, or an earlier one where this worker's skipped slots cannot be
-   * any that another worker still reads (those of windows n - 2K + 1 .. n - 1); 0 when that
-   * leaves nothing to skip.
+   * The window holding cycle `t`, or an earlier one where the slots that this worker's skip
+   * writes (windows m - K - 1 .. m - 1) cannot be any that another worker still reads (those of
+   * windows n - 2K .. n - 1); 0 when that leaves nothing to skip.
    */
   private jumpTarget(n: number, t: number): number {
-    let m = Math.floor(t / this.windowCycles);
+    let m = windowAt(t, this.lookahead, this.slack);
     const k = this.slack;
     for (;;) {
       if (m <= n) return 0;
@@ -189,10 +235,13 @@ export class WindowClock {
     }
   }
 
-  /** Skip windows n .. m - 1, all empty (before() said so): they report as window n - 1 did. */
+  /**
+   * Skip windows n .. m - 1, all empty (before() said so): they report as window n - 1 did, down
+   * to window m - K - 1, the oldest that before(m) reads.
+   */
   skip(n: number, m: number): void {
     const from = this.me * REPORT_SLOTS + ((n - 1) % REPORT_SLOTS);
-    for (let w = m - this.slack; w < m; w++) {
+    for (let w = m - this.slack - 1; w < m; w++) {
       const to = this.me * REPORT_SLOTS + (w % REPORT_SLOTS);
       for (let i = 0; i < REPORT_WORDS; i++) this.v.report[to * REPORT_WORDS + i] = this.v.report[from * REPORT_WORDS + i];
       this.v.reportNext[to] = this.v.reportNext[from];

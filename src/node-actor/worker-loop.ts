@@ -6,10 +6,11 @@
 // finished the window that could still send to it (window-clock.ts), and to learn whether the
 // machine goes on.
 //
-//   each window n [nW, (n+1)W):
-//     wait until every other worker has finished window n - K; stop if all harts had stopped
-//       with no message in flight, or a device had halted the machine, by then
-//     node 0's worker: let the I/O node hand console input over (io-node.ts)
+//   each window n [start(n), start(n + 1)) (window-clock.ts: K windows an epoch of L cycles):
+//     wait until every other worker has finished window n - K; stop if a device had halted the
+//       machine by then, or, at an epoch start, if all harts had stopped with no message in
+//       flight by the end of the epoch before last
+//     node 0's worker, at an epoch start: let the I/O node hand console input over (io-node.ts)
 //     drain the inbound rings into the node queues
 //     advance every own node to the window's end (hart and MAGIC interleaved in time)
 //     publish (harts still running, halt request, harts asleep, messages in flight) and the
@@ -24,25 +25,35 @@ import { F_DST, F_TYPE, F_SRC, F_ADDR, F_REQ, F_A, F_B, F_C, F_SEQ } from '../di
 import { Mailboxes } from '../interconnect/mailbox.js';
 import { Mesh } from '../interconnect/mesh.js';
 import { controlLayout, counterLayout, directoryLayout, mailboxLayout, memoryLayout } from '../shared-abi/machine.js';
-import { WindowClock, type SpinPolicy } from './window-clock.js';
+import { WindowClock, windowStart, type SpinPolicy } from './window-clock.js';
 import { IoNode, ioDeviceRanges, type IoResult, type IoTask } from './io-node.js';
 import { CostLog } from './cost-log.js';
 import { DecodeCache } from '../vcpu/decode-cache.js';
 
+import { FlashNode, NodeState, lookahead, type Router } from './node.js';
+
 /**
- * Windows per lookahead, by default: windows are L / K cycles, and workers may drift K - 1
- * windows apart (window-clock.ts). The simulated results do not depend on K.
+ * Windows per lookahead, by default, with several workers: windows are L / K cycles, and
+ * workers may drift K - 1 windows apart (window-clock.ts). The simulated results do not depend
+ * on K.
  */
 export const WINDOW_SLACK = 2;
 /** The most windows per lookahead: the report ring must hold more than twice as many. */
 export const MAX_WINDOW_SLACK = 8;
-import { FlashNode, NodeState, lookahead, type Router } from './node.js';
+
+/**
+ * K unless the run says otherwise: a lone worker has nobody to drift from, and windows of the
+ * whole lookahead halve its windows (radix on one thread: 16 nodes 9% faster, 64 nodes 3-12%).
+ */
+export function defaultWindowSlack(workers: number): number {
+  return workers === 1 ? 1 : WINDOW_SLACK;
+}
 
 export const RAM_BASE = 0x8000_0000;
 
-/** The length of a window in cycles, with `slack` windows per lookahead. */
+/** The mean length of a window in cycles, with `slack` windows per lookahead (window-clock.ts). */
 export function windowCycles(cfg: MachineConfig, mesh: Mesh, slack: number): number {
-  return Math.floor(lookahead(cfg, mesh) / slack);
+  return lookahead(cfg, mesh) / slack;
 }
 
 export interface WorkerTask {
@@ -222,8 +233,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
   }
 
   const slack = t.windowSlack;
-  const W = windowCycles(cfg, mesh, slack);
-  const clock = new WindowClock(control, me, t.workers, slack, t.watchdogMs, drainInbound, t.spin, W, t.idleSkip, nodes.length);
+  const clock = new WindowClock(control, me, t.workers, slack, t.watchdogMs, drainInbound, t.spin, L, t.idleSkip, nodes.length);
   const LINE = 16, LINE64 = 8;
   let busyNs = 0, waitNs = 0, w = 0, halted = false, exitCode = 0, windowsSkipped = 0, nodeWindowsLeft = 0;
   let stopped: WorkerResult['stopped'] = 'max-cycles';
@@ -242,15 +252,15 @@ export function runWorker(t: WorkerTask): WorkerResult {
       continue;
     }
     // The last window ends at maxCycles itself, so that a cut run is the same for any window.
-    const windowEnd = Math.min((w + 1) * W, t.maxCycles);
-    if (w * W >= t.maxCycles) break;
+    const windowEnd = Math.min(windowStart(w + 1, L, slack), t.maxCycles);
+    if (windowStart(w, L, slack) >= t.maxCycles) break;
     Atomics.store(control.workerWindow, me * LINE, w);
     const b0 = performance.now();
     const waited = (b0 - a) * 1e6;
     waitNs += waited;
     if (block !== null) block.waitNs += waited;
     a = b0;
-    io?.beforeWindow(w * W, d.asleep === cfg.nodes);
+    if (d.epoch) io?.beforeEpoch(windowStart(w, L, slack), d.asleep === cfg.nodes);
     drainInbound();
     let running = 0, asleep = 0, inFlight = 0, queued = 0, next = Infinity;
     const row = costs === null ? 0 : costs.row();
@@ -306,11 +316,11 @@ export function runWorker(t: WorkerTask): WorkerResult {
     w++;
     a = b;
   }
-  // A halt at cycle H is seen K windows later, when every node has run to the end of window
-  // floor(H / W) + K - 1 at most. Every node now runs on to H + L, the same cycle whatever the
+  // A halt at cycle H is seen K windows later, when every node has run to the end of the K-th
+  // window after the one holding H at most. Every node now runs on to H + L, the same cycle whatever the
   // window: what reaches a node before H + L was sent before H, in a window every worker has
   // finished; what it sends now is due after H + L, so it is not sent at all.
-  let endCycle = stopped === 'max-cycles' ? Math.min(w * W, t.maxCycles) : w * W;
+  let endCycle = stopped === 'max-cycles' ? Math.min(windowStart(w, L, slack), t.maxCycles) : windowStart(w, L, slack);
   // Nodes left alone in the last windows catch up: to the end of the last window, as if stepped.
   if (stopped !== 'halt') for (const n of nodes) n.advance(endCycle);
   if (stopped === 'halt') {

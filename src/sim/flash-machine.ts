@@ -20,13 +20,13 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { unpack } from 'msgpackr';
 import type { MachineConfig } from '../config/machine.js';
-import { spinPolicy } from '../node-actor/window-clock.js';
+import { spinPolicy, windowStart } from '../node-actor/window-clock.js';
 import { controlLayout, counterLayout, directoryLayout, mailboxLayout, memoryLayout } from '../shared-abi/machine.js';
 import { Mesh } from '../interconnect/mesh.js';
 import { MSG_NAMES } from '../directory/messages.js';
 import { lookahead } from '../node-actor/node.js';
 import { mergeCostLogs, type CostProfile } from '../node-actor/cost-log.js';
-import { runWorker, windowCycles, nodesOf, RAM_BASE, WINDOW_SLACK, MAX_WINDOW_SLACK, type WorkerResult, type WorkerTask, type NodeResult, type TraceBlock } from '../node-actor/worker-loop.js';
+import { runWorker, windowCycles, nodesOf, defaultWindowSlack, RAM_BASE, MAX_WINDOW_SLACK, type WorkerResult, type WorkerTask, type NodeResult, type TraceBlock } from '../node-actor/worker-loop.js';
 import type { ElfImage } from './elf.js';
 import { loadElf, physAddr } from './loader.js';
 import { UserError, hex } from './errors.js';
@@ -64,8 +64,9 @@ export interface FlashRunOptions {
   /** Microseconds a waiting worker spins before it sleeps, fixed (default: adaptive, window-clock.ts). */
   spinUs?: number;
   /**
-   * Windows per lookahead, K (default WINDOW_SLACK): shorter windows let workers drift further
-   * apart, at more synchronizations. The simulated results are the same for every K.
+   * Windows per lookahead, K (default: defaultWindowSlack, 1 for one thread and 2 for more):
+   * shorter windows let workers drift further apart, at more synchronizations. The simulated
+   * results are the same for every K.
    */
   windowSlack?: number;
   /** Step every window, even those in which nothing can happen (default false). */
@@ -164,7 +165,7 @@ function workerFile(): string {
 }
 
 function slack(o: FlashRunOptions): number {
-  return o.windowSlack ?? WINDOW_SLACK;
+  return o.windowSlack ?? defaultWindowSlack(o.threads);
 }
 
 export function checkWindowSlack(k: number): void {
@@ -323,7 +324,7 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
     const timer = o.progress === undefined ? undefined : setInterval(() => {
       let w = Infinity;
       for (let i = 0; i < workers; i++) w = Math.min(w, Atomics.load(control.workerWindow, i * 16));
-      o.progress!(w * W, w);
+      o.progress!(windowStart(w, lookahead(cfg, mesh), slack(o)), w);
     }, 1000);
     try {
       const tasks = Array.from({ length: workers }, (_, w) => pool.run(taskOf(w)));
