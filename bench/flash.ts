@@ -179,7 +179,7 @@ export function formatFlashBench(b: FlashBenchResult): string {
     const speedup = base.wallSeconds / h.wallSeconds;
     const all = h.allWallSeconds.length > 1 ? ` (fastest of ${h.allWallSeconds.map((x) => x.toFixed(2)).join(', ')})` : '';
     lines.push(`  ${String(h.threads).padStart(3)} thread(s)  wall ${h.wallSeconds.toFixed(2)} s  ${h.mips.toFixed(2)} MIPS  speedup ${speedup.toFixed(2)}x${all}`);
-    lines.push(`      ${num(h.nodeWindowsLeft)} of ${num((h.windows - h.windowsSkipped) * s.nodes)} node-windows left alone (a hart waiting on a miss or spinning, nothing due)`);
+    lines.push(`      ${num(h.nodeWindowsLeft)} of ${num((h.windows - h.windowsSkipped) * s.nodes)} node-windows left alone (a hart waiting on a miss, asleep or spinning, nothing due)`);
     for (const w of h.workers) {
       lines.push(`      worker ${w.worker}: ${w.nodes} node(s), busy ${w.busySeconds.toFixed(2)} s, waiting ${w.waitSeconds.toFixed(2)} s, slept ${num(w.sleeps)} times (${num(w.sleepTimeouts)} to the timeout)`);
     }

@@ -268,16 +268,17 @@ export class FlashNode implements CacheHost {
 
   /**
    * Until when, as a window ends, this node would only repeat itself unless a message is queued
-   * for it: its hart stalled, halted or asleep with nothing queued before then, or spinning in
-   * an exact loop (Hart.spinning) with no message and no timer before then; -1 when it must be
-   * stepped (its hart executes, or it is the I/O node, whose devices act on their own). The
-   * worker may leave such a node alone until then (worker-loop.ts): stepping it later over the
-   * same cycles gives the same results, since a spin loop's iterations are all alike.
+   * for it: its hart stalled, halted or asleep with nothing queued before then, or asleep in wfi
+   * or spinning in an exact loop (Hart.spinning) with no message and no timer before then; -1
+   * when it must be stepped (its hart executes, or it is the I/O node, whose devices act on their
+   * own). The worker may leave such a node alone until then (worker-loop.ts): stepping it later
+   * over the same cycles gives the same results, since time asleep passes in one step and a
+   * spin loop's iterations are all alike.
    */
   quietUntil(): number {
     if (this.io !== null || this.retryFirst) return -1;
     if (this.state !== NodeState.Running) return this.queue.peekTime();
-    if (this.inWfi || !this.hart.spinning) return -1;
+    if (!this.inWfi && !this.hart.spinning) return -1;
     const t = this.queue.peekTime(), timer = this.hart.nextTimerCycle();
     return timer < t ? timer : t;
   }
