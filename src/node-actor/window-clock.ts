@@ -19,7 +19,7 @@
 // messages, so they are taken only at epoch starts, from the reports at the end of the epoch
 // before last (window n - K - 1, which every worker has finished for any K): the machine stops
 // at a multiple of L, and input is handed over at one, whatever K is.
-// A worker whose own hart executed in window n - K knows the answer without the others'
+// A worker whose own hart executed in the windows it looks at knows the answer without the others'
 // reports (only a halt, from worker 0, can stop the machine then), so in busy windows it reads
 // two report lines, not one per worker; and it reads another worker's count again only when the
 // last value it read is not far enough.

@@ -1,12 +1,11 @@
 // The parallel engine's worker: it owns every T-th node (workerOfNode) and steps them window by
-// window. Windows are a fraction of the lookahead L (node.ts: the least time from an event to a message
-// it causes arriving at another node), so every
-// message sent in a window is due at least K windows later (K = WINDOW_SLACK unless the run
-// says otherwise; DESIGN.md invariant 2): a worker needs the others only to know that they have
-// finished the window that could still send to it (window-clock.ts), and to learn whether the
-// machine goes on.
+// window. Windows are a K-th of the lookahead L (node.ts: the least time from an event to a
+// message it causes arriving at another node; K from defaultWindowSlack unless the run says
+// otherwise), so every message sent in a window is due at least K windows later (DESIGN.md
+// invariant 2): a worker needs the others only to know that they have finished the window that
+// could still send to it (window-clock.ts), and to learn whether the machine goes on.
 //
-//   each window n [start(n), start(n + 1)) (window-clock.ts: K windows an epoch of L cycles):
+//   each window n [start(n), start(n + 1)) (window-clock.ts: K windows to an epoch of L cycles):
 //     wait until every other worker has finished window n - K; stop if a device had halted the
 //       machine by then, or, at an epoch start, if all harts had stopped with no message in
 //       flight by the end of the epoch before last
@@ -29,7 +28,6 @@ import { WindowClock, windowStart, type SpinPolicy } from './window-clock.js';
 import { IoNode, ioDeviceRanges, type IoResult, type IoTask } from './io-node.js';
 import { CostLog } from './cost-log.js';
 import { DecodeCache } from '../vcpu/decode-cache.js';
-
 import { FlashNode, NodeState, lookahead, type Router } from './node.js';
 
 /**
@@ -85,7 +83,7 @@ export interface WorkerTask {
   traceBlock: number;
   /** How long a wait for another worker spins before sleeping (window-clock.ts). */
   spin: SpinPolicy;
-  /** Windows per lookahead, K (WINDOW_SLACK by default). */
+  /** Windows per lookahead, K (defaultWindowSlack unless the run says otherwise). */
   windowSlack: number;
   /** Keep the host time of every node in every window (cost-log.ts; the benchmark's --balance). */
   costLog?: boolean;
@@ -186,7 +184,8 @@ export function runWorker(t: WorkerTask): WorkerResult {
   const nodes: FlashNode[] = [];
   /** Stepping to the halt's stop cycle: everything sent now is due after it (see below). */
   let stopping = false;
-  const count = Math.ceil((cfg.nodes - me) / T);
+  const ids = nodesOf(me, T, cfg.nodes);
+  const count = ids.length;
   // A node that would only repeat itself until some cycle unless a message comes (its hart
   // waiting on a miss, or spinning on a flag: FlashNode.quietUntil) is not stepped in the
   // windows before then; a message queued for it, or the run's end, brings it up to date. On
@@ -212,7 +211,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
   // One decoded-instruction cache for all the worker's harts: they mostly run the same code,
   // and one table (128 KiB of code) instead of one per hart leaves the host's caches to the rest.
   const decoded = new DecodeCache(16);
-  for (const id of nodesOf(me, T, cfg.nodes)) {
+  for (const id of ids) {
     nodes.push(new FlashNode(id, cfg, ram, homeViews, devices, mesh, router, t.entry, t.skipSpins, decoded));
   }
   // a0 = hart id (as on any RISC-V board); the rest depends on how the machine boots (bootRegs).
