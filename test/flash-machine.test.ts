@@ -189,7 +189,8 @@ describe('quiet nodes', () => {
   // A node whose hart waits on a miss or spins in an exact loop, with nothing due, is left alone
   // until a message is queued for it or its timer comes (worker-loop.ts): the results must be
   // those of stepping it in every window.
-  for (const [name, patch] of [...SMALL_WORKLOADS, ['flash-smc', {}] as [string, Record<string, number>]]) {
+  const more: [string, Record<string, number>][] = [['flash-smc', {}], ['flash-stress', { stress_ops: 5000 }]];
+  for (const [name, patch] of [...SMALL_WORKLOADS, ...more]) {
     it(`${name} on 8 nodes: the results of stepping every node in every window, at 1 and 2 threads`, async () => {
       const [stepped, left, left2] = await runEach(name, patch, [{ noQuietSkip: true }, {}, { threads: 2 }]);
       expect(stepped.host.nodeWindowsLeft).toBe(0);
@@ -199,6 +200,16 @@ describe('quiet nodes', () => {
       expect(left2.sim).toEqual(stepped.sim);
     }, 240_000);
   }
+});
+
+describe('quiet nodes with tiny caches', () => {
+  it('evictions, writebacks and forwards racing: the results of stepping every node', async () => {
+    const tiny = config({ nodes: 8, l1iKiB: 1, l1dKiB: 1, l1Ways: 1, l2KiB: 2, l2Ways: 2 });
+    const [stepped, left] = await runEach('flash-stress', { stress_ops: 3000 }, [{ config: tiny, noQuietSkip: true }, { config: tiny, threads: 2 }]);
+    expect(stepped.sim.console).toMatch(/0 errors/);
+    expect(left.host.nodeWindowsLeft).toBeGreaterThan(0);
+    expect(left.sim).toEqual(stepped.sim);
+  }, 240_000);
 });
 
 describe('code that nodes write (invariant 5)', () => {
