@@ -37,24 +37,22 @@ export const enum Msg {
   UNC_WRITE = 19,
   UNC_DATA = 20,
   UNC_ACK = 21,
-  /** Node-internal: the home MAGIC clears its miss counters (periodic). */
-  TICK_RESET = 22,
   /** I/O node -> the hart's node: ADDR = the line's mip bit (MSIP, MTIP, SEIP, MEIP), A = level. */
-  IRQ = 23,
+  IRQ = 22,
   /** I/O node-internal: the CLINT's mtime may have reached a mtimecmp. */
-  IO_TIMER = 24,
+  IO_TIMER = 23,
   /** I/O node-internal: hand the next line of console input to the UART. */
-  IO_INPUT = 25,
+  IO_INPUT = 24,
   /** I/O node-internal: the DMA engine asks again for a line after a NACK's back-off. */
-  IO_DMA = 26,
+  IO_DMA = 25,
 }
 
-export const MSG_COUNT = 27;
+export const MSG_COUNT = 26;
 
 export const MSG_NAMES: readonly string[] = [
   'GETS', 'GETX', 'UPGRADE', 'PUTS', 'PUTE', 'PUTX', 'DATA_S', 'DATA_E', 'DATA_X', 'UPGRADE_ACK', 'NACK',
   'WB_ACK', 'INV', 'INV_ACK', 'FWD_GETS', 'FWD_GETX', 'SHARING_WB', 'XFER', 'UNC_READ', 'UNC_WRITE',
-  'UNC_DATA', 'UNC_ACK', 'TICK_RESET', 'IRQ', 'IO_TIMER', 'IO_INPUT', 'IO_DMA',
+  'UNC_DATA', 'UNC_ACK', 'IRQ', 'IO_TIMER', 'IO_INPUT', 'IO_DMA',
 ];
 
 export function msgName(t: number): string {
