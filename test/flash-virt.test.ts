@@ -146,10 +146,13 @@ describe('firmware + S-mode kernel + disk + shell on the FLASH machine', () => {
 });
 
 describe('devices of node 0 reached from other nodes', () => {
-  it('virt-smp: an IPI ring through the CLINT across 4 nodes, LR/SC and cross-node code; identical at 1 and 2 threads', async () => {
+  it('virt-smp: an IPI ring through the CLINT across 4 nodes, LR/SC, cross-node code, mtime moved by software; identical at 1 and 2 threads', async () => {
     const one = await run(4, 1, { virt: { kernel: image('virt-smp.elf') } });
     expect(one.sim.console).toMatch(/virt-smp: PASS/);
     expect(one.sim.exitCode).toBe(0);
+    // Every hart's time CSR followed the store to mtime: the news reached each node by message.
+    expect(one.sim.console).toMatch(/mtime set by software\s+ok/);
+    expect(one.sim.messages.TIME).toBe(4);
     // 25 turns of the ring each, and the wake-up at the end for harts 1..3
     expect(one.sim.perNode.map((n) => n.hart.interrupts['machine-software'])).toEqual([25, 26, 26, 26]);
     const two = await run(4, 2, { virt: { kernel: image('virt-smp.elf') } });

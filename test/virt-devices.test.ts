@@ -129,10 +129,11 @@ describe('timer interrupts (virt-timer)', () => {
 });
 
 describe('several harts (virt-smp)', () => {
-  it('IPIs round a ring of 4 harts, LR/SC and AMOs stay exact, code written by one hart runs on another', () => {
+  it('IPIs round a ring of 4 harts, LR/SC and AMOs stay exact, code written by one hart runs on another, mtime moved by software', () => {
     const { result, text } = runBoard({ kernel: image('virt-smp.elf'), harts: 4 });
     expect(result.exitCode, text).toBe(0);
     expect(text).toMatch(/virt-smp: PASS/);
+    expect(text).toMatch(/mtime set by software\s+ok/);
     const harts = result.board.harts;
     expect(harts).toHaveLength(4);
     // 25 ring turns each, plus the wake-up at the end for harts 1..3

@@ -9,6 +9,8 @@
 //                   harts' interleaving)
 //   code            hart 0 writes a function, hart 1 runs it; hart 0 rewrites it, hart 1 must
 //                   run the new one (its decoded copy of the old one must be gone)
+//   mtime           hart 0 sets the CLINT's mtime far ahead; every hart's time CSR must follow
+//                   (soon: on the FLASH machine the news travels to the other nodes as a message)
 #include "lib.h"
 #include "riscv.h"
 #include "test.h"
@@ -122,6 +124,20 @@ static void wait_phase(int p) {
     ;
 }
 
+// ---- mtime ----
+
+#define MTIME_AHEAD 1000000000UL
+static volatile uint64 mtime_target, time_seen[NHARTS], time_done;
+
+// Wait, a bounded while, for this hart's time CSR to reach the new mtime; keep what it read.
+static void time_follows(uint64 me) {
+  uint64 t = 0;
+  for (int i = 0; i < 100000 && (t = r_time()) < mtime_target; i++)
+    ;
+  time_seen[me] = t;
+  __atomic_fetch_add(&time_done, 1, __ATOMIC_SEQ_CST);
+}
+
 void secondary_main(uint64 hartid) {
   w_mtvec((uint64)virt_mtrap_entry);
   __atomic_fetch_add(&arrived, 1, __ATOMIC_SEQ_CST);
@@ -146,6 +162,8 @@ void secondary_main(uint64 hartid) {
       code_ran = 1;
     }
   }
+  wait_phase(9);
+  time_follows(hartid);
   while (!stop)
     wfi();
   for (;;)
@@ -216,6 +234,19 @@ int main(uint64 hartid) {
   while (!code_ran)
     ;
   CHECK_EQ(ran_value, 222);
+  test_end();
+
+  test_begin("mtime set by software");
+  mtime_target = clint_mtime() + MTIME_AHEAD;
+  mmio_w64(VIRT_CLINT + 0xbff8, mtime_target);
+  phase = 9;
+  time_follows(0);
+  while (time_done < NHARTS)
+    ;
+  for (int h = 0; h < NHARTS; h++) {
+    CHECK(time_seen[h] >= mtime_target);
+    CHECK(time_seen[h] < mtime_target + 1000000);
+  }
   test_end();
 
   stop = 1;

@@ -133,6 +133,11 @@ export class Clint implements MmioDevice {
     return a * this.den + Math.ceil((b * this.den) / this.num);
   }
 
+  /** mtime minus the ticks of the simulated time: 0 until software writes mtime. */
+  get mtimeOffset(): number {
+    return this.offset;
+  }
+
   /** Current mtime (the harts' `time` CSR). */
   mtime(): number {
     return this.ticksAt(this.now()) + this.offset;

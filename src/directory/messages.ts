@@ -12,6 +12,7 @@
 //                                                    owner -> home    SHARING_WB  XFER
 //   any -> I/O node     UNC_READ  UNC_WRITE          I/O node -> any  UNC_DATA  UNC_ACK
 //   I/O node -> any     IRQ (a device changed the level of one of the receiver's interrupt lines)
+//                       TIME (software wrote mtime: the harts' time CSRs follow)
 //   I/O node -> itself  IO_TIMER  IO_INPUT  IO_DMA (events its devices schedule; never cross the network)
 
 export const enum Msg {
@@ -45,14 +46,17 @@ export const enum Msg {
   IO_INPUT = 24,
   /** I/O node-internal: the DMA engine asks again for a line after a NACK's back-off. */
   IO_DMA = 25,
+  /** I/O node -> every node: software wrote the CLINT's mtime; A, B = mtime minus the ticks of
+   * the cycle count, low word (unsigned) and high word (signed), for the hart's time CSR. */
+  TIME = 26,
 }
 
-export const MSG_COUNT = 26;
+export const MSG_COUNT = 27;
 
 export const MSG_NAMES: readonly string[] = [
   'GETS', 'GETX', 'UPGRADE', 'PUTS', 'PUTE', 'PUTX', 'DATA_S', 'DATA_E', 'DATA_X', 'UPGRADE_ACK', 'NACK',
   'WB_ACK', 'INV', 'INV_ACK', 'FWD_GETS', 'FWD_GETX', 'SHARING_WB', 'XFER', 'UNC_READ', 'UNC_WRITE',
-  'UNC_DATA', 'UNC_ACK', 'IRQ', 'IO_TIMER', 'IO_INPUT', 'IO_DMA',
+  'UNC_DATA', 'UNC_ACK', 'IRQ', 'IO_TIMER', 'IO_INPUT', 'IO_DMA', 'TIME',
 ];
 
 export function msgName(t: number): string {

@@ -57,7 +57,7 @@ import { Access, type RamView } from '../vcpu/port.js';
 import type { MmioDevice } from '../vcpu/flat-memory.js';
 import type { Irq } from '../vcpu/trap.js';
 import { Htif, BufferedConsole, type ConsoleSink } from '../devices/htif.js';
-import { Clint, CLINT_BASE, CLINT_SIZE } from '../devices/clint.js';
+import { Clint, CLINT_BASE, CLINT_MTIME, CLINT_SIZE } from '../devices/clint.js';
 import { Plic, PLIC_BASE, PLIC_SIZE } from '../devices/plic.js';
 import { Uart16550, UartPollWatch, UART_BASE, UART_IRQ, UART_SIZE } from '../devices/uart16550.js';
 import { VirtioBlk, VirtioMmioEmpty, VIRTIO_BASE, VIRTIO_COUNT, VIRTIO_IRQ, VIRTIO_SIZE, VIRTIO_STRIDE } from '../devices/virtio-blk.js';
@@ -248,6 +248,8 @@ export class IoNode implements IoPort {
   private inputPos = 0;
   private inputQueued = false;
   /** Start of the run of windows in which every hart has slept (NaN while one is awake). */
+  /** Nodes of the machine: a store to mtime goes to every one. */
+  private readonly nodes: number;
   private idleSince = NaN;
   private lastHandOver = 0;
   private readonly idleCycles: number;
@@ -264,6 +266,7 @@ export class IoNode implements IoPort {
       this.htif.push(h);
     }
     this.lines = new Uint8Array(cfg.nodes * 16);
+    this.nodes = cfg.nodes;
     const cpuMHz = cfg.cpuMHz;
     this.idleCycles = IDLE_US * cpuMHz;
     this.deadlineCycles = INPUT_DEADLINE_S * cpuMHz * 1e6;
@@ -276,7 +279,7 @@ export class IoNode implements IoPort {
     for (let h = 0; h < cfg.nodes; h++) harts.push({ setIrq: (irq, level) => this.sendIrq(h, irq, level) });
     this.finisher = new Finisher();
     // A store may move a timer: the next IO_TIMER event is rescheduled.
-    this.clint = new Clint({ harts, now: () => node.now(), cpuHz: cfg.cpuMHz * 1e6, timebaseHz: cfg.timebaseHz, onStore: () => this.armTimer() });
+    this.clint = new Clint({ harts, now: () => node.now(), cpuHz: cfg.cpuMHz * 1e6, timebaseHz: cfg.timebaseHz, onStore: (off) => this.clintStored(off) });
     this.plic = new Plic({ harts });
     this.uart = new Uart16550({ irq: this.plic.line(UART_IRQ), sink });
     this.uartWatch = new UartPollWatch(this.uart);
@@ -319,6 +322,19 @@ export class IoNode implements IoPort {
     if (this.lines[i] === v) return;
     this.lines[i] = v;
     this.node.send(Msg.IRQ, hart, irq, hart, v, 0, 0, 0);
+  }
+
+  /**
+   * A store to the CLINT: it may move a timer, and a store to mtime moves every hart's time CSR,
+   * which each node computes from its own clock: the new offset goes to every node as a message.
+   */
+  private clintStored(off: number): void {
+    if (off >= CLINT_MTIME && off < CLINT_MTIME + 8) {
+      const offset = this.clint!.mtimeOffset;
+      const hi = Math.floor(offset / 2 ** 32);
+      for (let n = 0; n < this.nodes; n++) this.node.send(Msg.TIME, n, 0, n, offset - hi * 2 ** 32, hi, 0, 0);
+    }
+    this.armTimer();
   }
 
   /** Queue an IO_TIMER event for the CLINT's next due cycle, unless one comes at or before it. */

@@ -363,6 +363,9 @@ export class FlashNode implements CacheHost {
       case Msg.IO_DMA:
         this.io!.event(type, a);
         break;
+      case Msg.TIME:
+        this.hart.setTimeOffset((a >>> 0) + b * 2 ** 32);
+        break;
       default:
         this.cache.handle(type, src, addr, req);
     }

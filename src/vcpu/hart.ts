@@ -223,7 +223,19 @@ export class Hart {
 
   /** Current value of the time CSR. */
   time(): number {
-    return this.timeSource !== null ? this.timeSource() : Math.floor((this.instret + this.runRetired + this.extraCycles) / this.costs.cyclesPerTick);
+    return this.timeSource !== null ? this.timeSource() : Math.floor((this.instret + this.runRetired + this.extraCycles) / this.costs.cyclesPerTick) + this.timeOffset;
+  }
+
+  /**
+   * Without a timeSource, the time CSR counts cycles / cyclesPerTick plus this: a platform whose
+   * mtime software moved tells the hart by how much (the FLASH machine's TIME message).
+   */
+  private timeOffset = 0;
+
+  setTimeOffset(ticks: number): void {
+    this.timeOffset = ticks;
+    // A loop may poll time: what it reads has changed.
+    this.spinState = SPIN_NONE;
   }
 
   // ---- Platform interface ----
@@ -245,7 +257,7 @@ export class Hart {
   nextTimerCycle(): number {
     const c = this.csr;
     if (!c.stce || c.stimecmp === Infinity || this.timeSource !== null) return Infinity;
-    return c.stimecmp * this.costs.cyclesPerTick;
+    return (c.stimecmp - this.timeOffset) * this.costs.cyclesPerTick;
   }
 
   /** Let simulated time (simTime) pass without instructions: wfi, or a stall on memory. */
@@ -769,7 +781,7 @@ export class Hart {
     const c = this.csr;
     // Once STIP is up nothing more happens until stimecmp is written (which ends the slice).
     if (!c.stce || c.stimecmp === Infinity || this.timeSource !== null || (c.mipHw & (1 << Irq.STI)) !== 0) return Infinity;
-    return c.stimecmp * this.costs.cyclesPerTick - (this.instret + this.runRetired + this.extraCycles);
+    return (c.stimecmp - this.timeOffset) * this.costs.cyclesPerTick - (this.instret + this.runRetired + this.extraCycles);
   }
 
   /** Take the highest-priority pending and enabled interrupt, if any. */
