@@ -49,5 +49,6 @@ run - --nodes 64 --compare-threads 8,16 --repeat 2 --window-slack 4 --no-console
 # V8 compiles on a pool of 4 threads for the whole process by default: 16 isolates share it.
 NODE_OPTIONS=--v8-pool-size=12 run - --nodes 64 --compare-threads 16 --repeat 2 --no-console
 run radix-256 --nodes 256 --size 65536 --compare-threads 1,2,4,8,16 --repeat 2 --no-console
+run - --nodes 256 --size 65536 --balance 2,4,8,16 --no-console
 run radix-16 --nodes 16 --compare-threads 1,2,4,8,16 --repeat 2 --no-console
 run stencil-64 --nodes 64 --workload stencil --compare-threads 1,2,4,8,16 --repeat 2 --no-console
