@@ -41,13 +41,13 @@
 // decoded instructions and LR reservation, as another node's write would drop them.
 //
 // Console. The UART and HTIF write to the run's console (captured; echoed when asked). Input is
-// handed to the UART a line at a time by an IO_INPUT event at the start of one of node 0's
-// windows, chosen from simulated state alone (the decisions every worker shares, window-clock.ts):
+// handed to the UART a line at a time by an IO_INPUT event at an epoch start (a multiple of the
+// lookahead), chosen from simulated state alone (the decisions every worker shares, window-clock.ts):
 // when every hart has slept in wfi, with the I/O node idle, for IDLE_US of simulated time; or
 // the guest polls the empty receiver (UartPollWatch); or INPUT_DEADLINE_S of simulated time
 // has passed since the last line. The input itself comes from the coordinator through shared
 // memory (consoleInputLayout); a file or pipe is all there before the run starts, so runs
-// repeat exactly for any --threads.
+// repeat exactly for any --threads and --window-slack.
 
 import { writeSync } from 'node:fs';
 import type { MachineConfig } from '../config/machine.js';
@@ -247,9 +247,9 @@ export class IoNode implements IoPort {
   private readonly input: { count: Int32Array; ended: Int32Array; bytes: Uint8Array } | null;
   private inputPos = 0;
   private inputQueued = false;
-  /** Start of the run of windows in which every hart has slept (NaN while one is awake). */
   /** Nodes of the machine: a store to mtime goes to every one. */
   private readonly nodes: number;
+  /** Start of the run of epochs in which every hart has slept (NaN while one is awake). */
   private idleSince = NaN;
   private lastHandOver = 0;
   private readonly idleCycles: number;
@@ -375,7 +375,7 @@ export class IoNode implements IoPort {
     this.dma?.afterHandler();
   }
 
-  // ---- the worker's side: windows, input, outcome ----
+  // ---- the worker's side: epochs, input, outcome ----
 
   /** The devices have no work of their own under way (a DMA job). */
   get quiet(): boolean {
@@ -390,9 +390,9 @@ export class IoNode implements IoPort {
   }
 
   /**
-   * Before a window that starts at `start`: `asleep` says whether every hart slept (and the I/O
-   * node was idle) at the end of the window the shared decision looked at. Hands the next line
-   * of input over when the guest waits for it (see the header).
+   * Before the epoch that starts at `start`: `asleep` says whether every hart slept (and the I/O
+   * node was idle) at the end of the epoch before last, as the shared decision found. Hands the
+   * next line of input over when the guest waits for it (see the header).
    */
   beforeEpoch(start: number, asleep: boolean): void {
     if (!asleep) this.idleSince = NaN;
