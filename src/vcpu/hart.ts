@@ -154,8 +154,13 @@ export class Hart {
   private stopRequested = false;
 
   machineTrapHook: MachineTrapHook | null = null;
-  /** Platform-provided mtime; null: time runs at cycles / costs.cyclesPerTick. */
+  /** Platform-provided mtime; null: time runs at cycles / costs.cyclesPerTick, plus timeOffset. */
   timeSource: (() => number) | null = null;
+  /**
+   * Ticks added to the time CSR without a timeSource: a platform whose mtime software moved tells
+   * the hart by how much (the FLASH machine's TIME message).
+   */
+  private timeOffset = 0;
 
   readonly trapCounts = new Float64Array(16);
   readonly irqCounts = new Float64Array(16);
@@ -225,12 +230,6 @@ export class Hart {
   time(): number {
     return this.timeSource !== null ? this.timeSource() : Math.floor((this.instret + this.runRetired + this.extraCycles) / this.costs.cyclesPerTick) + this.timeOffset;
   }
-
-  /**
-   * Without a timeSource, the time CSR counts cycles / cyclesPerTick plus this: a platform whose
-   * mtime software moved tells the hart by how much (the FLASH machine's TIME message).
-   */
-  private timeOffset = 0;
 
   setTimeOffset(ticks: number): void {
     this.timeOffset = ticks;
