@@ -114,14 +114,14 @@ export async function runFlashBench(o: FlashBenchOptions): Promise<FlashBenchRes
     hosts.push({ ...best!.host, allWallSeconds: all });
   }
   if (o.traceEvents !== undefined) writeFileSync(o.traceEvents, JSON.stringify(chromeTrace(runs[runs.length - 1])));
-  const costs = runs[0].costs;
+  const { costs } = runs[0];
   return {
     benchmark: 'flash',
     workload: o.workload,
     config: o.config,
     sim: runs[0].sim,
     identicalAcrossThreads: runs.length > 1 || o.repeat > 1 ? identical : null,
-    host: { cores: availableParallelism(), runs: hosts, balance: costs === null ? null : balance(costs, o.balance!, o.windowSlack ?? WINDOW_SLACK) },
+    host: { cores: availableParallelism(), runs: hosts, balance: costs === null ? null : balance(costs, o.balance!, runs[0].host.windowSlack) },
   };
 }
 

@@ -260,9 +260,12 @@ export class FlashNode implements CacheHost {
    */
   nextActivity(): number {
     if (this.retryFirst || (this.state === NodeState.Running && !this.inWfi)) return -1;
-    const t = this.queue.peekTime();
-    if (this.state !== NodeState.Running) return t;
-    const timer = this.hart.nextTimerCycle();
+    return this.state === NodeState.Running ? this.nextEvent() : this.queue.peekTime();
+  }
+
+  /** The earlier of the next queued message and the hart's timer. */
+  private nextEvent(): number {
+    const t = this.queue.peekTime(), timer = this.hart.nextTimerCycle();
     return timer < t ? timer : t;
   }
 
@@ -276,11 +279,10 @@ export class FlashNode implements CacheHost {
    * spin loop's iterations are all alike.
    */
   quietUntil(): number {
-    if (this.io !== null || this.retryFirst) return -1;
-    if (this.state !== NodeState.Running) return this.queue.peekTime();
-    if (!this.inWfi && !this.hart.spinning) return -1;
-    const t = this.queue.peekTime(), timer = this.hart.nextTimerCycle();
-    return timer < t ? timer : t;
+    if (this.io !== null) return -1;
+    // A spinning hart executes, so nextActivity says -1; but it only repeats itself until then.
+    if (this.state === NodeState.Running && !this.inWfi && !this.retryFirst && this.hart.spinning) return this.nextEvent();
+    return this.nextActivity();
   }
 
   private runHart(limit: number): void {

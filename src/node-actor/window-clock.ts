@@ -94,6 +94,13 @@ export function spinPolicy(workers: number, cores: number, fixedUs?: number): Sp
   return { limitUs: workers <= cores ? 256 : 4, adaptive: true };
 }
 
+/** The reports of one window, every worker's together. */
+interface Total { running: number; halt: boolean; exitCode: number; asleep: number; inFlight: number; queued: number; next: number }
+
+function newTotal(): Total {
+  return { running: 0, halt: false, exitCode: 0, asleep: 0, inFlight: 0, queued: 0, next: Infinity };
+}
+
 export class WindowClock {
   readonly decision: Decision = { stop: false, halt: false, exitCode: 0, epoch: false, asleep: 0, jumpTo: 0 };
   /** Microseconds to spin before sleeping (adaptive: between 1 and the policy's limit). */
@@ -177,14 +184,14 @@ export class WindowClock {
       d.stop = d.halt;
       return d;
     }
-    const now = this.sum(slot);
+    const now = this.sum(slot, this.atSeen);
     d.halt = now.halt;
     d.exitCode = now.exitCode;
     // Nothing can happen before `next` anywhere: every message in flight sits in a queue.
     const next = now.next >= 0 && now.next !== Infinity && now.inFlight === now.queued ? now.next : -1;
     d.stop = now.halt;
     if (timed) {
-      const end = this.sum(endSlot);
+      const end = this.sum(endSlot, this.atEnd);
       if (end.running === 0 && end.inFlight === 0) d.stop = true;
       d.asleep = end.asleep;
     }
@@ -199,10 +206,12 @@ export class WindowClock {
       (this.me !== 0 || this.v.report[own + 3] < this.ownNodes);
   }
 
-  private readonly total = { running: 0, halt: false, exitCode: 0, asleep: 0, inFlight: 0, queued: 0, next: Infinity };
+  /** The reports of window n - K together, and of the end of the epoch before last (before()). */
+  private readonly atSeen = newTotal();
+  private readonly atEnd = newTotal();
 
-  /** Every worker's report of slot `slot` together. */
-  private sum(slot: number): WindowClock['total'] {
+  /** Every worker's report of slot `slot` together, into `s`. */
+  private sum(slot: number, s: Total): Total {
     let running = 0, halt = false, exitCode = 0, asleep = 0, inFlight = 0, queued = 0, next = Infinity;
     for (let w = 0; w < this.workers; w++) {
       const o = (w * REPORT_SLOTS + slot) * REPORT_WORDS;
@@ -214,7 +223,6 @@ export class WindowClock {
       const t = this.v.reportNext[w * REPORT_SLOTS + slot];
       if (t < next) next = t;
     }
-    const s = this.total;
     s.running = running; s.halt = halt; s.exitCode = exitCode; s.asleep = asleep; s.inFlight = inFlight; s.queued = queued; s.next = next;
     return s;
   }

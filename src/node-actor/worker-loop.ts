@@ -265,24 +265,25 @@ export function runWorker(t: WorkerTask): WorkerResult {
     const row = costs === null ? 0 : costs.row();
     let nodeMs = 0, tick = costs === null ? 0 : performance.now();
     for (let k = 0; k < nodes.length; k++) {
-      if (quiet[k] >= windowEnd) { nodeWindowsLeft++; continue; }
-      const n = nodes[k];
-      n.advance(windowEnd);
-      if (costs !== null) {
-        // One clock read a node: this node's time runs from the last read to this one.
-        const now = performance.now();
-        costs.set(row + k, now - tick);
-        nodeMs += now - tick;
-        tick = now;
+      if (quiet[k] < windowEnd) {
+        const n = nodes[k];
+        n.advance(windowEnd);
+        if (costs !== null) {
+          // One clock read a node: this node's time runs from the last read to this one.
+          const now = performance.now();
+          costs.set(row + k, now - tick);
+          nodeMs += now - tick;
+          tick = now;
+        }
+        found.running[k] = n.state !== NodeState.Halted && n.state !== NodeState.Idle ? 1 : 0;
+        found.asleep[k] = n.inWfi ? 1 : 0;
+        found.inFlight[k] = n.sentCount - n.handledCount;
+        found.queued[k] = n.queue.length;
+        found.next[k] = n.nextActivity();
+        quiet[k] = t.quietSkip ? n.quietUntil() : -1;
+      } else {
+        nodeWindowsLeft++;
       }
-      found.running[k] = n.state !== NodeState.Halted && n.state !== NodeState.Idle ? 1 : 0;
-      found.asleep[k] = n.inWfi ? 1 : 0;
-      found.inFlight[k] = n.sentCount - n.handledCount;
-      found.queued[k] = n.queue.length;
-      found.next[k] = n.nextActivity();
-      quiet[k] = t.quietSkip ? n.quietUntil() : -1;
-    }
-    for (let k = 0; k < nodes.length; k++) {
       running += found.running[k];
       asleep += found.asleep[k];
       inFlight += found.inFlight[k];
@@ -315,19 +316,20 @@ export function runWorker(t: WorkerTask): WorkerResult {
     w++;
     a = b;
   }
-  // A halt at cycle H is seen K windows later, when every node has run to the end of the K-th
-  // window after the one holding H at most. Every node now runs on to H + L, the same cycle whatever the
-  // window: what reaches a node before H + L was sent before H, in a window every worker has
-  // finished; what it sends now is due after H + L, so it is not sent at all.
-  let endCycle = stopped === 'max-cycles' ? Math.min(windowStart(w, L, slack), t.maxCycles) : windowStart(w, L, slack);
-  // Nodes left alone in the last windows catch up: to the end of the last window, as if stepped.
-  if (stopped !== 'halt') for (const n of nodes) n.advance(endCycle);
+  let endCycle: number;
   if (stopped === 'halt') {
+    // A halt at cycle H is seen K windows later, when every node has run to the end of the K-th
+    // window after the one holding H at most. Every node now runs on to H + L, the same cycle
+    // whatever the window: what reaches a node before H + L was sent before H, in a window every
+    // worker has finished; what it sends now is due after H + L, so it is not sent at all.
     endCycle = control.haltCycle[0] + L;
     drainInbound();
     stopping = true;
-    for (const n of nodes) n.advance(endCycle);
+  } else {
+    // The end of the last window; nodes left alone in the last windows catch up to it.
+    endCycle = stopped === 'max-cycles' ? Math.min(windowStart(w, L, slack), t.maxCycles) : windowStart(w, L, slack);
   }
+  for (const n of nodes) n.advance(endCycle);
   const ioResult = io?.finish() ?? null;
   for (const n of nodes) control.clock[n.id * LINE64] = n.hart.simTime();
   control.workerBusyNs[me * LINE64] = busyNs;

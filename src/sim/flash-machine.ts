@@ -311,7 +311,6 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
     costLog: o.costLog === true,
   };
   // Only node 0's worker needs the disk; the others would only copy it.
-  const W = windowCycles(cfg, mesh, slack(o));
   const taskOf = (w: number): WorkerTask => ({ ...base, worker: w, io: w === 0 ? boot.io : { ...boot.io, disk: null } });
   const started = process.hrtime.bigint();
   let results: WorkerResult[];
@@ -338,7 +337,7 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
   const ctr = counterLayout(cfg.nodes, slice >>> 12).views(base.counters);
   const costs = o.costLog !== true ? null : mergeCostLogs(cfg.nodes, results.map((r) => ({ ids: nodesOf(r.worker, workers, cfg.nodes), ...r.costs! })));
   const counters = { miss: ctr.miss, hotEvents: ctr.hotEvents, hotLog: ctr.hotLog, pagesPerNode: slice >>> 12 };
-  const result = { ...summarize(o, results, mesh, W, memBytes, wall), counters, costs };
+  const result = { ...summarize(o, results, mesh, memBytes, wall), counters, costs };
   return { result, io: results[0].io };
 }
 
@@ -366,7 +365,7 @@ export function memoryHash(mem: Uint8Array): string {
   return h.digest('hex');
 }
 
-function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, windowLength: number, memBytes: Uint8Array, wall: number): Omit<FlashResult, 'counters' | 'costs'> {
+function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, memBytes: Uint8Array, wall: number): Omit<FlashResult, 'counters' | 'costs'> {
   const cfg = o.config;
   const perNode = results.flatMap((r) => r.nodes).sort((a, b) => a.id - b.id);
   const first = results[0];
@@ -413,7 +412,7 @@ function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, wind
       mips: instructions / wall / 1e6,
       spinSkipped: results.reduce((a, r) => a + r.spinSkipped, 0),
       windowSlack: slack(o),
-      windowCycles: windowLength,
+      windowCycles: windowCycles(cfg, mesh, slack(o)),
       windows: first.windows,
       windowsSkipped: results[0].windowsSkipped,
       nodeWindowsLeft: results.reduce((a, r) => a + r.nodeWindowsLeft, 0),
