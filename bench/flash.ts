@@ -29,6 +29,8 @@ export interface FlashBenchOptions {
   spinUs?: number;
   /** Windows per lookahead (default: 1 for one thread, WINDOW_SLACK for more); the simulated results are the same for any. */
   windowSlack?: number;
+  /** Step one window a pass over the nodes (FlashRunOptions.noSpans). */
+  noSpans?: boolean;
   echoConsole: boolean;
   /** Keep every node's host time per window (one thread only) and replay it for these thread counts (balance.ts). */
   balance?: number[];
@@ -74,6 +76,7 @@ export async function runFlashBench(o: FlashBenchOptions): Promise<FlashBenchRes
       workers,
       maxCycles: o.maxCycles,
       spinUs: o.spinUs,
+      noSpans: o.noSpans,
       // --balance replays a 1-thread run for several workers: in their windows, not its own.
       windowSlack: o.windowSlack ?? (o.balance !== undefined ? WINDOW_SLACK : undefined),
       echoConsole: o.echoConsole && first,
@@ -181,7 +184,7 @@ export function formatFlashBench(b: FlashBenchResult): string {
     lines.push(`  ${String(h.threads).padStart(3)} thread(s)  wall ${h.wallSeconds.toFixed(2)} s  ${h.mips.toFixed(2)} MIPS  speedup ${speedup.toFixed(2)}x${all}`);
     lines.push(`      ${num(h.nodeWindowsLeft)} of ${num((h.windows - h.windowsSkipped) * s.nodes)} node-windows left alone (a hart waiting on a miss, asleep or spinning, nothing due)`);
     for (const w of h.workers) {
-      lines.push(`      worker ${w.worker}: ${w.nodes} node(s), busy ${w.busySeconds.toFixed(2)} s, waiting ${w.waitSeconds.toFixed(2)} s, slept ${num(w.sleeps)} times (${num(w.sleepTimeouts)} to the timeout)`);
+      lines.push(`      worker ${w.worker}: ${w.nodes} node(s) in ${num(w.spans)} passes, busy ${w.busySeconds.toFixed(2)} s, waiting ${w.waitSeconds.toFixed(2)} s, slept ${num(w.sleeps)} times (${num(w.sleepTimeouts)} to the timeout)`);
     }
   }
   if (b.identicalAcrossThreads !== null) {

@@ -2,7 +2,7 @@
 //
 //   npm run bench -- [--nodes N] [--threads T] [--workload radix|stencil|ELF] [--size S]
 //                    [--config FILE.json] [--compare-threads 1,2,...] [--repeat N] [--trace-events FILE] [--json FILE]
-//                    [--balance 2,4,...]
+//                    [--balance 2,4,...] [--window-slack K] [--no-spans] [--spin-us N]
 //       the FLASH machine benchmark (bench/flash.ts), the default suite
 //   npm run bench -- --suite sync [--compare-threads 1,2,4,...] [--work-us 3,10,30] [--windows N]
 //                    [--messages M] [--jitter J] [--window-slack K] [--spin-us N] [--repeat N] [--json FILE]
@@ -79,6 +79,7 @@ async function main(): Promise<void> {
       windows: { type: 'number', default: 20000, requiresArg: true, describe: 'sync suite: windows per run' },
       messages: { type: 'number', default: 1, requiresArg: true, describe: 'sync suite: messages each worker sends the next one per window' },
       jitter: { type: 'number', default: 0, requiresArg: true, describe: 'sync suite: each window\'s work varies by up to this fraction of the mean, per worker (0 to 1)' },
+      spans: { type: 'boolean', default: true, describe: 'flash suite: simulate as many windows in one pass over a worker\'s nodes as the other workers allow (--no-spans: one window a pass); the simulated results are the same either way' },
       'window-slack': { type: 'number', requiresArg: true, describe: 'flash and sync suites: windows per lookahead, K: a worker may start window n once all others finished n - K (default 2; a flash run on one thread: 1); the simulated results are the same for any K' },
       'spin-us': { type: 'number', requiresArg: true, describe: 'flash and sync suites: microseconds a waiting worker spins before it sleeps (default: adaptive, up to 256 with a core per worker)' },
     })
@@ -162,6 +163,7 @@ async function main(): Promise<void> {
       maxCycles: argv['max-cycles'],
       spinUs,
       windowSlack,
+      noSpans: !argv.spans,
       patch: argv.size !== undefined && w !== undefined ? { [w.sizeSymbol]: argv.size } : {},
       traceEvents: argv['trace-events'],
       echoConsole: argv.console,

@@ -73,7 +73,7 @@ export default function runSyncWorker(t: SyncTask): SyncWorkerResult {
   const drain = (): void => {
     for (let src = 0; src < t.workers; src++) if (src !== me) boxes.drain(src, me, sink);
   };
-  const clock = new WindowClock(control, me, t.workers, t.slack, 60_000, drain, t.spin, WINDOW_CYCLES * t.slack, false, 1);
+  const clock = new WindowClock(control, me, t.workers, t.slack, 60_000, drain, t.spin, WINDOW_CYCLES * t.slack, false, 1, false);
   const next = (me + 1) % t.workers;
 
   // Start together, so that no worker's start-up counts as another's waiting.
@@ -100,7 +100,7 @@ export default function runSyncWorker(t: SyncTask): SyncWorkerResult {
     boxes.publish(me);
     // Worker 0 halts the run after the last window, as the I/O node does when a guest exits.
     const halt = me === 0 && w === t.windows - 1;
-    clock.finish(w, 1, halt, 0, 0, 0, 0, -1);
+    clock.finish(w, w + 1, 1, halt, 0, 0, 0, 0, -1);
     const b = performance.now();
     busyNs += (b - a) * 1e6;
     a = b;

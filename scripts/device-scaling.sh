@@ -43,6 +43,8 @@ run radix-64 --nodes 64 --compare-threads 1,2,4,8,16 --repeat 2 --no-console
 # What the division of radix's work allows there, coordination aside (bench/balance.ts).
 run - --nodes 64 --balance 2,4,8,16 --no-console
 run - --nodes 64 --compare-threads 8,16 --repeat 2 --spin-us 1000 --no-console
+# One window a pass over a worker's nodes, against the default spans of several.
+run - --nodes 64 --compare-threads 2,8,16 --repeat 2 --no-spans --no-console
 # Windows of the whole lookahead (K = 1) and of a quarter of it (K = 4): the same results.
 run - --nodes 64 --compare-threads 8,16 --repeat 2 --window-slack 1 --no-console
 run - --nodes 64 --compare-threads 8,16 --repeat 2 --window-slack 4 --no-console

@@ -78,6 +78,21 @@ describe('bench: repeats', () => {
   });
 });
 
+describe('bench: --no-spans', () => {
+  it('steps one window per pass over the nodes, with the results of spans', () => {
+    const spans = join(dir, 'spans.json'), single = join(dir, 'single.json');
+    const a = bench('--nodes', '4', '--size', '1024', '--threads', '2', '--window-slack', '4', '--no-console', '--json', spans);
+    const b = bench('--nodes', '4', '--size', '1024', '--threads', '2', '--window-slack', '4', '--no-spans', '--no-console', '--json', single);
+    expect(a.status, a.stderr).toBe(0);
+    expect(b.status, b.stderr).toBe(0);
+    expect(b.stdout).toMatch(/worker 1: 2 node\(s\) in [0-9,]+ passes/);
+    const [x, y] = [spans, single].map((f) => JSON.parse(readFileSync(f, 'utf8')));
+    expect(y.sim).toEqual(x.sim);
+    const h = y.host.runs[0];
+    for (const w of h.workers) expect(w.spans + h.windowsSkipped).toBe(h.windows);
+  });
+});
+
 describe('bench: --size', () => {
   it('sizes each built-in workload through its parameter: radix keys, stencil rows', () => {
     const radix = bench('--nodes', '2', '--threads', '1', '--size', '2048');

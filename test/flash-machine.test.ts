@@ -225,13 +225,17 @@ describe('the window length', () => {
   // in step, which must not change what is simulated. A run that a device halts stops at the
   // halt's cycle plus the lookahead and one cut by maxCycles at maxCycles, whatever the windows.
   for (const [name, patch] of SMALL_WORKLOADS) {
-    it(`${name} on 8 nodes: identical results with 1, 2, 3 and 8 windows per lookahead, at 1 and 2 threads`, async () => {
+    it(`${name} on 8 nodes: identical results with 1, 2, 3 and 8 windows per lookahead, at 1 and 2 threads, in spans or one window at a time`, async () => {
       const results = await runEach(name, patch, [
         { windowSlack: 2, threads: 1 }, { windowSlack: 1, threads: 2 }, { windowSlack: 3, threads: 1 }, { windowSlack: 8, threads: 2 },
+        { windowSlack: 8, threads: 2, noSpans: true },
       ]);
       expect(results[0].sim.halted).toBe(true);
-      expect(results.map((r) => r.host.windowCycles)).toEqual([46, 92, 92 / 3, 11.5]);
+      expect(results.map((r) => r.host.windowCycles)).toEqual([46, 92, 92 / 3, 11.5, 11.5]);
       for (const r of results.slice(1)) expect(r.sim).toEqual(results[0].sim);
+      // How many windows a span merges depends on the host's timing (window-clock.test.ts has
+      // the rule); one window at a time, each pass is a window.
+      for (const w of results[4].host.workers) expect(w.spans + results[4].host.windowsSkipped).toBe(results[4].host.windows);
     }, 240_000);
   }
 

@@ -12,14 +12,14 @@ interface Report { running: number; halt?: boolean; exitCode?: number; asleep?: 
 
 /**
  * Every worker finishes windows 0 to 2 with `reports`, then each decides before window 4: an
- * epoch start (K = 2), where the idle and asleep decisions look at window 1, the end of the
- * epoch before last, and the halt and jump decisions at window 2.
+ * epoch start (K = 2), where the idle, asleep and jump decisions look at window 1, the end of
+ * the epoch before last, and the halt decision at window 2.
  */
 function decide(reports: Report[]) {
   const views = controlLayout(WORKERS * NODES_EACH, WORKERS).views(controlLayout(WORKERS * NODES_EACH, WORKERS).allocate());
   const clocks = reports.map((_, me) => new WindowClock(views, me, WORKERS, SLACK, 1000, () => {}, { limitUs: 1, adaptive: true }, W * SLACK, true, NODES_EACH));
   for (let n = 0; n < 3; n++) {
-    reports.forEach((r, me) => clocks[me].finish(n, r.running, r.halt ?? false, r.exitCode ?? 0, r.asleep ?? 0, r.inFlight ?? 0, r.queued ?? 0, r.next));
+    reports.forEach((r, me) => clocks[me].finish(n, n + 1, r.running, r.halt ?? false, r.exitCode ?? 0, r.asleep ?? 0, r.inFlight ?? 0, r.queued ?? 0, r.next));
   }
   return clocks.map((c) => ({ ...c.before(4) }));
 }
@@ -88,6 +88,43 @@ describe('window clock decisions', () => {
   });
 });
 
+describe('window clock spans', () => {
+  const K = 4;
+  /** Three workers with K = 4; worker w has finished `done[w]` windows, worker 0's from `haltFrom` on with a halt. */
+  function clocks(done: number[], haltFrom = Infinity) {
+    const views = controlLayout(WORKERS * NODES_EACH, WORKERS).views(controlLayout(WORKERS * NODES_EACH, WORKERS).allocate());
+    const cs = done.map((_, me) => new WindowClock(views, me, WORKERS, K, 1000, () => {}, { limitUs: 1, adaptive: true }, W * K, true, NODES_EACH));
+    done.forEach((d, me) => { for (let n = 0; n < d; n++) cs[me].finish(n, n + 1, NODES_EACH, me === 0 && n >= haltFrom, 0, 0, 0, 0, -1); });
+    return cs;
+  }
+
+  it('reaches the end of the epoch when every other worker has finished the one before', () => {
+    const d = clocks([4, 4, 4])[0].before(4);
+    expect(d).toMatchObject({ stop: false, jumpTo: 0, end: 8 });
+  });
+
+  it('reaches no further than K windows past what every other worker has finished', () => {
+    const cs = clocks([8, 6, 7]);
+    expect(cs[0].before(8).end).toBe(10);
+    // From inside an epoch, no further than its end.
+    expect(clocks([6, 6, 6])[1].before(6).end).toBe(8);
+  });
+
+  it('is one window long for a worker that another is ahead of, which publishes each window for it', () => {
+    const cs = clocks([4, 6, 4]);
+    expect(cs[0].before(4).end).toBe(5);
+    expect(cs[2].before(4).end).toBe(5);
+  });
+
+  it('ends before the window that a halt reported K windows earlier stops', () => {
+    const cs = clocks([8, 8, 8], 5);
+    const d = cs[1].before(8);
+    expect(d).toMatchObject({ stop: false, end: 9 });
+    cs[1].finish(8, 9, NODES_EACH, false, 0);
+    expect(cs[1].before(9)).toMatchObject({ stop: true, halt: true });
+  });
+});
+
 describe('window clock sleeping', () => {
   // A worker notifies only when another has registered as asleep on its count; a wake-up lost in
   // that handshake would show as a sleep that runs to its timeout.
@@ -106,10 +143,10 @@ describe('window clock sleeping', () => {
         const { WindowClock } = await import(workerData.clockUrl);
         const { controlLayout } = await import(workerData.abiUrl);
         const views = controlLayout(2, 2).views(workerData.sab);
-        const clock = new WindowClock(views, 1, 2, ${SLACK}, 10000, () => {}, { limitUs: 1, adaptive: false }, ${W * SLACK}, false, 1);
+        const clock = new WindowClock(views, 1, 2, ${SLACK}, 10000, () => {}, { limitUs: 1, adaptive: false }, ${W * SLACK}, false, 1, false);
         for (let n = 0; n < workerData.windows; n++) {
           clock.before(n);
-          clock.finish(n, 1, false, 0, 0, 0, 0, -1);
+          clock.finish(n, n + 1, 1, false, 0, 0, 0, 0, -1);
         }
         parentPort.postMessage({ sleeps: clock.sleeps, timeouts: clock.sleepTimeouts });
       })();
@@ -119,7 +156,7 @@ describe('window clock sleeping', () => {
       sleeper.once('error', reject);
     });
     // This thread is worker 0: it finishes each window only once worker 1 sleeps waiting for it.
-    const main = new WindowClock(views, 0, 2, SLACK, 10000, () => {}, { limitUs: 1, adaptive: false }, W * SLACK, false, 1);
+    const main = new WindowClock(views, 0, 2, SLACK, 10000, () => {}, { limitUs: 1, adaptive: false }, W * SLACK, false, 1, false);
     const sleepers = views.sleepers;
     for (let n = 0; n < WINDOWS; n++) {
       const t0 = Date.now();
@@ -129,7 +166,7 @@ describe('window clock sleeping', () => {
       // Give it time to get from registering into Atomics.wait itself.
       const t1 = performance.now();
       while (performance.now() - t1 < 1) { /* spin */ }
-      main.finish(n, 1, false, 0, 0, 0, 0, -1);
+      main.finish(n, n + 1, 1, false, 0, 0, 0, 0, -1);
       while (Atomics.load(sleepers, 0) !== 0) { /* until it has woken */ }
     }
     const { sleeps, timeouts } = await result;

@@ -11,25 +11,36 @@
 // Each worker publishes how many windows it has finished (`done`, one host line each) and, per
 // window, how many of its harts still run and whether its devices halted the machine, how many
 // harts sleep in wfi, and its nodes' messages sent minus handled (`report`, a ring of
-// REPORT_SLOTS windows). Every worker decides to stop before window n from the reports of window
-// n - K, which all workers have then finished, so all stop at the same window: when a device
-// halted the machine (from the reports of window n - K), or when no hart runs and no message is
-// in flight anywhere (nothing can ever wake a hart again). That second decision, and whether
-// every hart slept (which the I/O node's console input waits for), follow time rather than
-// messages, so they are taken only at epoch starts, from the reports at the end of the epoch
-// before last (window n - K - 1, which every worker has finished for any K): the machine stops
-// at a multiple of L, and input is handed over at one, whatever K is.
-// A worker whose own hart executed in the windows it looks at knows the answer without the others'
-// reports (only a halt, from worker 0, can stop the machine then), so in busy windows it reads
-// two report lines, not one per worker; and it reads another worker's count again only when the
-// last value it read is not far enough.
+// REPORT_SLOTS windows). Every worker decides to stop before window n from reports of windows
+// that all workers have then finished, so all stop at the same window: when a device halted the
+// machine (worker 0's report of window n - K: only it has devices), or when no hart runs and no
+// message is in flight anywhere (nothing can ever wake a hart again). That second decision, and
+// whether every hart slept (which the I/O node's console input waits for), follow time rather
+// than messages, so they are taken only at epoch starts, from the reports at the end of the
+// epoch before last (window n - K - 1, which every worker has finished for any K): the machine
+// stops at a multiple of L, and input is handed over at one, whatever K is. A worker whose own
+// hart executed then knows that answer without the others' reports, so in busy epochs it reads
+// worker 0's report line alone, not one per worker; and it reads another worker's count again
+// only when the last value it read is not far enough.
 //
-// Idle time passes in one step. When in window n - K no hart executed and every message in
-// flight sat in a node's queue (none in a mailbox), nothing can happen anywhere before the
-// earliest queued message or hart timer, T (each worker reports its nodes' earliest, `next`):
-// the windows before T's are empty, and every worker, deciding from the same reports, jumps to
-// the same one. A jump copies the worker's last report into the slots of the windows it skips
-// and publishes them done; it never lands where another worker may still read a slot it writes.
+// Spans. A worker steps its nodes through several windows in one pass where the others allow:
+// up to the end of the epoch, and to the K-th window after the last one all others have finished
+// (spanEnd). Each pass costs every stepped node a call into its hart and the bookkeeping after
+// it, so a span of K windows costs about what one window of K = 1 does, while a worker that is
+// behind still publishes window by window: a worker that another is ahead of steps one window
+// at a time. A span's report, the state at its end, fills the slots of all its windows. That is
+// exact where the decisions read: epoch ends always end a span, and a halt, once reported, is
+// reported in every later window, so a span that holds the halting window reports it from the
+// span's first window on, earlier than the window itself, and every worker stops at most L
+// after the halt's cycle, as it must (worker-loop.ts).
+//
+// Idle time passes in one step. When, at the end of the epoch before last, no hart executed and
+// every message in flight sat in a node's queue (none in a mailbox), nothing can happen anywhere
+// before the earliest queued message or hart timer, T (each worker reports its nodes' earliest,
+// `next`): the windows before T's are empty, and every worker, deciding from the same reports,
+// jumps to the same one. A jump copies the worker's last report into the slots of the windows it
+// skips and publishes them done; it never lands where another worker may still read a slot it
+// writes.
 //
 // Waiting spins while the worker has a core to itself, draining its inbound mailboxes, and sleeps
 // in Atomics.wait once the spin outlasts an adaptive budget. A worker that waits longer than the
@@ -55,6 +66,8 @@ export interface Decision {
   asleep: number;
   /** A later window to go on with, every one before it being empty; 0 for none. */
   jumpTo: number;
+  /** Otherwise: the window after the span to simulate, n + 1 or more (spanEnd). */
+  end: number;
 }
 
 /** The first cycle of window n, with K windows per lookahead L (see the header). */
@@ -102,7 +115,7 @@ function newTotal(): Total {
 }
 
 export class WindowClock {
-  readonly decision: Decision = { stop: false, halt: false, exitCode: 0, epoch: false, asleep: 0, jumpTo: 0 };
+  readonly decision: Decision = { stop: false, halt: false, exitCode: 0, epoch: false, asleep: 0, jumpTo: 0, end: 0 };
   /** Microseconds to spin before sleeping (adaptive: between 1 and the policy's limit). */
   private spinUs: number;
   /** Times this worker slept in Atomics.wait, and how many of those sleeps ran to their timeout. */
@@ -122,6 +135,8 @@ export class WindowClock {
     private readonly idleSkip: boolean,
     /** How many nodes this worker steps. */
     private readonly ownNodes: number,
+    /** Simulate several windows in one span where the others allow (spanEnd); else one at a time. */
+    private readonly spans = true,
   ) {
     this.doneSeen = new Int32Array(workers);
     this.spinUs = spin.adaptive ? Math.min(16, spin.limitUs) : spin.limitUs;
@@ -130,17 +145,22 @@ export class WindowClock {
   /** The last count read of each worker's finished windows (counts only grow). */
   private readonly doneSeen: Int32Array;
 
-  /** Window n is done: publish what the stop decision needs, then the count. */
-  finish(n: number, running: number, halt: boolean, exitCode: number, asleep = 0, inFlight = 0, queued = 0, next = -1): void {
-    const o = (this.me * REPORT_SLOTS + (n % REPORT_SLOTS)) * REPORT_WORDS;
-    this.v.report[o] = running;
-    this.v.report[o + 1] = halt ? 1 : 0;
-    this.v.report[o + 2] = exitCode;
-    this.v.report[o + 3] = asleep;
-    this.v.report[o + 4] = inFlight;
-    this.v.report[o + 5] = queued;
-    this.v.reportNext[this.me * REPORT_SLOTS + (n % REPORT_SLOTS)] = next;
-    this.publishDone(n + 1);
+  /**
+   * Windows n .. end - 1 are done: publish what the decisions need, the same for each of them
+   * (the state at the span's end), then the count.
+   */
+  finish(n: number, end: number, running: number, halt: boolean, exitCode: number, asleep = 0, inFlight = 0, queued = 0, next = -1): void {
+    for (let w = n; w < end; w++) {
+      const o = (this.me * REPORT_SLOTS + (w % REPORT_SLOTS)) * REPORT_WORDS;
+      this.v.report[o] = running;
+      this.v.report[o + 1] = halt ? 1 : 0;
+      this.v.report[o + 2] = exitCode;
+      this.v.report[o + 3] = asleep;
+      this.v.report[o + 4] = inFlight;
+      this.v.report[o + 5] = queued;
+      this.v.reportNext[this.me * REPORT_SLOTS + (w % REPORT_SLOTS)] = next;
+    }
+    this.publishDone(end);
   }
 
   /**
@@ -158,45 +178,70 @@ export class WindowClock {
   /**
    * Wait until window n may be simulated, then say whether the machine stops before it (a device
    * halted it in window n - K; at an epoch start, every hart had stopped with nothing in flight
-   * at the end of the epoch before last), or may jump over empty windows.
+   * at the end of the epoch before last), or may jump over empty windows, or else how far the
+   * span that starts with it reaches (spanEnd).
    */
   before(n: number): Decision {
     const d = this.decision;
     const k = this.slack;
     const seen = n - k;
+    d.stop = false;
+    d.halt = false;
+    d.exitCode = 0;
     d.jumpTo = 0;
     d.epoch = n % k === 0;
     d.asleep = 0;
-    if (seen < 0) { d.stop = false; d.halt = false; return d; }
-    for (let w = 0; w < this.workers; w++) if (w !== this.me) this.waitFor(w, seen + 1);
-    const slot = seen % REPORT_SLOTS;
-    const timed = d.epoch && seen >= 1;
-    const endSlot = timed ? (seen - 1) % REPORT_SLOTS : slot;
-    if (this.ownBusy(slot) && this.ownBusy(endSlot)) {
-      // A hart of this worker was executing in the windows looked at: the machine could neither
-      // go idle nor jump then, and not every hart slept, whatever the others report; only a
-      // halt, which only worker 0 (the I/O node's) reports, can stop it. Every other worker
-      // decides the same from all the reports, and this one reads one report line instead of
-      // one per worker, each a trip between cores.
-      const o0 = slot * REPORT_WORDS;
-      d.halt = this.v.report[o0 + 1] !== 0;
-      d.exitCode = d.halt ? this.v.report[o0 + 2] : 0;
-      d.stop = d.halt;
-      return d;
+    if (seen >= 0) {
+      for (let w = 0; w < this.workers; w++) if (w !== this.me) this.waitFor(w, seen + 1);
+      // Only worker 0, the I/O node's, reports a halt: one report line to read.
+      const o0 = (seen % REPORT_SLOTS) * REPORT_WORDS;
+      if (this.v.report[o0 + 1] !== 0) {
+        d.stop = true;
+        d.halt = true;
+        d.exitCode = this.v.report[o0 + 2];
+        return d;
+      }
+      // A hart of this worker was executing at the end of the epoch before last: the machine
+      // could neither go idle nor jump then, and not every hart slept, whatever the others
+      // report; every other worker decides the same from all the reports, and this one reads
+      // none of theirs, each a trip between cores.
+      const endSlot = (seen - 1) % REPORT_SLOTS;
+      if (d.epoch && seen >= 1 && !this.ownBusy(endSlot)) {
+        const end = this.sum(endSlot, this.atEnd);
+        if (end.running === 0 && end.inFlight === 0) {
+          d.stop = true;
+          return d;
+        }
+        d.asleep = end.asleep;
+        // Nothing can happen before `next` anywhere: every message in flight sits in a queue.
+        if (this.idleSkip && end.next >= 0 && end.next !== Infinity && end.inFlight === end.queued) {
+          d.jumpTo = this.jumpTarget(n, end.next);
+          if (d.jumpTo > 0) return d;
+        }
+      }
     }
-    const now = this.sum(slot, this.atSeen);
-    d.halt = now.halt;
-    d.exitCode = now.exitCode;
-    // Nothing can happen before `next` anywhere: every message in flight sits in a queue.
-    const next = now.next >= 0 && now.next !== Infinity && now.inFlight === now.queued ? now.next : -1;
-    d.stop = now.halt;
-    if (timed) {
-      const end = this.sum(endSlot, this.atEnd);
-      if (end.running === 0 && end.inFlight === 0) d.stop = true;
-      d.asleep = end.asleep;
-    }
-    if (this.idleSkip && !d.stop && next >= 0) d.jumpTo = this.jumpTarget(n, next);
+    d.end = this.spans ? this.spanEnd(n) : n + 1;
     return d;
+  }
+
+  /**
+   * The window after the longest span from window n: within n's epoch, up to the K-th window
+   * after the last one that every other worker has finished, and short of a window that a halt
+   * reported K windows before it would stop.
+   */
+  private spanEnd(n: number): number {
+    const k = this.slack;
+    let end = n - (n % k) + k;
+    for (let w = 0; w < this.workers; w++) {
+      if (w === this.me) continue;
+      this.doneSeen[w] = Atomics.load(this.v.done, w * LINE);
+      if (this.doneSeen[w] > n) return n + 1;
+      if (this.doneSeen[w] + k < end) end = this.doneSeen[w] + k;
+    }
+    for (let j = n + 1 > k ? n + 1 : k; j < end; j++) {
+      if (this.v.report[((j - k) % REPORT_SLOTS) * REPORT_WORDS + 1] !== 0) return j;
+    }
+    return end;
   }
 
   /** Whether a hart of this worker executed in the window of report slot `slot`. */
@@ -206,8 +251,7 @@ export class WindowClock {
       (this.me !== 0 || this.v.report[own + 3] < this.ownNodes);
   }
 
-  /** The reports of window n - K together, and of the end of the epoch before last (before()). */
-  private readonly atSeen = newTotal();
+  /** The reports of the end of the epoch before last together (before()). */
   private readonly atEnd = newTotal();
 
   /** Every worker's report of slot `slot` together, into `s`. */

@@ -1,19 +1,20 @@
-// The parallel engine's worker: it owns every T-th node (workerOfNode) and steps them window by
-// window. Windows are a K-th of the lookahead L (node.ts: the least time from an event to a
+// The parallel engine's worker: it owns every T-th node (workerOfNode) and steps them in
+// windows. Windows are a K-th of the lookahead L (node.ts: the least time from an event to a
 // message it causes arriving at another node; K from defaultWindowSlack unless the run says
 // otherwise), so every message sent in a window is due at least K windows later (DESIGN.md
 // invariant 2): a worker needs the others only to know that they have finished the window that
 // could still send to it (window-clock.ts), and to learn whether the machine goes on.
 //
-//   each window n [start(n), start(n + 1)) (window-clock.ts: K windows to an epoch of L cycles):
+//   each span of windows n .. m - 1 [start(n), start(m)) (window-clock.ts: K windows to an epoch
+//   of L cycles; a span is one window, or more within an epoch where the others allow):
 //     wait until every other worker has finished window n - K; stop if a device had halted the
 //       machine by then, or, at an epoch start, if all harts had stopped with no message in
 //       flight by the end of the epoch before last
 //     node 0's worker, at an epoch start: let the I/O node hand console input over (io-node.ts)
 //     drain the inbound rings into the node queues
-//     advance every own node to the window's end (hart and MAGIC interleaved in time)
+//     advance every own node to the span's end (hart and MAGIC interleaved in time)
 //     publish (harts still running, halt request, harts asleep, messages in flight) and the
-//       finished window
+//       finished windows
 //   after a halt at cycle H: advance every own node to H + L, the same stop for any K
 //
 // Messages between nodes of the same worker go straight into the destination queue; others go
@@ -71,6 +72,8 @@ export interface WorkerTask {
   idleSkip: boolean;
   /** Leave alone, window after window, a node that would only repeat itself (FlashNode.quietUntil). */
   quietSkip: boolean;
+  /** Simulate as many windows in one pass over the nodes as the other workers allow (window-clock.ts). */
+  spans: boolean;
   /** Registers every hart starts with besides a0 = its id: [register number, value] pairs. */
   bootRegs: [number, number][];
   /** What node 0, the I/O node, holds (io-node.ts). */
@@ -127,6 +130,8 @@ export interface WorkerResult {
   /** Why the run ended: a device halted it, nothing could ever run again, or maxCycles. */
   stopped: 'halt' | 'idle' | 'max-cycles';
   windows: number;
+  /** Passes over the nodes, each simulating one or more windows (window-clock.ts, spans). */
+  spans: number;
   endCycle: number;
   busyNs: number;
   waitNs: number;
@@ -232,13 +237,14 @@ export function runWorker(t: WorkerTask): WorkerResult {
   }
 
   const slack = t.windowSlack;
-  const clock = new WindowClock(control, me, t.workers, slack, t.watchdogMs, drainInbound, t.spin, L, t.idleSkip, nodes.length);
+  const costs = t.costLog === true ? new CostLog(nodes.length + 1) : null;
+  // The cost log keeps one row per window: spans would merge them.
+  const clock = new WindowClock(control, me, t.workers, slack, t.watchdogMs, drainInbound, t.spin, L, t.idleSkip, nodes.length, t.spans && costs === null);
   const LINE = 16, LINE64 = 8;
-  let busyNs = 0, waitNs = 0, w = 0, halted = false, exitCode = 0, windowsSkipped = 0, nodeWindowsLeft = 0;
+  let busyNs = 0, waitNs = 0, w = 0, spans = 0, halted = false, exitCode = 0, windowsSkipped = 0, nodeWindowsLeft = 0;
   let stopped: WorkerResult['stopped'] = 'max-cycles';
   const trace: TraceBlock[] = [];
   let block: TraceBlock | null = null;
-  const costs = t.costLog === true ? new CostLog(nodes.length + 1) : null;
   const t0 = performance.now();
   let a = t0;
   for (;;) {
@@ -251,7 +257,8 @@ export function runWorker(t: WorkerTask): WorkerResult {
       continue;
     }
     // The last window ends at maxCycles itself, so that a cut run is the same for any window.
-    const windowEnd = Math.min(windowStart(w + 1, L, slack), t.maxCycles);
+    const after = d.end; // the window after the span
+    const windowEnd = Math.min(windowStart(after, L, slack), t.maxCycles);
     if (windowStart(w, L, slack) >= t.maxCycles) break;
     Atomics.store(control.workerWindow, me * LINE, w);
     const b0 = performance.now();
@@ -282,7 +289,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
         found.next[k] = n.nextActivity();
         quiet[k] = t.quietSkip ? n.quietUntil() : -1;
       } else {
-        nodeWindowsLeft++;
+        nodeWindowsLeft += after - w;
       }
       running += found.running[k];
       asleep += found.asleep[k];
@@ -301,19 +308,20 @@ export function runWorker(t: WorkerTask): WorkerResult {
       control.haltCycle[0] = nodes[0].haltCycle; // before finish() publishes the window
     }
     boxes.publish(me);
-    clock.finish(w, running, halt, exitCode, asleep, inFlight, queued, next);
+    clock.finish(w, after, running, halt, exitCode, asleep, inFlight, queued, next);
     const b = performance.now();
     busyNs += (b - a) * 1e6;
     costs?.set(row + nodes.length, b - a - nodeMs);
     if (t.traceBlock > 0) {
-      if (block === null || block.windows === t.traceBlock) {
+      if (block === null || block.windows >= t.traceBlock) {
         block = { firstWindow: w, windows: 0, startNs: (a - t0) * 1e6, busyNs: 0, waitNs: 0 };
         trace.push(block);
       }
-      block.windows++;
+      block.windows += after - w;
       block.busyNs += (b - a) * 1e6;
     }
-    w++;
+    spans++;
+    w = after;
     a = b;
   }
   let endCycle: number;
@@ -359,6 +367,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
     io: ioResult,
     stopped,
     windows: w,
+    spans,
     endCycle,
     busyNs,
     waitNs,

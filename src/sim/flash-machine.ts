@@ -73,6 +73,8 @@ export interface FlashRunOptions {
   noIdleSkip?: boolean;
   /** Step every node in every window, even one that would only repeat itself (default false). */
   noQuietSkip?: boolean;
+  /** Step one window at a time, even where the other workers allow a span of several (default false). */
+  noSpans?: boolean;
   /** Keep every node's host time in every window: `costs` in the result (the benchmark's --balance). */
   costLog?: boolean;
   /** Called about once a second with the slowest node's simulated cycle. */
@@ -147,8 +149,11 @@ export interface FlashResult {
     windowsSkipped: number;
     /** Node-windows in which a node that would only repeat itself was left alone (worker-loop.ts). */
     nodeWindowsLeft: number;
-    /** Per worker: host time stepping nodes and waiting, and sleeps in Atomics.wait while waiting. */
-    workers: { worker: number; nodes: number; busySeconds: number; waitSeconds: number; sleeps: number; sleepTimeouts: number }[];
+    /**
+     * Per worker: its passes over its nodes (spans of one or more windows, window-clock.ts), host
+     * time stepping nodes and waiting, and sleeps in Atomics.wait while waiting.
+     */
+    workers: { worker: number; nodes: number; spans: number; busySeconds: number; waitSeconds: number; sleeps: number; sleepTimeouts: number }[];
     trace: TraceBlock[][];
   };
 }
@@ -303,6 +308,7 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
     skipSpins: o.noSpinSkip !== true,
     idleSkip: o.noIdleSkip !== true,
     quietSkip: o.noQuietSkip !== true,
+    spans: o.noSpans !== true,
     watchdogMs: o.watchdogMs ?? 60_000,
     echoConsole: o.echoConsole,
     traceBlock: o.traceBlock ?? 0,
@@ -416,7 +422,7 @@ function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, memB
       windows: first.windows,
       windowsSkipped: results[0].windowsSkipped,
       nodeWindowsLeft: results.reduce((a, r) => a + r.nodeWindowsLeft, 0),
-      workers: results.map((r) => ({ worker: r.worker, nodes: r.nodes.length, busySeconds: r.busyNs / 1e9, waitSeconds: r.waitNs / 1e9, sleeps: r.sleeps, sleepTimeouts: r.sleepTimeouts })),
+      workers: results.map((r) => ({ worker: r.worker, nodes: r.nodes.length, spans: r.spans, busySeconds: r.busyNs / 1e9, waitSeconds: r.waitNs / 1e9, sleeps: r.sleeps, sleepTimeouts: r.sleepTimeouts })),
       trace: results.map((r) => r.trace),
     },
   };
