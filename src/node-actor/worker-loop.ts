@@ -268,38 +268,43 @@ export function runWorker(t: WorkerTask): WorkerResult {
     a = b0;
     if (d.epoch) io?.beforeEpoch(windowStart(w, L, slack), d.asleep === cfg.nodes);
     drainInbound();
-    let running = 0, asleep = 0, inFlight = 0, queued = 0, next = Infinity;
     const row = costs === null ? 0 : costs.row();
-    let nodeMs = 0, tick = costs === null ? 0 : performance.now();
+    let nodeMs = 0, tick = costs === null ? 0 : performance.now(), stepped = 0;
     for (let k = 0; k < nodes.length; k++) {
-      if (quiet[k] < windowEnd) {
-        const n = nodes[k];
-        n.advance(windowEnd);
-        if (costs !== null) {
-          // One clock read a node: this node's time runs from the last read to this one.
-          const now = performance.now();
-          costs.set(row + k, now - tick);
-          nodeMs += now - tick;
-          tick = now;
-        }
-        found.running[k] = n.state !== NodeState.Halted && n.state !== NodeState.Idle ? 1 : 0;
-        found.asleep[k] = n.inWfi ? 1 : 0;
-        found.inFlight[k] = n.sentCount - n.handledCount;
-        found.queued[k] = n.queue.length;
-        found.next[k] = n.nextActivity();
-        quiet[k] = t.quietSkip ? n.quietUntil() : -1;
-      } else {
-        nodeWindowsLeft += after - w;
+      if (quiet[k] >= windowEnd) continue;
+      const n = nodes[k];
+      n.advance(windowEnd);
+      if (costs !== null) {
+        // One clock read a node: this node's time runs from the last read to this one.
+        const now = performance.now();
+        costs.set(row + k, now - tick);
+        nodeMs += now - tick;
+        tick = now;
       }
-      running += found.running[k];
-      asleep += found.asleep[k];
-      inFlight += found.inFlight[k];
-      queued += found.queued[k];
-      if (found.next[k] < next) next = found.next[k];
+      found.running[k] = n.state !== NodeState.Halted && n.state !== NodeState.Idle ? 1 : 0;
+      found.asleep[k] = n.inWfi ? 1 : 0;
+      found.inFlight[k] = n.sentCount - n.handledCount;
+      found.queued[k] = n.queue.length;
+      found.next[k] = n.nextActivity();
+      quiet[k] = t.quietSkip ? n.quietUntil() : -1;
+      stepped++;
     }
-    if (io !== null) {
-      if (!io.quiet) asleep = 0; // the disk is busy: that is not waiting for input
-      if (io.inputLeft) { running++; next = -1; } // input still to come can wake the guest
+    nodeWindowsLeft += (after - w) * (nodes.length - stepped);
+    // Of the reports, the decisions read only those of epoch ends, and worker 0's halt flag
+    // (window-clock.ts): the sums wait for the span that ends an epoch.
+    let running = 0, asleep = 0, inFlight = 0, queued = 0, next = Infinity;
+    if (after % slack === 0) {
+      for (let k = 0; k < nodes.length; k++) {
+        running += found.running[k];
+        asleep += found.asleep[k];
+        inFlight += found.inFlight[k];
+        queued += found.queued[k];
+        if (found.next[k] < next) next = found.next[k];
+      }
+      if (io !== null) {
+        if (!io.quiet) asleep = 0; // the disk is busy: that is not waiting for input
+        if (io.inputLeft) { running++; next = -1; } // input still to come can wake the guest
+      }
     }
     t.onWindow?.(nodes, windowEnd);
     const halt = me === 0 && nodes[0].haltRequested;
