@@ -234,9 +234,14 @@ export class WindowClock {
     let end = n - (n % k) + k;
     for (let w = 0; w < this.workers; w++) {
       if (w === this.me) continue;
-      this.doneSeen[w] = Atomics.load(this.v.done, w * LINE);
-      if (this.doneSeen[w] > n) return n + 1;
-      if (this.doneSeen[w] + k < end) end = this.doneSeen[w] + k;
+      // A count read before may already be far enough: the line is fetched again only if not.
+      let done = this.doneSeen[w];
+      if (done + k < end) {
+        done = Atomics.load(this.v.done, w * LINE);
+        this.doneSeen[w] = done;
+      }
+      if (done > n) return n + 1;
+      if (done + k < end) end = done + k;
     }
     for (let j = n + 1 > k ? n + 1 : k; j < end; j++) {
       if (this.v.report[((j - k) % REPORT_SLOTS) * REPORT_WORDS + 1] !== 0) return j;
