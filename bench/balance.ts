@@ -11,7 +11,9 @@
 // host's interruptions of the 1-thread run (the OS descheduling the thread, a garbage collection)
 // as work of the node that was running, which no worker could share; so the engine's placement
 // is replayed once more with every node's window cut to INTERRUPTION_NS, far more than the 46
-// instructions and few messages of a window take.
+// instructions and few messages of a window take. A last replay lets every worker step any
+// node (work stealing, which would need every node's state in shared memory): how far an engine
+// that shared single windows' work could go, at the same coordination cost of nothing.
 
 import { COST_UNIT_NS, type CostProfile } from '../src/node-actor/cost-log.js';
 import { workerOfNode } from '../src/node-actor/worker-loop.js';
@@ -65,12 +67,50 @@ export function replay(p: CostProfile, workers: number, slack: number, placement
   return end;
 }
 
+/**
+ * Wall time, in COST_UNIT_NS, of replaying `p` on `workers` workers that share all nodes: in
+ * window n each node's work goes, in node order, to the worker free first, once that node has
+ * finished window n - 1 and every node window n - K; the window's rest is split evenly after
+ * that. A node with nothing to do in a window occupies no worker.
+ */
+export function replayStealing(p: CostProfile, workers: number, slack: number): number {
+  const free = new Float64Array(workers);
+  const finish = new Float64Array(p.nodes);
+  // windowEnd[n % (slack + 1)]: when the last node finished window n.
+  const windowEnd = new Float64Array(slack + 1);
+  let end = 0;
+  for (let n = 0; n < p.windows; n++) {
+    const gate = n >= slack ? windowEnd[(n - slack) % (slack + 1)] : 0;
+    let last = 0;
+    for (let v = 0; v < workers; v++) free[v] = (free[v] > gate ? free[v] : gate) + p.rest[n] / workers;
+    for (let i = 0; i < p.nodes; i++) {
+      const c = p.node[n * p.nodes + i];
+      let start = finish[i] > gate ? finish[i] : gate;
+      if (c > 0) {
+        let v = 0;
+        for (let u = 1; u < workers; u++) if (free[u] < free[v]) v = u;
+        if (free[v] > start) start = free[v];
+        free[v] = start + c;
+      }
+      finish[i] = start + c;
+      if (finish[i] > last) last = finish[i];
+    }
+    windowEnd[n % (slack + 1)] = last;
+    for (let v = 0; v < workers; v++) if (free[v] > last) last = free[v];
+    if (last > end) end = last;
+  }
+  return end;
+}
+
 export interface BalanceRow {
   threads: number;
   /** Per placement: the speedup over one worker that the division of work allows. */
   speedup: Record<string, number>;
   /** The same for the engine's placement, without the host's interruptions. */
   uninterrupted: number;
+  /** With every worker stepping any node (replayStealing), with and without the interruptions. */
+  stealing: number;
+  stealingUninterrupted: number;
 }
 
 export interface BalanceReport {
@@ -109,6 +149,8 @@ export function balance(p: CostProfile, threads: number[], slack: number): Balan
       threads: t,
       speedup: Object.fromEntries(Object.entries(PLACEMENTS).map(([name, f]) => [name, one / replay(p, t, slack, f)])),
       uninterrupted: cutOne / replay(cut, t, slack, workerOfNode),
+      stealing: one / replayStealing(p, t, slack),
+      stealingUninterrupted: cutOne / replayStealing(cut, t, slack),
     })),
   };
 }
@@ -119,10 +161,11 @@ export function formatBalance(b: BalanceReport): string {
     `balance (this run's per-node, per-window host times replayed for T workers, K = ${b.windowSlack}, coordination free)`,
     `  ${b.windows.toLocaleString('en-US')} windows: nodes ${b.nodeSeconds.toFixed(2)} s, the rest of the windows ${b.restSeconds.toFixed(2)} s (less ${b.clockNs.toFixed(0)} ns a clock read);` +
       ` ${b.interruptedSeconds.toFixed(2)} s of node windows beyond ${INTERRUPTION_NS / 1000} us`,
-    `  threads  ${names.map((n) => n.padStart(12)).join('')}  ${'uninterrupted'.padStart(14)}`,
+    `  threads  ${names.map((n) => n.padStart(12)).join('')}  ${'uninterrupted'.padStart(14)}  ${'stealing'.padStart(9)}  ${'stealing, uninterrupted'.padStart(23)}`,
   ];
+  const x = (v: number, width: number) => `${v.toFixed(2)}x`.padStart(width);
   for (const r of b.rows) {
-    lines.push(`  ${String(r.threads).padStart(7)}  ${names.map((n) => `${r.speedup[n].toFixed(2)}x`.padStart(12)).join('')}  ${`${r.uninterrupted.toFixed(2)}x`.padStart(14)}`);
+    lines.push(`  ${String(r.threads).padStart(7)}  ${names.map((n) => x(r.speedup[n], 12)).join('')}  ${x(r.uninterrupted, 14)}  ${x(r.stealing, 9)}  ${x(r.stealingUninterrupted, 23)}`);
   }
   return lines.join('\n');
 }

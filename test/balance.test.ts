@@ -7,7 +7,7 @@ import { applyConfig, defaultConfig } from '../src/config/machine.js';
 import { runFlash } from '../src/sim/flash-machine.js';
 import { readElf } from '../src/sim/elf.js';
 import type { CostProfile } from '../src/node-actor/cost-log.js';
-import { PLACEMENTS, balance, replay, uninterrupted } from '../bench/balance.js';
+import { PLACEMENTS, balance, replay, replayStealing, uninterrupted } from '../bench/balance.js';
 
 /** A profile from cost(window, node). */
 function profile(nodes: number, windows: number, cost: (w: number, i: number) => number, rest = 0): CostProfile {
@@ -46,6 +46,32 @@ describe('balance: the replay of a run\'s costs for T workers', () => {
     expect(b.rows[0].speedup).toEqual({ contiguous: 1, interleaved: 1 });
     expect(b.rows[1].speedup).toEqual({ contiguous: 1, interleaved: 2 });
     expect(b.nodeSeconds).toBeCloseTo((100 * 10) / 1e9, 15);
+  });
+});
+
+describe('balance: work stealing', () => {
+  it('shares a window\'s nodes between all workers, whatever the placement', () => {
+    // Nodes 0 and 2 work: interleaving puts both on worker 0; any worker may take either.
+    const p = profile(4, 10, (_w, i) => (i === 0 || i === 2 ? 5 : 0));
+    expect(replay(p, 2, 2, interleaved)).toBe(100);
+    expect(replayStealing(p, 2, 2)).toBe(50);
+    expect(balance(p, [2], 2).rows[0].stealing).toBe(2);
+  });
+
+  it('cannot split one node\'s window, nor run a node\'s windows side by side', () => {
+    const p = profile(8, 100, (_w, i) => (i === 5 ? 7 : 0));
+    for (const t of [1, 2, 8]) expect(replayStealing(p, t, 2)).toBe(700);
+  });
+
+  it('drifts as the engine does: K = 1 waits for every window, K = 2 overlaps the next', () => {
+    const p = profile(2, 1000, (w, i) => (w % 2 === i ? 1 : 0));
+    expect(replayStealing(p, 2, 1)).toBe(1000);
+    expect(replayStealing(p, 2, 2)).toBe(500);
+  });
+
+  it('even work and the window\'s rest divide by T', () => {
+    const p = profile(8, 100, () => 10, 8);
+    for (const t of [1, 2, 4, 8]) expect(replayStealing(p, t, 2)).toBeCloseTo((100 * (80 + 8)) / t, 9);
   });
 });
 
