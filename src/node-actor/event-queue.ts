@@ -18,6 +18,11 @@ export class EventQueue {
   flags: Uint8Array;
   private heap: Int32Array;
   private size = 0;
+  /**
+   * The first record's time, or Infinity: kept beside the size, since a node asks for it several
+   * times a window, and reading it through the heap and time arrays touches two more host lines.
+   */
+  private head = Infinity;
   private free: Int32Array;
   private freeTop: number;
 
@@ -37,7 +42,7 @@ export class EventQueue {
   }
 
   peekTime(): number {
-    return this.size === 0 ? Infinity : this.time[this.heap[0]];
+    return this.head;
   }
 
   /** A free record to fill; then call insert(record). */
@@ -57,6 +62,7 @@ export class EventQueue {
       i = parent;
     }
     heap[i] = r;
+    if (i === 0) this.head = this.time[r];
   }
 
   /** Remove and return the first record (the caller frees it with release). */
@@ -75,6 +81,7 @@ export class EventQueue {
       i = c;
     }
     if (this.size > 0) heap[i] = last;
+    this.head = this.size > 0 ? this.time[heap[0]] : Infinity;
     return top;
   }
 
