@@ -130,9 +130,11 @@ describe('firmware + S-mode kernel + disk + shell on the FLASH machine', () => {
     expect(r.sim.stopped).toBe('idle');
     expect(r.sim.outcome).toBeNull();
     expect(textOf(r)).toContain('echo only\nonly\n$ ');
-    // It stops at an epoch start, a multiple of the lookahead, whatever the windows.
+    // It stops at an epoch start, a multiple of the lookahead, whatever the windows and spans.
     expect(r.sim.endCycle % r.sim.lookaheadCycles).toBe(0);
-    for (const windowSlack of [2, 3]) expect((await bootKernel(2, 1, 'echo only\n', { windowSlack })).sim).toEqual(r.sim);
+    for (const [threads, windowSlack] of [[1, 2], [1, 3], [2, 4]]) {
+      expect((await bootKernel(2, threads, 'echo only\n', { windowSlack })).sim).toEqual(r.sim);
+    }
   }, 120_000);
 
   it('hands console input over at the same cycles for any window length, so the session is the same', async () => {
