@@ -108,11 +108,7 @@ export function spinPolicy(workers: number, cores: number, fixedUs?: number): Sp
 }
 
 /** The reports of one window, every worker's together. */
-interface Total { running: number; halt: boolean; exitCode: number; asleep: number; inFlight: number; queued: number; next: number }
-
-function newTotal(): Total {
-  return { running: 0, halt: false, exitCode: 0, asleep: 0, inFlight: 0, queued: 0, next: Infinity };
-}
+interface Total { running: number; asleep: number; inFlight: number; queued: number; next: number }
 
 export class WindowClock {
   readonly decision: Decision = { stop: false, halt: false, exitCode: 0, epoch: false, asleep: 0, jumpTo: 0, end: 0 };
@@ -257,22 +253,21 @@ export class WindowClock {
   }
 
   /** The reports of the end of the epoch before last together (before()). */
-  private readonly atEnd = newTotal();
+  private readonly atEnd: Total = { running: 0, asleep: 0, inFlight: 0, queued: 0, next: Infinity };
 
   /** Every worker's report of slot `slot` together, into `s`. */
   private sum(slot: number, s: Total): Total {
-    let running = 0, halt = false, exitCode = 0, asleep = 0, inFlight = 0, queued = 0, next = Infinity;
+    let running = 0, asleep = 0, inFlight = 0, queued = 0, next = Infinity;
     for (let w = 0; w < this.workers; w++) {
       const o = (w * REPORT_SLOTS + slot) * REPORT_WORDS;
       running += this.v.report[o];
-      if (this.v.report[o + 1] !== 0) { halt = true; exitCode = this.v.report[o + 2]; }
       asleep += this.v.report[o + 3];
       inFlight += this.v.report[o + 4];
       queued += this.v.report[o + 5];
       const t = this.v.reportNext[w * REPORT_SLOTS + slot];
       if (t < next) next = t;
     }
-    s.running = running; s.halt = halt; s.exitCode = exitCode; s.asleep = asleep; s.inFlight = inFlight; s.queued = queued; s.next = next;
+    s.running = running; s.asleep = asleep; s.inFlight = inFlight; s.queued = queued; s.next = next;
     return s;
   }
 
