@@ -392,17 +392,19 @@ export class IoNode implements IoPort {
   /**
    * Before the epoch that starts at `start`: `asleep` says whether every hart slept (and the I/O
    * node was idle) at the end of the epoch before last, as the shared decision found. Hands the
-   * next line of input over when the guest waits for it (see the header).
+   * next line of input over when the guest waits for it (see the header): true when it queued
+   * that for the node, which the worker must then step even if it had left it alone.
    */
-  beforeEpoch(start: number, asleep: boolean): void {
+  beforeEpoch(start: number, asleep: boolean): boolean {
     if (!asleep) this.idleSince = NaN;
     else if (Number.isNaN(this.idleSince)) this.idleSince = start;
     if (asleep) this.echo?.flush();
-    if (this.inputQueued || this.uartWatch === null) return;
+    if (this.inputQueued || this.uartWatch === null) return false;
     const wanted = start - this.idleSince >= this.idleCycles || this.uartWatch.inputWanted || start - this.lastHandOver >= this.deadlineCycles;
-    if (!wanted || !this.lineReady()) return;
+    if (!wanted || !this.lineReady()) return false;
     this.inputQueued = true;
     this.node.schedule(start, Msg.IO_INPUT, 0);
+    return true;
   }
 
   /** A whole line (or the rest, once input has ended) is there to hand over. */

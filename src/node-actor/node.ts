@@ -273,13 +273,13 @@ export class FlashNode implements CacheHost {
    * Until when, as a window ends, this node would only repeat itself unless a message is queued
    * for it: its hart stalled, halted or asleep with nothing queued before then, or asleep in wfi
    * or spinning in an exact loop (Hart.spinning) with no message and no timer before then; -1
-   * when it must be stepped (its hart executes, or it is the I/O node, whose devices act on their
-   * own). The worker may leave such a node alone until then (worker-loop.ts): stepping it later
-   * over the same cycles gives the same results, since time asleep passes in one step and a
-   * spin loop's iterations are all alike.
+   * when it must be stepped (its hart executes). The worker may leave such a node alone until
+   * then (worker-loop.ts): stepping it later over the same cycles gives the same results, since
+   * time asleep passes in one step and a spin loop's iterations are all alike. The I/O node's
+   * devices act only in its handlers and in events on its queue, like any message; the one event
+   * queued from outside a step, console input at an epoch start, wakes it (IoNode.beforeEpoch).
    */
   quietUntil(): number {
-    if (this.io !== null) return -1;
     // A spinning hart executes, so nextActivity says -1; but it only repeats itself until then.
     if (this.state === NodeState.Running && !this.inWfi && !this.retryFirst && this.hart.spinning) return this.nextEvent();
     return this.nextActivity();

@@ -270,7 +270,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
     waitNs += waited;
     if (block !== null) block.waitNs += waited;
     a = b0;
-    if (d.epoch) io?.beforeEpoch(windowStart(w, L, slack), d.asleep === cfg.nodes);
+    if (d.epoch && io !== null && io.beforeEpoch(windowStart(w, L, slack), d.asleep === cfg.nodes)) quiet[0] = -1;
     drainInbound();
     const row = costs === null ? 0 : costs.row();
     let nodeMs = 0, tick = costs === null ? 0 : performance.now(), stepped = 0;
