@@ -278,11 +278,12 @@ export class FlashNode implements CacheHost {
    * time asleep passes in one step and a spin loop's iterations are all alike. The I/O node's
    * devices act only in its handlers and in events on its queue, like any message; the one event
    * queued from outside a step, console input at an epoch start, wakes it (IoNode.beforeEpoch).
+   * `activity` is nextActivity(), when the caller has it already.
    */
-  quietUntil(): number {
-    // A spinning hart executes, so nextActivity says -1; but it only repeats itself until then.
-    if (this.state === NodeState.Running && !this.inWfi && !this.retryFirst && this.hart.spinning) return this.nextEvent();
-    return this.nextActivity();
+  quietUntil(activity = this.nextActivity()): number {
+    // A spinning hart executes, so its activity is -1; but it only repeats itself until then.
+    if (activity < 0 && !this.retryFirst && this.hart.spinning) return this.nextEvent();
+    return activity;
   }
 
   private runHart(limit: number): void {

@@ -203,7 +203,7 @@ export class WindowClock {
       // none of theirs, each a trip between cores.
       const endSlot = (seen - 1) % REPORT_SLOTS;
       if (d.epoch && seen >= 1 && !this.ownBusy(endSlot)) {
-        const end = this.sum(endSlot, this.atEnd);
+        const end = this.sum(endSlot);
         if (end.running === 0 && end.inFlight === 0) {
           d.stop = true;
           return d;
@@ -252,11 +252,11 @@ export class WindowClock {
       (this.me !== 0 || this.v.report[own + 3] < this.ownNodes);
   }
 
-  /** The reports of the end of the epoch before last together (before()). */
-  private readonly atEnd: Total = { running: 0, asleep: 0, inFlight: 0, queued: 0, next: Infinity };
+  /** Every worker's report of slot `slot` together (before(): the end of the epoch before last). */
+  private readonly total: Total = { running: 0, asleep: 0, inFlight: 0, queued: 0, next: Infinity };
 
-  /** Every worker's report of slot `slot` together, into `s`. */
-  private sum(slot: number, s: Total): Total {
+  private sum(slot: number): Total {
+    const s = this.total;
     let running = 0, asleep = 0, inFlight = 0, queued = 0, next = Infinity;
     for (let w = 0; w < this.workers; w++) {
       const o = (w * REPORT_SLOTS + slot) * REPORT_WORDS;

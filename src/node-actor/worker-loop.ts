@@ -300,7 +300,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
       found.inFlight[k] = inFlight;
       found.queued[k] = queued;
       found.next[k] = next;
-      quiet[k] = t.quietSkip ? n.quietUntil() : -1;
+      quiet[k] = t.quietSkip ? n.quietUntil(next) : -1;
       stepped++;
     }
     nodeWindowsLeft += (after - w) * (nodes.length - stepped);
