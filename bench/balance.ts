@@ -11,9 +11,10 @@
 // host's interruptions of the 1-thread run (the OS descheduling the thread, a garbage collection)
 // as work of the node that was running, which no worker could share; so the engine's placement
 // is replayed once more with every node's window cut to INTERRUPTION_NS, far more than the 46
-// instructions and few messages of a window take. A last replay lets every worker step any
+// instructions and few messages of a window take. Two last replays let every worker step any
 // node (work stealing, which would need every node's state in shared memory): how far an engine
-// that shared single windows' work could go, at the same coordination cost of nothing.
+// that shared single windows' work could go, once at no cost and once paying for each node it
+// claims and each node that changes worker (StealCost).
 
 import { COST_UNIT_NS, type CostProfile } from '../src/node-actor/cost-log.js';
 import { workerOfNode } from '../src/node-actor/worker-loop.js';
@@ -68,31 +69,74 @@ export function replay(p: CostProfile, workers: number, slack: number, placement
 }
 
 /**
- * Wall time, in COST_UNIT_NS, of replaying `p` on `workers` workers that share all nodes: in
- * window n each node's work goes, in node order, to the worker free first, once that node has
- * finished window n - 1 and every node window n - K; the window's rest is split evenly after
- * that. A node with nothing to do in a window occupies no worker.
+ * What work stealing would cost an engine beyond the work itself, in COST_UNIT_NS. A worker
+ * claims each node it steps from a list that others may take from too: an atomic on a line
+ * that moves between cores when they do (CLAIM_NS). A node stepped by another worker than the
+ * one before brings its state along: its registers, the cache tags and queue entries it
+ * touches, a few KiB of lines crossing cores (MOVE_NS). On this host, two workers handing a
+ * block of shared memory back and forth and touching each of its lines took 0.3 us more a
+ * handoff for 4 KiB and 0.75 us for 16 KiB than handing it over untouched.
  */
-export function replayStealing(p: CostProfile, workers: number, slack: number): number {
+export interface StealCost { claim: number; move: number }
+export const FREE: StealCost = { claim: 0, move: 0 };
+export const CLAIM_NS = 50;
+export const MOVE_NS = 500;
+export const MEASURED: StealCost = { claim: CLAIM_NS / COST_UNIT_NS, move: MOVE_NS / COST_UNIT_NS };
+
+/**
+ * Wall time, in COST_UNIT_NS, of replaying `p` on `workers` workers that share all nodes. Each
+ * worker steps its own nodes (the engine's placement) in order; one that has none left takes
+ * the last one left of the worker with the most left, as a work-stealing scheduler does. A
+ * node's window starts once that node has finished window n - 1 and every node window n - K;
+ * the window's rest is split evenly first. A node with nothing to do in a window occupies no
+ * worker. Each node stepped costs `cost.claim`, and `cost.move` more when its last window ran
+ * on another worker.
+ */
+export function replayStealing(p: CostProfile, workers: number, slack: number, cost: StealCost = FREE): number {
   const free = new Float64Array(workers);
   const finish = new Float64Array(p.nodes);
+  const lastOn = new Int32Array(p.nodes);
+  for (let i = 0; i < p.nodes; i++) lastOn[i] = workerOfNode(i, workers);
+  // Per worker, this window's nodes with work, in order: list[v * p.nodes + k].
+  const list = new Int32Array(workers * p.nodes);
+  const head = new Int32Array(workers);
+  const tail = new Int32Array(workers);
   // windowEnd[n % (slack + 1)]: when the last node finished window n.
   const windowEnd = new Float64Array(slack + 1);
   let end = 0;
   for (let n = 0; n < p.windows; n++) {
     const gate = n >= slack ? windowEnd[(n - slack) % (slack + 1)] : 0;
-    let last = 0;
-    for (let v = 0; v < workers; v++) free[v] = (free[v] > gate ? free[v] : gate) + p.rest[n] / workers;
+    let last = gate, left = 0;
+    for (let v = 0; v < workers; v++) {
+      free[v] = (free[v] > gate ? free[v] : gate) + p.rest[n] / workers;
+      head[v] = v * p.nodes;
+      tail[v] = v * p.nodes;
+    }
     for (let i = 0; i < p.nodes; i++) {
-      const c = p.node[n * p.nodes + i];
-      let start = finish[i] > gate ? finish[i] : gate;
-      if (c > 0) {
-        let v = 0;
-        for (let u = 1; u < workers; u++) if (free[u] < free[v]) v = u;
-        if (free[v] > start) start = free[v];
-        free[v] = start + c;
+      if (p.node[n * p.nodes + i] === 0) {
+        if (finish[i] < gate) finish[i] = gate;
+        if (finish[i] > last) last = finish[i];
+        continue;
       }
-      finish[i] = start + c;
+      const v = workerOfNode(i, workers);
+      list[tail[v]++] = i;
+      left++;
+    }
+    for (; left > 0; left--) {
+      // The worker free first takes a node: its own next, else the last of the longest list.
+      let v = 0;
+      for (let u = 1; u < workers; u++) if (free[u] < free[v]) v = u;
+      let i: number;
+      if (head[v] < tail[v]) i = list[head[v]++];
+      else {
+        let from = 0;
+        for (let u = 1; u < workers; u++) if (tail[u] - head[u] > tail[from] - head[from]) from = u;
+        i = list[--tail[from]];
+      }
+      let start = free[v] > finish[i] ? free[v] : finish[i];
+      start += cost.claim + (lastOn[i] !== v ? cost.move : 0);
+      lastOn[i] = v;
+      free[v] = finish[i] = start + p.node[n * p.nodes + i];
       if (finish[i] > last) last = finish[i];
     }
     windowEnd[n % (slack + 1)] = last;
@@ -108,9 +152,9 @@ export interface BalanceRow {
   speedup: Record<string, number>;
   /** The same for the engine's placement, without the host's interruptions. */
   uninterrupted: number;
-  /** With every worker stepping any node (replayStealing), with and without the interruptions. */
+  /** With every worker stepping any node (replayStealing): free, and at the MEASURED costs. */
   stealing: number;
-  stealingUninterrupted: number;
+  stealingCosted: number;
 }
 
 export interface BalanceReport {
@@ -150,7 +194,7 @@ export function balance(p: CostProfile, threads: number[], slack: number): Balan
       speedup: Object.fromEntries(Object.entries(PLACEMENTS).map(([name, f]) => [name, one / replay(p, t, slack, f)])),
       uninterrupted: cutOne / replay(cut, t, slack, workerOfNode),
       stealing: one / replayStealing(p, t, slack),
-      stealingUninterrupted: cutOne / replayStealing(cut, t, slack),
+      stealingCosted: one / replayStealing(p, t, slack, MEASURED),
     })),
   };
 }
@@ -161,11 +205,12 @@ export function formatBalance(b: BalanceReport): string {
     `balance (this run's per-node, per-window host times replayed for T workers, K = ${b.windowSlack}, coordination free)`,
     `  ${b.windows.toLocaleString('en-US')} windows: nodes ${b.nodeSeconds.toFixed(2)} s, the rest of the windows ${b.restSeconds.toFixed(2)} s (less ${b.clockNs.toFixed(0)} ns a clock read);` +
       ` ${b.interruptedSeconds.toFixed(2)} s of node windows beyond ${INTERRUPTION_NS / 1000} us`,
-    `  threads  ${names.map((n) => n.padStart(12)).join('')}  ${'uninterrupted'.padStart(14)}  ${'stealing'.padStart(9)}  ${'stealing, uninterrupted'.padStart(23)}`,
+    `  stealing: any worker steps any node, free, or at ${CLAIM_NS} ns a node claimed and ${MOVE_NS / 1000} us a node moved between workers`,
+    `  threads  ${names.map((n) => n.padStart(12)).join('')}  ${'uninterrupted'.padStart(14)}  ${'stealing'.padStart(9)}  ${'stealing at cost'.padStart(17)}`,
   ];
   const x = (v: number, width: number) => `${v.toFixed(2)}x`.padStart(width);
   for (const r of b.rows) {
-    lines.push(`  ${String(r.threads).padStart(7)}  ${names.map((n) => x(r.speedup[n], 12)).join('')}  ${x(r.uninterrupted, 14)}  ${x(r.stealing, 9)}  ${x(r.stealingUninterrupted, 23)}`);
+    lines.push(`  ${String(r.threads).padStart(7)}  ${names.map((n) => x(r.speedup[n], 12)).join('')}  ${x(r.uninterrupted, 14)}  ${x(r.stealing, 9)}  ${x(r.stealingCosted, 17)}`);
   }
   return lines.join('\n');
 }

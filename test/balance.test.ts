@@ -8,6 +8,7 @@ import { runFlash } from '../src/sim/flash-machine.js';
 import { readElf } from '../src/sim/elf.js';
 import type { CostProfile } from '../src/node-actor/cost-log.js';
 import { PLACEMENTS, balance, replay, replayStealing, uninterrupted } from '../bench/balance.js';
+import { COST_UNIT_NS } from '../src/node-actor/cost-log.js';
 
 /** A profile from cost(window, node). */
 function profile(nodes: number, windows: number, cost: (w: number, i: number) => number, rest = 0): CostProfile {
@@ -72,6 +73,35 @@ describe('balance: work stealing', () => {
   it('even work and the window\'s rest divide by T', () => {
     const p = profile(8, 100, () => 10, 8);
     for (const t of [1, 2, 4, 8]) expect(replayStealing(p, t, 2)).toBeCloseTo((100 * (80 + 8)) / t, 9);
+  });
+
+  it('steps a worker\'s own nodes first, and takes another\'s last node only when it has none left', () => {
+    // Even work: nobody steals, so nothing moves, and each node stepped costs one claim.
+    const even = profile(8, 100, () => 10);
+    expect(replayStealing(even, 2, 2, { claim: 1, move: 1000 })).toBe((100 * 4 * 11));
+    // Nodes 0 and 2 (both worker 0's) work: worker 1 takes node 2 in every window, and node 2
+    // has moved only once, in the first.
+    const p = profile(4, 10, (_w, i) => (i === 0 || i === 2 ? 5 : 0));
+    expect(replayStealing(p, 2, 2, { claim: 0, move: 3 })).toBe(10 * 5 + 3);
+  });
+
+  it('moving a node costs each time it changes worker, which can make stealing lose', () => {
+    // Window n's work is on node 0 in even windows, node 2 in odd ones, both worker 0's, and
+    // K = 1: one node a window, so nobody ever steals: 5 a window, plus a claim.
+    const alone = profile(4, 100, (w, i) => (i === 2 * (w % 2) ? 5 : 0));
+    expect(replayStealing(alone, 2, 1, { claim: 1, move: 50 })).toBe(100 * 6);
+    // Three nodes of worker 0 work in every window: worker 1 takes the last, which then moves
+    // back and forth: a move costs more than the work it shares.
+    const three = profile(6, 100, (_w, i) => (i % 2 === 0 ? 10 : 0));
+    expect(replayStealing(three, 2, 2)).toBeLessThan(replay(three, 2, 2, interleaved));
+    expect(replayStealing(three, 2, 2, { claim: 0, move: 30 })).toBeGreaterThan(replay(three, 2, 2, interleaved));
+  });
+
+  it('reports stealing at the measured costs beside free stealing', () => {
+    const p = profile(16, 1000, (w, i) => ((w * 7 + i * 3) % 5 === 0 ? 100 : 1));
+    const row = balance(p, [4], 2).rows[0];
+    expect(row.stealingCosted).toBeLessThan(row.stealing);
+    expect(row.stealingCosted).toBeCloseTo(replay(p, 1, 2, interleaved) / replayStealing(p, 4, 2, { claim: 50 / COST_UNIT_NS, move: 500 / COST_UNIT_NS }), 9);
   });
 });
 
