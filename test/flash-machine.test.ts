@@ -250,6 +250,29 @@ describe('the window length', () => {
     for (const r of cut.slice(1)) expect(r.sim).toEqual(cut[0].sim);
   });
 
+  it('a run cut just after its halt ends alike for any windows: halted, and nothing runs past the cut', async () => {
+    // A halt in the last K windows before the cut comes too late for the window clock's usual
+    // check; each worker looks for it once more at the cut (WindowClock.haltedBefore).
+    const cfg = config({ nodes: 4 });
+    const o = { config: cfg, image: image('radix'), patch: { radix_keys: 1024 } };
+    const whole = await run(o);
+    const L = whole.sim.lookaheadCycles;
+    const H = whole.sim.endCycle - L;
+    expect(whole.sim.stopped).toBe('halt');
+    const variants: Partial<FlashRunOptions>[] = [
+      { windowSlack: 1 }, { windowSlack: 2 }, { threads: 2, windowSlack: 2 }, { threads: 2, windowSlack: 3 },
+      { threads: 2, windowSlack: 8, noSpans: true },
+    ];
+    for (const d of [0, 1, 47, 60, 92]) {
+      const cut = [];
+      for (const v of variants) cut.push(await run({ ...o, ...v, maxCycles: H + d }));
+      const first = cut[0].sim;
+      expect(first.stopped, `cut at H + ${d}`).toBe(d > 0 ? 'halt' : 'max-cycles');
+      expect(first.endCycle, `cut at H + ${d}`).toBe(Math.min(H + L, H + d));
+      for (const r of cut.slice(1)) expect(r.sim, `cut at H + ${d}, K = ${r.host.windowSlack}, ${r.host.threads} threads`).toEqual(first);
+    }
+  }, 120_000);
+
   it('refuses a window slack outside 1 to 8', async () => {
     await expect(run({ config: config({ nodes: 2 }), image: image('radix'), windowSlack: 9 })).rejects.toThrow(/--window-slack 9: give a whole number of windows per lookahead from 1 to 8/);
   });

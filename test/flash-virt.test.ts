@@ -137,6 +137,26 @@ describe('firmware + S-mode kernel + disk + shell on the FLASH machine', () => {
     }
   }, 120_000);
 
+  it('a run cut before its idle end stops at the cut for any windows, and one cut after it ends as idle', async () => {
+    const echo = (threads: number, maxCycles: number, more: Partial<FlashRunOptions> = {}) =>
+      run(2, threads, { virt: { kernel: image('virt-uart-echo.elf') }, input: FlashConsoleInput.of('only this\n'), maxCycles, ...more });
+    const whole = await echo(1, 2e9);
+    expect(whole.sim.stopped).toBe('idle');
+    const E = whole.sim.endCycle;
+    const L = whole.sim.lookaheadCycles;
+    // The machine stopped at E on what it found at E - 2L at the latest: cuts after that, and
+    // before or at E, used to end as idle past the cut with some windows and not with others.
+    for (const d of [-2 * L, -L - 1, -46, 0, 1]) {
+      const cut = [];
+      for (const [threads, windowSlack, noSpans] of [[1, 1, false], [1, 2, false], [2, 2, false], [2, 3, false], [2, 8, true]] as const) {
+        cut.push(await echo(threads, E + d, { windowSlack, noSpans }));
+      }
+      expect(cut[0].sim.stopped, `cut at E + ${d}`).toBe(d > 0 ? 'idle' : 'max-cycles');
+      expect(cut[0].sim.endCycle, `cut at E + ${d}`).toBe(Math.min(E, E + d));
+      for (const r of cut.slice(1)) expect(r.sim, `cut at E + ${d}`).toEqual(cut[0].sim);
+    }
+  }, 120_000);
+
   it('hands console input over at the same cycles for any window length, so the session is the same', async () => {
     // Input goes to the UART at an epoch start, when the harts slept through the epoch before
     // last or the guest polled the UART: times that do not depend on where windows end.

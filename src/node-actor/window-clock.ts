@@ -221,6 +221,21 @@ export class WindowClock {
   }
 
   /**
+   * After a run cut by maxCycles, once worker 0 has finished `windows` windows, all that hold
+   * cycles before the cut: whether a device halted the machine before the cut, and its exit
+   * code (in `decision`). A halt in the last K windows comes too late for before() to see; this
+   * finds it in worker 0's last report, so that every worker, for any K, ends the run alike.
+   */
+  haltedBefore(windows: number): Decision {
+    const d = this.decision;
+    if (this.me !== 0) this.waitFor(0, windows);
+    const o = ((Atomics.load(this.v.done, 0) - 1) % REPORT_SLOTS) * REPORT_WORDS;
+    d.halt = this.v.report[o + 1] !== 0;
+    d.exitCode = this.v.report[o + 2];
+    return d;
+  }
+
+  /**
    * The window after the longest span from window n: within n's epoch, up to the K-th window
    * after the last one that every other worker has finished, and short of a window that a halt
    * reported K windows before it would stop.

@@ -15,7 +15,8 @@
 //     advance every own node to the span's end (hart and MAGIC interleaved in time)
 //     publish (harts still running, halt request, harts asleep, messages in flight) and the
 //       finished windows
-//   after a halt at cycle H: advance every own node to H + L, the same stop for any K
+//   at the cut (maxCycles): stop, and find a halt before it that came too late to be seen
+//   after a halt at cycle H: advance every own node to H + L or the cut, the same stop for any K
 //
 // Messages between nodes of the same worker go straight into the destination queue; others go
 // through the ring to the destination's worker.
@@ -25,7 +26,7 @@ import { F_DST, F_TYPE, F_SRC, F_ADDR, F_REQ, F_A, F_B, F_C, F_SEQ } from '../di
 import { Mailboxes } from '../interconnect/mailbox.js';
 import { Mesh } from '../interconnect/mesh.js';
 import { controlLayout, counterLayout, directoryLayout, mailboxLayout, memoryLayout } from '../shared-abi/machine.js';
-import { WindowClock, windowStart, type SpinPolicy } from './window-clock.js';
+import { WindowClock, windowAt, windowStart, type SpinPolicy } from './window-clock.js';
 import { IoNode, ioDeviceRanges, type IoResult, type IoTask } from './io-node.js';
 import { CostLog } from './cost-log.js';
 import { DecodeCache } from '../vcpu/decode-cache.js';
@@ -252,6 +253,9 @@ export function runWorker(t: WorkerTask): WorkerResult {
   const t0 = performance.now();
   let a = t0;
   for (;;) {
+    // The last window ends at maxCycles itself, so that a cut run is the same for any window;
+    // a halt in the windows before the cut that before() has not yet reported is found below.
+    if (windowStart(w, L, slack) >= t.maxCycles) break;
     const d = clock.before(w);
     if (d.stop) { halted = d.halt; exitCode = d.exitCode; stopped = d.halt ? 'halt' : 'idle'; break; }
     if (d.jumpTo > 0) {
@@ -260,10 +264,8 @@ export function runWorker(t: WorkerTask): WorkerResult {
       w = d.jumpTo;
       continue;
     }
-    // The last window ends at maxCycles itself, so that a cut run is the same for any window.
     const after = d.end; // the window after the span
     const windowEnd = Math.min(windowStart(after, L, slack), t.maxCycles);
-    if (windowStart(w, L, slack) >= t.maxCycles) break;
     Atomics.store(control.workerWindow, me * LINE, w);
     const b0 = performance.now();
     const waited = (b0 - a) * 1e6;
@@ -342,18 +344,23 @@ export function runWorker(t: WorkerTask): WorkerResult {
     w = after;
     a = b;
   }
+  if (stopped === 'max-cycles') {
+    const f = clock.haltedBefore(windowAt(t.maxCycles - 1, L, slack) + 1);
+    if (f.halt) { halted = true; exitCode = f.exitCode; stopped = 'halt'; }
+  }
   let endCycle: number;
   if (stopped === 'halt') {
     // A halt at cycle H is seen K windows later, when every node has run to the end of the K-th
     // window after the one holding H at most. Every node now runs on to H + L, the same cycle
-    // whatever the window: what reaches a node before H + L was sent before H, in a window every
-    // worker has finished; what it sends now is due after H + L, so it is not sent at all.
-    endCycle = control.haltCycle[0] + L;
+    // whatever the window, or to maxCycles if that comes first: what reaches a node before
+    // H + L was sent before H, in a window every worker has finished; what it sends now is due
+    // after H + L, so it is not sent at all.
+    endCycle = Math.min(control.haltCycle[0] + L, t.maxCycles);
     drainInbound();
     stopping = true;
   } else {
     // The end of the last window; nodes left alone in the last windows catch up to it.
-    endCycle = stopped === 'max-cycles' ? Math.min(windowStart(w, L, slack), t.maxCycles) : windowStart(w, L, slack);
+    endCycle = Math.min(windowStart(w, L, slack), t.maxCycles);
   }
   for (const n of nodes) n.advance(endCycle);
   const ioResult = io?.finish() ?? null;
