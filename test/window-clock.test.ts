@@ -172,8 +172,11 @@ describe('window clock sleeping', () => {
     const { sleeps, timeouts } = await result;
     await sleeper.terminate();
     expect(sleeps).toBeGreaterThanOrEqual(WINDOWS);
-    // Notified sleeps end at once; only a thread descheduled for the whole timeout on a loaded
-    // host could still time out. Without the notify, every one of them would.
-    expect(timeouts).toBeLessThan(WINDOWS / 4);
+    // Without the notify every sleep would run to its timeout, since the count changes while it
+    // sleeps. With it, the sleep during which this thread finishes the window ends at once: one
+    // a window. A sleep may still time out before that, when a loaded host keeps this thread
+    // from finishing the window for the whole timeout (the other tests' machines running
+    // beside this one), so it is the sleeps that did not time out that tell.
+    expect(sleeps - timeouts).toBeGreaterThanOrEqual(WINDOWS / 2);
   });
 });
