@@ -104,7 +104,40 @@ describe('protocol stress with tiny caches', () => {
     // The races: a forward that crossed the owner's writeback, answered from memory.
     expect(reached('I FWD_GETX: forward crossed our writeback; hand over', (n) => n.cache.table)).toBeGreaterThan(0);
     expect(reached('PUTX racing a forward or stale: acknowledge', (n) => n.home.table)).toBeGreaterThan(0);
+    // The requester of a forwarded GETX wrote the line back before the old owner's XFER came.
+    expect(reached(FWD_X_WRITEBACK, (n) => n.home.table)).toBeGreaterThan(0);
   }, 120_000);
+});
+
+const FWD_X_WRITEBACK = 'BUSY_FWD_X PUTX: from the requester, which already had the line and wrote it back before the XFER came (U after it); else stale';
+
+describe('protocol stress on other cache, line and network shapes', () => {
+  // Shapes that once broke the protocol or the hart: a direct-mapped L2 whose sets hold both an
+  // instruction's code and its data (the retried instruction fetched again and evicted its data,
+  // for ever), and slow links, on which a requester's writeback overtakes the old owner's XFER
+  // (the home then took the requester for the owner and failed when it asked again).
+  const shapes: [string, number, Partial<MachineConfig>, Record<string, number>][] = [
+    ['flash-stress', 4, { l1iKiB: 1, l1dKiB: 1, l1Ways: 1, l2KiB: 2, l2Ways: 1, linkBytesPerCycle: 0.5, lineBytes: 64 }, { stress_ops: 20_000 }],
+    ['flash-stress', 3, { l1dKiB: 4, l2KiB: 64, l2Ways: 1, lineBytes: 256, magicCycles: 30, hopCycles: 40 }, { stress_ops: 10_000 }],
+    ['radix', 2, { l2Ways: 1, linkBytesPerCycle: 0.5 }, { radix_keys: 1024 }],
+    ['radix', 4, { l2Ways: 1, l2KiB: 64, lineBytes: 32 }, { radix_keys: 1024 }],
+  ];
+  for (const [name, nodes, shape, patch] of shapes) {
+    it(`${name} on ${nodes} nodes with ${JSON.stringify(shape)}: correct, and the same at 1 and 2 threads`, async () => {
+      const cfg = config({ nodes, ...shape });
+      let seen: readonly FlashNode[] = [];
+      const one = await run({ config: cfg, image: image(name), patch, onWindow: (n) => { seen = n; }, maxCycles: 2e8 });
+      expect(one.sim.stopped, one.sim.console).toBe('halt');
+      expect(one.sim.exitCode, one.sim.console).toBe(0);
+      expect(one.sim.console).toMatch(name === 'radix' ? /radix: 1024 keys, \d+ harts, OK/ : new RegExp(`stress: ${nodes} harts, \\d+ accesses, \\d+ atomic adds, 0 errors`));
+      const two = await run({ config: cfg, image: image(name), patch, threads: 2, maxCycles: 2e8 });
+      expect(two.sim).toEqual(one.sim);
+      if (name === 'flash-stress' && nodes === 4) {
+        const i = seen[0].home.table.rows.findIndex((row) => row.doc === FWD_X_WRITEBACK);
+        expect(seen.reduce((sum, n) => sum + n.home.table.counts[i], 0)).toBeGreaterThan(0);
+      }
+    }, 120_000);
+  }
 });
 
 describe('miss counters', () => {

@@ -18,7 +18,7 @@
 volatile uint32 slots[WORDS] __attribute__((aligned(128)));
 volatile uint64 amo_ctr[4] __attribute__((aligned(128)));
 // Results each hart publishes, one line each so that publishing does not disturb the test.
-struct result { uint64 ops, adds, errors; uint32 last[WORDS / MAXH + 1]; uint64 pad[4]; } __attribute__((aligned(128)));
+struct result { uint64 ops, adds, errors; uint32 last[WORDS]; uint64 pad[4]; } __attribute__((aligned(128)));
 volatile struct result results[MAXH];
 volatile uint32 arrived __attribute__((aligned(128)));
 #define SWEEP_LINES 256
@@ -34,7 +34,7 @@ static uint64 rng(uint64 *s) {
 }
 
 static void run(uint64 h, uint64 nh) {
-  uint32 mine[WORDS / MAXH + 1] = {0};
+  uint32 mine[WORDS] = {0}; // a hart owns WORDS / nharts words, all of them when alone
   uint32 seen[WORDS] = {0};
   uint64 s = 0x9e3779b97f4a7c15ull * (h + 1), ops = stress_ops, adds = 0, errors = 0;
   uint64 owned = 0;

@@ -67,7 +67,10 @@ type Ctx = CacheController;
 const ROWS: Row<Ctx>[] = [
   { from: [CState.IS], on: [Msg.DATA_S], doc: 'IS DATA_S: shared', do: (c) => c.complete(CState.S) },
   { from: [CState.IS], on: [Msg.DATA_E], doc: 'IS DATA_E: exclusive clean', do: (c) => c.complete(CState.E) },
-  { from: [CState.IS_I], on: [Msg.DATA_S, Msg.DATA_E], doc: 'IS_I data: invalidated meanwhile; drop and retry', do: (c) => c.completeInvalid() },
+  { from: [CState.IS_I], on: [Msg.DATA_S], doc: 'IS_I DATA_S: invalidated meanwhile; drop and retry', do: (c) => c.completeInvalid() },
+  // The home records an exclusive grant as the owner, and an owner gets forwards, never an INV:
+  // the INV was for a shared copy dropped before this request (it crossed the replacement hint).
+  { from: [CState.IS_I], on: [Msg.DATA_E], doc: 'IS_I DATA_E: the INV was for an older copy; exclusive clean', do: (c) => c.complete(CState.E) },
   { from: [CState.IM, CState.SM], on: [Msg.DATA_X, Msg.UPGRADE_ACK], doc: 'IM/SM grant: modified', do: (c) => c.complete(CState.M) },
   { from: [CState.IS, CState.IM, CState.IS_I], on: [Msg.NACK], doc: 'IS/IM NACK: back to I, retry later', do: (c) => c.nacked(CState.I) },
   { from: [CState.SM], on: [Msg.NACK], doc: 'SM NACK: back to S, retry later', do: (c) => c.nacked(CState.S) },

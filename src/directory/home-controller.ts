@@ -7,7 +7,8 @@
 //   BUSY_INV    a GETX/UPGRADE waits for invalidation acks; owner = the requester
 //   BUSY_FWD_S  a GETS was forwarded to the owner; owner = the requester (the old owner's
 //               SHARING_WB names itself as the sender)
-//   BUSY_FWD_X  a GETX was forwarded to the owner; likewise
+//   BUSY_FWD_X  a GETX was forwarded to the owner; likewise (owner -1 once the requester has
+//               written the line back, which can come before the old owner's XFER)
 // A request that finds the line busy is NACKed and retried by its requester (as FLASH did).
 // Invalidation acks come back to the home, which then grants the requester.
 //
@@ -67,7 +68,8 @@ const ROWS: Row<Ctx>[] = [
   { from: [DirState.U, DirState.EX, ...BUSY], on: [Msg.PUTS], doc: 'stale replacement hint: ignore', do: () => {} },
   { from: [DirState.S], on: [Msg.PUTS], doc: 'S PUTS: the sharer dropped its copy', do: (c) => c.dropSharer() },
   { from: [DirState.EX], on: [Msg.PUTE, Msg.PUTX], doc: 'EX PUTX/PUTE: the owner wrote back; U unless stale', do: (c) => c.writeback() },
-  { from: [DirState.U, DirState.S, ...BUSY], on: [Msg.PUTE, Msg.PUTX], doc: 'PUTX racing a forward or stale: acknowledge', do: (c) => c.ackWriteback() },
+  { from: [DirState.BUSY_FWD_X], on: [Msg.PUTE, Msg.PUTX], doc: 'BUSY_FWD_X PUTX: from the requester, which already had the line and wrote it back before the XFER came (U after it); else stale', do: (c) => c.writebackBeforeTransfer() },
+  { from: [DirState.U, DirState.S, DirState.BUSY_INV, DirState.BUSY_FWD_S], on: [Msg.PUTE, Msg.PUTX], doc: 'PUTX racing a forward or stale: acknowledge', do: (c) => c.ackWriteback() },
   { from: [DirState.BUSY_INV], on: [Msg.INV_ACK], doc: 'BUSY_INV INV_ACK: count; grant after the last', do: (c) => c.invAck() },
   { from: [DirState.BUSY_FWD_S], on: [Msg.SHARING_WB], doc: 'BUSY_FWD_S SHARING_WB: the owner shared; S', do: (c) => c.sharingWriteback() },
   { from: [DirState.BUSY_FWD_X], on: [Msg.XFER], doc: 'BUSY_FWD_X XFER: ownership moved to the requester', do: (c) => c.transfer() },
@@ -202,6 +204,18 @@ export class HomeController {
     this.out.send(Msg.WB_ACK, this.src, this.line, this.src, 0, 0, 0, 0);
   }
 
+  /**
+   * The old owner sends the line to the requester and XFER to the home at once, and the
+   * requester may use the line, evict it and write it back before the XFER arrives. Its
+   * writeback ends its ownership here already (owner -1), so that the XFER leaves the line U.
+   * A writeback from anyone else is stale: the requester cannot have written back an earlier
+   * copy, since it asks again only once that writeback was acknowledged.
+   */
+  writebackBeforeTransfer(): void {
+    if (this.v.owner[this.line] === this.src) this.v.owner[this.line] = -1;
+    this.ackWriteback();
+  }
+
   sharingWriteback(): void {
     const l = this.line, r = this.v.owner[l], kept = this.a === 1;
     this.v.state[l] = DirState.S;
@@ -213,7 +227,7 @@ export class HomeController {
 
   transfer(): void {
     const l = this.line;
-    this.v.state[l] = DirState.EX;
+    this.v.state[l] = this.v.owner[l] < 0 ? DirState.U : DirState.EX;
   }
 
   // ---- MAGIC's miss counters ----

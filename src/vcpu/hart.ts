@@ -147,6 +147,15 @@ export class Hart {
   private fvBase = NaN;
   private frBase = NaN;
 
+  /**
+   * The instruction whose memory access stalled, decoded, and its pc: the next run() executes it
+   * again without fetching it again, as a pipeline holds an instruction that waits on its data.
+   * Fetching it again could evict its data, and the data its code, where both map to one set of
+   * a direct-mapped cache that holds the L1s (inclusion): neither would ever complete.
+   */
+  private readonly retry: Decoded = { op: 0, rd: 0, rs1: 0, rs2: 0, imm: 0, len: 0 };
+  private retryPc = NaN;
+
   /** Instructions retired in the current run() call before the handler now executing. */
   runRetired = 0;
   private wfiPending = false;
@@ -512,7 +521,14 @@ export class Hart {
           if (this.stopRequested) break outer;
           continue outer;
         }
-        if (st === Status.Stall) { this.pc = pc; stop = Stop.Stall; break outer; }
+        if (st === Status.Stall) {
+          const r = this.retry;
+          r.op = op; r.rd = rd; r.rs1 = rs1; r.rs2 = rs2; r.imm = imm; r.len = lenA[i];
+          this.retryPc = pc;
+          this.pc = pc;
+          stop = Stop.Stall;
+          break outer;
+        }
         n++;
         if (st === Status.Halt) { stop = Stop.Halt; break outer; }
         if (st === Status.Wfi) this.wfiPending = true;
@@ -562,6 +578,13 @@ export class Hart {
    */
   private fetchSlow(): number {
     const pc = this.pc;
+    // After a stall the loop always comes here first (the stall drops the fetch page).
+    if (this.retryPc === pc) {
+      this.retryPc = NaN;
+      this.fillSlot(this.dcSpan, this.retry);
+      return this.dcSpan;
+    }
+    this.retryPc = NaN;
     // The fetch filter first: a span the port granted for fetch and has not taken back (as for
     // data, a filter hit asks the port nothing).
     const pcLo = pc | 0; // ToInt32: the low 32 bits of any integer-valued double, without fmod
