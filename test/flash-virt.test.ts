@@ -181,6 +181,14 @@ describe('devices of node 0 reached from other nodes', () => {
     expect(two.sim).toEqual(one.sim);
   }, 120_000);
 
+  it('virt-smp: an LR reserves the cache line of its word, whatever the line size', async () => {
+    for (const lineBytes of [32, 256]) {
+      const r = await runFlash({ config: config(4, { lineBytes }), threads: 1, maxCycles: 2e9, echoConsole: false, virt: { kernel: image('virt-smp.elf') } });
+      expect(r.sim.console, `${lineBytes}-byte lines`).toMatch(/reservations\s+ok \(4 checks\)/);
+      expect(r.sim.console, `${lineBytes}-byte lines`).toMatch(/virt-smp: PASS/);
+    }
+  }, 120_000);
+
   it('virt-plic: PLIC priorities and claims from node 0, an external interrupt routed to hart 1 on node 1', async () => {
     const disk = join(dir, 'plic.img');
     writeFileSync(disk, new Uint8Array(4096));
