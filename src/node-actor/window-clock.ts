@@ -38,7 +38,12 @@
 // every message in flight sat in a node's queue (none in a mailbox), nothing can happen anywhere
 // before the earliest queued message or hart timer, T (each worker reports its nodes' earliest,
 // `next`): the windows before T's are empty, and every worker, deciding from the same reports,
-// jumps to the same one. A jump copies the worker's last report into the slots of the windows it
+// jumps to the same one. That every message in flight is queued follows from nobody having sent
+// one during that epoch (each worker reports its nodes' messages sent so far): a message sent in
+// window m is in its receiver's queue before the receiver steps window m + K. Comparing messages
+// in flight with those queued would not do: a receiver's queue may already hold messages that a
+// worker ahead of it sent after the reported window, which its report does not count as sent,
+// and as many as those may still sit in mailboxes. A jump copies the worker's last report into the slots of the windows it
 // skips and publishes them done; it never lands where another worker may still read a slot it
 // writes.
 //
@@ -108,7 +113,7 @@ export function spinPolicy(workers: number, cores: number, fixedUs?: number): Sp
 }
 
 /** The reports of one window, every worker's together. */
-interface Total { running: number; asleep: number; inFlight: number; queued: number; next: number }
+interface Total { running: number; asleep: number; inFlight: number; sent: number; next: number }
 
 export class WindowClock {
   readonly decision: Decision = { stop: false, halt: false, exitCode: 0, epoch: false, asleep: 0, jumpTo: 0, end: 0 };
@@ -145,7 +150,7 @@ export class WindowClock {
    * Windows n .. end - 1 are done: publish what the decisions need, the same for each of them
    * (the state at the span's end), then the count.
    */
-  finish(n: number, end: number, running: number, halt: boolean, exitCode: number, asleep = 0, inFlight = 0, queued = 0, next = -1): void {
+  finish(n: number, end: number, running: number, halt: boolean, exitCode: number, asleep = 0, inFlight = 0, sent = 0, next = -1): void {
     for (let w = n; w < end; w++) {
       const o = (this.me * REPORT_SLOTS + (w % REPORT_SLOTS)) * REPORT_WORDS;
       this.v.report[o] = running;
@@ -153,7 +158,7 @@ export class WindowClock {
       this.v.report[o + 2] = exitCode;
       this.v.report[o + 3] = asleep;
       this.v.report[o + 4] = inFlight;
-      this.v.report[o + 5] = queued;
+      this.v.report[o + 5] = sent;
       this.v.reportNext[this.me * REPORT_SLOTS + (w % REPORT_SLOTS)] = next;
     }
     this.publishDone(end);
@@ -209,8 +214,9 @@ export class WindowClock {
           return d;
         }
         d.asleep = end.asleep;
-        // Nothing can happen before `next` anywhere: every message in flight sits in a queue.
-        if (this.idleSkip && end.next >= 0 && end.next !== Infinity && end.inFlight === end.queued) {
+        // Nothing can happen before `next` anywhere: nobody sent anything in that epoch, so every
+        // message in flight sits in a queue.
+        if (this.idleSkip && end.next >= 0 && end.next !== Infinity && seen > k && this.sentBy((seen - 1 - k) % REPORT_SLOTS) === end.sent) {
           d.jumpTo = this.jumpTarget(n, end.next);
           if (d.jumpTo > 0) return d;
         }
@@ -268,28 +274,35 @@ export class WindowClock {
   }
 
   /** Every worker's report of slot `slot` together (before(): the end of the epoch before last). */
-  private readonly total: Total = { running: 0, asleep: 0, inFlight: 0, queued: 0, next: Infinity };
+  private readonly total: Total = { running: 0, asleep: 0, inFlight: 0, sent: 0, next: Infinity };
 
   private sum(slot: number): Total {
     const s = this.total;
-    let running = 0, asleep = 0, inFlight = 0, queued = 0, next = Infinity;
+    let running = 0, asleep = 0, inFlight = 0, next = Infinity;
     for (let w = 0; w < this.workers; w++) {
       const o = (w * REPORT_SLOTS + slot) * REPORT_WORDS;
       running += this.v.report[o];
       asleep += this.v.report[o + 3];
       inFlight += this.v.report[o + 4];
-      queued += this.v.report[o + 5];
       const t = this.v.reportNext[w * REPORT_SLOTS + slot];
       if (t < next) next = t;
     }
-    s.running = running; s.asleep = asleep; s.inFlight = inFlight; s.queued = queued; s.next = next;
+    s.running = running; s.asleep = asleep; s.inFlight = inFlight; s.sent = this.sentBy(slot); s.next = next;
     return s;
+  }
+
+  /** Messages sent so far by every worker's nodes, as of report slot `slot` (int32: it wraps). */
+  private sentBy(slot: number): number {
+    let sent = 0;
+    for (let w = 0; w < this.workers; w++) sent = (sent + this.v.report[(w * REPORT_SLOTS + slot) * REPORT_WORDS + 5]) | 0;
+    return sent;
   }
 
   /**
    * The window holding cycle `t`, or an earlier one where the slots that this worker's skip
    * writes (windows m - K - 1 .. m - 1) cannot be any that another worker still reads (those of
-   * windows n - 2K .. n - 1); 0 when that leaves nothing to skip.
+   * windows n - 3K .. n - 1: a worker at window n - K + 1 reads back to its n - 2K - 1); 0 when
+   * that leaves nothing to skip.
    */
   private jumpTarget(n: number, t: number): number {
     let m = windowAt(t, this.lookahead, this.slack);
@@ -297,7 +310,7 @@ export class WindowClock {
     for (;;) {
       if (m <= n) return 0;
       const d = (m - n) % REPORT_SLOTS;
-      if (d >= k + 1 && d <= REPORT_SLOTS - 2 * k) return m;
+      if (d >= k + 1 && d <= REPORT_SLOTS - 3 * k) return m;
       m--;
     }
   }

@@ -201,9 +201,9 @@ export function runWorker(t: WorkerTask): WorkerResult {
   // and `all` the sums of `found` over the worker's nodes, kept up to date at each step (on
   // 1,024 nodes, summing every node at every epoch end cost more than stepping the few that run).
   const quiet = new Float64Array(count).fill(-1);
-  const found = { running: new Uint8Array(count), asleep: new Uint8Array(count), inFlight: new Float64Array(count), queued: new Float64Array(count), next: new Float64Array(count) };
+  const found = { running: new Uint8Array(count), asleep: new Uint8Array(count), inFlight: new Float64Array(count), sent: new Float64Array(count), next: new Float64Array(count) };
   /** `executing`: nodes whose `next` is -1 (a hart executes), so that the least `next` is -1. */
-  const all = { running: 0, asleep: 0, inFlight: 0, queued: 0, executing: 0 };
+  const all = { running: 0, asleep: 0, inFlight: 0, sent: 0, executing: 0 };
   const router: Router = {
     deliver(time, type, src, dst, addr, req, a, b, c, seq) {
       const w = workerOfNode(dst, T);
@@ -290,17 +290,17 @@ export function runWorker(t: WorkerTask): WorkerResult {
       const running = n.state !== NodeState.Halted && n.state !== NodeState.Idle ? 1 : 0;
       const asleep = n.inWfi ? 1 : 0;
       const inFlight = n.sentCount - n.handledCount;
-      const queued = n.queue.length;
+      const sent = n.sentCount;
       const next = n.nextActivity();
       all.running += running - found.running[k];
       all.asleep += asleep - found.asleep[k];
       all.inFlight += inFlight - found.inFlight[k];
-      all.queued += queued - found.queued[k];
+      all.sent += sent - found.sent[k];
       all.executing += (next < 0 ? 1 : 0) - (found.next[k] < 0 ? 1 : 0);
       found.running[k] = running;
       found.asleep[k] = asleep;
       found.inFlight[k] = inFlight;
-      found.queued[k] = queued;
+      found.sent[k] = sent;
       found.next[k] = next;
       quiet[k] = t.quietSkip ? n.quietUntil(next) : -1;
       stepped++;
@@ -308,12 +308,12 @@ export function runWorker(t: WorkerTask): WorkerResult {
     nodeWindowsLeft += (after - w) * (nodes.length - stepped);
     // Of the reports, the decisions read only those of epoch ends, and worker 0's halt flag
     // (window-clock.ts): the rest is filled in for the span that ends an epoch.
-    let running = 0, asleep = 0, inFlight = 0, queued = 0, next = Infinity;
+    let running = 0, asleep = 0, inFlight = 0, sent = 0, next = Infinity;
     if (after % slack === 0) {
       running = all.running;
       asleep = all.asleep;
       inFlight = all.inFlight;
-      queued = all.queued;
+      sent = all.sent;
       if (all.executing > 0) next = -1;
       else for (let k = 0; k < nodes.length; k++) if (found.next[k] < next) next = found.next[k];
       if (io !== null) {
@@ -328,7 +328,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
       control.haltCycle[0] = nodes[0].haltCycle; // before finish() publishes the window
     }
     boxes.publish(me);
-    clock.finish(w, after, running, halt, exitCode, asleep, inFlight, queued, next);
+    clock.finish(w, after, running, halt, exitCode, asleep, inFlight, sent, next);
     const b = performance.now();
     busyNs += (b - a) * 1e6;
     costs?.set(row + nodes.length, b - a - nodeMs);

@@ -17,12 +17,15 @@ export function memoryLayout(nodes: number, sliceBytes: number) {
   ] as const);
 }
 
-/** Windows of reports each worker keeps (more than twice the largest drift between workers). */
+/**
+ * Windows of reports each worker keeps: the decisions read back 2K + 1 windows, and workers
+ * drift up to K - 1 windows apart (window-clock.ts).
+ */
 export const REPORT_SLOTS = 64;
 /**
  * A report: harts still running, halt requested, exit code, harts asleep in wfi, messages sent
  * minus messages handled by the worker's nodes (their sum over workers is what is in flight), and
- * messages waiting in its nodes' queues.
+ * messages its nodes have sent so far.
  */
 export const REPORT_WORDS = 8;
 
@@ -32,7 +35,7 @@ export function controlLayout(nodes: number, workers: number) {
     { name: 'nodeState', type: 'i32', count: nodes, ownLine: true, doc: 'NodeState of each node (running, stalled, wfi, halted); written by its worker' },
     { name: 'done', type: 'i32', count: workers, ownLine: true, doc: 'windows each worker has finished; written by that worker with Atomics.store, waited on by the others' },
     { name: 'sleepers', type: 'i32', count: workers, ownLine: true, doc: 'workers asleep in Atomics.wait on each worker\'s done count; a waiter adds itself (Atomics.add) before it sleeps and leaves after; the worker notifies only when it is nonzero' },
-    { name: 'report', type: 'i32', count: workers * REPORT_SLOTS * REPORT_WORDS, doc: 'per worker, per window (mod REPORT_SLOTS): running harts, halt, exit code, sleeping harts, messages in flight, messages queued at its nodes; written by that worker before it publishes done' },
+    { name: 'report', type: 'i32', count: workers * REPORT_SLOTS * REPORT_WORDS, doc: 'per worker, per window (mod REPORT_SLOTS): running harts, halt, exit code, sleeping harts, messages in flight, messages sent so far by its nodes (int32, wrapping); written by that worker before it publishes done' },
     { name: 'reportNext', type: 'f64', count: workers * REPORT_SLOTS, doc: 'per worker, per window (mod REPORT_SLOTS): the earliest cycle at which one of its nodes can act, or -1 while a hart executes; written with report' },
     { name: 'workerWindow', type: 'i32', count: workers, ownLine: true, doc: 'window each worker is in, for progress reports' },
     { name: 'workerBusyNs', type: 'f64', count: workers, ownLine: true, doc: 'host time each worker spent stepping nodes; written by that worker' },
