@@ -40,8 +40,8 @@ export type CacheParams = Pick<MachineConfig, 'nodes' | 'lineBytes' | 'l1iKiB' |
 export interface CacheHost extends Outbox {
   /** The hart loses its grants on a line (L1 eviction, downgrade, invalidation). */
   dropLine(line: number, dataMayChange: boolean): void;
-  /** The hart, stalled on `line`, may retry at `time`. */
-  wake(line: number, time: number): void;
+  /** The hart, stalled on `line`, may retry at `time`; whether it will (it waited for it). */
+  wake(line: number, time: number): boolean;
   /** Current handler time. */
   now(): number;
 }
@@ -268,7 +268,21 @@ export class CacheController {
     // exactly the protocol's latency.
     const perm = to === CState.M ? L1_READ | L1_WRITE : L1_READ;
     this.fillL1(kind === Access.Fetch ? this.l1i : this.l1d, line, perm);
-    this.host.wake(line, now);
+    // Forwards that came before the grant wait until the hart has retried the access it missed
+    // on (runPostponed), as a processor uses a filled line once before it lets it go. Served at
+    // once, they took the line back every time: with many nodes asking for a line that one
+    // writes, the writer never wrote.
+    if (this.host.wake(line, now) && this.deferred.has(line)) this.postponed = line;
+    else this.runDeferred(line);
+  }
+
+  /** A line whose deferred forwards wait for the hart's retry, or -1. */
+  postponed = -1;
+
+  /** Serve the forwards that waited for the hart's retry (the node calls it right after). */
+  runPostponed(): void {
+    const line = this.postponed;
+    this.postponed = -1;
     this.runDeferred(line);
   }
 
