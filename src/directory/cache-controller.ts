@@ -272,12 +272,17 @@ export class CacheController {
     // on (runPostponed), as a processor uses a filled line once before it lets it go. Served at
     // once, they took the line back every time: with many nodes asking for a line that one
     // writes, the writer never wrote.
-    if (this.host.wake(line, now) && this.deferred.has(line)) this.postponed = line;
-    else this.runDeferred(line);
+    if (this.host.wake(line, now) && this.deferred.has(line)) {
+      this.postponed = line;
+      this.postponedAt = now;
+    } else {
+      this.runDeferred(line);
+    }
   }
 
-  /** A line whose deferred forwards wait for the hart's retry, or -1. */
+  /** A line whose deferred forwards wait for the hart's retry, or -1; and its grant's time. */
   postponed = -1;
+  postponedAt = NaN;
 
   /** Serve the forwards that waited for the hart's retry (the node calls it right after). */
   runPostponed(): void {

@@ -213,13 +213,8 @@ export class FlashNode implements CacheHost {
     if (this.state !== NodeState.Stalled) return false;
     if (this.waiting !== line && this.waiting !== WAIT_ANY) return false;
     this.resume(time);
-    if (Number.isNaN(this.handlerEnd)) return false;
-    this.postponedAt = this.handlerEnd;
     return true;
   }
-
-  /** The end of the handler whose forwards wait for the hart's retry (CacheController.postponed). */
-  private postponedAt = NaN;
 
   private resume(time: number): void {
     this.waiting = NOT_WAITING;
@@ -246,7 +241,7 @@ export class FlashNode implements CacheHost {
         this.runHart(this.hart.simTime() + 1);
         if (this.cache.postponed >= 0) {
           // Back in the handler that granted the line, as if they had been served there.
-          this.handlerEnd = this.postponedAt;
+          this.handlerEnd = this.cache.postponedAt;
           this.cache.runPostponed();
           if (this.io !== null) this.io.afterHandler();
           this.handlerEnd = NaN;

@@ -43,9 +43,9 @@
 // window m is in its receiver's queue before the receiver steps window m + K. Comparing messages
 // in flight with those queued would not do: a receiver's queue may already hold messages that a
 // worker ahead of it sent after the reported window, which its report does not count as sent,
-// and as many as those may still sit in mailboxes. A jump copies the worker's last report into the slots of the windows it
-// skips and publishes them done; it never lands where another worker may still read a slot it
-// writes.
+// and as many as those may still sit in mailboxes. A jump copies the worker's last report into
+// the slots of the windows it skips and publishes them done; it never lands where another worker
+// may still read a slot it writes.
 //
 // Waiting spins while the worker has a core to itself, draining its inbound mailboxes, and sleeps
 // in Atomics.wait once the spin outlasts an adaptive budget. A worker that waits longer than the
@@ -113,7 +113,7 @@ export function spinPolicy(workers: number, cores: number, fixedUs?: number): Sp
 }
 
 /** The reports of one window, every worker's together. */
-interface Total { running: number; asleep: number; inFlight: number; sent: number; next: number }
+interface Total { running: number; asleep: number; inFlight: number; next: number }
 
 export class WindowClock {
   readonly decision: Decision = { stop: false, halt: false, exitCode: 0, epoch: false, asleep: 0, jumpTo: 0, end: 0 };
@@ -216,7 +216,8 @@ export class WindowClock {
         d.asleep = end.asleep;
         // Nothing can happen before `next` anywhere: nobody sent anything in that epoch, so every
         // message in flight sits in a queue.
-        if (this.idleSkip && end.next >= 0 && end.next !== Infinity && seen > k && this.sentBy((seen - 1 - k) % REPORT_SLOTS) === end.sent) {
+        if (this.idleSkip && end.next >= 0 && end.next !== Infinity && seen > k &&
+            this.sentBy((seen - 1 - k) % REPORT_SLOTS) === this.sentBy(endSlot)) {
           d.jumpTo = this.jumpTarget(n, end.next);
           if (d.jumpTo > 0) return d;
         }
@@ -274,7 +275,7 @@ export class WindowClock {
   }
 
   /** Every worker's report of slot `slot` together (before(): the end of the epoch before last). */
-  private readonly total: Total = { running: 0, asleep: 0, inFlight: 0, sent: 0, next: Infinity };
+  private readonly total: Total = { running: 0, asleep: 0, inFlight: 0, next: Infinity };
 
   private sum(slot: number): Total {
     const s = this.total;
@@ -287,7 +288,7 @@ export class WindowClock {
       const t = this.v.reportNext[w * REPORT_SLOTS + slot];
       if (t < next) next = t;
     }
-    s.running = running; s.asleep = asleep; s.inFlight = inFlight; s.sent = this.sentBy(slot); s.next = next;
+    s.running = running; s.asleep = asleep; s.inFlight = inFlight; s.next = next;
     return s;
   }
 
@@ -300,9 +301,9 @@ export class WindowClock {
 
   /**
    * The window holding cycle `t`, or an earlier one where the slots that this worker's skip
-   * writes (windows m - K - 1 .. m - 1) cannot be any that another worker still reads (those of
-   * windows n - 3K .. n - 1: a worker at window n - K + 1 reads back to its n - 2K - 1); 0 when
-   * that leaves nothing to skip.
+   * writes (skipped windows from m - 2K - 1 to m - 1) cannot be any that another worker still
+   * reads (those of windows n - 3K .. n - 1: a worker at window n - K + 1 reads back to its
+   * n - 2K - 1); 0 when that leaves nothing to skip.
    */
   private jumpTarget(n: number, t: number): number {
     let m = windowAt(t, this.lookahead, this.slack);
@@ -317,11 +318,11 @@ export class WindowClock {
 
   /**
    * Skip windows n .. m - 1, all empty (before() said so): they report as window n - 1 did, down
-   * to window m - K - 1, the oldest that before(m) reads.
+   * to window m - 2K - 1, the oldest that before(m) reads, where that was skipped too.
    */
   skip(n: number, m: number): void {
     const from = this.me * REPORT_SLOTS + ((n - 1) % REPORT_SLOTS);
-    for (let w = m - this.slack - 1; w < m; w++) {
+    for (let w = Math.max(n, m - 2 * this.slack - 1); w < m; w++) {
       const to = this.me * REPORT_SLOTS + (w % REPORT_SLOTS);
       for (let i = 0; i < REPORT_WORDS; i++) this.v.report[to * REPORT_WORDS + i] = this.v.report[from * REPORT_WORDS + i];
       this.v.reportNext[to] = this.v.reportNext[from];
