@@ -146,6 +146,34 @@ describe('flashdisco run: guests', () => {
     expect(r.stderr).not.toMatch(/^\s+at /m);
   });
 
+  it('shows a sign-extended kernel pc as unsigned 64-bit hex in the stop message and statistics', () => {
+    // M-mode maps the gigapage at 0xffff_ffff_8000_0000 onto RAM (Sv39 root entry 510) and
+    // mrets to S-mode into a loop there, as a kernel linked high runs.
+    const CSRW = (csr: number, rs1: number) => I(0x73, 0, 1, rs1, csr);
+    const code = words([
+      auipc(T1, 0), ld(T0, T1, 0x400), CSRW(0x180, T0), // satp
+      ld(T0, T1, 0x408), CSRW(0x341, T0), // mepc
+      (0x1000 | (T0 << 7) | 0x37) >>> 0 /* lui t0, 1 */, addi(T0, T0, -0x800), CSRW(0x300, T0), // mstatus.MPP = S
+      0x30200073, // mret
+      J_SELF,
+    ]);
+    const loop = 9 * 4; // J_SELF's offset
+    const data = new Uint8Array(16);
+    new DataView(data.buffer).setBigUint64(0, (8n << 60n) | BigInt((RAM + 0x1000) / 4096), true);
+    new DataView(data.buffer).setBigUint64(8, 0xffff_ffff_8000_0000n + BigInt(loop), true);
+    const root = new Uint8Array(4096);
+    new DataView(root.buffer).setBigUint64(510 * 8, (BigInt(RAM / 4096) << 10n) | 0xcfn, true); // V R W X A D
+    const elf = writeElf64({
+      entry: RAM,
+      segments: [{ vaddr: RAM, data: code }, { vaddr: RAM + 0x400, data }, { vaddr: RAM + 0x1000, data: root }],
+    });
+    const stats = join(dir, 'high-pc.json');
+    const r = cli('run', '--kernel', fixture('high-pc.elf', elf), '--max-insns', '1000', '--stats', stats);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toContain(`at pc 0xffffffff80000024)`);
+    expect(JSON.parse(readFileSync(stats, 'utf8')).harts[0].pc).toBe('0xffffffff80000024');
+  });
+
   it('stops a guest whose trap handler cannot be fetched with status 4', () => {
     const jumpToZero = writeElf64({ entry: RAM, segments: [{ vaddr: RAM, data: words([0x00000067]) }] }); // jr x0
     const r = cli('run', '--kernel', fixture('trap.elf', jumpToZero), '--max-insns', '1000');

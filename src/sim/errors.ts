@@ -35,7 +35,15 @@ export function isUserError(e: unknown): e is UserError {
   return e instanceof UserError;
 }
 
-/** Hex form used in every message that shows an address: 0x8000_0000 style without separators. */
+/**
+ * Hex form used in every message and statistic that shows an address: unsigned 64-bit, without
+ * separators. Addresses are held as the signed 64-bit value (Hart.pc), so a kernel address such
+ * as 0xffff_ffff_8000_0000 arrives negative and must be shown as its 64-bit pattern.
+ */
 export function hex(v: number | bigint): string {
-  return '0x' + v.toString(16);
+  if (typeof v === 'number') {
+    if (v >= 0) return '0x' + v.toString(16);
+    v = BigInt(v);
+  }
+  return '0x' + BigInt.asUintN(64, v).toString(16);
 }

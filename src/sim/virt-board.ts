@@ -491,7 +491,7 @@ export class VirtBoard {
 
   stats(): BoardStats {
     const mmio = this.mem.mmioStats();
-    const harts = this.harts.map((h, i) => ({ hart: i, ...h.stats(), sleepCycles: this.sleepCycles[i]!, pc: h.pc }));
+    const harts = this.harts.map((h, i) => ({ hart: i, ...h.stats(), sleepCycles: this.sleepCycles[i]!, pc: hex(h.pc) }));
     const dev = (name: string, extra: Record<string, unknown> = {}) => ({ ...mmio[name]!, ...extra });
     const virtio: Record<string, unknown> = {};
     for (let k = 0; k < VIRTIO_COUNT; k++) {
@@ -535,7 +535,7 @@ export interface BoardStats {
   simTime: number;
   rounds: number;
   skips: number;
-  harts: Array<ReturnType<Hart['stats']> & { hart: number; sleepCycles: number; pc: number }>;
+  harts: Array<ReturnType<Hart['stats']> & { hart: number; sleepCycles: number; pc: string }>;
   devices: Record<string, unknown>;
   memory: MemoryStats;
 }
