@@ -72,15 +72,20 @@ class Driver {
     storeOk(this.dev, off, v);
   }
 
-  /** The virtio initialisation sequence (spec 3.1.1); returns the Status read back. */
-  init(featLo = 1 << VIRTIO_BLK_F_FLUSH, featHi = 1): number {
+  /**
+   * The virtio initialisation sequence (spec 3.1.1); returns the Status read back. With `featHi`
+   * null the driver writes only the low feature word, as one written for legacy devices does.
+   */
+  init(featLo = 1 << VIRTIO_BLK_F_FLUSH, featHi: number | null = 1): number {
     this.w(R.Status, 0);
     this.w(R.Status, STATUS_ACKNOWLEDGE);
     this.w(R.Status, STATUS_ACKNOWLEDGE | STATUS_DRIVER);
     this.w(R.DriverFeaturesSel, 0);
     this.w(R.DriverFeatures, featLo);
-    this.w(R.DriverFeaturesSel, 1);
-    this.w(R.DriverFeatures, featHi);
+    if (featHi !== null) {
+      this.w(R.DriverFeaturesSel, 1);
+      this.w(R.DriverFeatures, featHi);
+    }
     this.w(R.Status, STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK);
     const st = this.r(R.Status);
     if (!(st & STATUS_FEATURES_OK)) return st;
@@ -199,8 +204,8 @@ describe('virtio-mmio transport', () => {
     expect(drv.r(R.DeviceFeatures)).toBe((1 << 2) | (1 << 6) | (1 << 9));
     drv.w(R.DeviceFeaturesSel, 1);
     expect(drv.r(R.DeviceFeatures)).toBe(1);
-    drv.w(R.DeviceFeaturesSel, 2);
-    expect(drv.r(R.DeviceFeatures)).toBe(0);
+    drv.w(R.DeviceFeaturesSel, 2); // any selector but 0 picks the high word, as in QEMU
+    expect(drv.r(R.DeviceFeatures)).toBe(1);
     const ro = new Driver(diskImage(8), { readOnly: true });
     expect(ro.r(R.DeviceFeatures) & (1 << VIRTIO_BLK_F_RO)).toBe(1 << VIRTIO_BLK_F_RO);
   });
@@ -220,11 +225,61 @@ describe('virtio-mmio transport', () => {
     expect(drv.r(R.QueueNumMax)).toBe(0);
   });
 
-  it('accepts FEATURES_OK only with VERSION_1 and only offered features', () => {
-    expect(new Driver(diskImage(8)).init(0, 0) & STATUS_FEATURES_OK).toBe(0);
-    expect(new Driver(diskImage(8)).init(1 << 1, 1) & STATUS_FEATURES_OK).toBe(0); // SIZE_MAX not offered
-    const st = new Driver(diskImage(8)).init();
+  it('never refuses FEATURES_OK, as QEMU: bits not offered are dropped, VERSION_1 is optional', () => {
+    const all = STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK | STATUS_DRIVER_OK;
+    const drv = new Driver(diskImage(8));
+    expect(drv.init()).toBe(all);
+    expect(drv.dev.negotiated).toBe('0x100000200'); // VERSION_1 and FLUSH
+    expect(drv.init(0, 0)).toBe(all);
+    expect(drv.dev.negotiated).toBe('0x0');
+    expect(drv.init((1 << 1) | (1 << 28) | (1 << VIRTIO_BLK_F_FLUSH), 0xff)).toBe(all); // SIZE_MAX, INDIRECT_DESC not offered
+    expect(drv.dev.negotiated).toBe('0x100000200');
+  });
+
+  it('negotiates without VERSION_1 when the driver writes back only the low feature word', () => {
+    const disk = diskImage(16);
+    const drv = new Driver(disk);
+    drv.w(R.DeviceFeaturesSel, 0);
+    const offered = drv.r(R.DeviceFeatures);
+    const st = drv.init(offered & ~(1 << VIRTIO_BLK_F_RO), null); // never touches DriverFeaturesSel 1
     expect(st).toBe(STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK | STATUS_DRIVER_OK);
+    expect(drv.dev.negotiated).toBe('0x244'); // SEG_MAX, BLK_SIZE, FLUSH
+    const r = drv.request(VIRTIO_BLK_T_IN, 3, { len: 2 * SECTOR, write: true });
+    expect(r.status).toBe(VIRTIO_BLK_S_OK);
+    expect(r.data).toEqual(disk.slice(3 * SECTOR, 5 * SECTOR));
+    expect(drv.r(R.InterruptStatus)).toBe(INT_USED_BUFFER);
+    const data = new Uint8Array(SECTOR).fill(0x3c);
+    expect(drv.request(VIRTIO_BLK_T_OUT, 9, { len: SECTOR, write: false, fill: data }).status).toBe(VIRTIO_BLK_S_OK);
+    expect(drv.dev.image.slice(9 * SECTOR, 10 * SECTOR)).toEqual(data);
+    expect(drv.r(R.Config + 0x14)).toBe(512); // the same config layout
+  });
+
+  it('keeps the driver feature words across a driver reset and takes them only as FEATURES_OK is set', () => {
+    const drv = new Driver(diskImage(8));
+    const begin = (): void => {
+      drv.w(R.Status, 0);
+      drv.w(R.Status, STATUS_ACKNOWLEDGE | STATUS_DRIVER);
+    };
+    // DriverFeaturesSel 2 selects the high word too
+    begin();
+    drv.w(R.DriverFeaturesSel, 2);
+    drv.w(R.DriverFeatures, 1);
+    drv.w(R.Status, STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK);
+    expect(drv.dev.negotiated).toBe('0x100000000');
+    // after a reset the high word written before still holds VERSION_1 (and the selector still points at it)
+    begin();
+    expect(drv.dev.negotiated).toBe('0x0');
+    drv.w(R.DriverFeaturesSel, 0);
+    drv.w(R.DriverFeatures, 1 << VIRTIO_BLK_F_FLUSH);
+    drv.w(R.Status, STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK);
+    expect(drv.dev.negotiated).toBe('0x100000200');
+    // a write once FEATURES_OK is set waits for the next Status write that sets it again
+    drv.w(R.DriverFeatures, 0);
+    drv.w(R.Status, STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK);
+    expect(drv.dev.negotiated).toBe('0x100000200');
+    drv.w(R.Status, STATUS_ACKNOWLEDGE | STATUS_DRIVER);
+    drv.w(R.Status, STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK);
+    expect(drv.dev.negotiated).toBe('0x100000000');
   });
 
   it('appears as an empty QEMU slot when no disk is attached', () => {
@@ -427,6 +482,26 @@ describe('virtio-blk device errors and reset', () => {
     expect(drv.r(R.InterruptStatus)).toBe(0);
     expect(drv.r(R.QueueReady)).toBe(0);
     expect(drv.line.level).toBe(false);
+    expect(drv.dev.lastError).toBeNull();
+  });
+
+  it('without VERSION_1 stops silently, with no DEVICE_NEEDS_RESET or interrupt, until a reset', () => {
+    const drv = new Driver(diskImage(8));
+    drv.init(1 << VIRTIO_BLK_F_FLUSH, null);
+    drv.submit([drv.header(VIRTIO_BLK_T_IN, 0), { gpa: 0x1000, len: SECTOR, write: true }, { gpa: drv.alloc(1), len: 1, write: true }]);
+    drv.notify();
+    expect(drv.dev.lastError).toMatch(/outside guest RAM/);
+    expect(drv.r(R.Status)).toBe(STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK | STATUS_DRIVER_OK);
+    expect(drv.r(R.InterruptStatus)).toBe(0);
+    expect(drv.line.level).toBe(false);
+    expect(drv.usedIdx()).toBe(0);
+    // stopped: a good request is not served until the driver resets the device
+    const st = drv.alloc(1);
+    drv.submit([drv.header(VIRTIO_BLK_T_IN, 0), { gpa: drv.alloc(SECTOR), len: SECTOR, write: true }, { gpa: st, len: 1, write: true }]);
+    drv.notify();
+    expect(drv.usedIdx()).toBe(0);
+    expect(drv.dev.stats.reads).toBe(0);
+    drv.w(R.Status, 0);
     expect(drv.dev.lastError).toBeNull();
   });
 

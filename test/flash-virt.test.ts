@@ -233,6 +233,17 @@ describe('devices of node 0 reached from other nodes', () => {
     }
   });
 
+  it('virt-blk negotiating only the low feature word (no VERSION_1) reads and writes by DMA', async () => {
+    const disk = join(dir, 'blk-low.img');
+    writeFileSync(disk, testDisk(64));
+    const r = await run(2, 1, { virt: { kernel: image('virt-blk.elf'), disk, append: 'lowword' } });
+    const text = r.sim.console;
+    expect(r.sim.exitCode, text).toBe(0);
+    expect(text).toContain('low feature word only');
+    expect(text).toMatch(/virt-blk: PASS/);
+    expect(r.sim.devices.virtio0).toMatchObject({ features: '0x244', writes: 1, flushes: 1, ioErrors: 1, error: null });
+  });
+
   it('idle time passes in one step: windows where nothing can happen are jumped over, with the results of stepping them', async () => {
     // virt-timer sleeps in wfi between timer interrupts (its own one-tick checks fail on FLASH,
     // where an MMIO read takes longer than a tick: docs/architecture.md; it is the sleeping that

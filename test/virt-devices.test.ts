@@ -4,7 +4,8 @@
 // coherence between harts. Each guest checks itself and exits through the test finisher; the
 // tests check its verdict, what it printed and the board's statistics.
 
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -84,7 +85,7 @@ describe('virtio-blk (virt-blk)', () => {
     expect(readFileSync(path)).toEqual(Buffer.from(bytes)); // the file is untouched
     const img = session.board.disk!.image; // the guest's writes are in the device's copy
     expect(img[10 * 512 + 5]).toBe(blkWritten(10, 5));
-    expect(result.board.devices['virtio0']).toMatchObject({ device: 'block', capacitySectors: 64, writes: 1, flushes: 1, ioErrors: 1 });
+    expect(result.board.devices['virtio0']).toMatchObject({ device: 'block', capacitySectors: 64, writes: 1, flushes: 1, ioErrors: 1, features: '0x100000000' });
     expect(result.board.memory.dmaBytes).toBeGreaterThan(64 * 512);
   });
 
@@ -99,6 +100,40 @@ describe('virtio-blk (virt-blk)', () => {
         const want = s >= 10 && s < 14 ? blkWritten(s, i) : bytes[s * 512 + i];
         expect(after[s * 512 + i], `sector ${s} byte ${i}`).toBe(want);
       }
+    }
+  });
+});
+
+describe('virtio-blk with a driver written for legacy devices (virt-blk --append lowword)', () => {
+  // It writes back only the low feature word (as xv6 does), so VERSION_1 is not negotiated; QEMU
+  // 7.2 keeps FEATURES_OK set for it and the disk works, and so must we.
+  it('keeps FEATURES_OK and reads, writes and flushes the disk', () => {
+    const bytes = testDisk(64);
+    const { result, text, session } = runBoard({ kernel: image('virt-blk.elf'), disk: disk('blk-low.img', bytes), append: 'lowword' });
+    expect(result.exitCode, text).toBe(0);
+    expect(text).toContain('virt-blk: virtio-blk in slot 0, interrupt-driven, low feature word only');
+    expect(text).toMatch(/virt-blk: PASS/);
+    expect(session.board.disk!.image[12 * 512 + 7]).toBe(blkWritten(12, 7));
+    // SEG_MAX, BLK_SIZE and FLUSH: what it took of the low word; no VERSION_1
+    expect(result.board.devices['virtio0']).toMatchObject({ features: '0x244', writes: 1, flushes: 1, ioErrors: 1, error: null });
+  });
+
+  const QEMU = '/usr/bin/qemu-system-riscv64';
+  it.skipIf(!existsSync(QEMU))('prints what it prints on QEMU 7.2 with a modern virtio-mmio disk, either way', () => {
+    const path = disk('blk-qemu.img', testDisk(64));
+    for (const append of ['', 'lowword']) {
+      const r = spawnSync(QEMU, [
+        '-M', 'virt', '-bios', 'none', '-nographic', '-snapshot', '-kernel', image('virt-blk.elf'),
+        ...(append ? ['-append', append] : []),
+        '-global', 'virtio-mmio.force-legacy=false',
+        '-drive', `file=${path},if=none,id=d0,format=raw`,
+        '-device', 'virtio-blk-device,drive=d0,bus=virtio-mmio-bus.0,serial=flashdisco-disk0',
+      ], { encoding: 'utf8', timeout: 60_000 });
+      const qemu = r.stdout.replace(/\r/g, '');
+      expect(r.status, `QEMU --append '${append}'\n${qemu}${r.stderr}`).toBe(0);
+      expect(qemu).toMatch(/virt-blk: PASS/);
+      const ours = runBoard({ kernel: image('virt-blk.elf'), disk: path, append: append || undefined });
+      expect(ours.text, `--append '${append}'`).toBe(qemu);
     }
   });
 });

@@ -6,6 +6,10 @@
 // every byte i of sector s > 0 is (s * 7 + i) & 255. The program checks all of it, writes
 // sectors 10..13 with (s * 13 + i + 1) & 255, flushes, reads them back, reads past the end
 // (must fail with IOERR), asks for the serial (GET_ID), and prints a checksum of the disk.
+//
+// With the kernel command line (/chosen/bootargs, --append) "lowword" it negotiates as a driver
+// written for legacy devices does (xv6): it writes back only the low word of the features, so
+// VERSION_1 is not negotiated, and still expects FEATURES_OK to stay set, as on QEMU.
 #include "lib.h"
 #include "riscv.h"
 #include "test.h"
@@ -48,15 +52,23 @@ static int request(int type, uint64 sector, void *p, uint32 len) {
   return disk.status;
 }
 
+static int low_word_only;
+
+static void bootargs(void *ctx, int depth, const char **node, const char *prop, const uint8 *val, uint32 len) {
+  if (depth == 1 && fdt_node_is(node[1], "chosen") && strcmp(prop, "bootargs") == 0)
+    low_word_only = strcmp((const char *)val, "lowword") == 0;
+}
+
 static uint8 pattern(uint64 s, int i) { return (uint8)(s * 7 + i); }
 static uint8 written(uint64 s, int i) { return (uint8)(s * 13 + i + 1); }
 
-int main(uint64 hartid) {
+int main(uint64 hartid, uint64 dtb) {
   uart_console();
-  printf("virt-blk: virtio-blk in slot 0, interrupt-driven\n");
+  fdt_walk((const void *)dtb, bootargs, 0);
+  printf("virt-blk: virtio-blk in slot 0, interrupt-driven%s\n", low_word_only ? ", low feature word only" : "");
   w_mtvec((uint64)virt_mtrap_entry);
   test_begin("handshake");
-  int ok = vblk_init(&disk, VIRT_VIRTIO(0), VIRT_VIRTIO_IRQ(0)) == 0;
+  int ok = vblk_init_as(&disk, VIRT_VIRTIO(0), VIRT_VIRTIO_IRQ(0), low_word_only) == 0;
   CHECK(ok);
   test_end();
   if (!ok)

@@ -7,9 +7,9 @@
 //   0x004   Version              R    2
 //   0x008   DeviceID             R    2 (block); 0 in an empty slot
 //   0x00c   VendorID             R    0x554d4551 ("QEMU")
-//   0x010   DeviceFeatures       R    32 feature bits selected by DeviceFeaturesSel
+//   0x010   DeviceFeatures       R    feature bits 0..31 (DeviceFeaturesSel 0) or 32..63 (any other)
 //   0x014   DeviceFeaturesSel    W
-//   0x020   DriverFeatures       W    32 feature bits selected by DriverFeaturesSel
+//   0x020   DriverFeatures       W    feature bits 0..31 (DriverFeaturesSel 0) or 32..63 (any other)
 //   0x024   DriverFeaturesSel    W
 //   0x030   QueueSel             W    only queue 0 exists
 //   0x034   QueueNumMax          R    256 for queue 0, 0 for others
@@ -40,11 +40,28 @@
 //   0x18    topology     0 (not offered)
 //   0x20    writeback    0; 0x22 num_queues 1
 //
-// Features offered: VIRTIO_F_VERSION_1 (32, required: a driver that does not accept it cannot set
-// FEATURES_OK), VIRTIO_BLK_F_SEG_MAX (2), VIRTIO_BLK_F_BLK_SIZE (6), VIRTIO_BLK_F_FLUSH (9), and
-// VIRTIO_BLK_F_RO (5) for a read-only disk. Not offered: indirect descriptors, event index,
-// packed rings, multiqueue, discard. Without EVENT_IDX the device honours the driver's
-// VIRTQ_AVAIL_F_NO_INTERRUPT flag, as QEMU does.
+// Features offered: VIRTIO_F_VERSION_1 (32), VIRTIO_BLK_F_SEG_MAX (2), VIRTIO_BLK_F_BLK_SIZE (6),
+// VIRTIO_BLK_F_FLUSH (9), and VIRTIO_BLK_F_RO (5) for a read-only disk: only what the device
+// implements. QEMU 7.2's virtio-blk-device offers 0x30006e54 / 0x101: these and GEOMETRY 4,
+// TOPOLOGY 10, CONFIG_WCE 11, DISCARD 13, WRITE_ZEROES 14, INDIRECT_DESC 28, EVENT_IDX 29 and
+// RING_RESET 40. Without EVENT_IDX the device honours the driver's VIRTQ_AVAIL_F_NO_INTERRUPT
+// flag, as QEMU does.
+//
+// Negotiation is QEMU 7.2's (modern virtio-mmio.c; virtio.c virtio_set_features and
+// virtio_set_status), which accepts more than the spec lets a device accept:
+//   - DriverFeatures only stores the word DriverFeaturesSel selects. The two words and both
+//     selectors survive a driver reset (Status 0); only a new board clears them.
+//   - The Status write that sets FEATURES_OK while it is clear negotiates: the features are the
+//     two words less any bit not offered. FEATURES_OK is never refused: QEMU's virtio-mmio
+//     ignores virtio_set_features' complaint about bits not offered, and virtio-blk has no
+//     validate_features. A DriverFeatures write after that counts only at the next such write.
+//   - So a driver written for legacy devices that writes back only the low word (xv6 does)
+//     negotiates without VERSION_1, and the disk works as usual: the virtio-mmio v2 registers,
+//     the split ring and the config layout are the same, and legacy byte order on RISC-V is
+//     little endian. One thing differs: as in QEMU's virtio_error, a device error (below) sets
+//     DEVICE_NEEDS_RESET and raises the configuration interrupt only under VERSION_1; without
+//     it the device just stops until the driver resets it.
+// (QEMU also carries out requests notified before DRIVER_OK; this device waits for DRIVER_OK.)
 //
 // Requests (any descriptor layout: the device-readable bytes are the 16-byte header
 // {type u32, reserved u32, sector u64} and then the data to write; the device-writable bytes are
@@ -57,8 +74,9 @@
 // Status byte: OK 0, IOERR 1, UNSUPP 2. The used element's len is the number of device-writable
 // bytes of the chain (what QEMU reports). A malformed ring (a descriptor outside RAM, a loop, an
 // indirect descriptor, a chain without header or status) is a device error, as QEMU's
-// virtio_error: Status gets DEVICE_NEEDS_RESET, a configuration-change interrupt is raised, and
-// the queue is not processed until the driver resets the device; `lastError` says why.
+// virtio_error: the queue is not processed until the driver resets the device, `lastError` says
+// why, and under VERSION_1 Status gets DEVICE_NEEDS_RESET and a configuration-change interrupt
+// is raised.
 //
 // Timing. Without a DMA engine (the flat board) every available request is carried out
 // synchronously inside the QueueNotify store, so results never depend on host timing. The
@@ -258,7 +276,7 @@ export class VirtioBlk implements MmioDevice {
   readonly image: Uint8Array;
   readonly capacitySectors: number;
   readonly readOnly: boolean;
-  /** Why the device last entered DEVICE_NEEDS_RESET, or null. */
+  /** Why the device stopped (a device error), or null while it works. */
   lastError: string | null = null;
   readonly stats = { reads: 0, writes: 0, flushes: 0, getIds: 0, unsupported: 0, ioErrors: 0, bytesRead: 0, bytesWritten: 0, interrupts: 0 };
 
@@ -283,12 +301,15 @@ export class VirtioBlk implements MmioDevice {
   private readonly featLo: number;
   private readonly featHi: number;
 
-  // Transport state (all cleared by reset).
-  private status = 0;
+  // What the driver wrote for negotiation: kept across a driver reset, as QEMU keeps them.
   private deviceFeaturesSel = 0;
   private driverFeaturesSel = 0;
-  private driverFeatLo = 0;
-  private driverFeatHi = 0;
+  private readonly driverFeatures = new Uint32Array(2);
+
+  // Transport state (all cleared by reset).
+  private status = 0;
+  /** The negotiated features, words 0 and 1 (0 until FEATURES_OK). */
+  private readonly features = new Uint32Array(2);
   private queueSel = 0;
   private isr = 0;
   private irqLevel = false;
@@ -331,6 +352,11 @@ export class VirtioBlk implements MmioDevice {
     c.setUint32(0x14, SECTOR, true);
     c.setUint16(0x22, 1, true);
     this.setIrqLine();
+  }
+
+  /** The negotiated feature bits in hex ("0x0" until the driver sets FEATURES_OK). */
+  get negotiated(): string {
+    return `0x${(BigInt(this.features[1]!) << 32n | BigInt(this.features[0]!)).toString(16)}`;
   }
 
   /** True when the guest wrote the disk since the last persist. */
@@ -395,7 +421,7 @@ export class VirtioBlk implements MmioDevice {
       case VirtioReg.DeviceID: return VIRTIO_ID_BLOCK;
       case VirtioReg.VendorID: return VIRTIO_VENDOR_QEMU;
       case VirtioReg.DeviceFeatures:
-        return this.deviceFeaturesSel === 0 ? this.featLo : this.deviceFeaturesSel === 1 ? this.featHi : 0;
+        return this.deviceFeaturesSel === 0 ? this.featLo : this.featHi;
       case VirtioReg.QueueNumMax: return q0 ? QUEUE_NUM_MAX : 0;
       case VirtioReg.QueueReady: return q0 && this.qReady ? 1 : 0;
       case VirtioReg.InterruptStatus: return this.isr;
@@ -410,13 +436,9 @@ export class VirtioBlk implements MmioDevice {
   private writeReg(off: number, v: number): void {
     const q0 = this.queueSel === 0;
     switch (off) {
-      case VirtioReg.DeviceFeaturesSel: this.deviceFeaturesSel = v; return;
-      case VirtioReg.DriverFeaturesSel: this.driverFeaturesSel = v; return;
-      case VirtioReg.DriverFeatures:
-        if (this.status & STATUS_FEATURES_OK) return; // negotiation is over
-        if (this.driverFeaturesSel === 0) this.driverFeatLo = v;
-        else if (this.driverFeaturesSel === 1) this.driverFeatHi = v;
-        return;
+      case VirtioReg.DeviceFeaturesSel: this.deviceFeaturesSel = v === 0 ? 0 : 1; return;
+      case VirtioReg.DriverFeaturesSel: this.driverFeaturesSel = v === 0 ? 0 : 1; return;
+      case VirtioReg.DriverFeatures: this.driverFeatures[this.driverFeaturesSel] = v; return;
       case VirtioReg.QueueSel: this.queueSel = v; return;
       case VirtioReg.QueueNum:
         if (q0 && !this.qReady) this.qNum = v;
@@ -452,16 +474,16 @@ export class VirtioBlk implements MmioDevice {
       this.reset();
       return;
     }
-    if (v & STATUS_FEATURES_OK && !(this.status & STATUS_FEATURES_OK) && !this.featuresAcceptable()) {
-      v &= ~STATUS_FEATURES_OK; // the driver reads Status back and gives up
+    if (v & STATUS_FEATURES_OK && !(this.status & STATUS_FEATURES_OK)) {
+      // Bits we did not offer are dropped, not refused (see the negotiation rule above).
+      this.features[0] = this.driverFeatures[0]! & this.featLo;
+      this.features[1] = this.driverFeatures[1]! & this.featHi;
     }
     this.status = v | (this.status & STATUS_NEEDS_RESET);
   }
 
-  /** The driver's features are ones we offered and include VERSION_1. */
-  private featuresAcceptable(): boolean {
-    if ((this.driverFeatLo & ~this.featLo) !== 0 || (this.driverFeatHi & ~this.featHi) !== 0) return false;
-    return (this.driverFeatHi & (1 << (VIRTIO_F_VERSION_1 - 32))) !== 0;
+  private get version1(): boolean {
+    return (this.features[1]! & (1 << (VIRTIO_F_VERSION_1 - 32))) !== 0;
   }
 
   private reset(): void {
@@ -469,10 +491,7 @@ export class VirtioBlk implements MmioDevice {
     this.busy = false;
     this.renotified = false;
     this.status = 0;
-    this.deviceFeaturesSel = 0;
-    this.driverFeaturesSel = 0;
-    this.driverFeatLo = 0;
-    this.driverFeatHi = 0;
+    this.features.fill(0);
     this.queueSel = 0;
     this.isr = 0;
     this.irqDue = Infinity;
@@ -524,8 +543,9 @@ export class VirtioBlk implements MmioDevice {
 
   private deviceError(msg: string): void {
     this.lastError = msg;
-    this.status |= STATUS_NEEDS_RESET;
     this.qReady = false;
+    if (!this.version1) return; // DEVICE_NEEDS_RESET is a virtio 1.x status bit: QEMU sets it only then
+    this.status |= STATUS_NEEDS_RESET;
     this.raise(INT_CONFIG_CHANGE);
   }
 
@@ -558,7 +578,7 @@ export class VirtioBlk implements MmioDevice {
   }
 
   private processQueue(): void {
-    if (!this.qReady || !(this.status & STATUS_DRIVER_OK) || this.status & STATUS_NEEDS_RESET) return;
+    if (!this.qReady || !(this.status & STATUS_DRIVER_OK) || this.lastError !== null) return;
     if (this.dma === undefined) {
       // Nothing yields without an engine: the whole queue is done by the time next() returns.
       this.queueWork().next();
@@ -582,7 +602,7 @@ export class VirtioBlk implements MmioDevice {
 
   /** Carry out every request the driver has made available, then signal the used buffers. */
   private *queueWork(): Generator<DmaNeed, void, void> {
-    if (!this.qReady || !(this.status & STATUS_DRIVER_OK) || this.status & STATUS_NEEDS_RESET) return;
+    if (!this.qReady || !(this.status & STATUS_DRIVER_OK) || this.lastError !== null) return;
     try {
       const n = this.qNum;
       const avail = this.ramOffset(this.addr(this.qAvail), 6 + 2 * n, 'available ring');

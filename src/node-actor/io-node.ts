@@ -450,7 +450,7 @@ export class IoNode implements IoPort {
     if (this.uart !== null) devices.uart = { txBytes: this.uart.txBytes, rxBytes: this.uart.rxBytes, inputPending: this.uart.hostPending };
     if (this.finisher !== null) devices.finisher = { outcome: this.finisher.outcome, ignoredStores: this.finisher.ignoredStores };
     if (this.disk !== null) {
-      devices.virtio0 = { device: 'block', capacitySectors: this.disk.capacitySectors, ...this.disk.stats, error: this.disk.lastError, dma: { ...this.dma!.stats } };
+      devices.virtio0 = { device: 'block', capacitySectors: this.disk.capacitySectors, ...this.disk.stats, features: this.disk.negotiated, error: this.disk.lastError, dma: { ...this.dma!.stats } };
     }
     if (this.htif.length > 0) devices.htif = this.htif.map((h) => h.stats());
     const outcome = this.outcome();

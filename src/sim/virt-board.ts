@@ -498,7 +498,7 @@ export class VirtBoard {
       const name = `virtio${k}`;
       const m = mmio[name]!;
       if (k === 0 && this.disk !== null) {
-        virtio[name] = { ...m, device: 'block', capacitySectors: this.disk.capacitySectors, ...this.disk.stats, error: this.disk.lastError };
+        virtio[name] = { ...m, device: 'block', capacitySectors: this.disk.capacitySectors, ...this.disk.stats, features: this.disk.negotiated, error: this.disk.lastError };
       } else if (m.loads.some((x) => x > 0) || m.stores.some((x) => x > 0)) {
         virtio[name] = { ...m, device: 'empty' };
       }

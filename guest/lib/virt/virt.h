@@ -107,6 +107,9 @@ struct vblk {
 };
 // Probes slot base: 0 if it holds a block device and the handshake succeeds, else -1.
 int vblk_init(struct vblk *d, uint64 base, int irq);
+// The same, negotiating as a driver written for legacy devices when low_word_only is set: it
+// writes back only the low word of its features, so VERSION_1 is not negotiated.
+int vblk_init_as(struct vblk *d, uint64 base, int irq, int low_word_only);
 // Starts a request (type T_IN/T_OUT/T_FLUSH/T_GET_ID) for `len` bytes at `buf` (identity-mapped
 // physical address); vblk_poll() says when it is done.
 void vblk_start(struct vblk *d, int type, uint64 sector, void *buf, uint32 len);

@@ -29,6 +29,11 @@
 #define ST_DRIVER_OK 4
 #define ST_FEATURES_OK 8
 
+#define FEATURE_VERSION_1_HI 1 // VIRTIO_F_VERSION_1, bit 32: bit 0 of the high word
+// Low-word bits a driver written for legacy devices refuses (the ones xv6 clears): RO 5, SCSI 7,
+// CONFIG_WCE 11, MQ 12, ANY_LAYOUT 27, INDIRECT_DESC 28, EVENT_IDX 29.
+#define LEGACY_REFUSED ((1u << 5) | (1u << 7) | (1u << 11) | (1u << 12) | (1u << 27) | (1u << 28) | (1u << 29))
+
 #define DESC_F_NEXT 1
 #define DESC_F_WRITE 2
 
@@ -65,7 +70,30 @@ static void set_addr(struct vblk *d, uint32 off, const volatile void *p) {
   wreg(d, off + 4, (uint32)((uint64)p >> 32));
 }
 
-int vblk_init(struct vblk *d, uint64 base, int irq) {
+// Features: a virtio 1.x driver needs VERSION_1 and takes only that (everything else is optional
+// and unused), writing both words. A legacy-style one takes what the device offers less
+// LEGACY_REFUSED and writes back only the low word, so it never acknowledges VERSION_1.
+static int negotiate(struct vblk *d, int low_word_only) {
+  if (low_word_only) {
+    wreg(d, REG_DEVICE_FEATURES_SEL, 0);
+    uint32 lo = reg(d, REG_DEVICE_FEATURES) & ~LEGACY_REFUSED;
+    wreg(d, REG_DRIVER_FEATURES_SEL, 0);
+    wreg(d, REG_DRIVER_FEATURES, lo);
+    return 0;
+  }
+  wreg(d, REG_DEVICE_FEATURES_SEL, 1);
+  if (!(reg(d, REG_DEVICE_FEATURES) & FEATURE_VERSION_1_HI))
+    return -1;
+  wreg(d, REG_DRIVER_FEATURES_SEL, 0);
+  wreg(d, REG_DRIVER_FEATURES, 0);
+  wreg(d, REG_DRIVER_FEATURES_SEL, 1);
+  wreg(d, REG_DRIVER_FEATURES, FEATURE_VERSION_1_HI);
+  return 0;
+}
+
+int vblk_init(struct vblk *d, uint64 base, int irq) { return vblk_init_as(d, base, irq, 0); }
+
+int vblk_init_as(struct vblk *d, uint64 base, int irq, int low_word_only) {
   d->base = base;
   d->irq = irq;
   d->last_used = 0;
@@ -75,14 +103,8 @@ int vblk_init(struct vblk *d, uint64 base, int irq) {
   wreg(d, REG_STATUS, 0); // reset
   wreg(d, REG_STATUS, ST_ACKNOWLEDGE);
   wreg(d, REG_STATUS, ST_ACKNOWLEDGE | ST_DRIVER);
-  // Features: VIRTIO_F_VERSION_1 (bit 32) only; everything else optional and unused.
-  wreg(d, REG_DEVICE_FEATURES_SEL, 1);
-  if (!(reg(d, REG_DEVICE_FEATURES) & 1))
+  if (negotiate(d, low_word_only) != 0)
     return -1;
-  wreg(d, REG_DRIVER_FEATURES_SEL, 0);
-  wreg(d, REG_DRIVER_FEATURES, 0);
-  wreg(d, REG_DRIVER_FEATURES_SEL, 1);
-  wreg(d, REG_DRIVER_FEATURES, 1);
   wreg(d, REG_STATUS, ST_ACKNOWLEDGE | ST_DRIVER | ST_FEATURES_OK);
   if (!(reg(d, REG_STATUS) & ST_FEATURES_OK))
     return -1;
