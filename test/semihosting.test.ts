@@ -344,10 +344,15 @@ describe('the semihosting sequence on the hart', () => {
     expect(runGuest(trapGuest(sequence), false)).toEqual({ code: breakpointAt(0x104), by: 'htif', traps: { breakpoint: 1 } });
   });
 
-  it('is a breakpoint in U mode', () => {
-    // mstatus.MPP = U, mepc = the sequence at 0x120, mret
-    const body = [csrw(MSTATUS, 0), ...la(T0, 0x120 - 0x104), csrw(MEPC, T0), MRET, 0, 0, 0, ...sequence];
-    expect(runGuest(trapGuest(body), true)).toEqual({ code: breakpointAt(0x124), by: 'htif', traps: { breakpoint: 1 } });
+  /** mstatus.MPP = `mpp`, mepc = the sequence at 0x120, mret. */
+  const inMode = (mpp: number) => [
+    iOp('addi', T0, 0, mpp), shiftOp('slli', T0, T0, 11), csrw(MSTATUS, T0),
+    ...la(T0, 0x120 - 0x10c), csrw(MEPC, T0), MRET, 0, ...sequence,
+  ];
+
+  it('is a call in S mode and a breakpoint in U mode', () => {
+    expect(runGuest(trapGuest(inMode(1)), true)).toEqual({ code: 5, by: 'semihosting', traps: {} });
+    expect(runGuest(trapGuest(inMode(0)), true)).toEqual({ code: breakpointAt(0x124), by: 'htif', traps: { breakpoint: 1 } });
   });
 
   it('needs an uncompressed ebreak', () => {
