@@ -385,7 +385,6 @@ export class Semihosting {
     }
     const path = this.inside(s);
     if (typeof path === 'number') return this.fail(path);
-    if (this.freeHandle() === MAX_HANDLES) return this.fail(ERRNO.EMFILE);
     try {
       const flags = OPEN_FLAGS[mode]!;
       return this.allocate({ kind: 'file', fd: openSync(path, flags | O_NOFOLLOW, 0o644), pos: 0, append: (flags & O_APPEND) !== 0 });
@@ -395,9 +394,9 @@ export class Semihosting {
   }
 
   close(c: Call): Outcome {
-    const h = this.handle(c.arg(0));
-    if (h === null) return this.fail(ERRNO.EBADF);
-    this.release(c.arg(0));
+    const n = c.arg(0);
+    if (this.handle(n) === null) return this.fail(ERRNO.EBADF);
+    this.release(n);
     return 0;
   }
 

@@ -25,7 +25,8 @@
 //                          hart's own stores leave its own reservation alone.
 //
 // Device DMA (virtio-blk writing guest RAM) and semihosting's writes into guest buffers go
-// through ramWritten(), which does the same for every hart. With one hart nothing of this runs: the hart's own bookkeeping is enough.
+// through ramWritten(), which does the same for every hart. With one hart nothing of this runs:
+// the hart's own bookkeeping is enough.
 //
 // MMIO accesses are counted per device and per hart for the statistics file.
 

@@ -35,10 +35,10 @@
 // (consoleInput) or its end (stuck) does. With semihosting on, all console input goes to the
 // semihosting console, none to the UART.
 //
-// A run ends when the finisher, HTIF or semihosting stops it (exit status), when --max-insns instructions have
-// retired (all harts together), or when the guest can make no progress (a trap handler that
-// cannot be fetched, an HTIF request we do not support, every hart asleep with nothing to wake
-// it and no more input). A finisher reset ('reset') is handed to the runner, which boots a new
+// A run ends when the finisher, HTIF or semihosting stops it (exit status), when --max-insns
+// instructions have retired (all harts together), or when the guest can make no progress (a trap
+// handler that cannot be fetched, an HTIF request or semihosting call we do not support, every
+// hart asleep with nothing to wake it and no more input). A finisher reset ('reset') is handed to the runner, which boots a new
 // board on the same disk.
 
 import { performance } from 'node:perf_hooks';
