@@ -8,6 +8,10 @@
 //   bare   no runtime of ours: the program brings its own entry, console and exit and names
 //          its linker script ("ldscript"); printf, string and test are still linked
 //                                                                    -> guest/build/NAME.elf
+//   picolibc  picolibc's C library (Debian package picolibc-riscv64-unknown-elf) and its
+//          semihosting start file and system layer instead of our runtime, at 0x80000000:
+//          console, files, clock, command line and exit are semihosting calls
+//                                                                    -> guest/build/NAME.elf
 // An optional guest/NAME/build.json says more:
 //   { "flavours": ["htif", "linux"],   default ["htif"]
 //     "uses": ["priv"],                 extra runtime folders guest/lib/<x>/ (htif and bare)
@@ -23,7 +27,12 @@
 // no build id, no .comment. `--check` builds into a temporary folder and fails if any image
 // differs from the committed one. Names on the command line limit the build to those programs.
 //
-// Needs clang (with the RISC-V target) and ld.lld; $CLANG and $LD_LLD override the names.
+// Needs clang (with the RISC-V target) and ld.lld; $CLANG and $LD_LLD override the names. The
+// picolibc flavour also needs picolibc-riscv64-unknown-elf, and links with GNU ld from the
+// binutils-riscv64-unknown-elf it depends on ($RISCV_LD, $RISCV_GCC): picolibc's objects are
+// built for linker relaxation and carry R_RISCV_ALIGN relocations, which ld.lld 14 refuses.
+// libgcc (the __riscv_save_N/__riscv_restore_N prologue helpers picolibc calls) comes from the
+// same cross gcc, found by -print-libgcc-file-name.
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -37,6 +46,9 @@ process.chdir(ROOT);
 
 const CLANG = process.env.CLANG || 'clang';
 const LD = process.env.LD_LLD || 'ld.lld';
+const RISCV_LD = process.env.RISCV_LD || 'riscv64-unknown-elf-ld';
+const RISCV_GCC = process.env.RISCV_GCC || 'riscv64-unknown-elf-gcc';
+const PICOLIBC = '/usr/lib/picolibc/riscv64-unknown-elf';
 const GUEST = 'guest';
 const LIB = 'guest/lib';
 const BUILD = 'guest/build';
@@ -51,6 +63,11 @@ const BUILD = 'guest/build';
 const ISAS = {
   rv64imac: ['-march=rv64imac', '-mabi=lp64'],
   rv64gc: ['-march=rv64gc', '-mabi=lp64d', '-fno-math-errno', '-msmall-data-limit=0'],
+};
+// picolibc's library folder (its multilib) and gcc's -march/-mabi for each isa.
+const PICOLIBC_MULTILIB = {
+  rv64imac: { dir: 'rv64imac/lp64', gcc: ['-march=rv64imac', '-mabi=lp64'] },
+  rv64gc: { dir: 'rv64imafdc/lp64d', gcc: ['-march=rv64imafdc', '-mabi=lp64d'] },
 };
 
 const COMMON_CFLAGS = [
@@ -92,6 +109,12 @@ const FLAVOURS = {
     runtime: [`${LIB}/linux/crt0.S`, `${LIB}/linux/sys.c`],
     ldscript: `${LIB}/linux/link.ld`,
   },
+  picolibc: {
+    suffix: '.elf',
+    define: '-DFLAVOUR_PICOLIBC=1',
+    runtime: [],
+    ldscript: `${LIB}/picolibc/link.ld`,
+  },
 };
 const SHARED_RUNTIME = [`${LIB}/printf.c`, `${LIB}/string.c`, `${LIB}/test.c`];
 
@@ -100,10 +123,12 @@ function die(msg) {
   process.exit(1);
 }
 
+const TOOL_VARS = { [CLANG]: 'CLANG', [LD]: 'LD_LLD', [RISCV_LD]: 'RISCV_LD', [RISCV_GCC]: 'RISCV_GCC' };
+
 function requireTool(cmd, what) {
   const r = spawnSync(cmd, ['--version'], { encoding: 'utf8' });
   if (r.error && r.error.code === 'ENOENT')
-    die(`${cmd} not found: ${what} is needed to build guest images (set ${cmd === CLANG ? 'CLANG' : 'LD_LLD'} to override)`);
+    die(`${cmd} not found: ${what} is needed to build guest images (set ${TOOL_VARS[cmd]} to override)`);
   if (r.status !== 0) die(`${cmd} --version failed: ${r.stderr || r.error}`);
   return r.stdout.split('\n')[0];
 }
@@ -180,6 +205,7 @@ function buildOrder(progs, wanted) {
 }
 
 function buildImage(prog, flavourName, outDir, tmp) {
+  if (flavourName === 'picolibc') return buildPicolibcImage(prog, outDir, tmp);
   const fl = FLAVOURS[flavourName];
   const sources = [...fl.runtime, ...SHARED_RUNTIME];
   const native = flavourName !== 'linux';
@@ -189,14 +215,54 @@ function buildImage(prog, flavourName, outDir, tmp) {
   const ldscript = (native ? prog.ldscript : null) ?? fl.ldscript;
   if (!ldscript) die(`${GUEST}/${prog.name}/build.json: the ${flavourName} flavour needs an "ldscript"`);
   const cflags = [...COMMON_CFLAGS, ...ISAS[prog.isa], fl.define, ...uses, `-I${outDir}`, ...prog.cflags];
-  const objs = sources.map((src, i) => {
+  const objs = compile(prog, flavourName, sources, cflags, tmp);
+  const out = `${outDir}/${prog.name}${fl.suffix}`;
+  run(LD, ['-T', ldscript, '--build-id=none', '--gc-sections', '--discard-locals', '-static', '-nostdlib', '-o', out, ...objs]);
+  return out;
+}
+
+function compile(prog, flavourName, sources, cflags, tmp) {
+  return sources.map((src, i) => {
     const obj = path.join(tmp, `${prog.name}.${flavourName}.${i}.${path.basename(src)}.o`);
     run(CLANG, [...cflags, '-c', src, '-o', obj]);
     return obj;
   });
+}
+
+// The program against picolibc: its headers instead of guest/lib's, crt0-semihost.o first, then
+// the program, then picolibc's semihosting layer, C library and libgcc (one group: each needs
+// the others). Debug information in picolibc's objects is dropped.
+function buildPicolibcImage(prog, outDir, tmp) {
+  const fl = FLAVOURS.picolibc;
+  if (prog.uses.length > 0) die(`${GUEST}/${prog.name}/build.json: "uses" names our runtime's folders, which the picolibc flavour does not link`);
+  const ml = PICOLIBC_MULTILIB[prog.isa];
+  const lib = `${PICOLIBC}/lib/${ml.dir}`;
+  const cflags = [
+    ...COMMON_CFLAGS.filter((f) => !['-ffreestanding', '-fno-builtin', '-nostdlib', `-I${LIB}`].includes(f)),
+    ...ISAS[prog.isa], fl.define, '-nostdinc', '-isystem', `${PICOLIBC}/include`, '-isystem', clangIncludes(),
+    ...prog.cflags,
+  ];
+  const objs = compile(prog, 'picolibc', prog.sources, cflags, tmp);
+  const libgcc = capture(RISCV_GCC, [...ml.gcc, '-print-libgcc-file-name']);
   const out = `${outDir}/${prog.name}${fl.suffix}`;
-  run(LD, ['-T', ldscript, '--build-id=none', '--gc-sections', '--discard-locals', '-static', '-nostdlib', '-o', out, ...objs]);
+  run(RISCV_LD, [
+    '-T', prog.ldscript ?? fl.ldscript, '--build-id=none', '--gc-sections', '--discard-locals', '--strip-debug',
+    '--no-warn-rwx-segments', '-static', '-nostdlib', '-o', out,
+    `${lib}/crt0-semihost.o`, ...objs, '--start-group', `${lib}/libsemihost.a`, `${lib}/libc.a`, libgcc, '--end-group',
+  ]);
   return out;
+}
+
+/** clang's own headers (stdarg.h, stddef.h, ...), which -nostdinc leaves out. */
+function clangIncludes() {
+  return path.join(capture(CLANG, ['-print-resource-dir']), 'include');
+}
+
+function capture(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.error) die(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0) die(`failed: ${cmd} ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.trim();
 }
 
 function sha256(file) {
@@ -212,6 +278,11 @@ function main() {
 
   const progs = readPrograms();
   const order = buildOrder(progs, names.length ? names : [...progs.keys()]);
+  if (order.some((p) => p.flavours.includes('picolibc'))) {
+    if (!fs.existsSync(`${PICOLIBC}/lib`)) die(`${PICOLIBC} not found: the picolibc flavour needs the Debian package picolibc-riscv64-unknown-elf`);
+    requireTool(RISCV_LD, 'GNU ld for RISC-V (binutils-riscv64-unknown-elf, a dependency of picolibc-riscv64-unknown-elf)');
+    requireTool(RISCV_GCC, 'gcc-riscv64-unknown-elf (for libgcc; a dependency of picolibc-riscv64-unknown-elf)');
+  }
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'build-guests-'));
   const outDir = check ? path.relative(ROOT, fs.mkdtempSync(path.join(os.tmpdir(), 'guests-check-'))) : BUILD;
   fs.mkdirSync(outDir, { recursive: true });

@@ -24,8 +24,9 @@
 //                          clears every other hart's reservation on the line it writes. A
 //                          hart's own stores leave its own reservation alone.
 //
-// Device DMA (virtio-blk writing guest RAM) goes through ramWritten(), which does the same for
-// every hart. With one hart nothing of this runs: the hart's own bookkeeping is enough.
+// Device DMA (virtio-blk writing guest RAM) and semihosting's writes into guest buffers go
+// through ramWritten(), which does the same for every hart. With one hart nothing of this runs:
+// the hart's own bookkeeping is enough.
 //
 // MMIO accesses are counted per device and per hart for the statistics file.
 
@@ -50,7 +51,7 @@ export interface MemoryStats {
   codeStores: number;
   /** LR reservations cleared by another hart's store or by device DMA. */
   reservationBreaks: number;
-  /** Bytes devices wrote into guest RAM (DMA). */
+  /** Bytes devices (DMA) and semihosting wrote into guest RAM. */
   dmaBytes: number;
 }
 
@@ -170,7 +171,7 @@ export class BoardMemory implements MemoryPort {
     return d.store(paddr - d.base, size, lo, hi);
   }
 
-  /** A device wrote guest RAM [ramOffset, +length) (DMA): keep every hart's view exact. */
+  /** A device (DMA) or semihosting wrote guest RAM [ramOffset, +length): keep every hart's view exact. */
   ramWritten(ramOffset: number, length: number): void {
     this.stats.dmaBytes += length;
     for (const h of this.harts) {

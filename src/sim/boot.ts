@@ -243,6 +243,8 @@ export interface VirtBootPlan {
   fwDynAddr: number;
   /** The images read (the firmware first), for their symbols. */
   images: BootImage[];
+  /** Everything placed in RAM: segments, initrd, device tree, fw_dynamic_info. */
+  regions: Region[];
 }
 
 /**
@@ -281,5 +283,5 @@ export function placeVirtBoot(o: VirtBootOptions, ram: RamView): VirtBootPlan {
   const fwDyn = fwDynamicInfo(kernel.entry);
   regions.push({ what: 'fw_dynamic_info', start: fwDynAddr, end: fwDynAddr + fwDyn.length, data: fwDyn });
   placeRegions(regions, ram, o.moreRam);
-  return { entry: (bios ?? kernel).entry, kernelEntry: kernel.entry, initrd, dtb, dtbAddr, fwDynAddr, images };
+  return { entry: (bios ?? kernel).entry, kernelEntry: kernel.entry, initrd, dtb, dtbAddr, fwDynAddr, images, regions };
 }

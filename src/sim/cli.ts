@@ -3,10 +3,14 @@
 //
 //   flashdisco run --kernel FILE [--bios FILE] [--initrd FILE] [--append ARGS] [--disk FILE]
 //                  [--disk-write] [--harts N] [--mem MiB] [--max-insns N] [--stats FILE.json]
-//                  [--dtb-out FILE] [--log-level LEVEL] [--log-format text|json]
+//                  [--dtb-out FILE] [--semihosting [--epoch SECONDS]]
+//                  [--log-level LEVEL] [--log-format text|json]
 //
 // The guest runs on the QEMU-virt-compatible board (virt-board.ts). stdout carries the guest
-// console (UART and HTIF) and nothing else; logs (pino) and errors go to stderr.
+// console (UART, HTIF and semihosting) and nothing else; logs (pino) and errors go to stderr.
+// --semihosting serves RISC-V semihosting calls (devices/semihosting.ts) as QEMU's -semihosting
+// does: files confined to the working directory, the command line `--kernel` and `--append`'s
+// words, console input to the semihosting console rather than the UART, time simulated.
 //
 //   flashdisco run --nodes N [--threads T] [--config FILE.json] [--max-cycles N] [--boot mp|virt]
 //                  --kernel FILE [--bios FILE] [--initrd FILE] [--append ARGS] [--disk FILE]
@@ -90,6 +94,12 @@ const RUN_OPTIONS = {
   },
   stats: { type: 'string', requiresArg: true, describe: 'write run statistics as JSON to this file' },
   'dtb-out': { type: 'string', requiresArg: true, describe: 'write the generated device tree (DTB) to this file' },
+  semihosting: {
+    type: 'boolean',
+    default: false,
+    describe: 'serve RISC-V semihosting calls (console, files in the working directory, clock, command line, exit), as QEMU -semihosting',
+  },
+  epoch: { type: 'number', requiresArg: true, describe: 'with --semihosting: SYS_TIME at simulated time 0, seconds since 1970 (default 0)' },
   nodes: { type: 'number', requiresArg: true, describe: 'run on an N-node FLASH machine (caches, directory, mesh) instead of the flat board, one hart per node (see --boot)' },
   threads: { type: 'number', requiresArg: true, describe: 'with --nodes: worker threads (default: cores, at most N)' },
   config: { type: 'string', requiresArg: true, describe: 'with --nodes: JSON file of machine parameters (src/config/machine.ts)' },
@@ -143,6 +153,7 @@ interface RunArgs extends BootFiles {
   harts: number;
   memMiB: number;
   maxInsns?: number;
+  semihosting?: { root: string; epoch: number };
 }
 
 function bootFiles(argv: Record<string, unknown>): BootFiles {
@@ -162,7 +173,10 @@ function statsRecord(a: RunArgs, r: FlatRunResult) {
     bios: a.bios ?? null,
     initrd: a.initrd ?? null,
     disk: a.disk ?? null,
-    config: { memMiB: a.memMiB, harts: a.harts, maxInsns: a.maxInsns ?? null, append: a.append ?? null, diskWrite: a.diskWrite },
+    config: {
+      memMiB: a.memMiB, harts: a.harts, maxInsns: a.maxInsns ?? null, append: a.append ?? null, diskWrite: a.diskWrite,
+      semihosting: a.semihosting !== undefined, epoch: a.semihosting?.epoch ?? null,
+    },
     exit: { reason: r.reason, code: r.exitCode, message: r.message },
     instructions: r.instret,
     cycles: r.cycle,
@@ -264,7 +278,7 @@ class ConsoleInput {
     board.inputWanted = false;
     const nl = this.held.indexOf(0x0a);
     const line = nl < 0 ? this.held.splice(0) : this.held.splice(0, nl + 1);
-    this.session.board.uart.receive(line);
+    this.session.board.consoleInput(line);
     this.lastHandOver = now;
   }
 
@@ -272,7 +286,7 @@ class ConsoleInput {
     if (this.kind === 'pipe') {
       for (const x of b) this.held.push(x);
     } else {
-      this.session.board.uart.receive(this.ttyKeys(b));
+      this.session.board.consoleInput(this.ttyKeys(b));
     }
     this.kick();
   }
@@ -312,6 +326,9 @@ const VIRT_BOOT_OPTIONS = ['bios', 'initrd', 'append', 'disk', 'disk-write', 'dt
 async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
   const given = (opt: string) => argv[opt] !== undefined && argv[opt] !== false;
   if (argv['max-insns'] !== undefined) throw new UserError('--max-insns is for the flat board; with --nodes, limit simulated time with --max-cycles N');
+  if (argv.semihosting === true) {
+    throw new UserError('--semihosting runs on the flat board only (the FLASH machine\'s harts run on worker threads, away from the console and files it serves); drop --nodes');
+  }
   if ((argv.harts as number) !== 1) throw new UserError('--harts is for the flat board; with --nodes every node has one hart');
   if (argv.mem !== undefined) throw new UserError('--mem is for the flat board; with --nodes, RAM is nodes x memPerNodeMiB (give memPerNodeMiB in a --config file)');
   const boot = (argv.boot as 'mp' | 'virt' | undefined) ?? (VIRT_BOOT_OPTIONS.some(given) ? 'virt' : 'mp');
@@ -411,6 +428,19 @@ function readJsonObject(path: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
+/** --semihosting and --epoch: files confined to the working directory. */
+function semihostingArgs(argv: ReturnType<typeof parseArgs>): RunArgs['semihosting'] {
+  const epoch = argv.epoch as number | undefined;
+  if (argv.semihosting !== true) {
+    if (epoch !== undefined) throw new UserError('--epoch sets the clock that semihosting\'s SYS_TIME reads; add --semihosting');
+    return undefined;
+  }
+  if (epoch !== undefined && (!Number.isSafeInteger(epoch) || epoch < 0)) {
+    throw new UserError(`--epoch ${epoch}: give whole seconds since 1970, 0 or more`);
+  }
+  return { root: process.cwd(), epoch: epoch ?? 0 };
+}
+
 async function runCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
   if (argv.nodes !== undefined) return runFlashCommand(argv);
   for (const flashOnly of ['threads', 'config', 'boot']) {
@@ -422,6 +452,7 @@ async function runCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
     harts: argv.harts as number,
     memMiB: (argv.mem as number | undefined) ?? DEFAULT_MEM_MIB,
     maxInsns: argv['max-insns'] as number | undefined,
+    semihosting: semihostingArgs(argv),
   };
   const statsPath = argv.stats as string | undefined;
   const dtbOut = argv['dtb-out'] as string | undefined;

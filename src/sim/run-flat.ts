@@ -5,8 +5,10 @@
 //   --disk FILE  -> openDisk (read; opened for writing only under --disk-write)
 //   VirtBoard    -> run in host-time chunks (the caller flushes the console and reads input in
 //                   between) until the guest exits, --max-insns runs out, or it cannot go on
-//   finisher reset -> a fresh board (RAM and devices reset, images reloaded) on the same disk
-//   at the end   -> the disk's changed ranges are written back under --disk-write; statistics
+//   finisher reset -> a fresh board (RAM and devices reset, images reloaded) on the same disk,
+//                   and with the same semihosting state (open files, console input)
+//   at the end   -> the disk's changed ranges are written back under --disk-write; files the
+//                   guest opened by semihosting are closed; statistics
 //
 // runFlat() does all of it synchronously for tests and benchmarks (no console input: a guest
 // that sleeps waiting for input ends as a fault). The CLI drives a RunSession itself so that it
@@ -14,9 +16,10 @@
 
 import { UserError, EXIT_GUEST_FAULT } from './errors.js';
 import type { HtifStats } from '../devices/htif.js';
+import type { Semihosting } from '../devices/semihosting.js';
 import type { Hart } from '../vcpu/hart.js';
 import {
-  VirtBoard, openDisk, closeDisk, DEFAULT_MEM_MIB, MAX_MEM_MIB, RAM_BASE,
+  VirtBoard, openDisk, closeDisk, newSemihosting, DEFAULT_MEM_MIB, MAX_MEM_MIB, RAM_BASE,
   type VirtBoardConfig, type BoardStats, type DiskImage, type RunState,
 } from './virt-board.js';
 
@@ -42,8 +45,8 @@ export interface FlatRunResult {
   exitCode: number;
   /** One sentence for 'max-insns' and 'fault'. */
   message: string | null;
-  /** Who ended an 'exit': the test finisher or HTIF. */
-  by: 'finisher' | 'htif' | null;
+  /** Who ended an 'exit': the test finisher, HTIF or semihosting. */
+  by: 'finisher' | 'htif' | 'semihosting' | null;
   /** Instructions retired by all harts, over every boot. */
   instret: number;
   /** Cycles of the last boot: the furthest hart's cycle counter. */
@@ -72,6 +75,7 @@ export class RunSession {
   onRound: ((idle: boolean) => void) | null = null;
   private readonly cfg: VirtBoardConfig;
   private disk: DiskImage | null;
+  private readonly semihost: Semihosting | null;
   private retiredBefore = 0;
   private secondsBefore = 0;
   private final: FlatRunResult | null = null;
@@ -80,7 +84,8 @@ export class RunSession {
     this.cfg = cfg;
     this.disk = cfg.disk !== undefined ? openDisk(cfg.disk, cfg.diskWrite === true) : null;
     try {
-      this.board = new VirtBoard(cfg, this.disk);
+      this.semihost = newSemihosting(cfg);
+      this.board = new VirtBoard(cfg, this.disk, this.semihost);
       this.board.onRound = (idle) => this.onRound?.(idle);
     } catch (e) {
       if (this.disk) closeDisk(this.disk);
@@ -116,7 +121,7 @@ export class RunSession {
       this.disk = { ...this.disk, bytes: old.disk.image };
     }
     const left = this.cfg.maxInsns === undefined ? undefined : Math.max(1, this.cfg.maxInsns - this.retiredBefore);
-    this.board = new VirtBoard({ ...this.cfg, maxInsns: left }, this.disk);
+    this.board = new VirtBoard({ ...this.cfg, maxInsns: left }, this.disk, this.semihost);
     this.board.onRound = (idle) => this.onRound?.(idle);
   }
 
@@ -132,6 +137,7 @@ export class RunSession {
       throw new UserError(`disk image '${this.disk?.path}' could not be written back (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
     } finally {
       if (this.disk) closeDisk(this.disk);
+      this.semihost?.closeAll();
     }
     const stats = b.stats();
     this.final = {

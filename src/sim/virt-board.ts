@@ -29,15 +29,21 @@
 //
 // Between harts, BoardMemory keeps LR reservations and decoded instructions exact (see there).
 //
-// A run ends when the finisher or HTIF stops it (exit status), when --max-insns instructions have
-// retired (all harts together), or when the guest can make no progress (a trap handler that
-// cannot be fetched, an HTIF request we do not support, every hart asleep with nothing to wake
-// it and no more input). A finisher reset ('reset') is handed to the runner, which boots a new
+// Semihosting (--semihosting): every hart's ebreak that closes the semihosting sequence is a call
+// to the host (devices/semihosting.ts), which the run's Semihosting object serves. A call that
+// waits for console input stops the hart as wfi does, and no interrupt wakes it: console input
+// (consoleInput) or its end (stuck) does. With semihosting on, all console input goes to the
+// semihosting console, none to the UART.
+//
+// A run ends when the finisher, HTIF or semihosting stops it (exit status), when --max-insns
+// instructions have retired (all harts together), or when the guest can make no progress (a trap
+// handler that cannot be fetched, an HTIF request or semihosting call we do not support, every
+// hart asleep with nothing to wake it and no more input). A finisher reset ('reset') is handed to the runner, which boots a new
 // board on the same disk.
 
 import { performance } from 'node:perf_hooks';
 import { openSync, closeSync, writeSync, constants as fsConstants, accessSync } from 'node:fs';
-import { Hart, Stop } from '../vcpu/hart.js';
+import { DEFAULT_COSTS, Hart, Stop } from '../vcpu/hart.js';
 import type { Irq } from '../vcpu/trap.js';
 import { Clint, CLINT_MTIME, DEFAULT_TIMEBASE_HZ } from '../devices/clint.js';
 import { Plic } from '../devices/plic.js';
@@ -45,6 +51,7 @@ import { Uart16550, UartPollWatch, UART_IRQ } from '../devices/uart16550.js';
 import { VirtioBlk, VirtioMmioEmpty, VIRTIO_COUNT, VIRTIO_IRQ, SECTOR } from '../devices/virtio-blk.js';
 import { Finisher } from '../devices/finisher.js';
 import { Htif, type ConsoleSink, type HtifStats } from '../devices/htif.js';
+import { Semihosting, largestGap, semihostingCmdline } from '../devices/semihosting.js';
 import type { HartIrqTarget } from '../devices/irq.js';
 import { BoardMemory, type MemoryStats } from './board-memory.js';
 import { readUserFile, placeVirtBoot, MiB, type BootImage, type BootFiles } from './boot.js';
@@ -74,6 +81,18 @@ export interface VirtBoardConfig extends BootFiles {
   quantum?: number;
   console: ConsoleSink;
   log?: Logger;
+  /** Serve RISC-V semihosting calls, files confined to `root`, SYS_TIME counted from `epoch`. */
+  semihosting?: { root: string; epoch: number };
+}
+
+/** Cycles per second of the board's harts: the CLINT's 10 MHz times the harts' cycles per tick. */
+export const BOARD_CPU_HZ = DEFAULT_TIMEBASE_HZ * DEFAULT_COSTS.cyclesPerTick;
+
+/** The host side of semihosting for a run of this board configuration (null without it). */
+export function newSemihosting(cfg: VirtBoardConfig): Semihosting | null {
+  const o = cfg.semihosting;
+  if (o === undefined) return null;
+  return new Semihosting({ root: o.root, epoch: o.epoch, cmdline: semihostingCmdline(cfg.kernel, cfg.append), cpuHz: BOARD_CPU_HZ, console: cfg.console });
 }
 
 export type StopReason = 'exit' | 'max-insns' | 'fault' | 'reset' | 'quit';
@@ -84,8 +103,8 @@ export interface BoardResult {
   exitCode: number;
   /** One sentence for 'max-insns' and 'fault'. */
   message: string | null;
-  /** What stopped it: 'finisher', 'htif', or null. */
-  by: 'finisher' | 'htif' | null;
+  /** What stopped it: 'finisher', 'htif', 'semihosting', or null. */
+  by: 'finisher' | 'htif' | 'semihosting' | null;
 }
 
 /** What run() ended with: still going (host time is up), nothing can happen without input, or done. */
@@ -175,6 +194,8 @@ export class VirtBoard {
   /** Slot 0's block device when a disk is attached. */
   readonly disk: VirtioBlk | null;
   readonly htif: Htif[] = [];
+  /** The host side of semihosting (--semihosting), or null: ebreak is then always a breakpoint. */
+  readonly semihost: Semihosting | null;
   readonly dtb: Uint8Array;
   readonly dtbAddr: number;
   /** Where every hart starts (the firmware's entry, or the kernel's). */
@@ -209,7 +230,11 @@ export class VirtBoard {
   private turn: number;
   private timeFromClint = false;
 
-  constructor(cfg: VirtBoardConfig, diskImage: DiskImage | null = null) {
+  /**
+   * `semihost` carries semihosting state (open files, console input) over from an earlier boot;
+   * without it the board makes its own when the configuration asks for semihosting.
+   */
+  constructor(cfg: VirtBoardConfig, diskImage: DiskImage | null = null, semihost: Semihosting | null = newSemihosting(cfg)) {
     const c = checkConfig(cfg);
     this.log = cfg.log ?? silentLogger();
     this.quantum = c.quantum;
@@ -239,8 +264,14 @@ export class VirtBoard {
       hart.setX(11, this.dtbAddr); // a1 = device tree
       hart.setX(12, fwDynAddr); // a2 = fw_dynamic_info
       hart.machineTrapHook = stopFetchTrapLoop;
+      if (semihost !== null) hart.semihostHook = (hh) => semihost.call(hh);
       this.harts.push(hart);
     }
+    this.semihost = semihost;
+    semihost?.attach({
+      heap: largestGap(ram.base, ram.base + ram.size, plan.regions),
+      ramWritten: (o, len) => this.mem.ramWritten(o, len),
+    });
     this.asleep = new Uint8Array(n);
     this.sleepCycles = new Float64Array(n);
     const targets: HartIrqTarget[] = this.harts.map((hart, h) => ({
@@ -249,9 +280,8 @@ export class VirtBoard {
         hart.setIrq(irq, level);
       },
     }));
-    const cyclesPerTick = this.harts[0]!.costs.cyclesPerTick;
     this.clint = new Clint({
-      harts: targets, now: () => this.harts[this.current]!.simTime(), cpuHz: DEFAULT_TIMEBASE_HZ * cyclesPerTick,
+      harts: targets, now: () => this.harts[this.current]!.simTime(), cpuHz: BOARD_CPU_HZ,
       onStore: (off) => this.clintStored(off),
     });
     this.plic = new Plic({ harts: targets });
@@ -315,9 +345,12 @@ export class VirtBoard {
     this.harts[this.current]!.requestStop();
   }
 
-  /** Set when the guest polled an empty UART receiver (UartPollWatch); the input side clears it. */
+  /**
+   * Set when the guest polled an empty UART receiver (UartPollWatch; the input side clears it),
+   * or while a hart waits in a semihosting console read.
+   */
   get inputWanted(): boolean {
-    return this.uartWatch.inputWanted;
+    return this.uartWatch.inputWanted || this.harts.some((h) => h.waitingForHost);
   }
 
   set inputWanted(v: boolean) {
@@ -359,9 +392,36 @@ export class VirtBoard {
     return state;
   }
 
-  /** Ends a machine that sleeps with nothing to wake it: no host input is coming any more. */
+  /** Console input from the host: to the semihosting console with --semihosting, else the UART. */
+  consoleInput(bytes: Iterable<number> & ArrayLike<number>): void {
+    if (this.semihost === null) {
+      this.uart.receive(bytes);
+      return;
+    }
+    this.semihost.inputBytes(bytes);
+    this.resumeHostWaits();
+  }
+
+  /** Harts waiting in a semihosting call run it again at their next turn. */
+  private resumeHostWaits(): void {
+    this.harts.forEach((h, i) => {
+      if (!h.waitingForHost) return;
+      h.resumeFromHost();
+      this.asleep[i] = 0;
+    });
+  }
+
+  /**
+   * Ends a machine that sleeps with nothing to wake it: no host input is coming any more. Harts
+   * waiting in a semihosting console read get the end of input instead, and go on.
+   */
   stuck(): void {
     if (this.result !== null) return;
+    if (this.semihost !== null && this.harts.some((h) => h.waitingForHost)) {
+      this.semihost.endOfInput();
+      this.resumeHostWaits();
+      return;
+    }
     const ids = this.harts.map((h) => h.hartId).join(', ');
     const pcs = this.harts.map((h) => hex(h.pc)).join(', ');
     const who = this.harts.length === 1 ? `hart ${ids} waits` : `harts ${ids} wait`;
@@ -480,6 +540,9 @@ export class VirtBoard {
       if (h.fault !== null) return this.finish('fault', EXIT_GUEST_FAULT, h.fault, 'htif');
       if (h.exitCode !== null) return this.finish('exit', h.exitCode, null, 'htif');
     }
+    const sh = this.semihost;
+    if (sh?.fault != null) return this.finish('fault', EXIT_GUEST_FAULT, sh.fault, 'semihosting');
+    if (sh?.exitCode != null) return this.finish('exit', sh.exitCode, null, 'semihosting');
     throw new Error('a hart halted but no device says why');
   }
 
@@ -518,6 +581,7 @@ export class VirtBoard {
         finisher: dev('finisher', { outcome: this.finisher.outcome, ignoredStores: this.finisher.ignoredStores }),
         ...virtio,
         ...(htif.length > 0 ? { htif } : {}),
+        ...(this.semihost !== null ? { semihosting: this.semihost.stats() } : {}),
       },
       memory: this.mem.stats,
     };

@@ -39,6 +39,17 @@ export const DEFAULT_COSTS: CostModel = { mulExtra: 2, divExtra: 32, cyclesPerTi
 
 export type MachineTrapHook = (h: Hart, cause: number, tval: bigint, pc: number) => boolean;
 
+/**
+ * Serves a semihosting call (devices/semihosting.ts) from the hart that made it, after the ebreak
+ * of the sequence with pc past it; returns the ebreak's Status (Event, or Halt when the call ends
+ * the run).
+ */
+export type SemihostHook = (h: Hart) => Status;
+
+// The semihosting trap sequence around an ebreak (RISC-V semihosting, as QEMU checks it).
+const SEMIHOST_PRE = 0x01f01013; // slli x0, x0, 0x1f
+const SEMIHOST_POST = 0x40705013; // srai x0, x0, 7
+
 export interface HartOptions {
   port: MemoryPort;
   hartId?: number;
@@ -163,6 +174,13 @@ export class Hart {
   private stopRequested = false;
 
   machineTrapHook: MachineTrapHook | null = null;
+  /** Set by a platform that serves semihosting; null: every ebreak is a breakpoint. */
+  semihostHook: SemihostHook | null = null;
+  /**
+   * Stopped in a semihosting call that waits for the host (console input): run() returns
+   * Stop.Wfi, taking no interrupt, until resumeFromHost(); the call then runs again.
+   */
+  private hostWait = false;
   /** Platform-provided mtime; null: time runs at cycles / costs.cyclesPerTick, plus timeOffset. */
   timeSource: (() => number) | null = null;
   /**
@@ -254,6 +272,45 @@ export class Hart {
     this.spinState = SPIN_NONE;
     if (level) this.csr.mipHw |= bit; else this.csr.mipHw &= ~bit;
     if (level) this.wfiPending = false;
+  }
+
+  /**
+   * Whether the ebreak now executing (at insnPc, pc past it) is the middle of the semihosting
+   * sequence: all three instructions uncompressed and in one page, fetched as the hart fetches,
+   * in M or S mode (QEMU takes the sequence from U mode only when configured to; here never).
+   */
+  atSemihostCall(): boolean {
+    const at = this.insnPc;
+    if (this.pc - at !== 4 || this.priv === Priv.U) return false;
+    if (Math.floor((at - 4) / PAGE) !== Math.floor((at + 7) / PAGE)) return false;
+    return this.instructionBits(at - 4) === SEMIHOST_PRE && this.instructionBits(at + 4) === SEMIHOST_POST;
+  }
+
+  /** The semihosting call now executing must wait for the host: it runs again once resumed. */
+  waitForHost(): void {
+    this.hostWait = true;
+    this.pc = this.insnPc;
+  }
+
+  get waitingForHost(): boolean {
+    return this.hostWait;
+  }
+
+  resumeFromHost(): void {
+    this.hostWait = false;
+  }
+
+  /**
+   * RAM offset of the byte at virtual address `va` for the host acting for this hart
+   * (semihosting): translated as this hart's loads (`kind` Load) or stores (Store) are, MPRV
+   * included, or -1 where such an access would fault, reach a device or stall.
+   */
+  hostRam(va: number, kind: Access): number {
+    if (!(va > -TWO32 * 2097152 && va < TWO32 * 2097152)) return -1;
+    const pa = translate(this, va, kind, this.dataPriv());
+    if (pa < 0) return -1;
+    const g = this.port.access(pa, 1, kind);
+    return g >= 0 ? g : -1;
   }
 
   /** Leave run() at the next instruction boundary. */
@@ -438,6 +495,7 @@ export class Hart {
     }
     outer: while (n < budget) {
       this.runRetired = n;
+      if (this.hostWait) { stop = Stop.Wfi; break; }
       this.updateTimerIrq();
       if (this.takePendingInterrupt()) this.fvBase = NaN;
       if (this.wfiPending) { stop = Stop.Wfi; break; }

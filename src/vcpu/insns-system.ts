@@ -70,7 +70,8 @@ export const SYSTEM: Record<string, Handler> = {
   csrrci: (h, rd, rs1, _rs2, imm) => csr(h, rd, rs1, imm, CsrOp.Clear, true),
   ecall: (h, _rd, _rs1, _rs2, _imm) =>
     h.raise(h.priv === Priv.U ? Cause.EcallU : h.priv === Priv.S ? Cause.EcallS : Cause.EcallM, 0, 0, h.insnPc),
-  ebreak: (h, _rd, _rs1, _rs2, _imm) => h.raisePc(Cause.Breakpoint),
+  ebreak: (h, _rd, _rs1, _rs2, _imm) =>
+    h.semihostHook !== null && h.atSemihostCall() ? h.semihostHook(h) : h.raisePc(Cause.Breakpoint),
   mret: (h, _rd, _rs1, _rs2, _imm) => mret(h),
   sret: (h, _rd, _rs1, _rs2, _imm) => sret(h),
   wfi: (h, _rd, _rs1, _rs2, _imm) => {
