@@ -27,9 +27,11 @@
 // timing=1 (after) on its address triggers. The size fields and vs/vu read 0.
 //
 // Firing (action 0): a trigger matches only in a privilege whose m/s/u bit is set, only when its
-// textra conditions hold, and never in M-mode unless tcontrol.mte = 1 and mstatus.MIE = 1, nor
-// in S-mode with breakpoints delegated (medeleg[3]) unless sstatus.SIE = 1, so that a trap
-// handler does not trip its own trigger. A chain of triggers (chain=1 on all but the last)
+// textra conditions hold, and never in M-mode unless tcontrol.mte = 1, nor in S-mode with
+// breakpoints delegated (medeleg[3]) unless sstatus.SIE = 1, so that a trap handler does not
+// trip its own trigger. Spike asks for mstatus.MIE in M-mode as well; the specification asks
+// for one of the two protections, and riscv-tests' breakpoint.S, which sets mte and leaves MIE
+// clear, expects a hart that has tcontrol to fire. A chain (chain=1 on all but its last trigger)
 // fires when every trigger in it matches. A trigger that matches sets its hit bits (mcontrol6:
 // hit0 for before, hit0 and hit1 for after) and raises a breakpoint whose tval is the address.
 
@@ -230,12 +232,12 @@ export class Triggers {
   }
 
   /**
-   * Action 0 (the breakpoint exception) is the only action; Spike and the specification keep it
-   * from firing where the trap it raises would re-enter the handler that is running.
+   * Action 0 (the breakpoint exception) is the only action; it must not fire where the trap it
+   * raises would re-enter the handler that is running.
    */
   private mayFire(priv: Priv): boolean {
     const c = this.csr;
-    if (priv === Priv.M) return (this.tcontrol & TCONTROL_MTE) !== 0 && (c.mstatus & MSTATUS.MIE) !== 0;
+    if (priv === Priv.M) return (this.tcontrol & TCONTROL_MTE) !== 0;
     if (priv === Priv.S) return (c.medeleg & BREAKPOINT_BIT) === 0 || (c.mstatus & MSTATUS.SIE) !== 0;
     return true;
   }
