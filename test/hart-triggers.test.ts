@@ -493,7 +493,7 @@ describe('trigger firing', () => {
 });
 
 describe('the priv-trigger guest', () => {
-  it('passes, and finds the trigger module as Spike has it', () => {
+  it('passes, and finds the whole trigger module', () => {
     const sink = new CaptureConsole();
     const kernel = join(fileURLToPath(new URL('..', import.meta.url)), 'guest', 'build', 'priv-trigger.elf');
     const r = runFlat({ kernel, console: sink, maxInsns: 2e7 });
