@@ -34,6 +34,7 @@ const SELF_CHECKING: Image[] = [
   { name: 'isa-rv64c', maxInsns: 2e7, expect: /isa-rv64c: PASS/ },
   { name: 'priv-traps', maxInsns: 5e7, expect: /priv-traps: PASS/ },
   { name: 'priv-sv39', maxInsns: 5e7, expect: /priv-sv39: PASS/ },
+  { name: 'priv-trigger', maxInsns: 2e7, expect: /priv-trigger: PASS/ },
   { name: 'kernel-sv39', maxInsns: 1e8, expect: /kernel-sv39: PASS/ },
 ];
 

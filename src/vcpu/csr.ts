@@ -8,7 +8,8 @@
 // senvcfg sscratch sepc scause stval sip satp stimecmp mstatus misa medeleg mideleg mie mtvec
 // mcounteren menvcfg mcountinhibit mhpmevent3-31 mscratch mepc mcause mtval mip pmpcfg0-14
 // pmpaddr0-63 mcycle minstret mhpmcounter3-31 cycle time instret hpmcounter3-31 mvendorid marchid
-// mimpid mhartid mconfigptr.
+// mimpid mhartid mconfigptr, and the Sdtrig trigger CSRs tselect tdata1-3 tinfo tcontrol mcontext
+// scontext (their state and rules are in triggers.ts).
 
 import type { Hart } from './hart.js';
 import { Priv, S_IRQ_MASK, IRQ_MASK, Irq } from './trap.js';
@@ -52,10 +53,12 @@ export const CSR = {
   fflags: 0x001, frm: 0x002, fcsr: 0x003,
   sstatus: 0x100, sie: 0x104, stvec: 0x105, scounteren: 0x106, senvcfg: 0x10a,
   sscratch: 0x140, sepc: 0x141, scause: 0x142, stval: 0x143, sip: 0x144, stimecmp: 0x14d, satp: 0x180,
+  scontext: 0x5a8,
   mstatus: 0x300, misa: 0x301, medeleg: 0x302, mideleg: 0x303, mie: 0x304, mtvec: 0x305,
   mcounteren: 0x306, menvcfg: 0x30a, mcountinhibit: 0x320,
   mscratch: 0x340, mepc: 0x341, mcause: 0x342, mtval: 0x343, mip: 0x344,
   pmpcfg0: 0x3a0, pmpaddr0: 0x3b0,
+  tselect: 0x7a0, tdata1: 0x7a1, tdata2: 0x7a2, tdata3: 0x7a3, tinfo: 0x7a4, tcontrol: 0x7a5, mcontext: 0x7a8,
   mcycle: 0xb00, minstret: 0xb02, cycle: 0xc00, time: 0xc01, instret: 0xc02,
   mvendorid: 0xf11, marchid: 0xf12, mimpid: 0xf13, mhartid: 0xf14, mconfigptr: 0xf15,
 } as const;
@@ -174,6 +177,14 @@ export function csrRead(h: Hart, addr: number): boolean {
     case CSR.time: return putNumber(h.time());
     case CSR.mvendorid: case CSR.marchid: case CSR.mimpid: case CSR.mconfigptr: return put(0, 0);
     case CSR.mhartid: return put(c.hartId, 0);
+    case CSR.tselect: return put(h.triggers.tselect, 0);
+    case CSR.tdata1: h.triggers.readTdata1(); return true;
+    case CSR.tdata2: h.triggers.readTdata2(); return true;
+    case CSR.tdata3: h.triggers.readTdata3(); return true;
+    case CSR.tinfo: h.triggers.readTinfo(); return true;
+    case CSR.tcontrol: return put(h.triggers.tcontrol, 0);
+    case CSR.mcontext: return put(h.triggers.mcontext, 0);
+    case CSR.scontext: return put(h.triggers.scontext, 0);
   }
   if (addr >= CSR.pmpcfg0 && addr <= CSR.pmpcfg0 + 15) {
     const i = addr - CSR.pmpcfg0;
@@ -255,6 +266,18 @@ export function csrWrite(h: Hart, addr: number, lo: number, hi: number): void {
     case CSR.minstret:
       h.instretOffset = toNumber(lo, hi) - (h.instret + h.runRetired) - 1;
       return;
+    case CSR.tselect: h.triggers.writeTselect(lo, hi); return;
+    case CSR.tdata1:
+      h.triggers.writeTdata1(lo, hi);
+      // Accesses of a kind a trigger watches must leave the access filters' fast paths.
+      h.flushTlb();
+      return;
+    case CSR.tdata2: h.triggers.writeTdata2(lo, hi); return;
+    case CSR.tdata3: h.triggers.writeTdata3(lo, hi); return;
+    case CSR.tinfo: return;
+    case CSR.tcontrol: h.triggers.writeTcontrol(lo); return;
+    case CSR.mcontext: h.triggers.writeMcontext(lo); return;
+    case CSR.scontext: h.triggers.writeScontext(lo); return;
   }
   if (addr >= CSR.pmpcfg0 && addr <= CSR.pmpcfg0 + 15) {
     const i = addr - CSR.pmpcfg0;

@@ -19,10 +19,11 @@ import { decode16, decode32, OP_BY_NAME, OP_ILLEGAL, X_DISCARD, type Decoded } f
 import { Cause, Irq, IRQ_MASK, IRQ_PRIORITY, Priv, causeName, interruptName } from './trap.js';
 import { translate, TranslateFault, untranslated } from './mmu.js';
 import { HANDLERS } from './handlers.js';
-import { MEM_MMIO, MEM_STALL, MEM_TRAPPED, Status, Stop, TLB_BITS, TLB_MASK, TLB_SIZE } from './status.js';
+import { MEM_MMIO, MEM_STALL, MEM_TRAPPED, Status, Stop, TLB_BITS, TLB_MASK, TLB_SIZE, TRIGGER_AFTER } from './status.js';
 import { fromNumber, out, toBig, toNumber } from './int64.js';
 import { MSTATUS, type CsrFile, newCsrFile } from './csr.js';
 import { DecodeCache } from './decode-cache.js';
+import { MATCH_NONE, TIMING_BEFORE, TRIG_FETCH, Triggers } from './triggers.js';
 
 export { Priv } from './trap.js';
 
@@ -102,6 +103,8 @@ export class Hart {
   insnPc: number;
   priv: Priv = Priv.M;
   readonly csr: CsrFile;
+  /** The Sdtrig trigger module (triggers.ts). */
+  readonly triggers: Triggers;
   /** LR reservation: RAM offset of the reserved word, or -1; and its virtual address. */
   reservation = -1;
   reservationLo = 0;
@@ -199,6 +202,7 @@ export class Hart {
     this.pc = opts.resetPc;
     this.insnPc = opts.resetPc;
     this.csr = newCsrFile(this.hartId);
+    this.triggers = new Triggers(this.csr);
     const ram = this.port.ram;
     this.dv = ram.dv;
     this.u8 = ram.u8;
@@ -483,7 +487,6 @@ export class Hart {
     const H = HANDLERS;
     const tag = this.dcTag, opA = this.dcOp, rdA = this.dcRd, rs1A = this.dcRs1, rs2A = this.dcRs2;
     const immA = this.dcImm, lenA = this.dcLen;
-    const fetchSpan = this.grantMask - 1;
     const dcMask = this.dcMask;
     let n = 0;
     let stop = Stop.Budget;
@@ -498,6 +501,9 @@ export class Hart {
       if (this.hostWait) { stop = Stop.Wfi; break; }
       this.updateTimerIrq();
       if (this.takePendingInterrupt()) this.fvBase = NaN;
+      // While an execute trigger is armed every instruction is fetched through fetchSlow, which
+      // checks it; arming one is a CSR write, which ends the slice.
+      const fetchSpan = (this.triggers.armed & TRIG_FETCH) !== 0 ? 0 : this.grantMask - 1;
       if (this.wfiPending) { stop = Stop.Wfi; break; }
       let sliceEnd = budget - n > MAX_SLICE ? n + MAX_SLICE : budget;
       const untilTimer = this.cyclesUntilTimer();
@@ -588,6 +594,7 @@ export class Hart {
           break outer;
         }
         n++;
+        if (this.triggerAfter) this.takeTriggerAfter();
         if (st === Status.Halt) { stop = Stop.Halt; break outer; }
         if (st === Status.Wfi) this.wfiPending = true;
         if (this.stopRequested) break outer;
@@ -643,6 +650,30 @@ export class Hart {
       return this.dcSpan;
     }
     this.retryPc = NaN;
+    return (this.triggers.armed & TRIG_FETCH) !== 0 ? this.fetchWatched() : this.fetchAt();
+  }
+
+  /**
+   * Fetch under an armed execute trigger, checked as Spike checks it: by address before the
+   * fetch (an instruction address breakpoint comes before fetch faults), then with the
+   * instruction's bits when a trigger compares those.
+   */
+  private fetchWatched(): number {
+    const pc = this.pc;
+    this.splitPc(pc);
+    const lo = out[0], hi = out[1];
+    if (this.triggers.matchAccess(Access.Fetch, this.priv, lo, hi, false, 0, 0) !== MATCH_NONE) return this.trapReturn(Cause.Breakpoint, lo, hi, pc);
+    const i = this.fetchAt();
+    if (i < 0 || (this.triggers.armedData & TRIG_FETCH) === 0) return i;
+    const bits = this.instructionBits(pc) | 0;
+    this.splitPc(pc);
+    if (this.triggers.matchAccess(Access.Fetch, this.priv, out[0], out[1], true, bits, 0) !== MATCH_NONE) return this.trapReturn(Cause.Breakpoint, out[0], out[1], pc);
+    return i;
+  }
+
+  /** fetchSlow for an instruction that is neither a retry nor watched by a trigger. */
+  private fetchAt(): number {
+    const pc = this.pc;
     // The fetch filter first: a span the port granted for fetch and has not taken back (as for
     // data, a filter hit asks the port nothing).
     const pcLo = pc | 0; // ToInt32: the low 32 bits of any integer-valued double, without fmod
@@ -799,6 +830,7 @@ export class Hart {
     let s = c.mstatus;
     s = (s & ~(MSTATUS.MPIE | MSTATUS.MPP)) | ((s & MSTATUS.MIE) !== 0 ? MSTATUS.MPIE : 0) | (this.priv << 11);
     c.mstatus = s & ~MSTATUS.MIE;
+    this.triggers.trapToM();
     this.priv = Priv.M;
     this.flushTlb();
     this.jumpVector(c.mtvecLo, c.mtvecHi, cause, interrupt);
@@ -922,7 +954,8 @@ export class Hart {
     const g = this.port.access(pa, size, kind);
     if (g >= 0) {
       const m = this.grantMask;
-      if ((kind !== Access.Store || !this.isCodePage(g >>> 12)) && this.port.pageGrant(g - (g & m), kind)) {
+      if ((kind !== Access.Store || !this.isCodePage(g >>> 12)) && ((this.triggers.armed >>> kind) & 1) === 0 &&
+          this.port.pageGrant(g - (g & m), kind)) {
         const t = (lo >>> this.grantShift) & TLB_MASK;
         this.tlbTag[kind][t] = va - (lo & m);
         this.tlbRam[kind][t] = g - (g & m);
@@ -950,6 +983,47 @@ export class Hart {
   /** After a store to RAM offset ro: keep decoded instructions exact (self-modifying code). */
   storedRam(ro: number, size: number): void {
     if (this.isCodePage(ro >>> 12)) this.invalidateRam(ro, size);
+  }
+
+  // ---- Triggers on data accesses (triggers.ts) ----
+  //
+  // memory-access.ts and the atomics ask watchData before an access of a kind that a trigger
+  // watches (by address; stores with their data) and, for loads watched by data, again after it.
+  // A trigger that fires before raises the breakpoint at once; one that fires after lets the
+  // access complete and then, through fireAfter, has the breakpoint taken before the next
+  // instruction (with that instruction's address in epc), as Spike does. Once one has fired
+  // after, the instruction asks no more (Spike looks at no other trigger then either).
+
+  private triggerAfter = false;
+  private triggerTvalLo = 0;
+  private triggerTvalHi = 0;
+
+  /**
+   * Triggers on an access of `kind` to (lo, hi), with its data when `hasData`: Status.Trap after
+   * raising a breakpoint, TRIGGER_AFTER when one fires once the access is done, else Status.Ok.
+   */
+  watchData(kind: Access, lo: number, hi: number, hasData: boolean, dlo: number, dhi: number): number {
+    const m = this.triggers.matchAccess(kind, this.priv, lo, hi, hasData, dlo, dhi);
+    if (m === MATCH_NONE) return Status.Ok;
+    if (m === TIMING_BEFORE) return this.raise(Cause.Breakpoint, lo, hi, this.insnPc);
+    return TRIGGER_AFTER;
+  }
+
+  /**
+   * The access at (lo, hi) that a trigger fires after is done: Status.Event, on which the run
+   * loop, having retired the instruction, takes the breakpoint.
+   */
+  fireAfter(lo: number, hi: number): number {
+    this.triggerAfter = true;
+    this.triggerTvalLo = lo;
+    this.triggerTvalHi = hi;
+    return Status.Event;
+  }
+
+  private takeTriggerAfter(): void {
+    this.triggerAfter = false;
+    this.raise(Cause.Breakpoint, this.triggerTvalLo, this.triggerTvalHi, this.pc);
+    this.extraCycles++;
   }
 
   /** Outcome of a device access in Status terms. */

@@ -2,14 +2,17 @@
 // (misaligned: cause 4 for LR, 6 for SC and AMOs). Each checks its access, which may stall or
 // fault, before it changes anything. The reservation is the RAM offset of the reserved word; the
 // memory port clears it when another agent takes the line (Hart.invalidateRam's caller).
+// Triggers (triggers.ts) see an LR as a load, a successful SC as a store and an AMO as both, in
+// Spike's order; they are asked after the access has been checked, before anything changes.
 
 import type { Handler } from './handlers.js';
 import type { Hart } from './hart.js';
-import { Status } from './status.js';
+import { Status, TRIGGER_AFTER } from './status.js';
 import { Access } from './port.js';
 import { Cause } from './trap.js';
 import { lt64, ltu64 } from './int64.js';
-import { atomicRam, timed } from './memory-access.js';
+import { atomicRam, timed, watchAmo, zextLo } from './memory-access.js';
+import { TRIG_LOAD, TRIG_STORE } from './triggers.js';
 
 const enum Amo { Swap, Add, Xor, And, Or, Min, Max, Minu, Maxu }
 
@@ -40,24 +43,35 @@ function amoOp(h: Hart, rd: number, rs1: number, rs2: number, size: number, op: 
     case Amo.Minu: if (ltu64(ol, oh, sl, sh)) { nl = ol; nh = oh; } break;
     case Amo.Maxu: if (!ltu64(ol, oh, sl, sh)) { nl = ol; nh = oh; } break;
   }
+  const w = (h.triggers.armed & (TRIG_LOAD | TRIG_STORE)) !== 0 ? watchAmo(h, lo, hi, size, ol, oh, nl, nh) : Status.Ok;
+  if (w === Status.Trap) return w;
   dv.setInt32(ro, nl, true);
   if (size === 8) dv.setInt32(ro + 4, nh, true);
   h.storedRam(ro, size);
   h.xl[rd] = ol; h.xh[rd] = oh;
-  return Status.Ok;
+  return w === TRIGGER_AFTER ? h.fireAfter(lo, hi) : Status.Ok;
 }
 
 function lr(h: Hart, rd: number, rs1: number, size: number): number {
   const lo = h.xl[rs1], hi = h.xh[rs1];
+  // As for any load, an address trigger comes before the alignment and translation checks.
+  const watched = (h.triggers.armed & TRIG_LOAD) !== 0;
+  let w: number = watched ? h.watchData(Access.Load, lo, hi, false, 0, 0) : Status.Ok;
+  if (w === Status.Trap) return w;
   if ((lo & (size - 1)) !== 0) return h.raise(Cause.MisalignedLoad, lo, hi, h.insnPc);
   const ro = atomicRam(h, lo, hi, size, Access.Load);
   if (ro < 0) return -1 - ro;
   const v = h.dv.getInt32(ro, true);
+  const vh = size === 8 ? h.dv.getInt32(ro + 4, true) : v >> 31;
+  if (watched && w !== TRIGGER_AFTER && (h.triggers.armedData & TRIG_LOAD) !== 0) {
+    w = h.watchData(Access.Load, lo, hi, true, v, size === 8 ? vh : 0);
+    if (w === Status.Trap) return w;
+  }
   h.xl[rd] = v;
-  h.xh[rd] = size === 8 ? h.dv.getInt32(ro + 4, true) : v >> 31;
+  h.xh[rd] = vh;
   h.reservation = ro;
   h.reservationLo = lo; h.reservationHi = hi;
-  return Status.Ok;
+  return w === TRIGGER_AFTER ? h.fireAfter(lo, hi) : Status.Ok;
 }
 
 function sc(h: Hart, rd: number, rs1: number, rs2: number, size: number): number {
@@ -69,6 +83,10 @@ function sc(h: Hart, rd: number, rs1: number, rs2: number, size: number): number
   const ro = atomicRam(h, lo, hi, size, Access.Store);
   if (ro < 0) return -1 - ro;
   const ok = ro === h.reservation && lo === h.reservationLo && hi === h.reservationHi;
+  // Only an SC that stores is a store to the triggers.
+  const w = ok && (h.triggers.armed & TRIG_STORE) !== 0
+    ? h.watchData(Access.Store, lo, hi, true, zextLo(h.xl[rs2], size), size === 8 ? h.xh[rs2] : 0) : Status.Ok;
+  if (w === Status.Trap) return w;
   h.reservation = -1;
   if (ok) {
     h.dv.setInt32(ro, h.xl[rs2], true);
@@ -76,7 +94,7 @@ function sc(h: Hart, rd: number, rs1: number, rs2: number, size: number): number
     h.storedRam(ro, size);
   }
   h.xl[rd] = ok ? 0 : 1; h.xh[rd] = 0;
-  return Status.Ok;
+  return w === TRIGGER_AFTER ? h.fireAfter(lo, hi) : Status.Ok;
 }
 
 export const RV64A: Record<string, Handler> = {

@@ -40,6 +40,7 @@ function mret(h: Hart): number {
   s &= ~MSTATUS.MPP;
   if (mpp !== Priv.M) s &= ~MSTATUS.MPRV;
   c.mstatus = s;
+  h.triggers.mret();
   h.priv = mpp;
   h.flushTlb();
   h.jumpTo64(c.mepcLo, c.mepcHi);

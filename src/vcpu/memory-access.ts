@@ -4,10 +4,15 @@
 // cross the page, so the RAM offset is the TLB entry plus the page offset. Everything else goes
 // through Hart.resolve (translation, the port, devices, faults, stalls). Misaligned accesses are
 // performed, as QEMU does; one that crosses a page checks both pages before it writes anything.
+//
+// While a trigger watches loads or stores (triggers.ts), resolve() leaves that kind's filter
+// empty, so every such access comes through the slow path here, which asks the hart's
+// watchData first.
 
 import { Access, MmioStatus } from './port.js';
 import type { Hart } from './hart.js';
-import { Status, TLB_MASK, MEM_MMIO, MEM_STALL } from './status.js';
+import { Status, TLB_MASK, MEM_MMIO, MEM_STALL, TRIGGER_AFTER } from './status.js';
+import { TRIG_LOAD, TRIG_STORE } from './triggers.js';
 
 const TWO32 = 4294967296;
 
@@ -55,6 +60,32 @@ export function timed(h: Hart, extraBefore: number, st: number): number {
 }
 
 function loadSlow(h: Hart, rd: number, lo: number, hi: number, size: number, signed: boolean): number {
+  return (h.triggers.armed & TRIG_LOAD) !== 0 ? loadWatched(h, rd, lo, hi, size, signed) : loadAccess(h, rd, lo, hi, size, signed);
+}
+
+/** A load while a trigger watches loads: by address before it, by the value read after it. */
+function loadWatched(h: Hart, rd: number, lo: number, hi: number, size: number, signed: boolean): number {
+  let w = h.watchData(Access.Load, lo, hi, false, 0, 0);
+  if (w === Status.Trap) return w;
+  const byValue = w !== TRIGGER_AFTER && (h.triggers.armedData & TRIG_LOAD) !== 0;
+  // A chain may end in a trigger that fires before the load although it matched the value:
+  // the load then has not happened, and rd keeps what it held.
+  const oldLo = h.xl[rd], oldHi = h.xh[rd];
+  const st = loadAccess(h, rd, lo, hi, size, signed);
+  if (st !== Status.Ok && st !== Status.Event) return st;
+  if (byValue) {
+    w = h.watchData(Access.Load, lo, hi, true, zextLo(h.xl[rd], size), size === 8 ? h.xh[rd] : 0);
+    if (w === Status.Trap) { h.xl[rd] = oldLo; h.xh[rd] = oldHi; return w; }
+  }
+  return w === TRIGGER_AFTER ? h.fireAfter(lo, hi) : st;
+}
+
+/** The low word of a value of `size` bytes as triggers compare it: the bytes, zero-extended. */
+export function zextLo(v: number, size: number): number {
+  return size >= 4 ? v : v & (size === 1 ? 0xff : 0xffff);
+}
+
+function loadAccess(h: Hart, rd: number, lo: number, hi: number, size: number, signed: boolean): number {
   if ((lo & h.grantMask) + size > h.grantMask + 1) {
     // Crosses a grant span (line or page): byte by byte, each resolved on its own.
     let vlo = 0, vhi = 0;
@@ -116,6 +147,14 @@ function writeRam(dv: DataView, ro: number, size: number, vlo: number, vhi: numb
 }
 
 function storeSlow(h: Hart, lo: number, hi: number, size: number, vlo: number, vhi: number): number {
+  if ((h.triggers.armed & TRIG_STORE) === 0) return storeAccess(h, lo, hi, size, vlo, vhi);
+  const w = h.watchData(Access.Store, lo, hi, true, zextLo(vlo, size), size === 8 ? vhi : 0);
+  if (w === Status.Trap) return w;
+  const st = storeAccess(h, lo, hi, size, vlo, vhi);
+  return w === TRIGGER_AFTER && (st === Status.Ok || st === Status.Event) ? h.fireAfter(lo, hi) : st;
+}
+
+function storeAccess(h: Hart, lo: number, hi: number, size: number, vlo: number, vhi: number): number {
   const po = lo & h.grantMask;
   if (po + size > h.grantMask + 1) {
     const first = h.grantMask + 1 - po;
@@ -141,6 +180,26 @@ function storeSlow(h: Hart, lo: number, hi: number, size: number, vlo: number, v
   }
   if (r === MEM_MMIO) return h.mmioOutcome(h.port.mmioStore(h.mmioPaddr, size, vlo, vhi), lo, hi, true);
   return memFailure(h, r, lo, hi, true);
+}
+
+/**
+ * Triggers on an AMO whose access at (lo, hi) reads (olo, ohi) and writes (nlo, nhi), in
+ * Spike's order: the load by address, then by the value read, then the store with the value
+ * written. Returns what Hart.watchData does.
+ */
+export function watchAmo(h: Hart, lo: number, hi: number, size: number, olo: number, ohi: number, nlo: number, nhi: number): number {
+  const t = h.triggers;
+  let w: number = Status.Ok;
+  if ((t.armed & TRIG_LOAD) !== 0) {
+    w = h.watchData(Access.Load, lo, hi, false, 0, 0);
+    if (w === Status.Trap) return w;
+    if (w !== TRIGGER_AFTER && (t.armedData & TRIG_LOAD) !== 0) {
+      w = h.watchData(Access.Load, lo, hi, true, zextLo(olo, size), size === 8 ? ohi : 0);
+      if (w === Status.Trap) return w;
+    }
+  }
+  if (w !== TRIGGER_AFTER && (t.armed & TRIG_STORE) !== 0) w = h.watchData(Access.Store, lo, hi, true, zextLo(nlo, size), size === 8 ? nhi : 0);
+  return w;
 }
 
 /**

@@ -30,6 +30,9 @@ export const MEM_TRAPPED = -1;
 export const MEM_STALL = -2;
 export const MEM_MMIO = -3;
 
+/** Hart.watchData: a trigger fires once the access is done (a value no Status takes). */
+export const TRIGGER_AFTER = -4;
+
 /** Software TLB geometry: direct-mapped, one per access kind. */
 export const TLB_BITS = 8;
 export const TLB_SIZE = 1 << TLB_BITS;
