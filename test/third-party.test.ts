@@ -45,7 +45,7 @@ function expectSession(r: ReturnType<typeof run>, harts: number): void {
   expect(r.out).toContain('Device 0: QEMU VirtIO Block Device');
   expect(r.out).toContain('Capacity: 1.0 MB = 0.0 GB (2048 x 512)');
   expect(r.out).toContain('1 blocks read: OK');
-  expect(r.out).toMatch(/84000000: 54 48 49 52 44 2d 50 41 52 54 59 2d 44 49 53 4b {4}THIRD-PARTY-DISK/);
+  expect(r.out).toMatch(/84000000: 54 48 49 52 44 2d 50 41 52 54 59 2d 44 49 53 4b +THIRD-PARTY-DISK/);
   expect(r.out).toContain('poweroff ...');
   expect(r.status).toBe(0);
 }
