@@ -29,6 +29,10 @@
 //
 // Between harts, BoardMemory keeps LR reservations and decoded instructions exact (see there).
 //
+// Platform. Natively the board's RAM is one BoardMemory and its harts are Harts. A monitor's VM
+// (src/sim/vm-board.ts) is the same board built of other parts (`platform`): RAM paged over
+// machine memory and virtual CPUs, which the board drives through BoardHart as it drives Harts.
+//
 // A run ends when the finisher or HTIF stops it (exit status), when --max-insns instructions have
 // retired (all harts together), or when the guest can make no progress (a trap handler that
 // cannot be fetched, an HTIF request we do not support, every hart asleep with nothing to wake
@@ -37,8 +41,9 @@
 
 import { performance } from 'node:perf_hooks';
 import { openSync, closeSync, writeSync, constants as fsConstants, accessSync } from 'node:fs';
-import { Hart, Stop } from '../vcpu/hart.js';
+import { Hart, Stop, type CostModel, type MachineTrapHook } from '../vcpu/hart.js';
 import type { Irq } from '../vcpu/trap.js';
+import type { CsrFile } from '../vcpu/csr.js';
 import { Clint, CLINT_MTIME, DEFAULT_TIMEBASE_HZ } from '../devices/clint.js';
 import { Plic } from '../devices/plic.js';
 import { Uart16550, UartPollWatch, UART_IRQ } from '../devices/uart16550.js';
@@ -46,7 +51,7 @@ import { VirtioBlk, VirtioMmioEmpty, VIRTIO_COUNT, VIRTIO_IRQ, SECTOR } from '..
 import { Finisher } from '../devices/finisher.js';
 import { Htif, type ConsoleSink, type HtifStats } from '../devices/htif.js';
 import type { HartIrqTarget } from '../devices/irq.js';
-import { BoardMemory, type MemoryStats } from './board-memory.js';
+import { BoardMemory, type MemoryStats, type SharingHart } from './board-memory.js';
 import { readUserFile, placeVirtBoot, MiB, type BootImage, type BootFiles } from './boot.js';
 import { UserError, GuestFault, EXIT_MAX_INSNS, EXIT_GUEST_FAULT, hex } from './errors.js';
 import { rangeText } from './loader.js';
@@ -65,6 +70,42 @@ export const SINGLE_HART_QUANTUM = 1_000_000;
 /** riscv,isa of every hart in the device tree (what misa reports, plus Sstc). */
 export const BOARD_ISA = 'rv64imafdc_zicsr_zifencei_sstc';
 
+/** What the board needs of a hart: a Hart, or a virtual CPU of a monitor's VM (src/monitor/vcpu.ts). */
+export interface BoardHart extends SharingHart {
+  readonly hartId: number;
+  readonly pc: number;
+  readonly instret: number;
+  /** Instructions retired in the current run() call (exact inside a device access). */
+  readonly runRetired: number;
+  readonly cycle: number;
+  readonly costs: CostModel;
+  /** The CSRs as the guest sees them (the board reads the Sstc timer). */
+  readonly csr: CsrFile;
+  machineTrapHook: MachineTrapHook | null;
+  timeSource: (() => number) | null;
+  simTime(): number;
+  setX(i: number, v: bigint | number): void;
+  setIrq(irq: Irq, level: boolean): void;
+  requestStop(): void;
+  run(budget: number, cycleLimit?: number): Stop;
+  idleUntilCycle(time: number): void;
+  stats(): ReturnType<Hart['stats']>;
+}
+
+/** What a board is built of (see the header). */
+export interface BoardPlatform {
+  /** The memory port of guest RAM [base, base + size); the board adds the devices. */
+  memory(base: number, size: number): BoardMemory;
+  hart(hartId: number, resetPc: number, mem: BoardMemory): BoardHart;
+  /** The platform's own statistics (a monitor's), reported as BoardStats.monitor. */
+  stats?(): unknown;
+}
+
+const NATIVE: BoardPlatform = {
+  memory: (base, size) => new BoardMemory({ base, size }),
+  hart: (hartId, resetPc, mem) => new Hart({ port: mem, hartId, resetPc }),
+};
+
 export interface VirtBoardConfig extends BootFiles {
   harts?: number;
   memMiB?: number;
@@ -74,6 +115,8 @@ export interface VirtBoardConfig extends BootFiles {
   quantum?: number;
   console: ConsoleSink;
   log?: Logger;
+  /** Builds the board's parts (default: native); called for every board, so a reboot gets new ones. */
+  platform?: () => BoardPlatform;
 }
 
 export type StopReason = 'exit' | 'max-insns' | 'fault' | 'reset' | 'quit';
@@ -166,7 +209,7 @@ export function closeDisk(d: DiskImage): void {
 
 export class VirtBoard {
   readonly mem: BoardMemory;
-  readonly harts: Hart[];
+  readonly harts: BoardHart[];
   readonly clint: Clint;
   readonly plic: Plic;
   readonly uart: Uart16550;
@@ -208,6 +251,7 @@ export class VirtBoard {
   /** Next hart to run in the current round; harts.length when the round is over. */
   private turn: number;
   private timeFromClint = false;
+  private readonly platform: BoardPlatform;
 
   constructor(cfg: VirtBoardConfig, diskImage: DiskImage | null = null) {
     const c = checkConfig(cfg);
@@ -215,8 +259,9 @@ export class VirtBoard {
     this.quantum = c.quantum;
     this.maxInsns = c.maxInsns;
     const n = c.harts;
-    this.mem = new BoardMemory({ base: RAM_BASE, size: c.memMiB * MiB });
-    const ram = this.mem.ram;
+    this.platform = cfg.platform?.() ?? NATIVE;
+    this.mem = this.platform.memory(RAM_BASE, c.memMiB * MiB);
+    const ram = this.mem.guestRam;
 
     // ---- Images (nothing is written to RAM until every check has passed) ----
     const plan = placeVirtBoot({ ...cfg, harts: n, timebaseHz: DEFAULT_TIMEBASE_HZ, isa: BOARD_ISA }, ram);
@@ -234,7 +279,7 @@ export class VirtBoard {
     // ---- Harts and devices ----
     this.harts = [];
     for (let h = 0; h < n; h++) {
-      const hart = new Hart({ port: this.mem, hartId: h, resetPc: this.entry });
+      const hart = this.platform.hart(h, this.entry, this.mem);
       hart.setX(10, h); // a0 = hart id
       hart.setX(11, this.dtbAddr); // a1 = device tree
       hart.setX(12, fwDynAddr); // a2 = fw_dynamic_info
@@ -291,7 +336,7 @@ export class VirtBoard {
   private attachHtif(img: BootImage, console: ConsoleSink): void {
     const tohost = img.symbol('tohost');
     if (tohost === undefined) return;
-    const ram = this.mem.ram;
+    const ram = this.mem;
     if (tohost < ram.base || tohost + 8 > ram.base + ram.size || tohost % 8 !== 0) {
       throw new UserError(`'${img.path}': symbol tohost at ${hex(tohost)} is not an aligned 64-bit word inside RAM; check the linker script`);
     }
@@ -520,6 +565,7 @@ export class VirtBoard {
         ...(htif.length > 0 ? { htif } : {}),
       },
       memory: this.mem.stats,
+      ...(this.platform.stats !== undefined ? { monitor: this.platform.stats() } : {}),
     };
   }
 
@@ -538,4 +584,6 @@ export interface BoardStats {
   harts: Array<ReturnType<Hart['stats']> & { hart: number; sleepCycles: number; pc: number }>;
   devices: Record<string, unknown>;
   memory: MemoryStats;
+  /** The monitor's statistics when the board is a monitor's VM (src/monitor/stats.ts). */
+  monitor?: unknown;
 }
