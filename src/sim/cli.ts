@@ -3,10 +3,12 @@
 //
 //   flashdisco run --kernel FILE [--bios FILE] [--initrd FILE] [--append ARGS] [--disk FILE]
 //                  [--disk-write] [--harts N] [--mem MiB] [--max-insns N] [--stats FILE.json]
-//                  [--dtb-out FILE] [--log-level LEVEL] [--log-format text|json]
+//                  [--dtb-out FILE] [--monitor] [--log-level LEVEL] [--log-format text|json]
 //
 // The guest runs on the QEMU-virt-compatible board (virt-board.ts). stdout carries the guest
-// console (UART and HTIF) and nothing else; logs (pino) and errors go to stderr.
+// console (UART and HTIF) and nothing else; logs (pino) and errors go to stderr. With --monitor
+// it runs in a VM of the Disco-style monitor instead (vm-board.ts), with --harts virtual CPUs,
+// the same console and exit status, and the monitor's statistics under `monitor` in --stats.
 //
 //   flashdisco run --nodes N [--threads T] [--config FILE.json] [--max-cycles N] [--boot mp|virt]
 //                  --kernel FILE [--bios FILE] [--initrd FILE] [--append ARGS] [--disk FILE]
@@ -53,6 +55,7 @@ import { readElf } from './elf.js';
 import type { BootFiles } from './boot.js';
 import { createLogger, DEFAULT_LOG_LEVEL, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
 import { DEFAULT_MEM_MIB, RunSession, type FlatRunResult } from './run-flat.js';
+import { monitorPlatform } from './vm-board.js';
 
 const GLOBAL_OPTIONS = {
   'log-level': {
@@ -90,6 +93,7 @@ const RUN_OPTIONS = {
   },
   stats: { type: 'string', requiresArg: true, describe: 'write run statistics as JSON to this file' },
   'dtb-out': { type: 'string', requiresArg: true, describe: 'write the generated device tree (DTB) to this file' },
+  monitor: { type: 'boolean', default: false, describe: 'run the guest in a VM of the Disco-style monitor (virtual CPUs by direct execution, shadow page tables)' },
   nodes: { type: 'number', requiresArg: true, describe: 'run on an N-node FLASH machine (caches, directory, mesh) instead of the flat board, one hart per node (see --boot)' },
   threads: { type: 'number', requiresArg: true, describe: 'with --nodes: worker threads (default: cores, at most N)' },
   config: { type: 'string', requiresArg: true, describe: 'with --nodes: JSON file of machine parameters (src/config/machine.ts)' },
@@ -143,6 +147,7 @@ interface RunArgs extends BootFiles {
   harts: number;
   memMiB: number;
   maxInsns?: number;
+  monitor: boolean;
 }
 
 function bootFiles(argv: Record<string, unknown>): BootFiles {
@@ -162,7 +167,7 @@ function statsRecord(a: RunArgs, r: FlatRunResult) {
     bios: a.bios ?? null,
     initrd: a.initrd ?? null,
     disk: a.disk ?? null,
-    config: { memMiB: a.memMiB, harts: a.harts, maxInsns: a.maxInsns ?? null, append: a.append ?? null, diskWrite: a.diskWrite },
+    config: { memMiB: a.memMiB, harts: a.harts, maxInsns: a.maxInsns ?? null, append: a.append ?? null, diskWrite: a.diskWrite, monitor: a.monitor },
     exit: { reason: r.reason, code: r.exitCode, message: r.message },
     instructions: r.instret,
     cycles: r.cycle,
@@ -174,6 +179,7 @@ function statsRecord(a: RunArgs, r: FlatRunResult) {
     memory: r.board.memory,
     rounds: r.board.rounds,
     htif: r.htif,
+    ...(r.board.monitor !== undefined ? { monitor: r.board.monitor } : {}),
     // Host measurements: they vary from run to run and host to host, unlike everything above.
     host: { runSeconds: r.runSeconds, mips: r.runSeconds > 0 ? r.instret / r.runSeconds / 1e6 : null },
   };
@@ -311,6 +317,7 @@ const VIRT_BOOT_OPTIONS = ['bios', 'initrd', 'append', 'disk', 'disk-write', 'dt
  */
 async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
   const given = (opt: string) => argv[opt] !== undefined && argv[opt] !== false;
+  if (argv.monitor) throw new UserError('--monitor runs a VM on the flat board only, for now; drop --nodes');
   if (argv['max-insns'] !== undefined) throw new UserError('--max-insns is for the flat board; with --nodes, limit simulated time with --max-cycles N');
   if ((argv.harts as number) !== 1) throw new UserError('--harts is for the flat board; with --nodes every node has one hart');
   if (argv.mem !== undefined) throw new UserError('--mem is for the flat board; with --nodes, RAM is nodes x memPerNodeMiB (give memPerNodeMiB in a --config file)');
@@ -422,6 +429,7 @@ async function runCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
     harts: argv.harts as number,
     memMiB: (argv.mem as number | undefined) ?? DEFAULT_MEM_MIB,
     maxInsns: argv['max-insns'] as number | undefined,
+    monitor: argv.monitor as boolean,
   };
   const statsPath = argv.stats as string | undefined;
   const dtbOut = argv['dtb-out'] as string | undefined;
@@ -430,7 +438,7 @@ async function runCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
   if (dtbOut !== undefined) checkWritable('--dtb-out', dtbOut);
 
   const sink = new BufferedConsole((bytes) => process.stdout.write(bytes));
-  const session = new RunSession({ ...a, console: sink, log });
+  const session = new RunSession({ ...a, console: sink, log, platform: a.monitor ? monitorPlatform() : undefined });
   if (dtbOut !== undefined) writeFileSync(dtbOut, session.board.dtb);
   const input = new ConsoleInput(session);
   try {
