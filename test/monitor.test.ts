@@ -77,7 +77,7 @@ interface VcpuReport {
   refaults: number;
 }
 interface MonitorReport {
-  vms: Array<{ pagesBacked: number; shadow: { treesMade: number; leavesFilled: number }; vcpus: VcpuReport[] }>;
+  vms: Array<{ pagesBacked: number; shadow: { treesMade: number; leavesFilled: number; reserveFlushes: number }; vcpus: VcpuReport[] }>;
 }
 const report = (r: ReturnType<typeof runBoard>) => r.result.board.monitor as MonitorReport;
 
@@ -193,6 +193,17 @@ describe('firmware + S-mode kernel + disk + shell in a VM of two vCPUs', () => {
       expect(v.traps.ecall).toBeGreaterThan(0);
       expect(v.refaults).toBe(0);
     }
+  });
+
+  it('still does when the reserve for shadow tables is too small and runs out again and again', () => {
+    const native = runBoard(cfg(), SHELL_INPUT);
+    const vm = runBoard({ ...cfg(), platform: monitorPlatform({ costs: ZERO_MONITOR_COSTS, reserveBytes: 16 * PAGE }) }, SHELL_INPUT);
+    expect(vm.text).toBe(native.text);
+    const { monitor, ...board } = vm.result.board;
+    expect(board).toEqual(native.result.board);
+    const m = monitor as MonitorReport & { machine: { shadowPagesPeak: number } };
+    expect(m.machine.shadowPagesPeak).toBeLessThanOrEqual(16);
+    expect(m.vms[0]!.shadow.reserveFlushes).toBeGreaterThan(0);
   });
 
   it('does the same with the default costs, slower, and says where the time went', () => {

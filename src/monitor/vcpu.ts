@@ -335,9 +335,11 @@ export class Vcpu {
     const ro = this.guest.plainRamPage(gpa);
     if (ro < 0) return Fill.NotRam;
     if (!this.shadow.fill(this.tree!, va, ro / PAGE, perms, superpage)) {
-      // The reserve is used up: start again with empty trees; the access will fault once more.
+      // The reserve is used up: start again with empty trees; the access faults once more and
+      // fills the new tree.
       this.shadow.dropAll();
       this.applyContext();
+      return Fill.Done;
     }
     this.charge(Charge.ShadowFill, this.price.shadowFill);
     this.monitorStats.traps[TrapClass.ShadowFill]++;

@@ -9,6 +9,7 @@ import type { BoardPlatform } from './virt-board.js';
 import { UserError } from './errors.js';
 import type { MonitorCosts } from '../monitor/costs.js';
 import { DEFAULT_RESERVE_MIB, Monitor, maxVmBytes } from '../monitor/monitor.js';
+import { MAX_MACHINE_BYTES } from '../monitor/machine-memory.js';
 import type { Vm } from '../monitor/vm.js';
 
 const MiB = 1024 * 1024;
@@ -16,20 +17,20 @@ const MiB = 1024 * 1024;
 export interface MonitorRunOptions {
   /** Cost table entries to change (src/monitor/costs.ts). */
   costs?: Partial<MonitorCosts>;
-  /** Machine memory for shadow page tables (default DEFAULT_RESERVE_MIB). */
-  reserveMiB?: number;
+  /** Bytes of machine memory for shadow page tables, whole pages (default DEFAULT_RESERVE_MIB MiB). */
+  reserveBytes?: number;
 }
 
 /** A platform factory for VirtBoardConfig.platform: each board gets a new monitor with one VM. */
 export function monitorPlatform(o: MonitorRunOptions = {}): () => BoardPlatform {
-  const reserveBytes = (o.reserveMiB ?? DEFAULT_RESERVE_MIB) * MiB;
+  const reserveBytes = o.reserveBytes ?? DEFAULT_RESERVE_MIB * MiB;
   return () => {
     let monitor: Monitor | null = null;
     let vm: Vm | null = null;
     return {
       memory(base, size) {
         if (size > maxVmBytes(reserveBytes)) {
-          throw new UserError(`--mem ${size / MiB} with --monitor: at most ${maxVmBytes(reserveBytes) / MiB} MiB (the monitor keeps ${reserveBytes / MiB} MiB of the machine's 2 GiB for shadow page tables)`);
+          throw new UserError(`--mem ${size / MiB} with --monitor: at most ${maxVmBytes(reserveBytes) / MiB} MiB (the monitor keeps ${reserveBytes / MiB} MiB of the machine's ${MAX_MACHINE_BYTES / MiB} MiB for shadow page tables)`);
         }
         monitor = new Monitor({ vmBytes: size, reserveBytes, costs: o.costs });
         vm = monitor.createVm(size);
