@@ -67,7 +67,8 @@
 // each run slice and bound slices (and wfi fast-forward) by nextEventCycle(). The used ring
 // itself is written at notify time either way.
 //
-// Memory. Guest RAM is reached through `ram` ({u8, base}: the flat port's RamView); after every
+// Memory. Guest RAM is reached through `ram` ({u8, base}: the flat port's RamView; a monitor's VM
+// adds `pageOffset`, and every access goes page by page through the VM's pmap); after every
 // write into guest memory the device calls onRamWrite(ramOffset, length) so that harts drop
 // instructions they decoded there (Hart.invalidateRam).
 //
