@@ -170,7 +170,6 @@ describe('guests in a VM, cycle for cycle as natively (zero costs), and with the
       const v = (r.board.monitor as MonitorReport).vms[0]!.vcpus[0]!;
       // nearly all of it directly: the monitor's share is well under 1%
       expect(v.time.monitor).toBeLessThan(r.cycle / 100);
-      console.log(`${name} under the monitor: ${r.instret} instructions, ${(r.instret / r.runSeconds / 1e6).toFixed(1)} MIPS (host)`);
     }, 300_000);
   }
 });
