@@ -85,7 +85,8 @@
 // each run slice and bound slices (and wfi fast-forward) by nextEventCycle(). The used ring
 // itself is written at notify time either way.
 //
-// Memory. Guest RAM is reached through `ram` ({u8, base}: the flat port's RamView); after every
+// Memory. Guest RAM is reached through `ram` ({u8, base}: the flat port's RamView; a monitor's VM
+// adds `pageOffset`, and every access goes page by page through the VM's pmap); after every
 // write into guest memory the device calls onRamWrite(ramOffset, length) so that harts drop
 // instructions they decoded there (Hart.invalidateRam).
 //
@@ -199,12 +200,21 @@ const CONFIG_BYTES = 0x24;
 /** Granularity of the dirty map that persist() reports. */
 export const DIRTY_CHUNK = 4096;
 const TWO32 = 4294967296;
+/** The page of guest RAM that GuestRam.pageOffset maps. */
+const PAGE = 4096;
 
 /** Guest RAM as a DMA-capable device sees it (the flat port's RamView fits). */
 export interface GuestRam {
   /** Guest physical address of u8[0]. */
   readonly base: number;
   readonly u8: Uint8Array;
+  /** Bytes of guest RAM (default: u8.length). */
+  readonly size?: number;
+  /**
+   * Guest RAM scattered page by page over u8 (a monitor's VM, src/monitor/vm-memory.ts): where
+   * guest RAM page `page` (counted from base) lies in u8. Absent: guest RAM is u8 from offset 0.
+   */
+  pageOffset?(page: number): number;
 }
 
 export interface VirtioSlotOptions {
@@ -558,7 +568,7 @@ export class VirtioBlk implements MmioDevice {
   /** RAM offset of guest physical [gpa, gpa + len), or a device error. */
   private ramOffset(gpa: number, len: number, what: string): number {
     const off = gpa - this.ram.base;
-    if (!(off >= 0 && off + len <= this.ram.u8.length)) {
+    if (!(off >= 0 && off + len <= (this.ram.size ?? this.ram.u8.length))) {
       throw new DeviceError(`${what} at 0x${gpa.toString(16)} (+${len} bytes) is outside guest RAM`);
     }
     return off;
@@ -761,14 +771,17 @@ export class VirtioBlk implements MmioDevice {
    */
   private *ramCopy(off: number, buf: Uint8Array, bufOff: number, len: number, toRam: boolean): Generator<DmaNeed, void, void> {
     const u8 = this.ram.u8;
+    const paged = this.ram.pageOffset !== undefined;
     while (len > 0) {
-      const k = this.dma === undefined ? len : Math.min(len, this.dma.lineBytes - (off % this.dma.lineBytes));
-      if (this.dma !== undefined) yield { off, write: toRam };
+      let k = this.dma === undefined ? len : Math.min(len, this.dma.lineBytes - (off % this.dma.lineBytes));
+      if (paged) k = Math.min(k, PAGE - (off % PAGE));
+      const at = paged ? this.ram.pageOffset!(Math.floor(off / PAGE)) + (off % PAGE) : off;
+      if (this.dma !== undefined) yield { off: at, write: toRam };
       if (toRam) {
-        u8.set(buf.subarray(bufOff, bufOff + k), off);
-        this.onRamWrite(off, k);
+        u8.set(buf.subarray(bufOff, bufOff + k), at);
+        this.onRamWrite(at, k);
       } else {
-        buf.set(u8.subarray(off, off + k), bufOff);
+        buf.set(u8.subarray(at, at + k), bufOff);
       }
       off += k;
       bufOff += k;

@@ -29,8 +29,15 @@
 // the hart's own bookkeeping is enough.
 //
 // MMIO accesses are counted per device and per hart for the statistics file.
+//
+// Paged RAM (a monitor's VM, src/monitor/vm-memory.ts). Guest RAM need not be one buffer: with
+// `paged`, guest RAM page p lives wherever paged.pageOffset(p) says in machine memory, backed on
+// first touch, and every RAM offset this port hands out, takes back or watches (grants, code
+// pages, reservations, DMA) is an offset in machine memory, the buffer the harts index. A page
+// with a device on it is never granted, in guest terms (devicePage) and in machine terms
+// (noGrant, marked when the page is first reached). `guestRam` is guest RAM as the loader and
+// DMA see it.
 
-import type { Hart } from '../vcpu/hart.js';
 import type { MmioDevice } from '../vcpu/flat-memory.js';
 import { Access, Grant, MmioStatus, type MemoryPort, type RamView } from '../vcpu/port.js';
 import { hex } from './errors.js';
@@ -44,6 +51,30 @@ export interface BoardDevice {
   /** Name used in statistics and messages ("uart", "virtio0", ...). */
   readonly name: string;
   readonly dev: MmioDevice;
+}
+
+/** What this port needs of a hart that shares it: a Hart, or a monitor's virtual CPU. */
+export interface SharingHart {
+  /** LR reservation: RAM offset of the reserved word, or -1. */
+  reservation: number;
+  invalidateRam(ramOffset: number, length: number): void;
+  dropGrant(spanRo: number, dataMayChange: boolean): void;
+}
+
+/** Guest RAM whose pages lie scattered over machine memory (see the header). */
+export interface PagedRam {
+  /** The buffer every page lives in: the RAM offsets harts use index it. */
+  readonly machine: RamView;
+  /** RAM offset of guest RAM page `page` (counted from the guest RAM base), backed on first touch. */
+  pageOffset(page: number): number;
+}
+
+/** Guest RAM as the loader (boot.ts) and DMA (virtio-blk.ts) see it. */
+export interface GuestRamView {
+  readonly base: number;
+  readonly size: number;
+  readonly u8: Uint8Array;
+  pageOffset?(page: number): number;
 }
 
 export interface MemoryStats {
@@ -62,13 +93,20 @@ export class BoardMemory implements MemoryPort {
   /** The hart whose instructions are running now: every store comes from it. */
   current = 0;
   readonly stats: MemoryStats = { codeStores: 0, reservationBreaks: 0, dmaBytes: 0 };
+  readonly guestRam: GuestRamView;
+  /** Guest RAM: [base, base + size). */
+  readonly base: number;
+  readonly size: number;
 
   private readonly devices: BoardDevice[] = [];
-  /** RAM pages with a device on them (HTIF): never granted. */
+  private readonly paged: PagedRam | null;
+  /** Guest RAM pages with a device on them (HTIF). */
   private readonly devicePage: Uint8Array;
+  /** RAM pages never granted: those with a device on them (devicePage itself without paging). */
+  private readonly noGrant: Uint8Array;
   /** RAM pages some hart has fetched instructions from (SMP only). */
   private readonly codePage: Uint8Array;
-  private harts: readonly Hart[] = [];
+  private harts: readonly SharingHart[] = [];
   private smp = false;
   /** watched[h]: the RAM page holding hart h's reservation, as of the last switch, or -1. */
   private watched = new Int32Array(0);
@@ -76,14 +114,26 @@ export class BoardMemory implements MemoryPort {
   private mmioLoads = new Float64Array(0);
   private mmioStores = new Float64Array(0);
 
-  constructor(opts: { base: number; size: number }) {
+  constructor(opts: { base: number; size: number; paged?: PagedRam }) {
     if (!Number.isInteger(opts.size) || opts.size <= 0 || opts.size % PAGE !== 0) {
       throw new RangeError(`RAM size ${opts.size} must be a positive multiple of ${PAGE} bytes`);
     }
-    const buffer = new ArrayBuffer(opts.size);
-    this.ram = { base: opts.base, size: opts.size, u8: new Uint8Array(buffer), dv: new DataView(buffer) };
+    this.base = opts.base;
+    this.size = opts.size;
+    this.paged = opts.paged ?? null;
     this.devicePage = new Uint8Array(opts.size >>> PAGE_SHIFT);
-    this.codePage = new Uint8Array(opts.size >>> PAGE_SHIFT);
+    if (this.paged === null) {
+      const buffer = new ArrayBuffer(opts.size);
+      this.ram = { base: opts.base, size: opts.size, u8: new Uint8Array(buffer), dv: new DataView(buffer) };
+      this.noGrant = this.devicePage;
+      this.guestRam = this.ram;
+    } else {
+      const paged = this.paged;
+      this.ram = paged.machine;
+      this.noGrant = new Uint8Array(this.ram.size >>> PAGE_SHIFT);
+      this.guestRam = { base: opts.base, size: opts.size, u8: this.ram.u8, pageOffset: (p) => paged.pageOffset(p) };
+    }
+    this.codePage = new Uint8Array(this.ram.size >>> PAGE_SHIFT);
   }
 
   /** Registers a device; `name` defaults to its base address. Devices may not overlap. */
@@ -94,14 +144,13 @@ export class BoardMemory implements MemoryPort {
       }
     }
     this.devices.push({ name, dev });
-    const ram = this.ram;
-    for (let a = Math.max(dev.base, ram.base); a < Math.min(dev.base + dev.size, ram.base + ram.size); a = Math.floor(a / PAGE) * PAGE + PAGE) {
-      this.devicePage[(a - ram.base) >>> PAGE_SHIFT] = 1;
+    for (let a = Math.max(dev.base, this.base); a < Math.min(dev.base + dev.size, this.base + this.size); a = Math.floor(a / PAGE) * PAGE + PAGE) {
+      this.devicePage[(a - this.base) >>> PAGE_SHIFT] = 1;
     }
   }
 
   /** The harts sharing this memory, in hart-id order; call once, after every device is added. */
-  attachHarts(harts: readonly Hart[]): void {
+  attachHarts(harts: readonly SharingHart[]): void {
     this.harts = harts;
     this.smp = harts.length > 1;
     this.watched = new Int32Array(harts.length).fill(-1);
@@ -126,19 +175,45 @@ export class BoardMemory implements MemoryPort {
   }
 
   access(paddr: number, size: number, kind: Access): number {
-    const off = paddr - this.ram.base;
-    if (off >= 0 && off + size <= this.ram.size) {
-      if (this.devicePage[off >>> PAGE_SHIFT] !== 0 && this.deviceIndex(paddr, size) >= 0) return Grant.Mmio;
-      if (kind === Access.Store && this.smp) this.stored(off, size);
-      return off;
+    const off = paddr - this.base;
+    if (off >= 0 && off + size <= this.size) {
+      const page = off >>> PAGE_SHIFT;
+      if (this.devicePage[page] !== 0 && this.deviceIndex(paddr, size) >= 0) return Grant.Mmio;
+      let ro = off;
+      if (this.paged !== null) {
+        ro = this.paged.pageOffset(page) + (off & (PAGE - 1));
+        if (this.devicePage[page] !== 0) this.noGrant[ro >>> PAGE_SHIFT] = 1;
+      }
+      if (kind === Access.Store && this.smp) this.stored(ro, size);
+      return ro;
     }
     return this.deviceIndex(paddr, size) >= 0 ? Grant.Mmio : Grant.Fault;
+  }
+
+  /**
+   * RAM offset of the page at guest physical address `paddr` when it is RAM without a device on
+   * it (a page a monitor may map for its harts), else -1.
+   */
+  plainRamPage(paddr: number): number {
+    const off = paddr - this.base;
+    if (!(off >= 0 && off < this.size)) return -1;
+    const page = off >>> PAGE_SHIFT;
+    if (this.devicePage[page] !== 0) return -1;
+    return this.paged !== null ? this.paged.pageOffset(page) : page * PAGE;
+  }
+
+  /**
+   * A store by the current hart to RAM [ro, ro + size) that reached RAM without access(): a
+   * monitor's real hart, which addresses machine memory (src/monitor/machine-port.ts).
+   */
+  storing(ro: number, size: number): void {
+    if (this.smp) this.stored(ro, size);
   }
 
   pageGrant(off: number, kind: Access): boolean {
     if (off < 0 || off >= this.ram.size) return false;
     const page = off >>> PAGE_SHIFT;
-    if (this.devicePage[page] !== 0) return false;
+    if (this.noGrant[page] !== 0) return false;
     if (!this.smp) return true;
     if (kind === Access.Fetch) {
       if (this.codePage[page] === 0) {

@@ -146,7 +146,7 @@ export function initrdLoadAddress(kernelEntry: number, ramSize: number): number 
  * goes higher, minus its size, aligned down to 2 MiB. When that would overlap one of `images`
  * (RAM of a few MiB), the top of RAM aligned to 4 KiB instead, so small machines still boot.
  */
-export function dtbLoadAddress(ram: RamView, dtbBytes: number, images: readonly Region[] = [], moreRam = MORE_RAM): number {
+export function dtbLoadAddress(ram: Pick<RamView, 'base' | 'size'>, dtbBytes: number, images: readonly Region[] = [], moreRam = MORE_RAM): number {
   const ramEnd = ram.base + ram.size;
   const top = ram.base < FDT_CEILING ? Math.min(ramEnd, FDT_CEILING) : ramEnd;
   const bytes = Math.ceil(dtbBytes / 8) * 8 + FW_DYNAMIC_BYTES;
@@ -175,10 +175,44 @@ export function fwDynamicInfo(nextAddr: number): Uint8Array {
 }
 
 /**
+ * Guest RAM as the loader sees it: a RamView, or the RAM of a monitor's VM, whose pages lie
+ * scattered over machine memory (src/monitor/vm-memory.ts).
+ */
+export interface BootRam {
+  readonly base: number;
+  readonly size: number;
+  readonly u8: Uint8Array;
+  /**
+   * Where guest RAM page `page` (counted from base) lies in u8, backed on first touch; a page
+   * is all zeros when first backed. Absent: RAM is u8 itself, from offset 0.
+   */
+  pageOffset?(page: number): number;
+}
+
+const PAGE = 4096;
+
+/** Copies `data` to guest RAM offset `off` and zeroes the rest of [off, off + length). */
+function loadRam(ram: BootRam, off: number, data: Uint8Array, length: number): void {
+  if (ram.pageOffset === undefined) {
+    ram.u8.set(data, off);
+    ram.u8.fill(0, off + data.length, off + length);
+    return;
+  }
+  // Page by page; the zeros past the data are there already (a page is zero when first backed),
+  // so .bss takes no memory until the guest touches it.
+  for (let k = 0; k < data.length;) {
+    const at = off + k;
+    const n = Math.min(data.length - k, PAGE - (at % PAGE));
+    ram.u8.set(data.subarray(k, k + n), ram.pageOffset(Math.floor(at / PAGE)) + (at % PAGE));
+    k += n;
+  }
+}
+
+/**
  * Checks that every region lies inside RAM and that no two overlap, then copies them in (the
  * part of a region past its data is zeroed, as ELF .bss). Nothing is written on refusal.
  */
-export function placeRegions(regions: readonly Region[], ram: RamView, moreRam = MORE_RAM): void {
+export function placeRegions(regions: readonly Region[], ram: BootRam, moreRam = MORE_RAM): void {
   const ramEnd = ram.base + ram.size;
   for (const r of regions) {
     if (r.start < ram.base || r.end > ramEnd) {
@@ -199,11 +233,7 @@ export function placeRegions(regions: readonly Region[], ram: RamView, moreRam =
       );
     }
   }
-  for (const r of regions) {
-    const off = r.start - ram.base;
-    ram.u8.set(r.data, off);
-    ram.u8.fill(0, off + r.data.length, off + (r.end - r.start));
-  }
+  for (const r of regions) loadRam(ram, r.start - ram.base, r.data, r.end - r.start);
 }
 
 /** What a QEMU-style boot is given: `run`'s options, on the virt board or the FLASH machine. */
@@ -251,7 +281,7 @@ export interface VirtBootPlan {
  * Reads the images, makes the device tree for `harts` cpus and this RAM, and places everything
  * as QEMU virt does (see the header); nothing is written to RAM until every check has passed.
  */
-export function placeVirtBoot(o: VirtBootOptions, ram: RamView): VirtBootPlan {
+export function placeVirtBoot(o: VirtBootOptions, ram: BootRam): VirtBootPlan {
   const bios = o.bios !== undefined ? readBootImage(o.bios, 'firmware', ram.base) : null;
   const kernel = readBootImage(o.kernel, 'kernel', kernelLoadAddress(ram.base, bios));
   const images = bios ? [bios, kernel] : [kernel];

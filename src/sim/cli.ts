@@ -3,14 +3,17 @@
 //
 //   flashdisco run --kernel FILE [--bios FILE] [--initrd FILE] [--append ARGS] [--disk FILE]
 //                  [--disk-write] [--harts N] [--mem MiB] [--max-insns N] [--stats FILE.json]
-//                  [--dtb-out FILE] [--semihosting [--epoch SECONDS]]
+//                  [--dtb-out FILE] [--semihosting [--epoch SECONDS]] [--monitor]
 //                  [--log-level LEVEL] [--log-format text|json]
 //
 // The guest runs on the QEMU-virt-compatible board (virt-board.ts). stdout carries the guest
 // console (UART, HTIF and semihosting) and nothing else; logs (pino) and errors go to stderr.
 // --semihosting serves RISC-V semihosting calls (devices/semihosting.ts) as QEMU's -semihosting
 // does: files confined to the working directory, the command line `--kernel` and `--append`'s
-// words, console input to the semihosting console rather than the UART, time simulated.
+// words, console input to the semihosting console rather than the UART, time simulated. With
+// --monitor the guest runs in a VM of the Disco-style monitor instead (vm-board.ts), with
+// --harts virtual CPUs, the same console and exit status, and the monitor's statistics under
+// `monitor` in --stats.
 //
 //   flashdisco run --nodes N [--threads T] [--config FILE.json] [--max-cycles N] [--boot mp|virt]
 //                  --kernel FILE [--bios FILE] [--initrd FILE] [--append ARGS] [--disk FILE]
@@ -57,6 +60,7 @@ import { readElf } from './elf.js';
 import type { BootFiles } from './boot.js';
 import { createLogger, DEFAULT_LOG_LEVEL, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
 import { DEFAULT_MEM_MIB, RunSession, type FlatRunResult } from './run-flat.js';
+import { monitorPlatform } from './vm-board.js';
 
 const GLOBAL_OPTIONS = {
   'log-level': {
@@ -100,6 +104,7 @@ const RUN_OPTIONS = {
     describe: 'serve RISC-V semihosting calls (console, files in the working directory, clock, command line, exit), as QEMU -semihosting',
   },
   epoch: { type: 'number', requiresArg: true, describe: 'with --semihosting: SYS_TIME at simulated time 0, seconds since 1970 (default 0)' },
+  monitor: { type: 'boolean', default: false, describe: 'run the guest in a VM of the Disco-style monitor (virtual CPUs by direct execution, shadow page tables)' },
   nodes: { type: 'number', requiresArg: true, describe: 'run on an N-node FLASH machine (caches, directory, mesh) instead of the flat board, one hart per node (see --boot)' },
   threads: { type: 'number', requiresArg: true, describe: 'with --nodes: worker threads (default: cores, at most N)' },
   config: { type: 'string', requiresArg: true, describe: 'with --nodes: JSON file of machine parameters (src/config/machine.ts)' },
@@ -154,6 +159,7 @@ interface RunArgs extends BootFiles {
   memMiB: number;
   maxInsns?: number;
   semihosting?: { root: string; epoch: number };
+  monitor: boolean;
 }
 
 function bootFiles(argv: Record<string, unknown>): BootFiles {
@@ -175,7 +181,7 @@ function statsRecord(a: RunArgs, r: FlatRunResult) {
     disk: a.disk ?? null,
     config: {
       memMiB: a.memMiB, harts: a.harts, maxInsns: a.maxInsns ?? null, append: a.append ?? null, diskWrite: a.diskWrite,
-      semihosting: a.semihosting !== undefined, epoch: a.semihosting?.epoch ?? null,
+      semihosting: a.semihosting !== undefined, epoch: a.semihosting?.epoch ?? null, monitor: a.monitor,
     },
     exit: { reason: r.reason, code: r.exitCode, message: r.message },
     instructions: r.instret,
@@ -188,6 +194,7 @@ function statsRecord(a: RunArgs, r: FlatRunResult) {
     memory: r.board.memory,
     rounds: r.board.rounds,
     htif: r.htif,
+    ...(r.board.monitor !== undefined ? { monitor: r.board.monitor } : {}),
     // Host measurements: they vary from run to run and host to host, unlike everything above.
     host: { runSeconds: r.runSeconds, mips: r.runSeconds > 0 ? r.instret / r.runSeconds / 1e6 : null },
   };
@@ -325,6 +332,7 @@ const VIRT_BOOT_OPTIONS = ['bios', 'initrd', 'append', 'disk', 'disk-write', 'dt
  */
 async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
   const given = (opt: string) => argv[opt] !== undefined && argv[opt] !== false;
+  if (argv.monitor) throw new UserError('--monitor runs a VM on the flat board only, for now; drop --nodes');
   if (argv['max-insns'] !== undefined) throw new UserError('--max-insns is for the flat board; with --nodes, limit simulated time with --max-cycles N');
   if (argv.semihosting === true) {
     throw new UserError('--semihosting runs on the flat board only (the FLASH machine\'s harts run on worker threads, away from the console and files it serves); drop --nodes');
@@ -453,6 +461,7 @@ async function runCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
     memMiB: (argv.mem as number | undefined) ?? DEFAULT_MEM_MIB,
     maxInsns: argv['max-insns'] as number | undefined,
     semihosting: semihostingArgs(argv),
+    monitor: argv.monitor as boolean,
   };
   const statsPath = argv.stats as string | undefined;
   const dtbOut = argv['dtb-out'] as string | undefined;
@@ -461,7 +470,7 @@ async function runCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
   if (dtbOut !== undefined) checkWritable('--dtb-out', dtbOut);
 
   const sink = new BufferedConsole((bytes) => process.stdout.write(bytes));
-  const session = new RunSession({ ...a, console: sink, log });
+  const session = new RunSession({ ...a, console: sink, log, platform: a.monitor ? monitorPlatform() : undefined });
   if (dtbOut !== undefined) writeFileSync(dtbOut, session.board.dtb);
   const input = new ConsoleInput(session);
   try {

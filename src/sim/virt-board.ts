@@ -35,6 +35,10 @@
 // (consoleInput) or its end (stuck) does. With semihosting on, all console input goes to the
 // semihosting console, none to the UART.
 //
+// Platform. Natively the board's RAM is one BoardMemory and its harts are Harts. A monitor's VM
+// (src/sim/vm-board.ts) is the same board built of other parts (`platform`): RAM paged over
+// machine memory and virtual CPUs, which the board drives through BoardHart as it drives Harts.
+//
 // A run ends when the finisher, HTIF or semihosting stops it (exit status), when --max-insns
 // instructions have retired (all harts together), or when the guest can make no progress (a trap
 // handler that cannot be fetched, an HTIF request or semihosting call we do not support, every
@@ -43,8 +47,9 @@
 
 import { performance } from 'node:perf_hooks';
 import { openSync, closeSync, writeSync, constants as fsConstants, accessSync } from 'node:fs';
-import { DEFAULT_COSTS, Hart, Stop } from '../vcpu/hart.js';
+import { DEFAULT_COSTS, Hart, Stop, type CostModel, type MachineTrapHook, type SemihostHook } from '../vcpu/hart.js';
 import type { Irq } from '../vcpu/trap.js';
+import type { CsrFile } from '../vcpu/csr.js';
 import { Clint, CLINT_MTIME, DEFAULT_TIMEBASE_HZ } from '../devices/clint.js';
 import { Plic } from '../devices/plic.js';
 import { Uart16550, UartPollWatch, UART_IRQ } from '../devices/uart16550.js';
@@ -53,7 +58,7 @@ import { Finisher } from '../devices/finisher.js';
 import { Htif, type ConsoleSink, type HtifStats } from '../devices/htif.js';
 import { Semihosting, largestGap, semihostingCmdline } from '../devices/semihosting.js';
 import type { HartIrqTarget } from '../devices/irq.js';
-import { BoardMemory, type MemoryStats } from './board-memory.js';
+import { BoardMemory, type MemoryStats, type SharingHart } from './board-memory.js';
 import { readUserFile, placeVirtBoot, MiB, type BootImage, type BootFiles } from './boot.js';
 import { UserError, GuestFault, EXIT_MAX_INSNS, EXIT_GUEST_FAULT, hex } from './errors.js';
 import { rangeText } from './loader.js';
@@ -72,6 +77,46 @@ export const SINGLE_HART_QUANTUM = 1_000_000;
 /** riscv,isa of every hart in the device tree (what misa reports, plus Sstc). */
 export const BOARD_ISA = 'rv64imafdc_zicsr_zifencei_sstc';
 
+/** What the board needs of a hart: a Hart, or a virtual CPU of a monitor's VM (src/monitor/vcpu.ts). */
+export interface BoardHart extends SharingHart {
+  readonly hartId: number;
+  readonly pc: number;
+  readonly instret: number;
+  /** Instructions retired in the current run() call (exact inside a device access). */
+  readonly runRetired: number;
+  readonly cycle: number;
+  readonly costs: CostModel;
+  /** The CSRs as the guest sees them (the board reads the Sstc timer). */
+  readonly csr: CsrFile;
+  machineTrapHook: MachineTrapHook | null;
+  semihostHook: SemihostHook | null;
+  /** Stopped in a semihosting call that waits for console input (resumeFromHost lets it go on). */
+  readonly waitingForHost: boolean;
+  resumeFromHost(): void;
+  timeSource: (() => number) | null;
+  simTime(): number;
+  setX(i: number, v: bigint | number): void;
+  setIrq(irq: Irq, level: boolean): void;
+  requestStop(): void;
+  run(budget: number, cycleLimit?: number): Stop;
+  idleUntilCycle(time: number): void;
+  stats(): ReturnType<Hart['stats']>;
+}
+
+/** What a board is built of (see the header). */
+export interface BoardPlatform {
+  /** The memory port of guest RAM [base, base + size); the board adds the devices. */
+  memory(base: number, size: number): BoardMemory;
+  hart(hartId: number, resetPc: number, mem: BoardMemory): BoardHart;
+  /** The platform's own statistics (a monitor's), reported as BoardStats.monitor. */
+  stats?(): unknown;
+}
+
+const NATIVE: BoardPlatform = {
+  memory: (base, size) => new BoardMemory({ base, size }),
+  hart: (hartId, resetPc, mem) => new Hart({ port: mem, hartId, resetPc }),
+};
+
 export interface VirtBoardConfig extends BootFiles {
   harts?: number;
   memMiB?: number;
@@ -83,6 +128,8 @@ export interface VirtBoardConfig extends BootFiles {
   log?: Logger;
   /** Serve RISC-V semihosting calls, files confined to `root`, SYS_TIME counted from `epoch`. */
   semihosting?: { root: string; epoch: number };
+  /** Builds the board's parts (default: native); called for every board, so a reboot gets new ones. */
+  platform?: () => BoardPlatform;
 }
 
 /** Cycles per second of the board's harts: the CLINT's 10 MHz times the harts' cycles per tick. */
@@ -185,7 +232,7 @@ export function closeDisk(d: DiskImage): void {
 
 export class VirtBoard {
   readonly mem: BoardMemory;
-  readonly harts: Hart[];
+  readonly harts: BoardHart[];
   readonly clint: Clint;
   readonly plic: Plic;
   readonly uart: Uart16550;
@@ -229,6 +276,7 @@ export class VirtBoard {
   /** Next hart to run in the current round; harts.length when the round is over. */
   private turn: number;
   private timeFromClint = false;
+  private readonly platform: BoardPlatform;
 
   /**
    * `semihost` carries semihosting state (open files, console input) over from an earlier boot;
@@ -240,8 +288,9 @@ export class VirtBoard {
     this.quantum = c.quantum;
     this.maxInsns = c.maxInsns;
     const n = c.harts;
-    this.mem = new BoardMemory({ base: RAM_BASE, size: c.memMiB * MiB });
-    const ram = this.mem.ram;
+    this.platform = cfg.platform?.() ?? NATIVE;
+    this.mem = this.platform.memory(RAM_BASE, c.memMiB * MiB);
+    const ram = this.mem.guestRam;
 
     // ---- Images (nothing is written to RAM until every check has passed) ----
     const plan = placeVirtBoot({ ...cfg, harts: n, timebaseHz: DEFAULT_TIMEBASE_HZ, isa: BOARD_ISA }, ram);
@@ -259,7 +308,7 @@ export class VirtBoard {
     // ---- Harts and devices ----
     this.harts = [];
     for (let h = 0; h < n; h++) {
-      const hart = new Hart({ port: this.mem, hartId: h, resetPc: this.entry });
+      const hart = this.platform.hart(h, this.entry, this.mem);
       hart.setX(10, h); // a0 = hart id
       hart.setX(11, this.dtbAddr); // a1 = device tree
       hart.setX(12, fwDynAddr); // a2 = fw_dynamic_info
@@ -321,7 +370,7 @@ export class VirtBoard {
   private attachHtif(img: BootImage, console: ConsoleSink): void {
     const tohost = img.symbol('tohost');
     if (tohost === undefined) return;
-    const ram = this.mem.ram;
+    const ram = this.mem;
     if (tohost < ram.base || tohost + 8 > ram.base + ram.size || tohost % 8 !== 0) {
       throw new UserError(`'${img.path}': symbol tohost at ${hex(tohost)} is not an aligned 64-bit word inside RAM; check the linker script`);
     }
@@ -584,6 +633,7 @@ export class VirtBoard {
         ...(this.semihost !== null ? { semihosting: this.semihost.stats() } : {}),
       },
       memory: this.mem.stats,
+      ...(this.platform.stats !== undefined ? { monitor: this.platform.stats() } : {}),
     };
   }
 
@@ -602,4 +652,6 @@ export interface BoardStats {
   harts: Array<ReturnType<Hart['stats']> & { hart: number; sleepCycles: number; pc: string }>;
   devices: Record<string, unknown>;
   memory: MemoryStats;
+  /** The monitor's statistics when the board is a monitor's VM (src/monitor/stats.ts). */
+  monitor?: unknown;
 }

@@ -184,6 +184,13 @@ export class Hart {
    * Stop.Wfi, taking no interrupt, until resumeFromHost(); the call then runs again.
    */
   private hostWait = false;
+  /**
+   * The last successful Sv39 walk (mmu.ts): the leaf PTE's low word, with the A and D bits it
+   * set, and the leaf's level (0: a 4 KiB page, 1: 2 MiB, 2: 1 GiB). A monitor's shadow fill
+   * reads them after it has a virtual hart translate.
+   */
+  leafPte = 0;
+  leafLevel = 0;
   /** Platform-provided mtime; null: time runs at cycles / costs.cyclesPerTick, plus timeOffset. */
   timeSource: (() => number) | null = null;
   /**
@@ -529,6 +536,8 @@ export class Hart {
             if (i === -2) { this.pc = pc; stop = Stop.Stall; break outer; }
             this.extraCycles++;
             budget--;
+            // A machineTrapHook may have asked for a stop (a monitor that stepped the instruction).
+            if (this.stopRequested) break outer;
             continue outer;
           }
           if (this.extraCycles !== extra) { this.pc = pc; continue outer; }
@@ -894,6 +903,23 @@ export class Hart {
     // Once STIP is up nothing more happens until stimecmp is written (which ends the slice).
     if (!c.stce || c.stimecmp === Infinity || this.timeSource !== null || (c.mipHw & (1 << Irq.STI)) !== 0) return Infinity;
     return (c.stimecmp - this.timeOffset) * this.costs.cyclesPerTick - (this.instret + this.runRetired + this.extraCycles);
+  }
+
+  /**
+   * Outside run(): raise the Sstc timer line if it is due and take the highest-priority pending
+   * and enabled interrupt, if any (a monitor's virtual hart, which is only stepped). True when
+   * one was taken: pc and privilege are the handler's.
+   */
+  takeInterrupt(): boolean {
+    this.updateTimerIrq();
+    if (!this.takePendingInterrupt()) return false;
+    this.fvBase = NaN;
+    return true;
+  }
+
+  /** In wfi, and nothing has woken it since (an interrupt line, or a pending enabled interrupt). */
+  get waiting(): boolean {
+    return this.wfiPending;
   }
 
   /** Take the highest-priority pending and enabled interrupt, if any. */

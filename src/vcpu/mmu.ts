@@ -64,6 +64,8 @@ export function translate(h: Hart, va: number, kind: Access, p: Priv): number {
       dv.setInt32(gw, lo | need, true);
       h.storedRam(gw, 8);
     }
+    h.leafPte = lo | need;
+    h.leafLevel = level;
     return ppn * 4096 + (v % (span * 4096));
   }
   return TranslateFault.Page;

@@ -1,0 +1,74 @@
+// A VM's guest-physical memory.
+//
+// VmMemory is its RAM: guest page p lives in machine page pmap[p], backed on first touch. The
+// VM's memory port is the board's own (src/sim/board-memory.ts) over this paged RAM: RAM through
+// the pmap, the VM's virtual devices at their `virt` addresses, the boot loader and device DMA
+// through the pmap too (BoardMemory.guestRam). GuestMemory is what the monitor uses of that port.
+//
+// A virtual hart reaches the port through a VirtualPort, which never grants anything for its
+// access filter (the virtual hart runs one instruction at a time, so it keeps nothing between
+// steps that the guest could change under it: decoded instructions, translations, grants) and
+// tells the vCPU's real hart about every store, so that the real hart drops what it decoded
+// there.
+
+import { Access, type MemoryPort, type MmioStatus, type RamView } from '../vcpu/port.js';
+import type { Hart } from '../vcpu/hart.js';
+import { PAGE, type GrantKeeper, type MachineMemory } from './machine-memory.js';
+import type { Memmap } from './memmap.js';
+import { Pmap } from './pmap.js';
+
+export class VmMemory {
+  readonly machine: RamView;
+  readonly pmap: Pmap;
+
+  constructor(readonly vm: number, mem: MachineMemory, memmap: Memmap, bytes: number) {
+    this.machine = mem.ram;
+    this.pmap = new Pmap(bytes / PAGE, (gpp) => {
+      const mp = mem.allocVmPage();
+      memmap.assign(mp, vm, gpp);
+      return mp;
+    });
+  }
+
+  /** RAM offset (in machine memory) of guest RAM page `page`, backed on first touch. */
+  pageOffset(page: number): number {
+    return this.pmap.backing(page) * PAGE;
+  }
+}
+
+/** What the monitor uses of a VM's memory port (src/sim/board-memory.ts). */
+export interface GuestMemory extends MemoryPort, GrantKeeper {
+  /** RAM offset of the page at guest physical `paddr` when it is RAM without a device, else -1. */
+  plainRamPage(paddr: number): number;
+}
+
+/** A virtual hart's port: the VM's memory port, no grants, stores reported (see the header). */
+export class VirtualPort implements MemoryPort {
+  readonly exclusiveGrants = false;
+  readonly grantShift = 12;
+  readonly ram: RamView;
+  /** The vCPU's real hart (set once both harts exist). */
+  real: Hart | null = null;
+
+  constructor(private readonly guest: GuestMemory) {
+    this.ram = guest.ram;
+  }
+
+  access(paddr: number, size: number, kind: Access): number {
+    const ro = this.guest.access(paddr, size, kind);
+    if (ro >= 0 && kind === Access.Store) this.real!.storedRam(ro, size);
+    return ro;
+  }
+
+  pageGrant(): boolean {
+    return false;
+  }
+
+  mmioLoad(paddr: number, size: number, out: Int32Array): MmioStatus {
+    return this.guest.mmioLoad(paddr, size, out);
+  }
+
+  mmioStore(paddr: number, size: number, lo: number, hi: number): MmioStatus {
+    return this.guest.mmioStore(paddr, size, lo, hi);
+  }
+}
