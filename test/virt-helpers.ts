@@ -1,12 +1,13 @@
 // Shared helpers of the virt board tests (test/virt-*.test.ts): disk images the tests make, a
 // raw binary cut from an ELF, and an in-process run of the board with console input handed
-// over whenever the guest waits for it.
+// over whenever the guest wants it.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CaptureConsole } from '../src/devices/htif.js';
 import { RunSession, type FlatRunResult } from '../src/sim/run-flat.js';
+import { HeldInput } from '../src/sim/held-input.js';
 import type { VirtBoardConfig } from '../src/sim/virt-board.js';
 import { parseElf } from '../src/sim/elf.js';
 // @ts-expect-error: a plain ES module without types (the guest folder's disk tool)
@@ -74,22 +75,21 @@ export interface BoardRun {
 }
 
 /**
- * Runs a board to its end in process. `input` lines are handed to the UART one at a time, each
- * when every hart waits (as the CLI does with piped input); once they are used up, a machine
- * that waits for input ends as a fault.
+ * Runs a board to its end in process. `input` is held and handed to the UART a line at a time
+ * where the guest wants one, as the CLI does with a file on stdin (held-input.ts); once it is
+ * used up, a machine that waits for input ends as a fault.
  */
 export function runBoard(cfg: Omit<VirtBoardConfig, 'console'>, input: string[] = []): BoardRun {
   const sink = new CaptureConsole();
   const session = new RunSession({ ...cfg, console: sink });
-  const queue = [...input];
-  session.onRound = (idle) => {
-    const next = idle ? queue.shift() : undefined;
-    if (next !== undefined) session.board.uart.receive(new TextEncoder().encode(next));
-  };
+  const held = new HeldInput();
+  held.push(new TextEncoder().encode(input.join('')));
+  held.end();
+  session.onRound = (idle, stopped) => held.round(session.board, idle, stopped);
   for (;;) {
     const state = session.run(1000);
     if (state === 'done') break;
-    if (state === 'idle') session.stuck();
+    if (state === 'idle' && !held.takeHanded()) session.stuck(held.holding);
   }
   return { result: session.result(), text: sink.text().replace(/\r/g, ''), session };
 }
