@@ -1,7 +1,8 @@
 // Shared helpers of the virt board tests (test/virt-*.test.ts): disk images the tests make, a
-// raw binary cut from an ELF, and an in-process run of the board with console input handed
-// over whenever the guest wants it.
+// raw binary cut from an ELF, an in-process run of the board with console input handed over
+// whenever the guest wants it, and a driver that types at the CLI's prompts.
 
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,4 +93,48 @@ export function runBoard(cfg: Omit<VirtBoardConfig, 'console'>, input: string[] 
     if (state === 'idle' && !held.takeHanded()) session.stuck(held.holding);
   }
   return { result: session.result(), text: sink.text().replace(/\r/g, ''), session };
+}
+
+/** One step of a console driver: wait for `wait` in what the guest printed since the last step, then write `send`. */
+export interface DriveStep {
+  wait: RegExp;
+  send: string;
+  /** Host milliseconds between seeing `wait` and writing (a person reading the prompt). */
+  delayMs?: number;
+}
+
+export interface DriveResult {
+  status: number | null;
+  /** stdout with carriage returns removed. */
+  stdout: string;
+  stderr: string;
+  /** Steps whose text never came (the run ended or timed out first). */
+  unmet: string[];
+}
+
+/**
+ * Runs `node <args>` with a pipe on stdin that a driver writes only after it has seen what it
+ * waits for on stdout, as expect or a person at a prompt does; kills the run after `timeoutMs`.
+ */
+export function driveCli(args: string[], steps: DriveStep[], timeoutMs: number): Promise<DriveResult> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '', err = '', from = 0;
+    const left = [...steps];
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.stdout.on('data', (b: Buffer) => {
+      out += b.toString('latin1').replace(/\r/g, '');
+      for (let m; left.length > 0 && (m = left[0]!.wait.exec(out.slice(from))) !== null;) {
+        const step = left.shift()!;
+        from += m.index + m[0].length;
+        setTimeout(() => p.stdin.write(step.send), step.delayMs ?? 0);
+      }
+    });
+    p.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    p.stdin.on('error', () => {}); // the run may end before a step's line is written
+    p.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout: out, stderr: err, unmet: left.map((s) => String(s.wait)) });
+    });
+  });
 }

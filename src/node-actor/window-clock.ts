@@ -14,11 +14,13 @@
 // REPORT_SLOTS windows). Every worker decides to stop before window n from reports of windows
 // that all workers have then finished, so all stop at the same window: when a device halted the
 // machine (worker 0's report of window n - K: only it has devices), or when no hart runs and no
-// message is in flight anywhere (nothing can ever wake a hart again). That second decision, and
-// whether every hart slept (which the I/O node's console input waits for), follow time rather
-// than messages, so they are taken only at epoch starts, from the reports at the end of the
-// epoch before last (window n - K - 1, which every worker has finished for any K): the machine
-// stops at a multiple of L, and input is handed over at one, whatever K is. A worker whose own
+// message is in flight anywhere (nothing can ever wake a hart again), unless worker 0 reports
+// that console input may still go in (the guest listens for it, and its end has not been
+// found): then the I/O node waits for the next line instead (Decision.awaitInput). That second
+// decision, and whether every hart slept (which the I/O node's console input waits for), follow
+// time rather than messages, so they are taken only at epoch starts, from the reports at the
+// end of the epoch before last (window n - K - 1, which every worker has finished for any K):
+// the machine stops at a multiple of L, and input is handed over at one, whatever K is. A worker whose own
 // hart executed then knows that answer without the others' reports, so in busy epochs it reads
 // worker 0's report line alone, not one per worker; and it reads another worker's count again
 // only when the last value it read is not far enough.

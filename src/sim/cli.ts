@@ -17,23 +17,31 @@
 //         memory per node, a3 = N; HTIF console and exit: the FLASH workloads
 //   virt  (the default with any of --bios, --initrd, --append, --disk, --disk-write, --dtb-out)
 //         as the virt board boots, one hart per node, the virt board's devices on node 0
-// With a virt boot, console input from a file or pipe is read to its end before the machine
-// starts and handed to the UART a line at a time when the guest waits for it, at points that
-// depend on simulated state alone (io-node.ts), so a run is the same for any --threads; from a
-// terminal (line by line as typed, Ctrl-D ends it) it goes in as it comes.
+// With a virt boot, console input goes to the UART by the same rule as on the board below, at
+// points that depend on simulated state alone (io-node.ts); a file is read before the machine
+// starts, a pipe or a terminal (line by line as typed, Ctrl-D ends it) is fed to it as it comes,
+// and where the guest waits for a line that has not come the machine waits for it, so a run is
+// the same for any --threads.
 //
 // Console input (stdin -> UART receiver):
 //   terminal   raw mode; every key goes to the guest as typed. Ctrl-A x quits, Ctrl-A Ctrl-A
 //              sends one Ctrl-A, Ctrl-A h prints this help (QEMU's escapes).
-//   file, pipe (`< input.txt`, `printf 'ls\n' | ...`) input is held and handed to the UART a
+//   file, pipe (`< input.txt`, `printf 'ls\n' | ...`, a driver that types after each prompt)
+//              input is held until the guest listens (devices/uart-input.ts: receive
+//              interrupts on, or polling; a kernel that probes and opens its UART clears the
+//              FIFOs, and would drop a line handed over earlier), then handed to the UART a
 //              line at a time, each when the guest next waits for it, as if typed at a prompt:
-//              when every hart sleeps in wfi, or when the guest polls an empty receiver with
-//              receive interrupts off; failing both, 0.1 s of simulated time after the last
-//              line. Handing over happens only between rounds, at points that depend on
-//              simulated state alone, so a run whose input is all there when the guest wants it
-//              (a file; a pipe written ahead) is the same run every time.
-// Once all input is consumed, stdin has ended and every hart sleeps with no timer armed, the
-// run ends (status 4), since nothing can ever wake the guest.
+//              when every hart sleeps in wfi, or when it polls an empty receiver; failing
+//              both, 0.1 s of simulated listening after the last line. Where it polls, or
+//              sleeps with nothing armed that could wake it, and no line has come, the run
+//              waits for the next line or the end of input (held-input.ts). Handing over
+//              happens only between rounds, at points that depend on simulated state alone, so
+//              a run is the same every time, whether its input was written ahead or typed after
+//              each prompt (a line that comes while the guest sleeps with a timer armed goes in
+//              at the first such point after it comes).
+// Once all input is consumed (or what is left cannot go in, the guest not listening), stdin has
+// ended and every hart sleeps with no timer armed, the run ends (status 4), since nothing can
+// ever wake the guest.
 //
 // Exit status: the guest's own (test finisher or HTIF exit); 0 after Ctrl-A x; 2 for bad input
 // (one line `flashdisco: <message>`, no stack); 3 when --max-insns stops the guest; 4 when the

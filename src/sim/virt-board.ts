@@ -23,9 +23,9 @@
 // timer event or the end of the round; an interrupt that another hart or a device raises wakes
 // it at its next turn. When every hart sleeps the board jumps straight to the earliest timer
 // event, and with none it reports 'idle': only host input (the UART) can wake the machine. Host
-// input enters only between rounds (onRound), so the order of everything depends only on
-// simulated state and runs are identical run after run, as long as the input is there when
-// the guest wants it (a file, or a pipe written ahead); typing on a terminal is the exception.
+// input enters only between rounds (onRound), which may also hold the machine until a line the
+// guest waits for has come (held-input.ts), so the order of everything depends only on
+// simulated state and runs are identical run after run; typing on a terminal is the exception.
 //
 // Between harts, BoardMemory keeps LR reservations and decoded instructions exact (see there).
 //
