@@ -405,10 +405,21 @@ export class IoNode implements IoPort {
 
   /**
    * Console input may still go in: the guest listens and its end has not been found. The machine
-   * neither stops nor jumps over time while it may (worker-loop.ts).
+   * does not stop while it may, but waits for it (worker-loop.ts).
    */
   get inputLeft(): boolean {
     return !this.inputDone && this.listener!.listening;
+  }
+
+  /**
+   * All the input has gone in and the coordinator has ended it: what the host knows now, before
+   * the guest has looked for more (inputDone). Nothing can be handed over any more, so the
+   * machine may jump over idle time, which changes no result; only its stopping waits for
+   * inputDone.
+   */
+  get inputSpent(): boolean {
+    const v = this.input;
+    return v === null || (Atomics.load(v.ended, 0) !== 0 && this.inputPos >= Atomics.load(v.count, 0));
   }
 
   /**
@@ -449,12 +460,15 @@ export class IoNode implements IoPort {
    */
   private lineEnd(): number {
     const v = this.input!;
+    // The end first: the coordinator ends the input after its last bytes, so a count read after
+    // it is the last, and the rest is one line whenever it is read.
+    const ended = Atomics.load(v.ended, 0) !== 0;
     const count = Atomics.load(v.count, 0);
     if (this.inputPos >= count) return -1;
     const cap = this.inputCapacity;
     for (let i = this.inputScanned; i < count; i++) if (v.bytes[i % cap] === 0x0a) return i + 1;
     this.inputScanned = count;
-    return Atomics.load(v.ended, 0) !== 0 || count - this.inputPos >= cap ? count : -1;
+    return ended || count - this.inputPos >= cap ? count : -1;
   }
 
   /**
@@ -468,8 +482,9 @@ export class IoNode implements IoPort {
     try {
       for (;;) {
         const count = Atomics.load(v.count, 0);
+        const ended = Atomics.load(v.ended, 0) !== 0;
         if (this.lineEnd() >= 0) return true;
-        if (Atomics.load(v.ended, 0) !== 0) return false;
+        if (ended) return false; // and lineEnd, after it, saw every byte there will be
         if (Atomics.load(this.control.abort, 0) !== 0) throw new AbortedError('another worker failed');
         Atomics.wait(v.count, 0, count, INPUT_WAIT_MS);
       }

@@ -320,9 +320,12 @@ export function runWorker(t: WorkerTask): WorkerResult {
       else for (let k = 0; k < nodes.length; k++) if (found.next[k] < next) next = found.next[k];
       if (io !== null) {
         if (!io.quiet) asleep = 0; // the disk is busy: that is not waiting for input
-        // Input still to come can wake the guest: no jumping over time, and no stopping (but
-        // waiting for it, where nothing else can happen: Decision.awaitInput).
-        if (io.inputLeft) { input = 1; next = -1; }
+        // Input still to come can wake the guest: no stopping (but waiting for it, where nothing
+        // else can happen: Decision.awaitInput), and no jumping over time while a line may go in.
+        if (io.inputLeft) {
+          input = 1;
+          if (!io.inputSpent) next = -1;
+        }
       }
     }
     t.onWindow?.(nodes, windowEnd);
