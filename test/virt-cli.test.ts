@@ -267,4 +267,11 @@ describe('flashdisco run on a terminal', () => {
     expect(r.stdout).toContain('flashdisco: terminated by the user (Ctrl-A x)');
     expect(r.status).toBe(0);
   });
+
+  it.skipIf(!haveScript)('gives a polling guest the keys as typed', () => {
+    const cmd = `${process.execPath} ${CLI} run --kernel ${image('virt-uart-echo.elf')} --append poll`;
+    const r = spawnSync('/bin/sh', ['-c', `(sleep 2.5; printf 'hi\r'; sleep 1; printf 'quit\r') | script -qec "${cmd}" /dev/null`], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stdout.replace(/\r/g, '')).toContain('HIQUITvirt-uart-echo: 8 bytes, 2 lines, polled');
+    expect(r.status).toBe(0);
+  });
 });

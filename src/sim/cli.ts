@@ -220,7 +220,8 @@ class ConsoleInput {
 
   constructor(private readonly session: RunSession) {
     this.kind = stdinKind();
-    session.onRound = (idle, stopped) => this.held.round(session.board, idle, stopped);
+    // A terminal's keys go to the UART as they come, and nothing holds the board for them.
+    if (this.kind !== 'tty') session.onRound = (idle, stopped) => this.held.round(session.board, idle, stopped);
     if (this.kind === 'file') {
       this.held.push(readFileSync(0));
       this.held.end();
