@@ -20,10 +20,10 @@
 // decision, and whether every hart slept (which the I/O node's console input waits for), follow
 // time rather than messages, so they are taken only at epoch starts, from the reports at the
 // end of the epoch before last (window n - K - 1, which every worker has finished for any K):
-// the machine stops at a multiple of L, and input is handed over at one, whatever K is. A worker whose own
-// hart executed then knows that answer without the others' reports, so in busy epochs it reads
-// worker 0's report line alone, not one per worker; and it reads another worker's count again
-// only when the last value it read is not far enough.
+// the machine stops at a multiple of L, and input is handed over at one, whatever K is. A
+// worker whose own hart executed then knows that answer without the others' reports, so in busy
+// epochs it reads worker 0's report line alone, not one per worker; and it reads another
+// worker's count again only when the last value it read is not far enough.
 //
 // Spans. A worker steps its nodes through several windows in one pass where the others allow:
 // up to the end of the epoch, and to the K-th window after the last one all others have finished
