@@ -1,5 +1,6 @@
 // `npm run bench` refuses bad input before anything runs: one line naming the input and the fix,
-// exit status 2, no stack trace; `flashdisco run --nodes` on the FLASH machine, both boots.
+// exit status 2, no stack trace; `flashdisco run --nodes` on the FLASH machine, both boots, with
+// console input piped ahead, from a file, typed by a driver after each prompt, and on a terminal.
 // Uses the compiled bench and CLI (dist/), which `npm test` builds first.
 
 import { spawnSync } from 'node:child_process';
@@ -7,6 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { driveCli, kernelDisk } from './virt-helpers.js';
 
 function bench(...args: string[]) {
   const r = spawnSync(process.execPath, ['dist/bench/run.js', ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -241,6 +243,44 @@ describe('flashdisco run --nodes', () => {
       expect(r.stderr).not.toMatch(/^\s+at /m);
     }
   });
+
+  it('--boot virt: a driver that types each command after the shell prompt, on 4 nodes; the same console and results at 1 and 2 threads', async () => {
+    const disk = join(dir, 'shell.img');
+    writeFileSync(disk, kernelDisk());
+    const run = async (threads: number, delayMs: number) => {
+      const stats = join(dir, `shell-${threads}.json`);
+      const r = await driveCli(['dist/src/sim/cli.js', 'run', '--nodes', '4', '--threads', String(threads), '--boot', 'virt', '--bios', 'guest/build/virt-sbi.elf',
+        '--kernel', 'guest/build/virt-kernel.elf', '--disk', disk, '--append', 'console=ttyS0 root=/dev/vda', '--stats', stats], [
+        { wait: /\n\$ /, send: 'cat motd.txt\n', delayMs },
+        { wait: /\nThis file came from a virtio disk\.\n\$ /, send: 'exit\n', delayMs },
+      ], 240_000);
+      expect(r.unmet, r.stdout + r.stderr).toEqual([]);
+      expect(r.status, r.stderr).toBe(0);
+      return { stdout: r.stdout, sim: JSON.parse(readFileSync(stats, 'utf8')).sim };
+    };
+    const one = await run(1, 20);
+    expect(one.stdout).toMatch(/\n\$ [^]*\ncat motd\.txt\nWelcome to virt-kernel on flashdisco\.\nThis file came from a virtio disk\.\n\$ [^]*exit\n[^]*init: all jobs done, powering off/);
+    expect(one.sim.messages.IO_INPUT).toBe(2);
+    const two = await run(2, 500);
+    expect(two.stdout).toBe(one.stdout);
+    expect(two.sim).toEqual(one.sim);
+  }, 600_000);
+
+  it('--boot virt: a polling guest waits for the driver\'s next line after an 8250-style probe; the same run at 1 and 2 threads, however late it types', async () => {
+    const run = async (threads: number, delayMs: number) => {
+      const stats = join(dir, `poll-${threads}.json`);
+      const r = await driveCli(['dist/src/sim/cli.js', 'run', '--nodes', '2', '--threads', String(threads), '--boot', 'virt', '--kernel', 'guest/build/virt-uart-echo.elf',
+        '--append', 'probe poll', '--stats', stats], [
+        { wait: /probed the UART\n/, send: 'hello\n', delayMs },
+        { wait: /HELLO\n/, send: 'quit\n', delayMs },
+      ], 120_000);
+      expect(r.unmet, r.stdout + r.stderr).toEqual([]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain('HELLO\nQUIT\nvirt-uart-echo: 11 bytes, 2 lines, polled');
+      return JSON.parse(readFileSync(stats, 'utf8')).sim;
+    };
+    expect(await run(2, 500)).toEqual(await run(1, 20));
+  }, 300_000);
 
   const haveScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
   it.skipIf(!haveScript)('on a terminal: lines go to the UART as typed, and the console shows at once', () => {

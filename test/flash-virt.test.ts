@@ -2,17 +2,19 @@
 // our SBI firmware and S-mode kernel boot from a virtio disk on 2 and 4 nodes, run the shell of
 // test/virt-kernel.test.ts and power off, with identical results at 1 and 2 threads; IPIs, PLIC
 // routing and disk DMA cross nodes as messages; device DMA goes through node 0's caches and the
-// coherence protocol; a finisher reset boots the machine again on the same disk.
+// coherence protocol; a finisher reset boots the machine again on the same disk; console input
+// fed as it comes through a ring shorter than its lines loses nothing.
 //
 // The 2-thread runs use the compiled worker (dist/), which `npm test` builds first.
 
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyConfig, defaultConfig, type MachineConfig } from '../src/config/machine.js';
 import { runFlash, type FlashResult, type FlashRunOptions } from '../src/sim/flash-machine.js';
-import { FlashConsoleInput } from '../src/sim/flash-input.js';
+import { FlashConsoleInput, feedConsoleInput } from '../src/sim/flash-input.js';
 import { CState } from '../src/directory/cache-controller.js';
 import { Msg } from '../src/directory/messages.js';
 import { Mesh } from '../src/interconnect/mesh.js';
@@ -155,6 +157,23 @@ describe('firmware + S-mode kernel + disk + shell on the FLASH machine', () => {
       expect(cut[0].sim.endCycle, `cut at E + ${d}`).toBe(Math.min(E, E + d));
       for (const r of cut.slice(1)) expect(r.sim, `cut at E + ${d}`).toEqual(cut[0].sim);
     }
+  }, 120_000);
+
+  it('takes input as it comes through a ring shorter than its lines, every byte of it, the same at 1 and 2 threads', async () => {
+    const text = 'hello, this line is longer than the sixteen-byte ring\nand so is this second one, at 41 bytes\nquit\n';
+    const echo = async (threads: number) => {
+      const input = FlashConsoleInput.live(16);
+      const stop = feedConsoleInput(input, Readable.from([Buffer.from(text)]) as unknown as NodeJS.ReadStream);
+      try {
+        return await run(2, threads, { virt: { kernel: image('virt-uart-echo.elf') }, input });
+      } finally {
+        stop();
+      }
+    };
+    const one = await echo(1);
+    expect(textOf(one)).toContain(`${text.toUpperCase()}virt-uart-echo: ${text.length} bytes, 3 lines`);
+    expect(one.sim.devices.uart).toMatchObject({ rxBytes: text.length, inputPending: 0 });
+    expect((await echo(2)).sim).toEqual(one.sim);
   }, 120_000);
 
   it('hands console input over at the same cycles for any window length, so the session is the same', async () => {

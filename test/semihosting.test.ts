@@ -6,6 +6,7 @@
 // in M or S mode, and an ordinary breakpoint otherwise (no semihosting, U mode, a compressed
 // ebreak, a sequence across a page boundary). The CLI and the picolibc guest: semihost-cli.test.ts.
 
+import { InputWant } from '../src/devices/uart-input.js';
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -381,7 +382,7 @@ describe('the semihosting sequence on the hart', () => {
     const s = new RunSession(guestConfig(readThenExit, true));
     expect(s.run(1000)).toBe('idle');
     expect(s.board.harts[0]!.waitingForHost).toBe(true);
-    expect(s.board.inputWanted).toBe(true);
+    expect(s.board.inputWant(s.board.simTime, true, true)).toBe(InputWant.Wait);
     s.board.consoleInput([0x41]);
     while (s.run(1000) !== 'done');
     expect([s.result().exitCode, s.result().by]).toEqual([0x41, 'semihosting']);

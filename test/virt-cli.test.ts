@@ -1,7 +1,8 @@
 // `flashdisco run` on the virt board as a user meets it (the CLI compiled into
 // tmp/virt-cli-dist and spawned): boot options and image placement, the device tree file,
-// console input from a pipe, a file and a terminal, exit statuses from the test finisher, the
-// statistics file, and bad input refused with one line.
+// console input from a pipe (written ahead, or by a driver that types after each prompt), a
+// file and a terminal, exit statuses from the test finisher, the statistics file, and bad input
+// refused with one line.
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeElf64 } from '../src/sim/elf.js';
-import { ROOT, image, kernelDisk, testDisk } from './virt-helpers.js';
+import { ROOT, driveCli, image, kernelDisk, testDisk } from './virt-helpers.js';
 
 const OUT = join(ROOT, 'tmp', 'virt-cli-dist');
 const CLI = join(OUT, 'src', 'sim', 'cli.js');
@@ -104,6 +105,47 @@ describe('flashdisco run on the virt board', () => {
     expect(r.status).toBe(0);
     expect(r.stdout.replace(/\r/g, '')).toContain('ONE\nTWO\nQUIT\nvirt-uart-echo: 13 bytes, 3 lines, polled');
   });
+
+  it('holds input until the guest listens: an 8250-style probe at boot and a late open lose none of it', () => {
+    const long = 'hello, this line is longer than the sixteen-byte FIFO\n';
+    const r = cli(['run', '--kernel', image('virt-uart-echo.elf'), '--append', 'probe'], `${long}quit\n`, 'file');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.replace(/\r/g, '')).toContain(`${long.toUpperCase()}QUIT\nvirt-uart-echo: 59 bytes, 2 lines, 2 interrupts`);
+  });
+
+  it('holds a polling guest until the driver\'s next line: the same run however late it types', async () => {
+    const run = async (delayMs: number) => {
+      const stats = join(dir, `poll-${delayMs}.json`);
+      const r = await driveCli([CLI, 'run', '--kernel', image('virt-uart-echo.elf'), '--append', 'poll', '--stats', stats], [
+        { wait: /"quit" ends\n/, send: 'hello\n', delayMs },
+        { wait: /HELLO\n/, send: 'quit\n', delayMs },
+      ], 60_000);
+      expect(r.unmet, r.stdout + r.stderr).toEqual([]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain('HELLO\nQUIT\nvirt-uart-echo: 11 bytes, 2 lines, polled');
+      const s = JSON.parse(readFileSync(stats, 'utf8'));
+      return { instructions: s.instructions, cycles: s.cycles, harts: s.harts, uart: s.devices.uart };
+    };
+    expect(await run(600)).toEqual(await run(20));
+  }, 120_000);
+
+  it('runs the shell for a driver that types each command after the prompt: the same run however late it types', async () => {
+    const disk = file('shell.img', kernelDisk());
+    const run = async (delayMs: number) => {
+      const stats = join(dir, `shell-${delayMs}.json`);
+      const r = await driveCli([CLI, 'run', '--bios', image('virt-sbi.elf'), '--kernel', image('virt-kernel.elf'), '--disk', disk, '--harts', '2',
+        '--append', 'console=ttyS0 root=/dev/vda', '--stats', stats], [
+        { wait: /\n\$ /, send: 'echo typed after the prompt\n', delayMs },
+        { wait: /\ntyped after the prompt\n\$ /, send: 'exit\n', delayMs },
+      ], 120_000);
+      expect(r.unmet, r.stdout + r.stderr).toEqual([]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain('init: all jobs done, powering off');
+      const s = JSON.parse(readFileSync(stats, 'utf8'));
+      return { stdout: r.stdout, instructions: s.instructions, cycles: s.cycles, harts: s.harts };
+    };
+    expect(await run(500)).toEqual(await run(20));
+  }, 240_000);
 
   it('ends a guest that waits for input once stdin is exhausted (status 4)', () => {
     const r = cli(['run', '--kernel', image('virt-uart-echo.elf')], 'no quit here\n');
@@ -223,6 +265,13 @@ describe('flashdisco run on a terminal', () => {
     const r = spawnSync('/bin/sh', ['-c', `(sleep 2.5; printf 'hi\\r'; sleep 1; printf '\\001x') | script -qec "${cmd}" /dev/null`], { encoding: 'utf8', timeout: 60_000 });
     expect(r.stdout).toContain('HI');
     expect(r.stdout).toContain('flashdisco: terminated by the user (Ctrl-A x)');
+    expect(r.status).toBe(0);
+  });
+
+  it.skipIf(!haveScript)('gives a polling guest the keys as typed', () => {
+    const cmd = `${process.execPath} ${CLI} run --kernel ${image('virt-uart-echo.elf')} --append poll`;
+    const r = spawnSync('/bin/sh', ['-c', `(sleep 2.5; printf 'hi\r'; sleep 1; printf 'quit\r') | script -qec "${cmd}" /dev/null`], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stdout.replace(/\r/g, '')).toContain('HIQUITvirt-uart-echo: 8 bytes, 2 lines, polled');
     expect(r.status).toBe(0);
   });
 });

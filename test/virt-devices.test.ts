@@ -1,7 +1,7 @@
 // The virt board's devices, driven by guest programs (guest/virt-*) on the board in process:
-// UART echo with receive interrupts, PLIC priorities and routing, virtio-blk on a disk image
-// the test makes, timer interrupts at their compare values, and IPIs, LR/SC and code
-// coherence between harts. Each guest checks itself and exits through the test finisher; the
+// UART echo with receive interrupts (input held until the guest listens), PLIC priorities and
+// routing, virtio-blk on a disk image the test makes, timer interrupts at their compare values,
+// and IPIs, LR/SC and code coherence between harts. Each guest checks itself and exits through the test finisher; the
 // tests check its verdict, what it printed and the board's statistics.
 
 import { spawnSync } from 'node:child_process';
@@ -46,6 +46,20 @@ describe('UART echo with interrupts (virt-uart-echo)', () => {
     expect(result.exitCode, text).toBe(0);
     expect(text).toContain('A\nBB\nCCC\nQUIT\n');
     expect(text).toContain('virt-uart-echo: 14 bytes, 4 lines');
+  });
+
+  it('holds input until the guest listens: none is lost to an 8250-style probe at boot and a late open', () => {
+    // The guest sleeps, probes the UART (loopback test, FIFOs cleared, RBR read), sleeps, then
+    // opens it (cleared again, receive interrupts on) or polls it: a line handed over while it
+    // slept before either would be thrown away.
+    const long = 'hello, this line is longer than the sixteen-byte FIFO\n';
+    for (const [append, how] of [['probe', '2 interrupts'], ['probe poll', 'polled']]) {
+      const { result, text } = runBoard({ kernel: image('virt-uart-echo.elf'), append }, [long, 'quit\n']);
+      expect(result.exitCode, text).toBe(0);
+      expect(text).toContain(`virt-uart-echo: probed the UART\n${long.toUpperCase()}QUIT\n`);
+      expect(text).toContain(`virt-uart-echo: 59 bytes, 2 lines, ${how}`);
+      expect(result.board.devices['uart']).toMatchObject({ rxBytes: 59, inputPending: 0 });
+    }
   });
 
   it('ends with status 4 when the input runs out before "quit"', () => {

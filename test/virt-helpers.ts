@@ -1,12 +1,14 @@
 // Shared helpers of the virt board tests (test/virt-*.test.ts): disk images the tests make, a
-// raw binary cut from an ELF, and an in-process run of the board with console input handed
-// over whenever the guest waits for it.
+// raw binary cut from an ELF, an in-process run of the board with console input handed over
+// whenever the guest wants it, and a driver that types at the CLI's prompts.
 
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CaptureConsole } from '../src/devices/htif.js';
 import { RunSession, type FlatRunResult } from '../src/sim/run-flat.js';
+import { HeldInput } from '../src/sim/held-input.js';
 import type { VirtBoardConfig } from '../src/sim/virt-board.js';
 import { parseElf } from '../src/sim/elf.js';
 // @ts-expect-error: a plain ES module without types (the guest folder's disk tool)
@@ -74,22 +76,65 @@ export interface BoardRun {
 }
 
 /**
- * Runs a board to its end in process. `input` lines are handed to the UART one at a time, each
- * when every hart waits (as the CLI does with piped input); once they are used up, a machine
- * that waits for input ends as a fault.
+ * Runs a board to its end in process. `input` is held and handed to the UART a line at a time
+ * where the guest wants one, as the CLI does with a file on stdin (held-input.ts); once it is
+ * used up, a machine that waits for input ends as a fault.
  */
 export function runBoard(cfg: Omit<VirtBoardConfig, 'console'>, input: string[] = []): BoardRun {
   const sink = new CaptureConsole();
   const session = new RunSession({ ...cfg, console: sink });
-  const queue = [...input];
-  session.onRound = (idle) => {
-    const next = idle ? queue.shift() : undefined;
-    if (next !== undefined) session.board.uart.receive(new TextEncoder().encode(next));
-  };
+  const held = new HeldInput();
+  held.push(new TextEncoder().encode(input.join('')));
+  held.end();
+  session.onRound = (idle, stopped) => held.round(session.board, idle, stopped);
   for (;;) {
     const state = session.run(1000);
     if (state === 'done') break;
-    if (state === 'idle') session.stuck();
+    if (state === 'idle' && !held.takeHanded()) session.stuck(held.holding);
   }
   return { result: session.result(), text: sink.text().replace(/\r/g, ''), session };
+}
+
+/** One step of a console driver: wait for `wait` in what the guest printed since the last step, then write `send`. */
+export interface DriveStep {
+  wait: RegExp;
+  send: string;
+  /** Host milliseconds between seeing `wait` and writing (a person reading the prompt). */
+  delayMs?: number;
+}
+
+export interface DriveResult {
+  status: number | null;
+  /** stdout with carriage returns removed. */
+  stdout: string;
+  stderr: string;
+  /** Steps whose text never came (the run ended or timed out first). */
+  unmet: string[];
+}
+
+/**
+ * Runs `node <args>` with a pipe on stdin that a driver writes only after it has seen what it
+ * waits for on stdout, as expect or a person at a prompt does; kills the run after `timeoutMs`.
+ */
+export function driveCli(args: string[], steps: DriveStep[], timeoutMs: number): Promise<DriveResult> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '', err = '', from = 0;
+    const left = [...steps];
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.stdout.on('data', (b: Buffer) => {
+      out += b.toString('latin1').replace(/\r/g, '');
+      for (let m; left.length > 0 && (m = left[0]!.wait.exec(out.slice(from))) !== null;) {
+        const step = left.shift()!;
+        from += m.index + m[0].length;
+        setTimeout(() => p.stdin.write(step.send), step.delayMs ?? 0);
+      }
+    });
+    p.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    p.stdin.on('error', () => {}); // the run may end before a step's line is written
+    p.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout: out, stderr: err, unmet: left.map((s) => String(s.wait)) });
+    });
+  });
 }

@@ -34,7 +34,7 @@
 //
 // How the board wires it:
 //   const uart = new Uart16550({ irq: plic.line(UART_IRQ), sink: console });
-//   mem.addDevice(uart);                      // or new UartPollWatch(uart), to see polling
+//   mem.addDevice(uart);                      // or new UartListener(uart, ...) (uart-input.ts)
 //   host input (stdin), between run slices:  uart.receive(bytes)
 
 import { MmioStatus } from '../vcpu/port.js';
@@ -155,6 +155,14 @@ export class Uart16550 implements MmioDevice {
   /** Host bytes not yet taken by the receiver. */
   get hostPending(): number {
     return this.hostQueue.length - this.hostHead;
+  }
+
+  /**
+   * Receive interrupts are on and the port is out of loopback: how a driver leaves the port once
+   * it has opened it for reading (uart-input.ts).
+   */
+  get listening(): boolean {
+    return (this.ier & IER_RDI) !== 0 && (this.mcr & MCR_LOOP) === 0;
   }
 
   /** The current level of the interrupt line (for tests and traces). */
@@ -366,46 +374,5 @@ export class Uart16550 implements MmioDevice {
       this.irqLevel = level;
       this.irq.setLevel(level);
     }
-  }
-}
-
-/** Reads of an empty UART receiver in a row (nothing sent between) that mean "polling for input". */
-export const POLLS_FOR_INPUT = 64;
-
-/**
- * The UART as the harts see it, watched for a guest that polls for input: with receive
- * interrupts off, POLLS_FOR_INPUT reads of LSR (or RBR) in a row that find the receiver empty,
- * with no transmitted byte between them, set `inputWanted`. (A guest printing polls LSR too, for
- * THRE, but writes THR after each poll; an interrupt-driven guest waits asleep instead, which
- * the boards see for themselves.) Whoever hands host input over clears `inputWanted`.
- */
-export class UartPollWatch implements MmioDevice {
-  readonly base: number;
-  readonly size: number;
-  inputWanted = false;
-  private lcr = 0;
-  private ier = 0;
-  private emptyPolls = 0;
-
-  constructor(readonly uart: Uart16550) {
-    this.base = uart.base;
-    this.size = uart.size;
-  }
-
-  load(off: number, size: number, out: Int32Array): MmioStatus {
-    const st = this.uart.load(off, size, out);
-    const reg = off & 7;
-    if ((this.ier & IER_RDI) === 0 && (reg === UartReg.LSR || (reg === UartReg.RBR_THR_DLL && (this.lcr & LCR_DLAB) === 0)) && this.uart.hostPending === 0) {
-      if ((reg === UartReg.RBR_THR_DLL || (out[0]! & LSR_DR) === 0) && ++this.emptyPolls >= POLLS_FOR_INPUT) this.inputWanted = true;
-    }
-    return st;
-  }
-
-  store(off: number, size: number, lo: number, hi: number): MmioStatus {
-    const reg = off & 7;
-    if (reg === UartReg.LCR) this.lcr = lo & 0xff;
-    else if (reg === UartReg.IER_DLM && (this.lcr & LCR_DLAB) === 0) this.ier = lo & 0x0f;
-    else if (reg === UartReg.RBR_THR_DLL && (this.lcr & LCR_DLAB) === 0) this.emptyPolls = 0;
-    return this.uart.store(off, size, lo, hi);
   }
 }

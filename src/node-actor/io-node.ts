@@ -40,14 +40,19 @@
 // never waits for either). Lines the device writes are dropped from the hart's access filter,
 // decoded instructions and LR reservation, as another node's write would drop them.
 //
-// Console. The UART and HTIF write to the run's console (captured; echoed when asked). Input is
-// handed to the UART a line at a time by an IO_INPUT event at an epoch start (a multiple of the
-// lookahead), chosen from simulated state alone (the decisions every worker shares, window-clock.ts):
-// when every hart has slept in wfi, with the I/O node idle, for IDLE_US of simulated time; or
-// the guest polls the empty receiver (UartPollWatch); or INPUT_DEADLINE_S of simulated time
-// has passed since the last line. The input itself comes from the coordinator through shared
-// memory (consoleInputLayout); a file or pipe is all there before the run starts, so runs
-// repeat exactly for any --threads and --window-slack.
+// Console. The UART and HTIF write to the run's console (captured; echoed when asked). Input comes
+// from the coordinator through a ring in shared memory (consoleInputLayout, sim/flash-input.ts)
+// and is handed to the UART a line at a time by an IO_INPUT event at an epoch start (a multiple
+// of the lookahead), where the guest wants one (devices/uart-input.ts), judged from simulated
+// state alone (the decisions every worker shares, window-clock.ts): it polls the empty receiver;
+// or it listens and the machine can do nothing more (no hart ran and nothing was in flight at
+// the end of the epoch before last: Decision.awaitInput); or it listens and every hart has slept
+// in wfi, with the I/O node idle, for IDLE_US; or it has listened for INPUT_DEADLINE_S. In the
+// first two cases, when no line is there yet, this worker waits (Atomics.wait on the ring's
+// count) for one or for the end of input, and the other workers wait for it, so the line goes
+// in at the same cycle however late it comes, and runs repeat exactly for any --threads and
+// --window-slack. The end of input counts only where found so (inputDone), never from whenever
+// the coordinator learnt it.
 
 import { writeSync } from 'node:fs';
 import type { MachineConfig } from '../config/machine.js';
@@ -59,19 +64,21 @@ import type { Irq } from '../vcpu/trap.js';
 import { Htif, BufferedConsole, type ConsoleSink } from '../devices/htif.js';
 import { Clint, CLINT_BASE, CLINT_MTIME, CLINT_SIZE } from '../devices/clint.js';
 import { Plic, PLIC_BASE, PLIC_SIZE } from '../devices/plic.js';
-import { Uart16550, UartPollWatch, UART_BASE, UART_IRQ, UART_SIZE } from '../devices/uart16550.js';
+import { Uart16550, UART_BASE, UART_IRQ, UART_SIZE } from '../devices/uart16550.js';
+import { UartListener, InputWant, INPUT_DEADLINE_S } from '../devices/uart-input.js';
 import { VirtioBlk, VirtioMmioEmpty, VIRTIO_BASE, VIRTIO_COUNT, VIRTIO_IRQ, VIRTIO_SIZE, VIRTIO_STRIDE } from '../devices/virtio-blk.js';
 import { Finisher, FINISHER_BASE, FINISHER_SIZE } from '../devices/finisher.js';
 import type { HartIrqTarget } from '../devices/irq.js';
 import type { DmaEngine, DmaJob, DmaNeed } from '../devices/dma.js';
 import { consoleInputLayout } from '../shared-abi/machine.js';
 import type { FlashNode, IoPort } from './node.js';
+import { AbortedError } from './window-clock.js';
 import type { DeviceRange } from './processor-interface.js';
 
 /** Simulated microseconds every hart must sleep, with the I/O node idle, before input goes in. */
 export const IDLE_US = 10;
-/** Simulated seconds after the last line at which held input goes in anyway (guests that never wait). */
-export const INPUT_DEADLINE_S = 0.1;
+/** Host milliseconds between two looks at the abort flag while waiting for input. */
+const INPUT_WAIT_MS = 100;
 
 export interface HtifWords {
   tohost: number;
@@ -86,8 +93,11 @@ export interface IoTask {
   htif: HtifWords[];
   /** virtio slot 0's disk: its bytes and, under --disk-write, the open file to write back. */
   disk: { bytes: Uint8Array; fd: number | null } | null;
-  /** Console input (consoleInputLayout of `capacity` bytes) from byte `from` on, or null for none. */
-  input: { buffer: SharedArrayBuffer; capacity: number; from: number } | null;
+  /**
+   * Console input (consoleInputLayout of `capacity` bytes) from byte `from` on, or null for none;
+   * `complete` when it was all there before the run (so its end is known from the start).
+   */
+  input: { buffer: SharedArrayBuffer; capacity: number; from: number; complete: boolean } | null;
 }
 
 /** How a device halted the machine. */
@@ -235,7 +245,7 @@ export class IoNode implements IoPort {
   readonly uart: Uart16550 | null = null;
   readonly finisher: Finisher | null = null;
   readonly disk: VirtioBlk | null = null;
-  private readonly uartWatch: UartPollWatch | null = null;
+  private readonly listener: UartListener | null = null;
   private readonly dma: DmaDriver | null = null;
   private readonly echo: BufferedConsole | null;
   /** Level last sent for each hart's line: [hart * 16 + mip bit]. */
@@ -244,18 +254,28 @@ export class IoNode implements IoPort {
   private readonly timerEvents: number[] = [];
 
   // Console input.
-  private readonly input: { count: Int32Array; ended: Int32Array; bytes: Uint8Array } | null;
+  private readonly input: { count: Int32Array; taken: Int32Array; ended: Int32Array; bytes: Uint8Array } | null;
+  private readonly inputCapacity: number;
   private inputPos = 0;
+  /** Bytes from inputPos on known to hold no newline. */
+  private inputScanned = 0;
   private inputQueued = false;
+  /** No more input will go in: all of it has, and its end was found where the guest waited for more (or known from the start). */
+  private inputDone = true;
+  private readonly complete: boolean;
   /** Nodes of the machine: a store to mtime goes to every one. */
   private readonly nodes: number;
-  /** Start of the run of epochs in which every hart has slept (NaN while one is awake). */
+  /** Start of the run of epochs in which every hart has slept while the guest listened (NaN otherwise). */
   private idleSince = NaN;
-  private lastHandOver = 0;
   private readonly idleCycles: number;
-  private readonly deadlineCycles: number;
+  /** The epoch start at which the last line was handed over. */
+  private handedAt = -Infinity;
 
-  constructor(private readonly node: FlashNode, cfg: MachineConfig, ram: RamView, t: IoTask, echoConsole: boolean) {
+  constructor(private readonly node: FlashNode, cfg: MachineConfig, ram: RamView, t: IoTask, echoConsole: boolean,
+    /** inputWait (set while this worker waits for input) and abort of the control region. */
+    private readonly control: { inputWait: Int32Array; abort: Int32Array },
+    /** The lookahead L, the length of an epoch. */
+    private readonly epochCycles: number) {
     this.echo = echoConsole ? new BufferedConsole(writeStdout) : null;
     const echo = this.echo;
     const sink: ConsoleSink = { writeByte: (b) => { this.console.push(b); echo?.writeByte(b); } };
@@ -267,11 +287,12 @@ export class IoNode implements IoPort {
     }
     this.lines = new Uint8Array(cfg.nodes * 16);
     this.nodes = cfg.nodes;
-    const cpuMHz = cfg.cpuMHz;
-    this.idleCycles = IDLE_US * cpuMHz;
-    this.deadlineCycles = INPUT_DEADLINE_S * cpuMHz * 1e6;
+    this.idleCycles = IDLE_US * cfg.cpuMHz;
     this.input = t.input === null ? null : consoleInputLayout(t.input.capacity).views(t.input.buffer);
-    this.inputPos = t.input?.from ?? 0;
+    this.inputCapacity = t.input?.capacity ?? 0;
+    this.inputPos = this.inputScanned = t.input?.from ?? 0;
+    this.complete = t.input?.complete ?? true;
+    this.inputDone = this.input === null || (this.complete && this.inputPos >= this.input.count[0]!);
     node.attachIo(this);
     if (t.devices !== 'virt') return;
 
@@ -282,11 +303,11 @@ export class IoNode implements IoPort {
     this.clint = new Clint({ harts, now: () => node.now(), cpuHz: cfg.cpuMHz * 1e6, timebaseHz: cfg.timebaseHz, onStore: (off) => this.clintStored(off) });
     this.plic = new Plic({ harts });
     this.uart = new Uart16550({ irq: this.plic.line(UART_IRQ), sink });
-    this.uartWatch = new UartPollWatch(this.uart);
+    this.listener = new UartListener(this.uart, () => node.now(), INPUT_DEADLINE_S * cfg.cpuMHz * 1e6);
     node.addDevice(this.finisher);
     node.addDevice(this.clint);
     node.addDevice(this.plic);
-    node.addDevice(this.uartWatch);
+    node.addDevice(this.listener);
     const shift = Math.log2(cfg.lineBytes);
     for (let k = 0; k < VIRTIO_COUNT; k++) {
       if (k === 0 && t.disk !== null) {
@@ -382,53 +403,109 @@ export class IoNode implements IoPort {
     return this.dma === null || !this.dma.busy;
   }
 
-  /** Console input is left, or may still come: the machine is not finished while it is. */
+  /**
+   * Console input may still go in: the guest listens and its end has not been found. The machine
+   * does not stop while it may, but waits for it (worker-loop.ts).
+   */
   get inputLeft(): boolean {
+    return !this.inputDone && this.listener!.listening;
+  }
+
+  /**
+   * All the input has gone in and the coordinator has ended it: what the host knows now, before
+   * the guest has looked for more (inputDone). Nothing can be handed over any more, so the
+   * machine may jump over idle time, which changes no result; only its stopping waits for
+   * inputDone.
+   */
+  get inputSpent(): boolean {
     const v = this.input;
-    if (v === null || this.uart === null) return false;
-    return Atomics.load(v.ended, 0) === 0 || this.inputPos < Atomics.load(v.count, 0);
+    return v === null || (Atomics.load(v.ended, 0) !== 0 && this.inputPos >= Atomics.load(v.count, 0));
   }
 
   /**
    * Before the epoch that starts at `start`: `asleep` says whether every hart slept (and the I/O
-   * node was idle) at the end of the epoch before last, as the shared decision found. Hands the
-   * next line of input over when the guest waits for it (see the header): true when it queued
-   * that for the node, which the worker must then step even if it had left it alone.
+   * node was idle) at the end of the epoch before last, and `stopped` whether besides nothing ran
+   * or was in flight there while input was left (Decision.awaitInput), as the shared decisions
+   * found. Hands the next line of input over when the guest wants it (see the header), waiting
+   * for it where the guest does: true when it queued that for the node, which the worker must
+   * then step even if it had left it alone.
    */
-  beforeEpoch(start: number, asleep: boolean): boolean {
-    if (!asleep) this.idleSince = NaN;
+  beforeEpoch(start: number, asleep: boolean, stopped: boolean): boolean {
+    const g = this.listener;
+    if (asleep || stopped) this.echo?.flush();
+    if (g === null) return false;
+    // The reports of the epoch before last tell nothing yet of what the last line woke.
+    if (start - this.handedAt < 2 * this.epochCycles) asleep = stopped = false;
+    if (!asleep || !g.listening) this.idleSince = NaN;
     else if (Number.isNaN(this.idleSince)) this.idleSince = start;
-    if (asleep) this.echo?.flush();
-    if (this.inputQueued || this.uartWatch === null) return false;
-    const wanted = start - this.idleSince >= this.idleCycles || this.uartWatch.inputWanted || start - this.lastHandOver >= this.deadlineCycles;
-    if (!wanted || !this.lineReady()) return false;
+    if (this.inputQueued || this.inputDone) return false;
+    const want = g.want(start, start - this.idleSince >= this.idleCycles, stopped);
+    if (want === InputWant.No) return false;
+    if (this.lineEnd() < 0) {
+      if (want === InputWant.Offer) return false;
+      if (!this.waitForInput()) {
+        this.inputDone = true;
+        return false;
+      }
+    }
     this.inputQueued = true;
+    this.handedAt = start;
     this.node.schedule(start, Msg.IO_INPUT, 0);
     return true;
   }
 
-  /** A whole line (or the rest, once input has ended) is there to hand over. */
-  private lineReady(): boolean {
-    const v = this.input;
-    if (v === null) return false;
+  /**
+   * Where the next whole line of input ends (or the rest, once input has ended; or as much as
+   * the ring holds, for a line longer than that); -1 when none is there.
+   */
+  private lineEnd(): number {
+    const v = this.input!;
+    // The end first: the coordinator ends the input after its last bytes, so a count read after
+    // it is the last, and the rest is one line whenever it is read.
+    const ended = Atomics.load(v.ended, 0) !== 0;
     const count = Atomics.load(v.count, 0);
-    if (this.inputPos >= count) return false;
-    if (Atomics.load(v.ended, 0) !== 0) return true;
-    for (let i = this.inputPos; i < count; i++) if (v.bytes[i] === 0x0a) return true;
-    return false;
+    if (this.inputPos >= count) return -1;
+    const cap = this.inputCapacity;
+    for (let i = this.inputScanned; i < count; i++) if (v.bytes[i % cap] === 0x0a) return i + 1;
+    this.inputScanned = count;
+    return ended || count - this.inputPos >= cap ? count : -1;
+  }
+
+  /**
+   * The guest waits for a line that has not come: waits for it, or for the end of input (false),
+   * while the other workers wait for this one (their watchdog told by inputWait).
+   */
+  private waitForInput(): boolean {
+    const v = this.input!;
+    this.echo?.flush();
+    Atomics.store(this.control.inputWait, 0, 1);
+    try {
+      for (;;) {
+        const count = Atomics.load(v.count, 0);
+        const ended = Atomics.load(v.ended, 0) !== 0;
+        if (this.lineEnd() >= 0) return true;
+        if (ended) return false; // and lineEnd, after it, saw every byte there will be
+        if (Atomics.load(this.control.abort, 0) !== 0) throw new AbortedError('another worker failed');
+        Atomics.wait(v.count, 0, count, INPUT_WAIT_MS);
+      }
+    } finally {
+      Atomics.store(this.control.inputWait, 0, 0);
+    }
   }
 
   private handOver(): void {
     const v = this.input!;
-    const count = Atomics.load(v.count, 0);
-    const nl = v.bytes.subarray(this.inputPos, count).indexOf(0x0a);
-    const end = nl < 0 ? count : this.inputPos + nl + 1;
-    this.uart!.receive(v.bytes.subarray(this.inputPos, end));
-    this.inputPos = end;
+    const end = this.lineEnd();
+    const cap = this.inputCapacity;
+    const line: number[] = [];
+    for (let i = this.inputPos; i < end; i++) line.push(v.bytes[i % cap]!);
+    this.uart!.receive(line);
+    this.inputPos = this.inputScanned = end;
+    Atomics.store(v.taken, 0, end);
     this.inputQueued = false;
-    this.uartWatch!.inputWanted = false;
-    this.lastHandOver = this.node.now();
+    this.listener!.handedOver(this.node.now());
     this.idleSince = NaN;
+    if (this.complete && end >= Atomics.load(v.count, 0)) this.inputDone = true;
   }
 
   /** Why a device halted the machine, once one has. */

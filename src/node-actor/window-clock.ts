@@ -14,14 +14,16 @@
 // REPORT_SLOTS windows). Every worker decides to stop before window n from reports of windows
 // that all workers have then finished, so all stop at the same window: when a device halted the
 // machine (worker 0's report of window n - K: only it has devices), or when no hart runs and no
-// message is in flight anywhere (nothing can ever wake a hart again). That second decision, and
-// whether every hart slept (which the I/O node's console input waits for), follow time rather
-// than messages, so they are taken only at epoch starts, from the reports at the end of the
-// epoch before last (window n - K - 1, which every worker has finished for any K): the machine
-// stops at a multiple of L, and input is handed over at one, whatever K is. A worker whose own
-// hart executed then knows that answer without the others' reports, so in busy epochs it reads
-// worker 0's report line alone, not one per worker; and it reads another worker's count again
-// only when the last value it read is not far enough.
+// message is in flight anywhere (nothing can ever wake a hart again), unless worker 0 reports
+// that console input may still go in (the guest listens for it, and its end has not been
+// found): then the I/O node waits for the next line instead (Decision.awaitInput). That second
+// decision, and whether every hart slept (which the I/O node's console input waits for), follow
+// time rather than messages, so they are taken only at epoch starts, from the reports at the
+// end of the epoch before last (window n - K - 1, which every worker has finished for any K):
+// the machine stops at a multiple of L, and input is handed over at one, whatever K is. A
+// worker whose own hart executed then knows that answer without the others' reports, so in busy
+// epochs it reads worker 0's report line alone, not one per worker; and it reads another
+// worker's count again only when the last value it read is not far enough.
 //
 // Spans. A worker steps its nodes through several windows in one pass where the others allow:
 // up to the end of the epoch, and to the K-th window after the last one all others have finished
@@ -59,6 +61,7 @@ export interface ClockViews {
   report: Int32Array;
   reportNext: Float64Array;
   abort: Int32Array;
+  inputWait: Int32Array;
 }
 
 export interface Decision {
@@ -69,6 +72,12 @@ export interface Decision {
   epoch: boolean;
   /** At an epoch start: harts asleep in wfi at the end of the epoch before last (0 before there is one). */
   asleep: number;
+  /**
+   * At an epoch start: no hart ran and nothing was in flight at the end of the epoch before last,
+   * and the guest listens for console input that may still come: the machine goes on only with
+   * input (the I/O node waits for it, io-node.ts) instead of stopping.
+   */
+  awaitInput: boolean;
   /** A later window to go on with, every one before it being empty; 0 for none. */
   jumpTo: number;
   /** Otherwise: the window after the span to simulate, n + 1 or more (spanEnd). */
@@ -113,10 +122,10 @@ export function spinPolicy(workers: number, cores: number, fixedUs?: number): Sp
 }
 
 /** The reports of one window, every worker's together. */
-interface Total { running: number; asleep: number; inFlight: number; next: number }
+interface Total { running: number; asleep: number; inFlight: number; next: number; input: number }
 
 export class WindowClock {
-  readonly decision: Decision = { stop: false, halt: false, exitCode: 0, epoch: false, asleep: 0, jumpTo: 0, end: 0 };
+  readonly decision: Decision = { stop: false, halt: false, exitCode: 0, epoch: false, asleep: 0, awaitInput: false, jumpTo: 0, end: 0 };
   /** Microseconds to spin before sleeping (adaptive: between 1 and the policy's limit). */
   private spinUs: number;
   /** Times this worker slept in Atomics.wait, and how many of those sleeps ran to their timeout. */
@@ -150,7 +159,7 @@ export class WindowClock {
    * Windows n .. end - 1 are done: publish what the decisions need, the same for each of them
    * (the state at the span's end), then the count.
    */
-  finish(n: number, end: number, running: number, halt: boolean, exitCode: number, asleep = 0, inFlight = 0, sent = 0, next = -1): void {
+  finish(n: number, end: number, running: number, halt: boolean, exitCode: number, asleep = 0, inFlight = 0, sent = 0, next = -1, input = 0): void {
     for (let w = n; w < end; w++) {
       const o = (this.me * REPORT_SLOTS + (w % REPORT_SLOTS)) * REPORT_WORDS;
       this.v.report[o] = running;
@@ -159,6 +168,7 @@ export class WindowClock {
       this.v.report[o + 3] = asleep;
       this.v.report[o + 4] = inFlight;
       this.v.report[o + 5] = sent;
+      this.v.report[o + 6] = input;
       this.v.reportNext[this.me * REPORT_SLOTS + (w % REPORT_SLOTS)] = next;
     }
     this.publishDone(end);
@@ -192,6 +202,7 @@ export class WindowClock {
     d.jumpTo = 0;
     d.epoch = n % k === 0;
     d.asleep = 0;
+    d.awaitInput = false;
     if (seen >= 0) {
       for (let w = 0; w < this.workers; w++) if (w !== this.me) this.waitFor(w, seen + 1);
       // Only worker 0, the I/O node's, reports a halt: one report line to read.
@@ -210,8 +221,11 @@ export class WindowClock {
       if (d.epoch && seen >= 1 && !this.ownBusy(endSlot)) {
         const end = this.sum(endSlot);
         if (end.running === 0 && end.inFlight === 0) {
-          d.stop = true;
-          return d;
+          if (end.input === 0) {
+            d.stop = true;
+            return d;
+          }
+          d.awaitInput = true;
         }
         d.asleep = end.asleep;
         // Nothing can happen before `next` anywhere: nobody sent anything in that epoch, so every
@@ -275,7 +289,7 @@ export class WindowClock {
   }
 
   /** Every worker's report of slot `slot` together (before(): the end of the epoch before last). */
-  private readonly total: Total = { running: 0, asleep: 0, inFlight: 0, next: Infinity };
+  private readonly total: Total = { running: 0, asleep: 0, inFlight: 0, next: Infinity, input: 0 };
 
   private sum(slot: number): Total {
     const s = this.total;
@@ -289,6 +303,7 @@ export class WindowClock {
       if (t < next) next = t;
     }
     s.running = running; s.asleep = asleep; s.inFlight = inFlight; s.next = next;
+    s.input = this.v.report[slot * REPORT_WORDS + 6]; // worker 0's: it has the I/O node
     return s;
   }
 
@@ -352,6 +367,8 @@ export class WindowClock {
       if (Atomics.wait(v.done, w * LINE, now, SLEEP_MS) === 'timed-out') this.sleepTimeouts++;
       Atomics.sub(v.sleepers, w * LINE, 1);
       this.sleeps++;
+      // Worker 0 waiting for console input is not a worker that is stuck.
+      if (Atomics.load(v.inputWait, 0) !== 0) sleptAt = performance.now();
       if (performance.now() - sleptAt > this.watchdogMs) {
         Atomics.store(v.abort, 0, 1);
         throw new Error(`watchdog: worker ${this.me} waited ${this.watchdogMs} ms for worker ${w} to finish window ${count - 1}; it has finished ${now}`);

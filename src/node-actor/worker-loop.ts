@@ -9,8 +9,10 @@
 //   of L cycles; a span is one window, or more within an epoch where the others allow):
 //     wait until every other worker has finished window n - K; stop if a device had halted the
 //       machine by then, or, at an epoch start, if all harts had stopped with no message in
-//       flight by the end of the epoch before last
-//     node 0's worker, at an epoch start: let the I/O node hand console input over (io-node.ts)
+//       flight by the end of the epoch before last (unless the guest listens for console input
+//       that may still come: then go on, and the I/O node waits for it)
+//     node 0's worker, at an epoch start: let the I/O node hand console input over, waiting for
+//       it where the guest does (io-node.ts)
 //     drain the inbound rings into the node queues
 //     advance every own node to the span's end (hart and MAGIC interleaved in time)
 //     publish (harts still running, halt request, harts asleep, messages in flight) and the
@@ -229,7 +231,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
     n.hart.setX(10, n.id);
     for (const [reg, value] of t.bootRegs) n.hart.setX(reg, value);
   }
-  const io = me === 0 ? new IoNode(nodes[0], cfg, ram, t.io, t.echoConsole) : null;
+  const io = me === 0 ? new IoNode(nodes[0], cfg, ram, t.io, t.echoConsole, control, L) : null;
 
   const sinkRecord = (time: number, words: Int32Array, b: number): void => {
     const k = (words[b + F_DST] / T) | 0;
@@ -272,7 +274,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
     waitNs += waited;
     if (block !== null) block.waitNs += waited;
     a = b0;
-    if (d.epoch && io !== null && io.beforeEpoch(windowStart(w, L, slack), d.asleep === cfg.nodes)) quiet[0] = -1;
+    if (d.epoch && io !== null && io.beforeEpoch(windowStart(w, L, slack), d.asleep === cfg.nodes, d.awaitInput)) quiet[0] = -1;
     drainInbound();
     const row = costs === null ? 0 : costs.row();
     let nodeMs = 0, tick = costs === null ? 0 : performance.now(), stepped = 0;
@@ -308,7 +310,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
     nodeWindowsLeft += (after - w) * (nodes.length - stepped);
     // Of the reports, the decisions read only those of epoch ends, and worker 0's halt flag
     // (window-clock.ts): the rest is filled in for the span that ends an epoch.
-    let running = 0, asleep = 0, inFlight = 0, sent = 0, next = Infinity;
+    let running = 0, asleep = 0, inFlight = 0, sent = 0, next = Infinity, input = 0;
     if (after % slack === 0) {
       running = all.running;
       asleep = all.asleep;
@@ -318,7 +320,12 @@ export function runWorker(t: WorkerTask): WorkerResult {
       else for (let k = 0; k < nodes.length; k++) if (found.next[k] < next) next = found.next[k];
       if (io !== null) {
         if (!io.quiet) asleep = 0; // the disk is busy: that is not waiting for input
-        if (io.inputLeft) { running++; next = -1; } // input still to come can wake the guest
+        // Input still to come can wake the guest: no stopping (but waiting for it, where nothing
+        // else can happen: Decision.awaitInput), and no jumping over time while a line may go in.
+        if (io.inputLeft) {
+          input = 1;
+          if (!io.inputSpent) next = -1;
+        }
       }
     }
     t.onWindow?.(nodes, windowEnd);
@@ -328,7 +335,7 @@ export function runWorker(t: WorkerTask): WorkerResult {
       control.haltCycle[0] = nodes[0].haltCycle; // before finish() publishes the window
     }
     boxes.publish(me);
-    clock.finish(w, after, running, halt, exitCode, asleep, inFlight, sent, next);
+    clock.finish(w, after, running, halt, exitCode, asleep, inFlight, sent, next, input);
     const b = performance.now();
     busyNs += (b - a) * 1e6;
     costs?.set(row + nodes.length, b - a - nodeMs);

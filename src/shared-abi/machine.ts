@@ -24,8 +24,8 @@ export function memoryLayout(nodes: number, sliceBytes: number) {
 export const REPORT_SLOTS = 64;
 /**
  * A report: harts still running, halt requested, exit code, harts asleep in wfi, messages sent
- * minus messages handled by the worker's nodes (their sum over workers is what is in flight), and
- * messages its nodes have sent so far.
+ * minus messages handled by the worker's nodes (their sum over workers is what is in flight),
+ * messages its nodes have sent so far, and (worker 0) whether console input may still go in.
  */
 export const REPORT_WORDS = 8;
 
@@ -35,13 +35,14 @@ export function controlLayout(nodes: number, workers: number) {
     { name: 'nodeState', type: 'i32', count: nodes, ownLine: true, doc: 'NodeState of each node (running, stalled, wfi, halted); written by its worker' },
     { name: 'done', type: 'i32', count: workers, ownLine: true, doc: 'windows each worker has finished; written by that worker with Atomics.store, waited on by the others' },
     { name: 'sleepers', type: 'i32', count: workers, ownLine: true, doc: 'workers asleep in Atomics.wait on each worker\'s done count; a waiter adds itself (Atomics.add) before it sleeps and leaves after; the worker notifies only when it is nonzero' },
-    { name: 'report', type: 'i32', count: workers * REPORT_SLOTS * REPORT_WORDS, doc: 'per worker, per window (mod REPORT_SLOTS): running harts, halt, exit code, sleeping harts, messages in flight, messages sent so far by its nodes (int32, wrapping); written by that worker before it publishes done' },
+    { name: 'report', type: 'i32', count: workers * REPORT_SLOTS * REPORT_WORDS, doc: 'per worker, per window (mod REPORT_SLOTS): running harts, halt, exit code, sleeping harts, messages in flight, messages sent so far by its nodes (int32, wrapping), console input left that the guest listens for (worker 0); written by that worker before it publishes done' },
     { name: 'reportNext', type: 'f64', count: workers * REPORT_SLOTS, doc: 'per worker, per window (mod REPORT_SLOTS): the earliest cycle at which one of its nodes can act, or -1 while a hart executes; written with report' },
     { name: 'workerWindow', type: 'i32', count: workers, ownLine: true, doc: 'window each worker is in, for progress reports' },
     { name: 'workerBusyNs', type: 'f64', count: workers, ownLine: true, doc: 'host time each worker spent stepping nodes; written by that worker' },
     { name: 'workerWaitNs', type: 'f64', count: workers, ownLine: true, doc: 'host time each worker spent waiting for the others; written by that worker' },
     { name: 'abort', type: 'i32', count: 1, ownLine: true, doc: 'nonzero when a worker failed; every worker leaves its loop' },
     { name: 'haltCycle', type: 'f64', count: 1, ownLine: true, doc: 'the cycle at which a device halted the machine (the start of node 0\'s handler); written by worker 0 before it publishes that window, read by every worker when it stops' },
+    { name: 'inputWait', type: 'i32', count: 1, ownLine: true, doc: '1 while worker 0 waits for console input that the guest waits for (io-node.ts); the others\' watchdog does not count that time' },
   ] as const);
 }
 
@@ -78,11 +79,12 @@ export function counterLayout(nodes: number, pagesPerNode: number) {
   ] as const);
 }
 
-/** Console input for the I/O node: a byte stream that only grows, read once in order. */
+/** Console input for the I/O node: a ring of `capacity` bytes, read once in order. */
 export function consoleInputLayout(capacity: number) {
   return new Layout('input', [
-    { name: 'count', type: 'i32', count: 1, ownLine: true, doc: 'bytes written so far; the coordinator stores the bytes, then the count with Atomics.store; the worker of the I/O node reads it' },
-    { name: 'ended', type: 'i32', count: 1, ownLine: true, doc: '1 once no more input will come (stdin ended); written by the coordinator' },
-    { name: 'bytes', type: 'u8', count: capacity, doc: 'the input in arrival order; written by the coordinator below count only' },
+    { name: 'count', type: 'i32', count: 1, ownLine: true, doc: 'bytes written so far (byte i at i mod capacity); the coordinator stores the bytes, then the count with Atomics.store and notifies; the worker of the I/O node reads it, and waits on it for input' },
+    { name: 'taken', type: 'i32', count: 1, ownLine: true, doc: 'bytes the I/O node has handed to the UART; written by its worker with Atomics.store; the coordinator writes only below taken + capacity' },
+    { name: 'ended', type: 'i32', count: 1, ownLine: true, doc: '1 once no more input will come (stdin ended); written by the coordinator, which then notifies on count' },
+    { name: 'bytes', type: 'u8', count: capacity, doc: 'the input in arrival order, byte i at i mod capacity; written by the coordinator, at most capacity bytes ahead of taken' },
   ] as const);
 }

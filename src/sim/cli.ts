@@ -24,23 +24,31 @@
 //         memory per node, a3 = N; HTIF console and exit: the FLASH workloads
 //   virt  (the default with any of --bios, --initrd, --append, --disk, --disk-write, --dtb-out)
 //         as the virt board boots, one hart per node, the virt board's devices on node 0
-// With a virt boot, console input from a file or pipe is read to its end before the machine
-// starts and handed to the UART a line at a time when the guest waits for it, at points that
-// depend on simulated state alone (io-node.ts), so a run is the same for any --threads; from a
-// terminal (line by line as typed, Ctrl-D ends it) it goes in as it comes.
+// With a virt boot, console input goes to the UART by the same rule as on the board below, at
+// points that depend on simulated state alone (io-node.ts); a file is read before the machine
+// starts, a pipe or a terminal (line by line as typed, Ctrl-D ends it) is fed to it as it comes,
+// and where the guest waits for a line that has not come the machine waits for it, so a run is
+// the same for any --threads.
 //
 // Console input (stdin -> UART receiver):
 //   terminal   raw mode; every key goes to the guest as typed. Ctrl-A x quits, Ctrl-A Ctrl-A
 //              sends one Ctrl-A, Ctrl-A h prints this help (QEMU's escapes).
-//   file, pipe (`< input.txt`, `printf 'ls\n' | ...`) input is held and handed to the UART a
+//   file, pipe (`< input.txt`, `printf 'ls\n' | ...`, a driver that types after each prompt)
+//              input is held until the guest listens (devices/uart-input.ts: receive
+//              interrupts on, or polling; a kernel that probes and opens its UART clears the
+//              FIFOs, and would drop a line handed over earlier), then handed to the UART a
 //              line at a time, each when the guest next waits for it, as if typed at a prompt:
-//              when every hart sleeps in wfi, or when the guest polls an empty receiver with
-//              receive interrupts off; failing both, 0.1 s of simulated time after the last
-//              line. Handing over happens only between rounds, at points that depend on
-//              simulated state alone, so a run whose input is all there when the guest wants it
-//              (a file; a pipe written ahead) is the same run every time.
-// Once all input is consumed, stdin has ended and every hart sleeps with no timer armed, the
-// run ends (status 4), since nothing can ever wake the guest.
+//              when every hart sleeps in wfi, or when it polls an empty receiver; failing
+//              both, 0.1 s of simulated listening after the last line. Where it polls, or
+//              sleeps with nothing armed that could wake it, and no line has come, the run
+//              waits for the next line or the end of input (held-input.ts). Handing over
+//              happens only between rounds, at points that depend on simulated state alone, so
+//              a run is the same every time, whether its input was written ahead or typed after
+//              each prompt (a line that comes while the guest sleeps with a timer armed goes in
+//              at the first such point after it comes).
+// Once all input is consumed (or what is left cannot go in, the guest not listening), stdin has
+// ended and every hart sleeps with no timer armed, the run ends (status 4), since nothing can
+// ever wake the guest.
 //
 // Exit status: the guest's own (test finisher or HTIF exit); 0 after Ctrl-A x; 2 for bad input
 // (one line `flashdisco: <message>`, no stack); 3 when --max-insns stops the guest; 4 when the
@@ -55,7 +63,8 @@ import { BufferedConsole } from '../devices/htif.js';
 import { UserError, EXIT_USAGE, EXIT_MAX_INSNS, EXIT_GUEST_FAULT } from './errors.js';
 import { applyConfig, defaultConfig } from '../config/machine.js';
 import { checkThreads, defaultThreads, runFlash } from './flash-machine.js';
-import { FlashConsoleInput } from './flash-input.js';
+import { FlashConsoleInput, feedConsoleInput } from './flash-input.js';
+import { HeldInput } from './held-input.js';
 import { readElf } from './elf.js';
 import type { BootFiles } from './boot.js';
 import { createLogger, DEFAULT_LOG_LEVEL, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
@@ -118,8 +127,6 @@ const RUN_OPTIONS = {
 } as const;
 
 const CTRL_A = 0x01;
-/** Held input goes in at the latest this many simulated cycles after the last hand-over (guests that never wait). */
-const INPUT_DEADLINE_CYCLES = 100_000_000;
 /** Host milliseconds of simulation between two looks at stdin. */
 const CHUNK_MS = 20;
 
@@ -225,47 +232,41 @@ function stdinKind(): StdinKind {
  * stdin ends.
  */
 class ConsoleInput {
-  ended = false;
   quit = false;
-  private held: number[] = [];
-  /** Simulated time of the last hand-over (the deadline for guests that never sleep counts from it). */
-  private lastHandOver = 0;
+  /** A file's or pipe's bytes, handed over a line at a time (held-input.ts). */
+  readonly held = new HeldInput();
   private escape = false;
   private wake: (() => void) | null = null;
   private readonly kind: StdinKind;
 
   constructor(private readonly session: RunSession) {
     this.kind = stdinKind();
-    session.onRound = (idle) => this.round(idle);
+    // A terminal's keys go to the UART as they come, and nothing holds the board for them.
+    if (this.kind !== 'tty') session.onRound = (idle, stopped) => this.held.round(session.board, idle, stopped);
     if (this.kind === 'file') {
-      this.held.push(...readFileSync(0));
-      this.ended = true;
+      this.held.push(readFileSync(0));
+      this.held.end();
       return;
     }
     if (this.kind === 'none') {
-      this.ended = true;
+      this.held.end();
       return;
     }
     if (this.kind === 'tty') process.stdin.setRawMode(true);
     process.stdin.on('data', (b: Buffer) => this.arrived(b));
-    process.stdin.on('end', () => {
-      this.ended = true;
-      this.kick();
-    });
-    process.stdin.on('error', () => {
-      this.ended = true;
-      this.kick();
-    });
+    process.stdin.on('end', () => this.finished());
+    process.stdin.on('error', () => this.finished());
+  }
+
+  /** No more input will come. */
+  get ended(): boolean {
+    return this.held.ended;
   }
 
   /** Resolves at the next input, end of input or quit. */
   wait(): Promise<void> {
-    if (this.ended || this.quit) return Promise.resolve();
+    if (this.held.ended || this.quit) return Promise.resolve();
     return new Promise((r) => (this.wake = r));
-  }
-
-  get holding(): boolean {
-    return this.held.length > 0;
   }
 
   close(): void {
@@ -276,25 +277,14 @@ class ConsoleInput {
     }
   }
 
-  /** Between rounds: the next held line goes in when the guest waits for it (see the header). */
-  private round(idle: boolean): void {
-    if (this.held.length === 0) return;
-    const board = this.session.board;
-    const now = board.simTime;
-    if (!idle && !board.inputWanted && now - this.lastHandOver < INPUT_DEADLINE_CYCLES) return;
-    board.inputWanted = false;
-    const nl = this.held.indexOf(0x0a);
-    const line = nl < 0 ? this.held.splice(0) : this.held.splice(0, nl + 1);
-    this.session.board.consoleInput(line);
-    this.lastHandOver = now;
+  private arrived(b: Buffer): void {
+    if (this.kind === 'pipe') this.held.push(b);
+    else this.session.board.consoleInput(this.ttyKeys(b));
+    this.kick();
   }
 
-  private arrived(b: Buffer): void {
-    if (this.kind === 'pipe') {
-      for (const x of b) this.held.push(x);
-    } else {
-      this.session.board.consoleInput(this.ttyKeys(b));
-    }
+  private finished(): void {
+    this.held.end();
     this.kick();
   }
 
@@ -361,7 +351,7 @@ async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<numb
     r = await runFlash({ ...common, image: readElf(argv.kernel as string) });
   } else {
     const virt = bootFiles(argv);
-    const input = await flashInput();
+    const input = flashInput();
     try {
       r = await runFlash({ ...common, virt, input: input.input, onDeviceTree: dtbOut === undefined ? undefined : (dtb) => writeFileSync(dtbOut, dtb) });
     } finally {
@@ -394,32 +384,20 @@ async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<numb
 }
 
 /**
- * stdin as the FLASH machine's console input: a file or pipe read to its end before the run
- * (deterministic), a terminal line by line as typed, nothing otherwise.
+ * stdin as the FLASH machine's console input: a file all there before the run, a pipe or a
+ * terminal fed to the machine as it comes (the I/O node waits for it where the guest does),
+ * nothing otherwise.
  */
-async function flashInput(): Promise<{ input: FlashConsoleInput; close(): void }> {
+function flashInput(): { input: FlashConsoleInput; close(): void } {
   const kind = stdinKind();
   if (kind === 'file') return { input: FlashConsoleInput.of(readFileSync(0)), close() {} };
-  if (kind === 'pipe') {
-    const chunks: Buffer[] = [];
-    for await (const c of process.stdin) chunks.push(c as Buffer);
-    return { input: FlashConsoleInput.of(Buffer.concat(chunks)), close() {} };
-  }
   if (kind === 'none') return { input: FlashConsoleInput.of(new Uint8Array(0)), close() {} };
   const input = FlashConsoleInput.live();
-  let warned = false;
-  process.stdin.on('data', (b: Buffer) => {
-    if (!input.push(b) && !warned) {
-      warned = true;
-      process.stderr.write('flashdisco: console input buffer full; further input is dropped\n');
-    }
-  });
-  process.stdin.on('end', () => input.end());
-  process.stdin.on('error', () => input.end());
+  const stop = feedConsoleInput(input, process.stdin);
   return {
     input,
     close() {
-      process.stdin.removeAllListeners('data');
+      stop();
       process.stdin.destroy();
     },
   };
@@ -480,10 +458,12 @@ async function runCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
       sink.flush();
       if (state === 'done') break;
       if (state === 'idle') {
-        // Every hart sleeps and nothing in the machine can wake them: only input can (held
-        // input went in at the start of the round that found them all asleep).
-        if (input.ended && !input.holding) session.stuck();
-        else if (!input.holding) await input.wait();
+        // Every hart sleeps and nothing in the machine can wake them, or the guest waits for a
+        // line that has not come: only input can go on. At the end of input, held input went in
+        // at the round that found the machine so (unless the guest does not listen), and
+        // another line may wake it where the last did not.
+        if (!input.ended) await input.wait();
+        else if (!input.held.takeHanded()) session.stuck(input.held.holding);
         continue;
       }
       await new Promise((r) => setImmediate(r));

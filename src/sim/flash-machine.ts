@@ -281,7 +281,7 @@ function bootVirt(o: FlashRunOptions, ram: { base: number; size: number; u8: Uin
       devices: 'virt',
       htif,
       disk,
-      input: o.input === undefined ? null : { buffer: o.input.buffer, capacity: o.input.capacity, from: inputFrom },
+      input: o.input === undefined ? null : { buffer: o.input.buffer, capacity: o.input.capacity, from: inputFrom, complete: o.input.complete },
     },
   };
 }
@@ -321,6 +321,8 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
   const started = process.hrtime.bigint();
   let results: WorkerResult[];
   if (o.inProcess && workers === 1) {
+    // The worker would wait for input on the thread that feeds it.
+    if (o.input !== undefined && !o.input.complete) throw new Error('runFlash: an in-process run needs all its console input before it starts (FlashConsoleInput.of)');
     results = [runWorker({ ...taskOf(0), onWindow: o.onWindow })];
   } else {
     if (o.workers !== undefined && o.workers.threads !== workers) throw new Error(`runFlash: a pool of ${o.workers.threads} workers for a run on ${workers}`);

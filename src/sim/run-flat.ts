@@ -72,7 +72,7 @@ export class RunSession {
   board: VirtBoard;
   reboots = 0;
   /** Called at every round of every board (see VirtBoard.onRound). */
-  onRound: ((idle: boolean) => void) | null = null;
+  onRound: ((idle: boolean, stopped: boolean) => boolean) | null = null;
   private readonly cfg: VirtBoardConfig;
   private disk: DiskImage | null;
   private readonly semihost: Semihosting | null;
@@ -86,7 +86,7 @@ export class RunSession {
     try {
       this.semihost = newSemihosting(cfg);
       this.board = new VirtBoard(cfg, this.disk, this.semihost);
-      this.board.onRound = (idle) => this.onRound?.(idle);
+      this.board.onRound = (idle, stopped) => this.onRound?.(idle, stopped) ?? false;
     } catch (e) {
       if (this.disk) closeDisk(this.disk);
       throw e;
@@ -101,9 +101,9 @@ export class RunSession {
     return 'running';
   }
 
-  /** No more console input will come and the machine sleeps: end it as a fault. */
-  stuck(): void {
-    this.board.stuck();
+  /** No more console input will come (or, `inputHeld`, can go in) and the machine sleeps: end it as a fault. */
+  stuck(inputHeld = false): void {
+    this.board.stuck(inputHeld);
   }
 
   private reboot(): void {
@@ -122,7 +122,7 @@ export class RunSession {
     }
     const left = this.cfg.maxInsns === undefined ? undefined : Math.max(1, this.cfg.maxInsns - this.retiredBefore);
     this.board = new VirtBoard({ ...this.cfg, maxInsns: left }, this.disk, this.semihost);
-    this.board.onRound = (idle) => this.onRound?.(idle);
+    this.board.onRound = (idle, stopped) => this.onRound?.(idle, stopped) ?? false;
   }
 
   /** Ends the run: writes the disk back (under --disk-write) and returns the outcome. */

@@ -23,9 +23,9 @@
 // timer event or the end of the round; an interrupt that another hart or a device raises wakes
 // it at its next turn. When every hart sleeps the board jumps straight to the earliest timer
 // event, and with none it reports 'idle': only host input (the UART) can wake the machine. Host
-// input enters only between rounds (onRound), so the order of everything depends only on
-// simulated state and runs are identical run after run, as long as the input is there when
-// the guest wants it (a file, or a pipe written ahead); typing on a terminal is the exception.
+// input enters only between rounds (onRound), which may also hold the machine until a line the
+// guest waits for has come (held-input.ts), so the order of everything depends only on
+// simulated state and runs are identical run after run; typing on a terminal is the exception.
 //
 // Between harts, BoardMemory keeps LR reservations and decoded instructions exact (see there).
 //
@@ -52,7 +52,8 @@ import type { Irq } from '../vcpu/trap.js';
 import type { CsrFile } from '../vcpu/csr.js';
 import { Clint, CLINT_MTIME, DEFAULT_TIMEBASE_HZ } from '../devices/clint.js';
 import { Plic } from '../devices/plic.js';
-import { Uart16550, UartPollWatch, UART_IRQ } from '../devices/uart16550.js';
+import { Uart16550, UART_IRQ } from '../devices/uart16550.js';
+import { InputWant, UartListener, INPUT_DEADLINE_S } from '../devices/uart-input.js';
 import { VirtioBlk, VirtioMmioEmpty, VIRTIO_COUNT, VIRTIO_IRQ, SECTOR } from '../devices/virtio-blk.js';
 import { Finisher } from '../devices/finisher.js';
 import { Htif, type ConsoleSink, type HtifStats } from '../devices/htif.js';
@@ -236,7 +237,8 @@ export class VirtBoard {
   readonly clint: Clint;
   readonly plic: Plic;
   readonly uart: Uart16550;
-  private readonly uartWatch: UartPollWatch;
+  /** The UART as the harts reach it: says when the guest listens for input (uart-input.ts). */
+  readonly uartInput: UartListener;
   readonly finisher: Finisher;
   /** Slot 0's block device when a disk is attached. */
   readonly disk: VirtioBlk | null;
@@ -253,11 +255,13 @@ export class VirtBoard {
   readonly quantum: number;
   readonly maxInsns: number;
   /**
-   * Called at the start of every round, with whether every hart slept through the last one: the
-   * points where host input may be handed to the UART without making the run depend on host
-   * timing (the CLI hands queued input over at idle points).
+   * Called at the start of every round, with whether every hart is asleep in wfi (`idle`) and
+   * whether besides nothing is armed that could wake one (`stopped`): the points where host input
+   * may be handed to the UART without making the run depend on host timing (held-input.ts).
+   * Returning true holds the machine before the round: run() returns 'idle', and the next run()
+   * asks again.
    */
-  onRound: ((idle: boolean) => void) | null = null;
+  onRound: ((idle: boolean, stopped: boolean) => boolean) | null = null;
 
   result: BoardResult | null = null;
   /** Cycles each hart spent asleep in wfi. */
@@ -339,8 +343,8 @@ export class VirtBoard {
     this.mem.addDevice(this.finisher, 'finisher');
     this.mem.addDevice(this.clint, 'clint');
     this.mem.addDevice(this.plic, 'plic');
-    this.uartWatch = new UartPollWatch(this.uart);
-    this.mem.addDevice(this.uartWatch, 'uart');
+    this.uartInput = new UartListener(this.uart, () => this.harts[this.current]!.simTime(), INPUT_DEADLINE_S * BOARD_CPU_HZ);
+    this.mem.addDevice(this.uartInput, 'uart');
     this.disk = null;
     for (let k = 0; k < VIRTIO_COUNT; k++) {
       if (k === 0 && diskImage !== null) {
@@ -395,15 +399,12 @@ export class VirtBoard {
   }
 
   /**
-   * Set when the guest polled an empty UART receiver (UartPollWatch; the input side clears it),
-   * or while a hart waits in a semihosting console read.
+   * What console input the guest wants at a round boundary (held-input.ts): with semihosting, a
+   * line whenever a hart waits in a semihosting console read; else what the UART's listener says.
    */
-  get inputWanted(): boolean {
-    return this.uartWatch.inputWanted || this.harts.some((h) => h.waitingForHost);
-  }
-
-  set inputWanted(v: boolean) {
-    this.uartWatch.inputWanted = v;
+  inputWant(now: number, idle: boolean, stopped: boolean): InputWant {
+    if (this.semihost === null) return this.uartInput.want(now, idle, stopped);
+    return this.harts.some((h) => h.waitingForHost) ? InputWant.Wait : InputWant.No;
   }
 
   /** Instructions retired by all harts. */
@@ -422,7 +423,8 @@ export class VirtBoard {
 
   /**
    * Runs rounds until the machine stops ('done'), every hart sleeps with nothing in the machine
-   * to wake it ('idle'), or `hostMs` of host time has passed ('running'; checked between turns).
+   * to wake it or onRound holds it for input ('idle'), or `hostMs` of host time has passed
+   * ('running'; checked between turns).
    */
   run(hostMs = Infinity): RunState {
     const t0 = performance.now();
@@ -461,10 +463,11 @@ export class VirtBoard {
   }
 
   /**
-   * Ends a machine that sleeps with nothing to wake it: no host input is coming any more. Harts
-   * waiting in a semihosting console read get the end of input instead, and go on.
+   * Ends a machine that sleeps with nothing to wake it: no host input is coming any more, or
+   * (`inputHeld`) what is left cannot go in, the guest not listening to the UART. Harts waiting in
+   * a semihosting console read get the end of input instead, and go on.
    */
-  stuck(): void {
+  stuck(inputHeld = false): void {
     if (this.result !== null) return;
     if (this.semihost !== null && this.harts.some((h) => h.waitingForHost)) {
       this.semihost.endOfInput();
@@ -474,7 +477,8 @@ export class VirtBoard {
     const ids = this.harts.map((h) => h.hartId).join(', ');
     const pcs = this.harts.map((h) => hex(h.pc)).join(', ');
     const who = this.harts.length === 1 ? `hart ${ids} waits` : `harts ${ids} wait`;
-    this.finish('fault', EXIT_GUEST_FAULT, `${who} for an interrupt (wfi at pc ${pcs}) and nothing can raise one: no timer is armed and no more console input will come`);
+    const input = inputHeld ? 'console input is left but the UART\'s receive interrupts are off' : 'no more console input will come';
+    this.finish('fault', EXIT_GUEST_FAULT, `${who} for an interrupt (wfi at pc ${pcs}) and nothing can raise one: no timer is armed and ${input}`);
   }
 
   /** The user quit (Ctrl-A x): the run ends now, with exit status 0. */
@@ -484,15 +488,15 @@ export class VirtBoard {
 
   /**
    * Starts the next round (after onRound). When every hart slept through the last one and still
-   * sleeps, skips to the first timer event; false when there is none.
+   * sleeps, skips to the first timer event; false when there is none, or onRound holds the
+   * machine.
    */
   private startRound(): boolean {
     const idle = this.rounds > 0 && this.asleep.every((s) => s !== 0);
-    this.onRound?.(idle);
+    if (this.onRound !== null && this.onRound(idle, idle && this.firstWake() === Infinity)) return false;
     if (idle) {
       if (this.asleep.every((s) => s !== 0)) {
-        let wake = Infinity;
-        for (let h = 0; h < this.harts.length; h++) wake = Math.min(wake, this.nextEvent(h));
+        const wake = this.firstWake();
         if (wake === Infinity) return false;
         if (wake > this.roundEnd) {
           for (let h = 0; h < this.harts.length; h++) this.sleep(h, wake);
@@ -508,6 +512,13 @@ export class VirtBoard {
     this.rounds++;
     this.turn = 0;
     return true;
+  }
+
+  /** The first cycle at which a timer or device event is due for any hart. */
+  private firstWake(): number {
+    let wake = Infinity;
+    for (let h = 0; h < this.harts.length; h++) wake = Math.min(wake, this.nextEvent(h));
+    return wake;
   }
 
   /**
