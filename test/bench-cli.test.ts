@@ -285,9 +285,10 @@ describe('flashdisco run --nodes', () => {
   const haveScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
   it.skipIf(!haveScript)('on a terminal: lines go to the UART as typed, and the console shows at once', () => {
     // script(1) gives the CLI a pseudo-terminal (which echoes the typed lines itself); HELLO
-    // must come before "quit" is typed, so the workers' output is not held back until the end
+    // must come before "quit" is typed, so the workers' output is not held back until the end; the
+    // keys come late enough for a loaded host to have booted the guest
     const cmd = `${process.execPath} dist/src/sim/cli.js run --nodes 2 --boot virt --kernel guest/build/virt-uart-echo.elf`;
-    const r = spawnSync('/bin/sh', ['-c', `(sleep 1.5; printf 'hello\\n'; sleep 1.5; printf 'quit\\n'; sleep 1) | script -qec "${cmd}" /dev/null`], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync('/bin/sh', ['-c', `(sleep 3; printf 'hello\\n'; sleep 2; printf 'quit\\n'; sleep 1) | script -qec "${cmd}" /dev/null`], { encoding: 'utf8', timeout: 60_000 });
     expect(r.stdout.replace(/\r/g, '')).toMatch(/hello\nHELLO\n[^]*quit\nQUIT\n[^]*virt-uart-echo: PASS/);
     expect(r.status).toBe(0);
   });
