@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { CaptureConsole } from '../src/devices/htif.js';
 import { Uart16550 } from '../src/devices/uart16550.js';
-import { InputWant, POLLS_FOR_INPUT, POLL_GAP_CYCLES, UartListener } from '../src/devices/uart-input.js';
+import { InputWant, LOOKS_FOR_INPUT, POLLS_FOR_INPUT, POLL_GAP_CYCLES, UartListener } from '../src/devices/uart-input.js';
 import { FakeLine, load32, storeOk } from './devices-helpers.js';
 
 const RBR = 0, THR = 0, IER = 1, IIR = 2, FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6;
@@ -175,6 +175,32 @@ describe('UART listener: polling', () => {
       rd(LSR);
     }
     expect(l.polling(clock.now)).toBe(false);
+  });
+
+  it('offers a line to a guest that looks for a key between delays (U-Boot\'s autoboot countdown), without waiting for one', () => {
+    const { l, clock, rd, wr } = setup();
+    firmwareInit(rd, wr);
+    const look = (n: number, gap: number) => {
+      for (let i = 0; i < n; i++) {
+        clock.now += gap;
+        rd(LSR);
+      }
+    };
+    look(LOOKS_FOR_INPUT - 1, 10 * POLL_GAP_CYCLES);
+    expect(l.want(clock.now, false, false)).toBe(InputWant.No);
+    look(1, 10 * POLL_GAP_CYCLES);
+    expect(l.polling(clock.now)).toBe(false);
+    expect(l.want(clock.now, false, false)).toBe(InputWant.Offer);
+    // no longer once it stops looking, or looks further apart than the deadline
+    expect(l.want(clock.now + DEADLINE + 1, false, false)).toBe(InputWant.No);
+    look(2 * POLLS_FOR_INPUT, DEADLINE + 1);
+    expect(l.want(clock.now, false, false)).toBe(InputWant.No);
+    // a printing guest between the looks is no looker either
+    for (let i = 0; i < 2 * POLLS_FOR_INPUT; i++) {
+      look(1, 10 * POLL_GAP_CYCLES);
+      wr(THR, 0x41);
+    }
+    expect(l.want(clock.now, false, false)).toBe(InputWant.No);
   });
 
   it('does not count reads that find data', () => {
