@@ -58,8 +58,4 @@ describe.skipIf(!installed)('OpenSBI and U-Boot from Debian', () => {
   it('fw_dynamic (raw) and U-Boot on two harts', () => {
     expectSession(run(['--bios', join(OPENSBI, 'fw_dynamic.bin'), '--kernel', join(UBOOT, 'u-boot.bin'), '--harts', '2']), 2);
   });
-
-  it('fw_jump and U-Boot on a 2-node FLASH machine', () => {
-    expectSession(run(['--nodes', '2', '--bios', join(OPENSBI, 'fw_jump.elf'), '--kernel', join(UBOOT, 'u-boot.bin')]), 2);
-  });
 });
