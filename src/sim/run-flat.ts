@@ -10,9 +10,10 @@
 //   at the end   -> the disk's changed ranges are written back under --disk-write; files the
 //                   guest opened by semihosting are closed; statistics
 //
-// runFlat() does all of it synchronously for tests and benchmarks (no console input: a guest
-// that sleeps waiting for input ends as a fault). The CLI drives a RunSession itself so that it
-// can wait for stdin.
+// runFlat() does all of it synchronously for tests and benchmarks, with console input given in
+// advance (`input`: each line goes to the UART when every hart waits, typeWhenIdle); once that
+// is used up, a guest that sleeps waiting for more ends as a fault. The CLI drives a RunSession
+// itself so that it can wait for stdin.
 
 import { UserError, EXIT_GUEST_FAULT } from './errors.js';
 import type { HtifStats } from '../devices/htif.js';
@@ -33,6 +34,8 @@ const CHUNK_MS = 50;
 export interface FlatRunConfig extends VirtBoardConfig {
   /** Called between chunks of the run (the CLI flushes stdout here). */
   onSlice?: () => void;
+  /** Console input lines (see typeWhenIdle). */
+  input?: readonly string[];
 }
 
 export type StopReason = 'exit' | 'max-insns' | 'fault' | 'quit';
@@ -158,14 +161,33 @@ export class RunSession {
   }
 }
 
+/**
+ * Hands `lines` to the UART one at a time, each at the first round in which every hart waits, as
+ * piped input goes in at a prompt (the CLI's rule for guests that sleep while they wait).
+ */
+export function typeWhenIdle(session: RunSession, lines: readonly string[]): void {
+  const queue = [...lines];
+  const enc = new TextEncoder();
+  session.onRound = (idle) => {
+    const next = idle ? queue.shift() : undefined;
+    if (next !== undefined) session.board.uart.receive(enc.encode(next));
+  };
+}
+
 /** Builds and runs to the end: the whole of `flashdisco run` without the terminal. */
 export function runFlat(cfg: FlatRunConfig): FlatRunResult {
+  return runToEnd(cfg).result();
+}
+
+/** runFlat's run, giving the session: its last board's harts and devices as they were left. */
+export function runToEnd(cfg: FlatRunConfig): RunSession {
   const s = new RunSession(cfg);
+  if (cfg.input !== undefined) typeWhenIdle(s, cfg.input);
   for (;;) {
     const state = s.run(CHUNK_MS);
     cfg.onSlice?.();
     if (state === 'done') break;
     if (state === 'idle') s.stuck();
   }
-  return s.result();
+  return s;
 }
