@@ -7,7 +7,9 @@
 //             never waits in U-mode); idle = the board's sleeps (Hart.privCycles, sleepCycles)
 //   in a VM   the monitor's own split per vCPU (src/monitor/stats.ts): guest user, guest kernel
 //             (virtual S and M), idle, and the monitor by category
-// and the host seconds spent running the guest (not loading it).
+// and the host seconds spent running the guest (not loading it), of wall time and of the
+// process's CPU time (this thread and V8's compiler and collector threads; the main thread only
+// waits), which a host shared with other work inflates less.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { CaptureConsole } from '../src/devices/htif.js';
@@ -52,6 +54,8 @@ export interface MonitorRunResult {
   monitor: MonitorReport | null;
   /** Host seconds spent running the guest. */
   runSeconds: number;
+  /** Host CPU seconds of the process over the run, loading included. */
+  cpuSeconds: number;
 }
 
 function nativeBreakdown(harts: readonly unknown[], sleeps: readonly number[]): Breakdown {
@@ -84,6 +88,7 @@ function vmBreakdown(m: MonitorReport): Breakdown {
 
 export function runMonitorTask(t: MonitorRunTask): MonitorRunResult {
   const sink = new CaptureConsole();
+  const cpu0 = process.cpuUsage();
   const session = runToEnd({
     ...t.board,
     console: sink,
@@ -91,6 +96,7 @@ export function runMonitorTask(t: MonitorRunTask): MonitorRunResult {
     platform: t.costs === null ? undefined : monitorPlatform({ costs: t.costs }),
   });
   const r = session.result();
+  const cpu = process.cpuUsage(cpu0);
   const board = r.board;
   const monitor = (board.monitor as MonitorReport | undefined) ?? null;
   return {
@@ -103,6 +109,7 @@ export function runMonitorTask(t: MonitorRunTask): MonitorRunResult {
     breakdown: monitor === null ? nativeBreakdown(session.board.harts, board.harts.map((h) => h.sleepCycles)) : vmBreakdown(monitor),
     monitor,
     runSeconds: r.runSeconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
   };
 }
 

@@ -76,9 +76,10 @@ describe('bench: the monitor suite', () => {
       expect(r.stdout).toMatch(new RegExp(`^ {4}${row} +[-0-9.]+ +[0-9.]+$`, 'm'));
     }
     expect(r.stdout).toMatch(/^ {2}host time, best of 1 +[0-9.]+ s +[0-9.]+ s +[0-9.]+x$/m);
+    expect(r.stdout).toMatch(/^ {2}host CPU time, best of 1 +[0-9.]+ s +[0-9.]+ s +[0-9.]+x$/m);
     expect(r.stdout).toMatch(/^ {2}host MIPS +[0-9.]+ +[0-9.]+ +ratio [0-9.]+$/m);
     expect(r.stdout).toMatch(/^ {2}outcome +ok +ok +console identical$/m);
-    expect(r.stdout).toMatch(/^priv-sv39 +[0-9.]+ ms +[0-9.]+ ms +\+[0-9.]+% +[0-9.]+ s +[0-9.]+ s +[0-9.]+x +[0-9.]+$/m);
+    expect(r.stdout).toMatch(/^priv-sv39 +[0-9.]+ ms +[0-9.]+ ms +\+[0-9.]+% +[0-9.]+ s +[0-9.]+ s +[0-9.]+x +[0-9.]+x +[0-9.]+$/m);
 
     const out = JSON.parse(readFileSync(json, 'utf8'));
     expect(out.ok).toBe(true);
@@ -100,6 +101,8 @@ describe('bench: the monitor suite', () => {
     const h = out.host.workloads['priv-sv39'];
     for (const side of [h.native, h.vm]) {
       expect(side.wallSeconds).toHaveLength(1);
+      expect(side.cpuSeconds).toHaveLength(1);
+      expect(side.bestCpuSeconds).toBeGreaterThan(0);
       expect(side.mips).toBeCloseTo(w.native.instructions / side.bestSeconds / 1e6, 6);
     }
     expect(JSON.stringify(w)).not.toMatch(/seconds|mips/i);
