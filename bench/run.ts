@@ -11,9 +11,14 @@
 //                    [--kernel ELF [--linux-kernel ELF]] [--json FILE]
 //       one hart on flat memory next to qemu-riscv64: the integer and floating-point
 //       benchmarks, or one given image (bench/hart-speed.ts)
+//   npm run bench -- --suite monitor [--only bench-int|bench-fp|kernel|priv-sv39] [--repeat N]
+//                    [--config FILE.json] [--json FILE]
+//       each workload natively and in one VM of the monitor on the flat board: simulated
+//       overhead, the Disco paper's Figure 5 breakdown, host time (bench/monitor-overhead.ts)
 //
 // Exit status: 0 when the run finished (and, where compared, results matched: checksums against
-// QEMU, simulated results across thread counts); 1 when they differ; 2 for bad input.
+// QEMU, simulated results across thread counts; every monitor workload passed on both sides); 1
+// when they differ; 2 for bad input.
 
 import { writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -25,7 +30,8 @@ import { UserError, EXIT_USAGE } from '../src/sim/errors.js';
 import { DEFAULT_HART_BENCHMARKS, formatHartSpeed, runHartSpeed, type HartBenchmark } from './hart-speed.js';
 import { formatFlashBench, runFlashBench } from './flash.js';
 import { formatSyncBench, runSyncBench } from './sync.js';
-import { applyConfig, defaultConfig } from '../src/config/machine.js';
+import { applyConfig, defaultConfig, monitorCostConfig } from '../src/config/machine.js';
+import { MONITOR_WORKLOADS, formatMonitorBench, runMonitorBench } from './monitor-overhead.js';
 import { checkThreads, checkWindowSlack, defaultThreads } from '../src/sim/flash-machine.js';
 import { readElf } from '../src/sim/elf.js';
 
@@ -55,22 +61,22 @@ async function main(): Promise<void> {
   const root = repoRoot();
   const argv = yargs(hideBin(process.argv))
     .scriptName('npm run bench --')
-    .usage('npm run bench -- [--nodes N] [--threads T] [--workload W] [--json FILE] [--compare-threads 1,2,...]\nnpm run bench -- --suite hart\nnpm run bench -- --suite sync [--compare-threads 1,2,...] [--work-us 3,10,30]')
+    .usage('npm run bench -- [--nodes N] [--threads T] [--workload W] [--json FILE] [--compare-threads 1,2,...]\nnpm run bench -- --suite hart\nnpm run bench -- --suite monitor [--only W] [--repeat N]\nnpm run bench -- --suite sync [--compare-threads 1,2,...] [--work-us 3,10,30]')
     .options({
-      suite: { choices: ['flash', 'hart', 'sync'] as const, default: 'flash' as const, describe: 'flash: the FLASH machine benchmark; hart: one hart on flat memory next to qemu-riscv64; sync: the parallel engine\'s coordination alone' },
+      suite: { choices: ['flash', 'hart', 'monitor', 'sync'] as const, default: 'flash' as const, describe: 'flash: the FLASH machine benchmark; hart: one hart on flat memory next to qemu-riscv64; monitor: workloads natively and in a VM of the monitor; sync: the parallel engine\'s coordination alone' },
       nodes: { type: 'number', default: 16, requiresArg: true, describe: 'FLASH nodes' },
       threads: { type: 'number', requiresArg: true, describe: 'worker threads (default: cores, at most nodes)' },
       workload: { type: 'string', default: 'radix', requiresArg: true, describe: `parallel workload: ${Object.keys(WORKLOADS).join(', ')}, or an ELF file` },
       size: { type: 'number', requiresArg: true, describe: "the workload's size parameter (radix: keys; stencil: grid rows)" },
-      config: { type: 'string', requiresArg: true, describe: 'JSON file overriding machine parameters (see src/config/machine.ts)' },
+      config: { type: 'string', requiresArg: true, describe: 'JSON file overriding machine parameters (see src/config/machine.ts); monitor suite: the monitor\'s costs only (src/config/monitor-costs.ts)' },
       'compare-threads': { type: 'string', requiresArg: true, describe: 'comma-separated thread counts: run each, check identical results, print speedups' },
       balance: { type: 'string', requiresArg: true, describe: 'comma-separated thread counts: run on one thread, keeping every node\'s host time per window, and replay those times for each count: the speedup that the division of work allows, coordination aside' },
       'trace-events': { type: 'string', requiresArg: true, describe: "write a Chrome trace of each worker's windows (open in Perfetto)" },
       'max-cycles': { type: 'number', default: 2e10, requiresArg: true, describe: 'stop the simulation after this many cycles' },
       console: { type: 'boolean', default: true, describe: 'echo the guest console (--no-console to silence)' },
-      repeat: { type: 'number', requiresArg: true, describe: 'runs of each configuration (hart suite: each side, default 3; FLASH: each thread count on the same workers, default 1; sync: default 3); the best wall time counts' },
+      repeat: { type: 'number', requiresArg: true, describe: 'runs of each configuration (hart and monitor suites: each side, default 3 and 2; FLASH: each thread count on the same workers, default 1; sync: default 3); the best wall time counts' },
       json: { type: 'string', requiresArg: true, describe: 'write the results as JSON to this file' },
-      only: { type: 'string', requiresArg: true, describe: `hart suite: run one of the benchmarks (${DEFAULT_HART_BENCHMARKS.map((b) => b.name).join(', ')})` },
+      only: { type: 'string', requiresArg: true, describe: `hart suite: run one of the benchmarks (${DEFAULT_HART_BENCHMARKS.map((b) => b.name).join(', ')}); monitor suite: one of the workloads (${MONITOR_WORKLOADS.map((w) => w.name).join(', ')})` },
       kernel: { type: 'string', requiresArg: true, describe: 'hart suite: run this bare-metal guest instead of the benchmarks' },
       'linux-kernel': { type: 'string', requiresArg: true, describe: 'hart suite: the same program for qemu-riscv64 (default: NAME.linux.elf beside --kernel NAME.elf)' },
       qemu: { type: 'string', default: 'qemu-riscv64', requiresArg: true, describe: 'hart suite: QEMU user-mode binary' },
@@ -94,7 +100,7 @@ async function main(): Promise<void> {
 
   const rel = (p: string) => relative(process.cwd(), resolve(p)) || p;
   try {
-    const repeat = argv.repeat ?? (argv.suite === 'flash' ? 1 : 3);
+    const repeat = argv.repeat ?? (argv.suite === 'flash' ? 1 : argv.suite === 'monitor' ? 2 : 3);
     if (!Number.isInteger(repeat) || repeat < 1) fail(`--repeat ${argv.repeat}: give a whole number of runs, 1 or more`);
     const spinUs = argv['spin-us'];
     const windowSlack = argv['window-slack'];
@@ -113,6 +119,16 @@ async function main(): Promise<void> {
       process.stdout.write(formatSyncBench(result) + '\n');
       if (argv.json !== undefined) writeFileSync(argv.json, JSON.stringify(result, null, 2) + '\n');
       if (!result.messagesOk) process.exitCode = 1;
+      return;
+    }
+    if (argv.suite === 'monitor') {
+      const workloads = argv.only === undefined ? MONITOR_WORKLOADS : MONITOR_WORKLOADS.filter((w) => w.name === argv.only);
+      if (workloads.length === 0) fail(`--only '${argv.only}': the monitor workloads are ${MONITOR_WORKLOADS.map((w) => w.name).join(', ')}`);
+      const costs = monitorCostConfig(argv.config !== undefined ? readConfigFile(argv.config) : {}, argv.config ?? 'the default configuration');
+      const result = await runMonitorBench({ root, workloads, repeat, costs, progress: (line) => process.stderr.write(`${line}\n`) });
+      process.stdout.write(formatMonitorBench(result) + '\n');
+      if (argv.json !== undefined) writeFileSync(argv.json, JSON.stringify(result, null, 2) + '\n');
+      if (!result.ok) process.exitCode = 1;
       return;
     }
     if (argv.suite === 'hart') {

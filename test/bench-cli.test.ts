@@ -64,6 +64,70 @@ describe('bench: bad input', () => {
   });
 });
 
+describe('bench: the monitor suite', () => {
+  interface Breakdown { total: number; idle: number; user: number; kernel: number; monitor: number; monitorBy: Record<string, number> }
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+  it('runs a workload natively and in a VM: simulated overhead, the Figure 5 breakdown side by side, host time and MIPS', () => {
+    const json = join(dir, 'monitor.json');
+    const r = bench('--suite', 'monitor', '--only', 'priv-sv39', '--repeat', '1', '--json', json);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^priv-sv39: /m);
+    expect(r.stdout).toMatch(/^ {2}simulated time +0\.\d+ ms +0\.\d+ ms +overhead \+\d+\.\d\d%$/m);
+    for (const row of ['idle', 'user \\(U\\)', 'kernel \\(S, M\\)', 'monitor', ' {2}mmio', ' {2}emulate', ' {2}trap', ' {2}reflect', 'total']) {
+      expect(r.stdout).toMatch(new RegExp(`^ {4}${row} +[-0-9.]+ +[0-9.]+$`, 'm'));
+    }
+    expect(r.stdout).toMatch(/^ {2}host time, best of 1 +[0-9.]+ s +[0-9.]+ s +[0-9.]+x$/m);
+    expect(r.stdout).toMatch(/^ {2}host CPU time, best of 1 +[0-9.]+ s +[0-9.]+ s +[0-9.]+x$/m);
+    expect(r.stdout).toMatch(/^ {2}host MIPS +[0-9.]+ +[0-9.]+ +ratio [0-9.]+$/m);
+    expect(r.stdout).toMatch(/^ {2}outcome +ok +ok +console identical$/m);
+    expect(r.stdout).toMatch(/^priv-sv39 +[0-9.]+ ms +[0-9.]+ ms +\+[0-9.]+% +[0-9.]+ s +[0-9.]+ s +[0-9.]+x +[0-9.]+x +[0-9.]+$/m);
+
+    const out = JSON.parse(readFileSync(json, 'utf8'));
+    expect(out.ok).toBe(true);
+    expect(Object.keys(out.workloads)).toEqual(['priv-sv39']);
+    const w = out.workloads['priv-sv39'];
+    expect(w.vm.instructions).toBe(w.native.instructions);
+    expect(w.overheadPercent).toBeCloseTo((w.vm.simTime - w.native.simTime) / w.native.simTime * 100, 10);
+    // Every cycle of every CPU is in one place: natively user, kernel or idle; in the VM the
+    // monitor's categories too. The guest runs in S, U and M, and traps on nearly everything.
+    const n: Breakdown = w.native.breakdown, v: Breakdown = w.vm.breakdown;
+    expect(n.user + n.kernel + n.idle).toBe(n.total);
+    expect(n.total).toBe(w.native.simTime);
+    expect(n.user).toBeGreaterThan(0);
+    expect(n.kernel).toBeGreaterThan(n.user);
+    expect(v.user + v.kernel + v.idle + v.monitor).toBe(v.total);
+    expect(v.total).toBe(w.vm.simTime);
+    expect(sum(Object.values(v.monitorBy))).toBe(v.monitor);
+    expect(v.monitorBy.trap).toBe(w.monitor.costs.monitorTrapCycles * sum(Object.values(w.monitor.vms[0].vcpus[0].traps as Record<string, number>)));
+    const h = out.host.workloads['priv-sv39'];
+    for (const side of [h.native, h.vm]) {
+      expect(side.wallSeconds).toHaveLength(1);
+      expect(side.cpuSeconds).toHaveLength(1);
+      expect(side.bestCpuSeconds).toBeGreaterThan(0);
+      expect(side.mips).toBeCloseTo(w.native.instructions / side.bestSeconds / 1e6, 6);
+    }
+    expect(JSON.stringify(w)).not.toMatch(/seconds|mips/i);
+  });
+
+  it('--config sets the monitor\'s costs: with every one 0 a VM takes the native time to the cycle', () => {
+    const json = join(dir, 'monitor-zero.json');
+    const zero = configFile(Object.fromEntries(['Trap', 'Csr', 'Xret', 'Wfi', 'Sfence', 'MprvStep', 'Reflect', 'ShadowFill', 'WalkLevel', 'Interrupt', 'Mmio', 'Switch', 'Shootdown', 'Remote']
+      .map((k) => [`monitor${k}Cycles`, 0])));
+    const r = bench('--suite', 'monitor', '--only', 'priv-sv39', '--repeat', '1', '--config', zero, '--json', json);
+    expect(r.status, r.stderr).toBe(0);
+    const w = JSON.parse(readFileSync(json, 'utf8')).workloads['priv-sv39'];
+    expect(w.vm.simTime).toBe(w.native.simTime);
+    expect(w.overheadPercent).toBe(0);
+    expect(Object.keys(w.vm.breakdown.monitorBy)).toEqual(['stepped']);
+  });
+
+  it('refuses an unknown workload and a FLASH parameter', () => {
+    expectRefused(bench('--suite', 'monitor', '--only', 'pmake'), /--only 'pmake': the monitor workloads are bench-int, bench-fp, kernel, priv-sv39/);
+    expectRefused(bench('--suite', 'monitor', '--config', configFile({ nodes: 4 })), /'nodes' is a parameter of the FLASH machine/);
+  });
+});
+
 describe('bench: repeats', () => {
   it('--repeat N runs each thread count N times on the same workers, reports the fastest and lists all', () => {
     const json = join(dir, 'repeat.json');

@@ -18,7 +18,8 @@ import { CaptureConsole } from '../src/devices/htif.js';
 import { RunSession } from '../src/sim/run-flat.js';
 import { monitorPlatform } from '../src/sim/vm-board.js';
 import { BoardMemory } from '../src/sim/board-memory.js';
-import { ZERO_MONITOR_COSTS } from '../src/monitor/costs.js';
+import { monitorCostConfig } from '../src/config/machine.js';
+import { MONITOR_COST_PARAMS } from '../src/config/monitor-costs.js';
 import { Monitor } from '../src/monitor/monitor.js';
 import { PAGE } from '../src/monitor/machine-memory.js';
 import { PTE_R, PTE_V, PTE_W, PTE_X } from '../src/monitor/shadow.js';
@@ -29,7 +30,9 @@ import { Irq, Priv } from '../src/vcpu/trap.js';
 import type { VirtBoardConfig } from '../src/sim/virt-board.js';
 import { ROOT, SHELL_INPUT, MOTD, NUMBERS, blkWritten, image, kernelDisk, runBoard, testDisk } from './virt-helpers.js';
 
-const ZERO = monitorPlatform({ costs: ZERO_MONITOR_COSTS });
+/** A --config of zeros for every monitor cost. */
+const ZERO_COSTS = monitorCostConfig(Object.fromEntries(Object.keys(MONITOR_COST_PARAMS).map((k) => [k, 0])), 'zero costs');
+const ZERO = monitorPlatform({ costs: ZERO_COSTS });
 const PRICED = monitorPlatform();
 
 let dir = '';
@@ -196,7 +199,7 @@ describe('firmware + S-mode kernel + disk + shell in a VM of two vCPUs', () => {
 
   it('still does when the reserve for shadow tables is too small and runs out again and again', () => {
     const native = runBoard(cfg(), SHELL_INPUT);
-    const vm = runBoard({ ...cfg(), platform: monitorPlatform({ costs: ZERO_MONITOR_COSTS, reserveBytes: 16 * PAGE }) }, SHELL_INPUT);
+    const vm = runBoard({ ...cfg(), platform: monitorPlatform({ costs: ZERO_COSTS, reserveBytes: 16 * PAGE }) }, SHELL_INPUT);
     expect(vm.text).toBe(native.text);
     const { monitor, ...board } = vm.result.board;
     expect(board).toEqual(native.result.board);
@@ -277,7 +280,7 @@ const S_CODE = [
 ];
 
 function guestVm() {
-  const monitor = new Monitor({ vmBytes: VM_BYTES, costs: ZERO_MONITOR_COSTS });
+  const monitor = new Monitor({ vmBytes: VM_BYTES, costs: ZERO_COSTS });
   const vm = monitor.createVm(VM_BYTES);
   const mem = new BoardMemory({ base: RAM, size: VM_BYTES, paged: vm.memory });
   let deviceLoads = 0;
@@ -407,7 +410,41 @@ describe('flashdisco run --monitor', () => {
     const s = JSON.parse(readFileSync(stats, 'utf8'));
     expect(s.config.monitor).toBe(true);
     expect(s.monitor.vms[0].vcpus[0].traps.device).toBeGreaterThan(0);
-    expect(s.monitor.costs.trap).toBeGreaterThan(0);
+    expect(s.monitor.costs.monitorTrapCycles).toBeGreaterThan(0);
+  });
+
+  it('--config sets the monitor\'s costs: each trap then costs what the file says', () => {
+    const run = (costs: Record<string, number>) => {
+      const config = join(dir, `costs-${costs.monitorTrapCycles}.json`), stats = join(dir, `stats-${costs.monitorTrapCycles}.json`);
+      writeFileSync(config, JSON.stringify(costs));
+      const r = cli('--monitor', '--kernel', image('priv-sv39.elf'), '--config', config, '--stats', stats);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/priv-sv39: PASS/);
+      return JSON.parse(readFileSync(stats, 'utf8'));
+    };
+    const a = run({ monitorTrapCycles: 30 }), b = run({ monitorTrapCycles: 130, monitorMmioCycles: 500 });
+    expect(b.monitor.costs.monitorTrapCycles).toBe(130);
+    expect(b.instructions).toBe(a.instructions);
+    const traps = a.monitor.vms[0].vcpus[0].monitorCycles.trap / 30;
+    expect(traps).toBeGreaterThan(1000);
+    expect(b.cycles - a.cycles).toBe(100 * traps);
+  });
+
+  it('refuses a --config key that is not a monitor cost, a bad value, and --config without --monitor, in one line', () => {
+    const refused = (costs: unknown, pattern: RegExp, ...more: string[]) => {
+      const config = join(dir, 'bad-costs.json');
+      writeFileSync(config, JSON.stringify(costs));
+      const r = cli(...more, '--kernel', image('hello.elf'), '--config', config);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+      expect(r.stderr.trim()).toMatch(pattern);
+    };
+    refused({ l2KiB: 64 }, /^flashdisco: .*bad-costs\.json: 'l2KiB' is a parameter of the FLASH machine, which the flat board does not have; with --monitor give only the monitor's costs \(monitorTrapCycles, .*\), or add --nodes N$/, '--monitor');
+    refused({ monitorTrapCycle: 3 }, /unknown parameter 'monitorTrapCycle'; the monitor's costs are monitorTrapCycles, monitorCsrCycles, /, '--monitor');
+    refused({ monitorMmioCycles: -1 }, /'monitorMmioCycles' must be at least 0 \(got -1\)/, '--monitor');
+    refused({ monitorWfiCycles: 2.5 }, /'monitorWfiCycles' must be an integer \(got 2\.5\)/, '--monitor');
+    refused({ monitorTrapCycles: '30' }, /'monitorTrapCycles' must be a number/, '--monitor');
+    refused({ monitorTrapCycles: 30 }, /--config '.*bad-costs\.json' sets parameters of the FLASH machine \(add --nodes N\) or the monitor's costs \(add --monitor\)/);
   });
 
   it('refuses --nodes', () => {

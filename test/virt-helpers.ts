@@ -7,10 +7,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CaptureConsole } from '../src/devices/htif.js';
-import { RunSession, type FlatRunResult } from '../src/sim/run-flat.js';
-import { HeldInput } from '../src/sim/held-input.js';
+import { RunSession, feedInput, type FlatRunResult } from '../src/sim/run-flat.js';
 import type { VirtBoardConfig } from '../src/sim/virt-board.js';
 import { parseElf } from '../src/sim/elf.js';
+import { MOTD, NUMBERS, SHELL_INPUT, kernelDiskFiles } from '../bench/kernel-session.js';
 // @ts-expect-error: a plain ES module without types (the guest folder's disk tool)
 import { fdfsImage as mkfdfs } from '../guest/virt-kernel/mkfdfs.mjs';
 
@@ -39,22 +39,11 @@ export function fdfsImage(files: ReadonlyArray<readonly [string, Uint8Array]>): 
   return mkfdfs(files);
 }
 
-export const MOTD = 'Welcome to virt-kernel on flashdisco.\nThis file came from a virtio disk.\n';
-
-/** numbers.txt on the kernel's disk. */
-export const NUMBERS = Array.from({ length: 2000 }, (_, i) => `line ${i}\n`).join('');
-
-/** The shell session the end-to-end tests type: files, echo, an unknown command, a job, exit. */
-export const SHELL_INPUT = ['ls\n', 'cat motd.txt numbers.txt\n', 'echo two  words\n', 'nonsense\n', 'run collatz\n', 'exit\n'];
+export { MOTD, NUMBERS, SHELL_INPUT };
 
 /** The disk the end-to-end kernel boots from: init and the shell (virt-user), motd.txt and a bigger file. */
 export function kernelDisk(): Uint8Array {
-  const enc = new TextEncoder();
-  return fdfsImage([
-    ['virt-user', readFileSync(image('virt-user.linux.elf'))],
-    ['motd.txt', enc.encode(MOTD)],
-    ['numbers.txt', enc.encode(NUMBERS)],
-  ]);
+  return fdfsImage(kernelDiskFiles(BUILD));
 }
 
 /** The PT_LOAD bytes of an ELF laid out from its lowest address: what objcopy -O binary makes. */
@@ -83,10 +72,7 @@ export interface BoardRun {
 export function runBoard(cfg: Omit<VirtBoardConfig, 'console'>, input: string[] = []): BoardRun {
   const sink = new CaptureConsole();
   const session = new RunSession({ ...cfg, console: sink });
-  const held = new HeldInput();
-  held.push(new TextEncoder().encode(input.join('')));
-  held.end();
-  session.onRound = (idle, stopped) => held.round(session.board, idle, stopped);
+  feedInput(session, input);
   for (;;) {
     const state = session.run(1000);
     if (state === 'done') break;

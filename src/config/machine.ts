@@ -12,10 +12,16 @@
 // a request is a 16-byte header and a data reply a header plus a 128-byte line. The minimum
 // latency between two nodes is net(request at one hop) = 84 cycles, and the engine's lookahead
 // that plus MAGIC's occupancy, 92 (node.ts).
+//
+// The monitor's costs are rows of this table too (monitor-costs.ts, argued there from the Disco
+// paper); the flat board, which has no FLASH parameters, takes only those (monitorCostConfig).
 
 import { UserError } from '../sim/errors.js';
+import { MONITOR_COST_PARAMS, type MonitorCostConfig } from './monitor-costs.js';
 
-export interface MachineConfig {
+export type { MonitorCostConfig };
+
+export interface MachineConfig extends MonitorCostConfig {
   nodes: number;
   cpuMHz: number;
   lineBytes: number;
@@ -44,7 +50,7 @@ export interface MachineConfig {
   deviceCycles: number;
 }
 
-interface Param {
+export interface Param {
   type: 'int' | 'number';
   default: number;
   min: number;
@@ -53,7 +59,7 @@ interface Param {
   doc: string;
 }
 
-export const PARAMS: { readonly [K in keyof MachineConfig]: Param } = {
+const FLASH_PARAMS: { readonly [K in Exclude<keyof MachineConfig, keyof MonitorCostConfig>]: Param } = {
   nodes: { type: 'int', default: 16, min: 1, max: 1024, doc: 'FLASH nodes (each: one CPU, caches, MAGIC, directory, memory slice)' },
   cpuMHz: { type: 'number', default: 400, min: 1, doc: 'CPU clock; one cycle per instruction plus stalls' },
   lineBytes: { type: 'int', default: 128, min: 16, max: 4096, pow2: true, doc: 'cache line and coherence unit (FLASH: 128)' },
@@ -81,6 +87,10 @@ export const PARAMS: { readonly [K in keyof MachineConfig]: Param } = {
   timebaseHz: { type: 'number', default: 10_000_000, min: 1, doc: 'frequency of mtime and the time CSR' },
   deviceCycles: { type: 'int', default: 20, min: 0, doc: 'device register access at the I/O node' },
 };
+
+export const PARAMS: { readonly [K in keyof MachineConfig]: Param } = { ...FLASH_PARAMS, ...MONITOR_COST_PARAMS };
+
+const MONITOR_COST_KEYS = Object.keys(MONITOR_COST_PARAMS) as (keyof MonitorCostConfig)[];
 
 export function defaultConfig(): MachineConfig {
   const c: Record<string, number> = {};
@@ -117,6 +127,29 @@ export function applyConfig(base: MachineConfig, overrides: Record<string, unkno
   return validateConfig(c as unknown as MachineConfig, source);
 }
 
+/**
+ * The monitor's costs for the flat board (`run --monitor --config`): the defaults with
+ * `overrides` applied. Only monitor rows may be given; a FLASH parameter is refused, since the
+ * flat board has none of what they describe.
+ */
+export function monitorCostConfig(overrides: Record<string, unknown>, source: string): MonitorCostConfig {
+  for (const k of Object.keys(overrides)) {
+    if (k in MONITOR_COST_PARAMS) continue;
+    if (k in PARAMS) {
+      throw new UserError(`${source}: '${k}' is a parameter of the FLASH machine, which the flat board does not have; with --monitor give only the monitor's costs (${MONITOR_COST_KEYS.join(', ')}), or add --nodes N`);
+    }
+    throw new UserError(`${source}: unknown parameter '${k}'; the monitor's costs are ${MONITOR_COST_KEYS.join(', ')}`);
+  }
+  return pickMonitorCosts(applyConfig(defaultConfig(), overrides, source));
+}
+
+/** The monitor's rows of a machine configuration. */
+export function pickMonitorCosts(c: MachineConfig): MonitorCostConfig {
+  const out: Record<string, number> = {};
+  for (const k of MONITOR_COST_KEYS) out[k] = c[k];
+  return out as unknown as MonitorCostConfig;
+}
+
 export function validateConfig(c: MachineConfig, source: string): MachineConfig {
   for (const [k, p] of Object.entries(PARAMS) as [keyof MachineConfig, Param][]) {
     const v = c[k];
@@ -136,5 +169,5 @@ export function validateConfig(c: MachineConfig, source: string): MachineConfig 
 
 /** One line per parameter, for --help-config. */
 export function describeParams(): string {
-  return Object.entries(PARAMS).map(([k, p]) => `  ${k.padEnd(20)} ${String(p.default).padStart(10)}  ${p.doc}`).join('\n');
+  return Object.entries(PARAMS).map(([k, p]) => `  ${k.padEnd(24)} ${String(p.default).padStart(10)}  ${p.doc}`).join('\n');
 }

@@ -2,7 +2,7 @@
 // board, where there is one node and so one instance: it owns machine memory (VM pages and its
 // reserve for shadow tables), the memmap, the cost table and the VMs.
 
-import { monitorCosts, type MonitorCosts } from './costs.js';
+import { defaultMonitorCosts, monitorCosts, type MonitorCostConfig, type MonitorCosts } from './costs.js';
 import { MachineMemory, MAX_MACHINE_BYTES } from './machine-memory.js';
 import { Memmap } from './memmap.js';
 import { ShadowReserve } from './shadow.js';
@@ -17,7 +17,8 @@ export interface MonitorOptions {
   vmBytes: number;
   /** The reserve for shadow tables (default DEFAULT_RESERVE_MIB). */
   reserveBytes?: number;
-  costs?: Partial<MonitorCosts>;
+  /** The machine configuration's monitor rows (default: the defaults). */
+  costs?: MonitorCostConfig;
 }
 
 /** The most guest memory one monitor can give its VMs with a reserve of `reserveBytes`. */
@@ -30,12 +31,14 @@ export class Monitor {
   readonly memmap: Memmap;
   readonly reserve: ShadowReserve;
   readonly costs: MonitorCosts;
+  readonly costConfig: MonitorCostConfig;
   readonly vms: Vm[] = [];
   private vmBytesLeft: number;
 
   constructor(o: MonitorOptions) {
     const reserveBytes = o.reserveBytes ?? DEFAULT_RESERVE_MIB * MiB;
-    this.costs = monitorCosts(o.costs);
+    this.costConfig = o.costs ?? defaultMonitorCosts();
+    this.costs = monitorCosts(this.costConfig);
     this.machine = new MachineMemory(o.vmBytes, reserveBytes);
     this.memmap = new Memmap(this.machine.pages, reserveBytes / 8);
     this.reserve = new ShadowReserve(this.machine);
@@ -54,7 +57,7 @@ export class Monitor {
   /** The --stats record: costs, machine memory, and every VM with its vCPUs. */
   report() {
     return {
-      costs: this.costs,
+      costs: this.costConfig,
       machine: {
         pages: this.machine.pages,
         vmPages: this.machine.vmPages,

@@ -256,7 +256,7 @@ export class Vcpu {
         break;
       }
       if (this.stepping) {
-        this.charge(Charge.Emulate, this.price.emulate);
+        this.charge(Charge.Emulate, this.price.mprvStep);
         this.step(r.pc);
         this.settle();
         continue;
@@ -318,7 +318,7 @@ export class Vcpu {
     const retired = this.step(pc);
     if (em >= 0 && em !== Emulated.Illegal && retired) {
       this.monitorStats.emulated[em]++;
-      this.charge(Charge.Emulate, this.price.emulate);
+      this.charge(Charge.Emulate, this.price.emulate[em]!);
       if (em === Emulated.SfenceVma) {
         const dropped = this.shadow.fence(fenceVa, fenceAsid);
         this.charge(Charge.Shootdown, dropped * this.price.shootdown);

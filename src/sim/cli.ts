@@ -3,7 +3,7 @@
 //
 //   flashdisco run --kernel FILE [--bios FILE] [--initrd FILE] [--append ARGS] [--disk FILE]
 //                  [--disk-write] [--harts N] [--mem MiB] [--max-insns N] [--stats FILE.json]
-//                  [--dtb-out FILE] [--semihosting [--epoch SECONDS]] [--monitor]
+//                  [--dtb-out FILE] [--semihosting [--epoch SECONDS]] [--monitor [--config FILE.json]]
 //                  [--log-level LEVEL] [--log-format text|json]
 //
 // The guest runs on the QEMU-virt-compatible board (virt-board.ts). stdout carries the guest
@@ -13,7 +13,8 @@
 // words, console input to the semihosting console rather than the UART, time simulated. With
 // --monitor the guest runs in a VM of the Disco-style monitor instead (vm-board.ts), with
 // --harts virtual CPUs, the same console and exit status, and the monitor's statistics under
-// `monitor` in --stats.
+// `monitor` in --stats; --config then sets the monitor's costs (the monitor rows of the machine
+// configuration, src/config/monitor-costs.ts) and refuses every other key.
 //
 //   flashdisco run --nodes N [--threads T] [--config FILE.json] [--max-cycles N] [--boot mp|virt]
 //                  --kernel FILE [--bios FILE] [--initrd FILE] [--append ARGS] [--disk FILE]
@@ -61,7 +62,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BufferedConsole } from '../devices/htif.js';
 import { UserError, EXIT_USAGE, EXIT_MAX_INSNS, EXIT_GUEST_FAULT } from './errors.js';
-import { applyConfig, defaultConfig } from '../config/machine.js';
+import { applyConfig, defaultConfig, monitorCostConfig } from '../config/machine.js';
 import { checkThreads, defaultThreads, runFlash } from './flash-machine.js';
 import { FlashConsoleInput, feedConsoleInput } from './flash-input.js';
 import { HeldInput } from './held-input.js';
@@ -116,7 +117,7 @@ const RUN_OPTIONS = {
   monitor: { type: 'boolean', default: false, describe: 'run the guest in a VM of the Disco-style monitor (virtual CPUs by direct execution, shadow page tables)' },
   nodes: { type: 'number', requiresArg: true, describe: 'run on an N-node FLASH machine (caches, directory, mesh) instead of the flat board, one hart per node (see --boot)' },
   threads: { type: 'number', requiresArg: true, describe: 'with --nodes: worker threads (default: cores, at most N)' },
-  config: { type: 'string', requiresArg: true, describe: 'with --nodes: JSON file of machine parameters (src/config/machine.ts)' },
+  config: { type: 'string', requiresArg: true, describe: 'with --nodes: JSON file of machine parameters (src/config/machine.ts); with --monitor on the flat board: of the monitor\'s costs (monitor*Cycles, src/config/monitor-costs.ts)' },
   'max-cycles': { type: 'number', default: 2e10, requiresArg: true, describe: 'with --nodes: stop after this many simulated cycles (exit status 3)' },
   boot: {
     type: 'string',
@@ -429,9 +430,14 @@ function semihostingArgs(argv: ReturnType<typeof parseArgs>): RunArgs['semihosti
 
 async function runCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
   if (argv.nodes !== undefined) return runFlashCommand(argv);
-  for (const flashOnly of ['threads', 'config', 'boot']) {
+  for (const flashOnly of ['threads', 'boot']) {
     if (argv[flashOnly] !== undefined) throw new UserError(`--${flashOnly} is for the FLASH machine; add --nodes N`);
   }
+  const configPath = argv.config as string | undefined;
+  if (configPath !== undefined && argv.monitor !== true) {
+    throw new UserError(`--config '${configPath}' sets parameters of the FLASH machine (add --nodes N) or the monitor's costs (add --monitor); the flat board alone has none`);
+  }
+  const costs = configPath !== undefined ? monitorCostConfig(readJsonObject(configPath), configPath) : undefined;
   const log = createLogger(argv['log-level'] as LogLevel, argv['log-format'] as LogFormat);
   const a: RunArgs = {
     ...bootFiles(argv),
@@ -448,7 +454,7 @@ async function runCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
   if (dtbOut !== undefined) checkWritable('--dtb-out', dtbOut);
 
   const sink = new BufferedConsole((bytes) => process.stdout.write(bytes));
-  const session = new RunSession({ ...a, console: sink, log, platform: a.monitor ? monitorPlatform() : undefined });
+  const session = new RunSession({ ...a, console: sink, log, platform: a.monitor ? monitorPlatform({ costs }) : undefined });
   if (dtbOut !== undefined) writeFileSync(dtbOut, session.board.dtb);
   const input = new ConsoleInput(session);
   try {

@@ -10,11 +10,13 @@
 //   at the end   -> the disk's changed ranges are written back under --disk-write; files the
 //                   guest opened by semihosting are closed; statistics
 //
-// runFlat() does all of it synchronously for tests and benchmarks (no console input: a guest
-// that sleeps waiting for input ends as a fault). The CLI drives a RunSession itself so that it
-// can wait for stdin.
+// runFlat() does all of it synchronously for tests and benchmarks, with console input given in
+// advance (`input`, handed over as the CLI hands piped input over: feedInput); once that
+// is used up, a guest that sleeps waiting for more ends as a fault. The CLI drives a RunSession
+// itself so that it can wait for stdin.
 
 import { UserError, EXIT_GUEST_FAULT } from './errors.js';
+import { HeldInput } from './held-input.js';
 import type { HtifStats } from '../devices/htif.js';
 import type { Semihosting } from '../devices/semihosting.js';
 import type { Hart } from '../vcpu/hart.js';
@@ -33,6 +35,8 @@ const CHUNK_MS = 50;
 export interface FlatRunConfig extends VirtBoardConfig {
   /** Called between chunks of the run (the CLI flushes stdout here). */
   onSlice?: () => void;
+  /** Console input lines (see feedInput). */
+  input?: readonly string[];
 }
 
 export type StopReason = 'exit' | 'max-insns' | 'fault' | 'quit';
@@ -158,14 +162,31 @@ export class RunSession {
   }
 }
 
+/**
+ * Hands `lines` to the guest one at a time as the CLI hands piped input over (held-input.ts):
+ * held until the guest listens, then a line each time it waits for one.
+ */
+export function feedInput(session: RunSession, lines: readonly string[]): void {
+  const held = new HeldInput();
+  held.push(new TextEncoder().encode(lines.join('')));
+  held.end();
+  session.onRound = (idle, stopped) => held.round(session.board, idle, stopped);
+}
+
 /** Builds and runs to the end: the whole of `flashdisco run` without the terminal. */
 export function runFlat(cfg: FlatRunConfig): FlatRunResult {
+  return runToEnd(cfg).result();
+}
+
+/** runFlat's run, giving the session: its last board's harts and devices as they were left. */
+export function runToEnd(cfg: FlatRunConfig): RunSession {
   const s = new RunSession(cfg);
+  if (cfg.input !== undefined) feedInput(s, cfg.input);
   for (;;) {
     const state = s.run(CHUNK_MS);
     cfg.onSlice?.();
     if (state === 'done') break;
     if (state === 'idle') s.stuck();
   }
-  return s.result();
+  return s;
 }

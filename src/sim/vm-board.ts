@@ -7,7 +7,7 @@
 import { BoardMemory } from './board-memory.js';
 import type { BoardPlatform } from './virt-board.js';
 import { UserError } from './errors.js';
-import type { MonitorCosts } from '../monitor/costs.js';
+import type { MonitorCostConfig } from '../monitor/costs.js';
 import { DEFAULT_RESERVE_MIB, Monitor, maxVmBytes } from '../monitor/monitor.js';
 import { MAX_MACHINE_BYTES } from '../monitor/machine-memory.js';
 import type { Vm } from '../monitor/vm.js';
@@ -15,8 +15,8 @@ import type { Vm } from '../monitor/vm.js';
 const MiB = 1024 * 1024;
 
 export interface MonitorRunOptions {
-  /** Cost table entries to change (src/monitor/costs.ts). */
-  costs?: Partial<MonitorCosts>;
+  /** The machine configuration's monitor rows (src/config/monitor-costs.ts; default: the defaults). */
+  costs?: MonitorCostConfig;
   /** Bytes of machine memory for shadow page tables, whole pages (default DEFAULT_RESERVE_MIB MiB). */
   reserveBytes?: number;
 }

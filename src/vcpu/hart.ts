@@ -201,6 +201,9 @@ export class Hart {
 
   readonly trapCounts = new Float64Array(16);
   readonly irqCounts = new Float64Array(16);
+  /** Cycles spent at each privilege (indexed by Priv) up to privSince; see privCycles(). */
+  private readonly privTime = new Float64Array(4);
+  private privSince = 0;
 
   constructor(opts: HartOptions) {
     this.port = opts.port;
@@ -795,9 +798,27 @@ export class Hart {
 
   setPriv(p: Priv): void {
     if (p !== this.priv) {
-      this.priv = p;
+      this.enterPriv(p);
       this.flushTlb();
     }
+  }
+
+  /**
+   * Every change of privilege goes through here (traps, xRET: never the hot loop), so that the
+   * time spent at each is known (privCycles).
+   */
+  enterPriv(p: Priv): void {
+    const now = this.simTime();
+    this.privTime[this.priv] += now - this.privSince;
+    this.privSince = now;
+    this.priv = p;
+  }
+
+  /** Cycles this hart has spent at each privilege so far, its sleeps (wfi) included. */
+  privCycles(): { user: number; supervisor: number; machine: number } {
+    const t = this.privTime, now = this.simTime() - this.privSince;
+    const at = (p: Priv) => t[p]! + (this.priv === p ? now : 0);
+    return { user: at(Priv.U), supervisor: at(Priv.S), machine: at(Priv.M) };
   }
 
   // ---- Traps ----
@@ -840,7 +861,7 @@ export class Hart {
     s = (s & ~(MSTATUS.MPIE | MSTATUS.MPP)) | ((s & MSTATUS.MIE) !== 0 ? MSTATUS.MPIE : 0) | (this.priv << 11);
     c.mstatus = s & ~MSTATUS.MIE;
     this.triggers.trapToM();
-    this.priv = Priv.M;
+    this.enterPriv(Priv.M);
     this.flushTlb();
     this.jumpVector(c.mtvecLo, c.mtvecHi, cause, interrupt);
   }
@@ -855,7 +876,7 @@ export class Hart {
     let s = c.mstatus;
     s = (s & ~(MSTATUS.SPIE | MSTATUS.SPP)) | ((s & MSTATUS.SIE) !== 0 ? MSTATUS.SPIE : 0) | (this.priv === Priv.S ? MSTATUS.SPP : 0);
     c.mstatus = s & ~MSTATUS.SIE;
-    this.priv = Priv.S;
+    this.enterPriv(Priv.S);
     this.flushTlb();
     this.jumpVector(c.stvecLo, c.stvecHi, cause, interrupt);
   }

@@ -41,7 +41,7 @@ function mret(h: Hart): number {
   if (mpp !== Priv.M) s &= ~MSTATUS.MPRV;
   c.mstatus = s;
   h.triggers.mret();
-  h.priv = mpp;
+  h.enterPriv(mpp);
   h.flushTlb();
   h.jumpTo64(c.mepcLo, c.mepcHi);
   return Status.Event;
@@ -56,7 +56,7 @@ function sret(h: Hart): number {
   s |= MSTATUS.SPIE;
   s &= ~(MSTATUS.SPP | MSTATUS.MPRV);
   c.mstatus = s;
-  h.priv = spp;
+  h.enterPriv(spp);
   h.flushTlb();
   h.jumpTo64(c.sepcLo, c.sepcHi);
   return Status.Event;
