@@ -48,7 +48,7 @@
 //
 // Options are declared in tables (RUN_OPTIONS), one row per option.
 
-import { fstatSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BufferedConsole } from '../devices/htif.js';
@@ -57,10 +57,14 @@ import { applyConfig, defaultConfig } from '../config/machine.js';
 import { checkThreads, defaultThreads, runFlash } from './flash-machine.js';
 import { FlashConsoleInput } from './flash-input.js';
 import { readElf } from './elf.js';
-import type { BootFiles } from './boot.js';
-import { createLogger, DEFAULT_LOG_LEVEL, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
+import { readUserFile, type BootFiles } from './boot.js';
+import { createLogger, DEFAULT_LOG_LEVEL, LOG_FORMATS, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from './log.js';
 import { DEFAULT_MEM_MIB, RunSession, type FlatRunResult } from './run-flat.js';
+import { HeldInput } from './held-input.js';
 import { monitorPlatform } from './vm-board.js';
+import { VmsRun, vmEndLine, vmsStatus } from './run-vms.js';
+import { readVmsFile } from './vms-file.js';
+import { DEFAULT_QUANTUM, SINGLE_HART_QUANTUM } from './virt-board.js';
 
 const GLOBAL_OPTIONS = {
   'log-level': {
@@ -80,16 +84,20 @@ const GLOBAL_OPTIONS = {
 const RUN_OPTIONS = {
   kernel: {
     type: 'string',
-    demandOption: true,
     requiresArg: true,
-    describe: 'RV64 ELF (or raw *.bin) to run; with --bios, the kernel the firmware starts (raw: at 0x80200000)',
+    describe: 'RV64 ELF (or raw *.bin) to run; with --bios, the kernel the firmware starts (raw: at 0x80200000); required but with --vms',
   },
   bios: { type: 'string', requiresArg: true, describe: 'firmware (ELF or raw *.bin at 0x80000000); the harts start in it' },
   initrd: { type: 'string', requiresArg: true, describe: 'initial ramdisk, placed above the kernel and named in /chosen' },
   append: { type: 'string', requiresArg: true, describe: 'kernel command line (/chosen/bootargs)' },
   disk: { type: 'string', requiresArg: true, describe: 'raw disk image for virtio-blk slot 0 (guest writes stay in memory)' },
   'disk-write': { type: 'boolean', default: false, describe: 'write guest changes back to the --disk file' },
-  harts: { type: 'number', default: 1, requiresArg: true, describe: 'number of harts (interleaved deterministically on one thread)' },
+  harts: { type: 'number', requiresArg: true, describe: 'number of harts (interleaved deterministically on one thread; default 1); with --vms, physical CPUs (default: one per vCPU)' },
+  quantum: {
+    type: 'number',
+    requiresArg: true,
+    describe: `flat board: cycles each hart runs per round (default ${DEFAULT_QUANTUM}, one hart alone ${SINGLE_HART_QUANTUM}); with --vms also the time slice of vCPUs that share CPUs`,
+  },
   mem: { type: 'number', requiresArg: true, describe: `RAM size in MiB, at 0x80000000 (default ${DEFAULT_MEM_MIB}; with --nodes: nodes x memPerNodeMiB of --config)` },
   'max-insns': {
     type: 'number',
@@ -105,6 +113,7 @@ const RUN_OPTIONS = {
   },
   epoch: { type: 'number', requiresArg: true, describe: 'with --semihosting: SYS_TIME at simulated time 0, seconds since 1970 (default 0)' },
   monitor: { type: 'boolean', default: false, describe: 'run the guest in a VM of the Disco-style monitor (virtual CPUs by direct execution, shadow page tables)' },
+  vms: { type: 'string', requiresArg: true, describe: 'run several VMs at once on the flat board, in the monitor, as FILE.json lists them (see README)' },
   nodes: { type: 'number', requiresArg: true, describe: 'run on an N-node FLASH machine (caches, directory, mesh) instead of the flat board, one hart per node (see --boot)' },
   threads: { type: 'number', requiresArg: true, describe: 'with --nodes: worker threads (default: cores, at most N)' },
   config: { type: 'string', requiresArg: true, describe: 'with --nodes: JSON file of machine parameters (src/config/machine.ts)' },
@@ -118,8 +127,6 @@ const RUN_OPTIONS = {
 } as const;
 
 const CTRL_A = 0x01;
-/** Held input goes in at the latest this many simulated cycles after the last hand-over (guests that never wait). */
-const INPUT_DEADLINE_CYCLES = 100_000_000;
 /** Host milliseconds of simulation between two looks at stdin. */
 const CHUNK_MS = 20;
 
@@ -156,6 +163,7 @@ function checkWritable(option: string, path: string): void {
 
 interface RunArgs extends BootFiles {
   harts: number;
+  quantum?: number;
   memMiB: number;
   maxInsns?: number;
   semihosting?: { root: string; epoch: number };
@@ -180,7 +188,7 @@ function statsRecord(a: RunArgs, r: FlatRunResult) {
     initrd: a.initrd ?? null,
     disk: a.disk ?? null,
     config: {
-      memMiB: a.memMiB, harts: a.harts, maxInsns: a.maxInsns ?? null, append: a.append ?? null, diskWrite: a.diskWrite,
+      memMiB: a.memMiB, harts: a.harts, quantum: a.quantum ?? null, maxInsns: a.maxInsns ?? null, append: a.append ?? null, diskWrite: a.diskWrite,
       semihosting: a.semihosting !== undefined, epoch: a.semihosting?.epoch ?? null, monitor: a.monitor,
     },
     exit: { reason: r.reason, code: r.exitCode, message: r.message },
@@ -227,18 +235,16 @@ function stdinKind(): StdinKind {
 class ConsoleInput {
   ended = false;
   quit = false;
-  private held: number[] = [];
-  /** Simulated time of the last hand-over (the deadline for guests that never sleep counts from it). */
-  private lastHandOver = 0;
+  private readonly held = new HeldInput();
   private escape = false;
   private wake: (() => void) | null = null;
   private readonly kind: StdinKind;
 
   constructor(private readonly session: RunSession) {
     this.kind = stdinKind();
-    session.onRound = (idle) => this.round(idle);
+    session.onRound = (idle) => this.held.round(session.board, idle);
     if (this.kind === 'file') {
-      this.held.push(...readFileSync(0));
+      this.held.push(readFileSync(0));
       this.ended = true;
       return;
     }
@@ -265,7 +271,7 @@ class ConsoleInput {
   }
 
   get holding(): boolean {
-    return this.held.length > 0;
+    return this.held.holding;
   }
 
   close(): void {
@@ -276,22 +282,9 @@ class ConsoleInput {
     }
   }
 
-  /** Between rounds: the next held line goes in when the guest waits for it (see the header). */
-  private round(idle: boolean): void {
-    if (this.held.length === 0) return;
-    const board = this.session.board;
-    const now = board.simTime;
-    if (!idle && !board.inputWanted && now - this.lastHandOver < INPUT_DEADLINE_CYCLES) return;
-    board.inputWanted = false;
-    const nl = this.held.indexOf(0x0a);
-    const line = nl < 0 ? this.held.splice(0) : this.held.splice(0, nl + 1);
-    this.session.board.consoleInput(line);
-    this.lastHandOver = now;
-  }
-
   private arrived(b: Buffer): void {
     if (this.kind === 'pipe') {
-      for (const x of b) this.held.push(x);
+      this.held.push(b);
     } else {
       this.session.board.consoleInput(this.ttyKeys(b));
     }
@@ -337,7 +330,9 @@ async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<numb
   if (argv.semihosting === true) {
     throw new UserError('--semihosting runs on the flat board only (the FLASH machine\'s harts run on worker threads, away from the console and files it serves); drop --nodes');
   }
-  if ((argv.harts as number) !== 1) throw new UserError('--harts is for the flat board; with --nodes every node has one hart');
+  if (argv.vms !== undefined) throw new UserError('--vms runs its VMs on the flat board only, for now; drop --nodes');
+  if (argv.quantum !== undefined) throw new UserError('--quantum is for the flat board; drop it with --nodes');
+  if (argv.harts !== undefined && argv.harts !== 1) throw new UserError('--harts is for the flat board; with --nodes every node has one hart');
   if (argv.mem !== undefined) throw new UserError('--mem is for the flat board; with --nodes, RAM is nodes x memPerNodeMiB (give memPerNodeMiB in a --config file)');
   const boot = (argv.boot as 'mp' | 'virt' | undefined) ?? (VIRT_BOOT_OPTIONS.some(given) ? 'virt' : 'mp');
   if (boot === 'mp') {
@@ -393,18 +388,23 @@ async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<numb
   }
 }
 
+/** All of stdin, read to its end, when it is a file or a pipe; else null. */
+async function stdinBytes(kind: StdinKind): Promise<Uint8Array | null> {
+  if (kind === 'file') return readFileSync(0);
+  if (kind !== 'pipe') return null;
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
 /**
  * stdin as the FLASH machine's console input: a file or pipe read to its end before the run
  * (deterministic), a terminal line by line as typed, nothing otherwise.
  */
 async function flashInput(): Promise<{ input: FlashConsoleInput; close(): void }> {
   const kind = stdinKind();
-  if (kind === 'file') return { input: FlashConsoleInput.of(readFileSync(0)), close() {} };
-  if (kind === 'pipe') {
-    const chunks: Buffer[] = [];
-    for await (const c of process.stdin) chunks.push(c as Buffer);
-    return { input: FlashConsoleInput.of(Buffer.concat(chunks)), close() {} };
-  }
+  const all = await stdinBytes(kind);
+  if (all !== null) return { input: FlashConsoleInput.of(all), close() {} };
   if (kind === 'none') return { input: FlashConsoleInput.of(new Uint8Array(0)), close() {} };
   const input = FlashConsoleInput.live();
   let warned = false;
@@ -449,15 +449,80 @@ function semihostingArgs(argv: ReturnType<typeof parseArgs>): RunArgs['semihosti
   return { root: process.cwd(), epoch: epoch ?? 0 };
 }
 
+/** Options of one VM, which --vms takes from its file, and options --vms has no use for. */
+const NOT_WITH_VMS: ReadonlyArray<readonly [string, string]> = [
+  ...['kernel', 'bios', 'initrd', 'append', 'disk', 'disk-write', 'mem'].map((o) => [o, `--${o} is a VM's: with --vms, give it in the VM file ("${o === 'disk-write' ? 'diskWrite' : o}")`] as const),
+  ['monitor', '--vms runs every VM in the monitor; drop --monitor'],
+  ['semihosting', '--semihosting is not served to VMs; drop it with --vms'],
+  ['epoch', '--epoch sets the semihosting clock, which VMs do not have; drop it with --vms'],
+  ['dtb-out', '--dtb-out writes one device tree; with --vms every VM has its own: drop it'],
+];
+
+/**
+ * `run --vms FILE.json`: several VMs at once on the flat board (run-vms.ts). Each VM's console
+ * goes to its file or stdout; a line per VM on stderr says how it ended, as it ends.
+ */
+async function runVmsCommand(argv: ReturnType<typeof parseArgs>, log: Logger): Promise<number> {
+  for (const [opt, why] of NOT_WITH_VMS) if (argv[opt] !== undefined && argv[opt] !== false) throw new UserError(why);
+  const file = readVmsFile(argv.vms as string);
+  const statsPath = argv.stats as string | undefined;
+  if (statsPath !== undefined) checkWritable('--stats', statsPath);
+  const maxInsns = argv['max-insns'] as number | undefined;
+  const fds: Array<number | null> = file.vms.map(() => null);
+  const sinks = file.vms.map((vm, i) => new BufferedConsole(vm.console === 'stdio' ? (b) => process.stdout.write(b) : (b) => writeSync(fds[i]!, b)));
+  const stdin = file.vms.some((vm) => vm.console === 'stdio' && vm.input === null) ? await stdinBytes(stdinKind()) : null;
+  const run = new VmsRun({
+    vms: file.vms.map((vm, i) => ({
+      ...vm,
+      maxInsns: vm.maxInsns ?? maxInsns,
+      console: sinks[i]!,
+      input: vm.input !== null ? readUserFile(vm.input, `VM '${vm.name}': input`, true) : vm.console === 'stdio' ? stdin : null,
+    })),
+    cpus: argv.harts as number | undefined,
+    quantum: (argv.quantum as number | undefined) ?? file.quantum,
+    log,
+  });
+  try {
+    file.vms.forEach((vm, i) => {
+      if (vm.console === 'stdio') return;
+      try {
+        fds[i] = openSync(vm.console, 'w');
+      } catch (e) {
+        throw new UserError(`VM '${vm.name}': console '${vm.console}' cannot be written (${(e as NodeJS.ErrnoException).code}); choose a writable path`);
+      }
+    });
+    run.onVmEnd = (i) => {
+      sinks[i]!.flush();
+      process.stderr.write(`flashdisco: ${vmEndLine(run.outcome(i)!)}\n`);
+    };
+    while (run.run(CHUNK_MS) !== 'done') {
+      for (const sink of sinks) sink.flush();
+      await new Promise((r) => setImmediate(r));
+    }
+  } finally {
+    for (const sink of sinks) sink.flush();
+    for (const fd of fds) if (fd !== null) closeSync(fd);
+  }
+  if (statsPath !== undefined) {
+    const instret = file.vms.reduce((n, _, i) => n + run.outcome(i)!.result.instret, 0);
+    const host = { runSeconds: run.runSeconds, mips: run.runSeconds > 0 ? instret / run.runSeconds / 1e6 : null };
+    writeFileSync(statsPath, JSON.stringify({ vmsFile: file.path, ...run.report(), host }, null, 2) + '\n');
+  }
+  return vmsStatus(file.vms.map((_, i) => run.outcome(i)!));
+}
+
 async function runCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
   if (argv.nodes !== undefined) return runFlashCommand(argv);
   for (const flashOnly of ['threads', 'config', 'boot']) {
     if (argv[flashOnly] !== undefined) throw new UserError(`--${flashOnly} is for the FLASH machine; add --nodes N`);
   }
   const log = createLogger(argv['log-level'] as LogLevel, argv['log-format'] as LogFormat);
+  if (argv.vms !== undefined) return runVmsCommand(argv, log);
+  if (argv.kernel === undefined) throw new UserError('give --kernel FILE, the image to run (or --vms FILE.json for several VMs)');
   const a: RunArgs = {
     ...bootFiles(argv),
-    harts: argv.harts as number,
+    harts: (argv.harts as number | undefined) ?? 1,
+    quantum: argv.quantum as number | undefined,
     memMiB: (argv.mem as number | undefined) ?? DEFAULT_MEM_MIB,
     maxInsns: argv['max-insns'] as number | undefined,
     semihosting: semihostingArgs(argv),
