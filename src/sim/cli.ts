@@ -2,7 +2,7 @@
 // flashdisco command line.
 //
 //   flashdisco run --kernel FILE [--bios FILE] [--initrd FILE] [--append ARGS] [--disk FILE]
-//                  [--disk-write] [--harts N] [--mem MiB] [--max-insns N] [--stats FILE.json]
+//                  [--disk-write] [--harts N] [--quantum N] [--mem MiB] [--max-insns N] [--stats FILE.json]
 //                  [--dtb-out FILE] [--semihosting [--epoch SECONDS]] [--monitor]
 //                  [--log-level LEVEL] [--log-format text|json]
 //
@@ -14,6 +14,12 @@
 // --monitor the guest runs in a VM of the Disco-style monitor instead (vm-board.ts), with
 // --harts virtual CPUs, the same console and exit status, and the monitor's statistics under
 // `monitor` in --stats.
+//
+//   flashdisco run --vms FILE.json [--harts CPUS] [--quantum N] [--max-insns N] [--stats FILE.json]
+//
+// runs several VMs at once in the monitor on the flat board (run-vms.ts), as the file lists them
+// (vms-file.ts): each VM's console to its file or stdout, one line per VM on stderr as it ends;
+// exit status 0 if every VM exited 0, else that of the first VM in the file that did not.
 //
 //   flashdisco run --nodes N [--threads T] [--config FILE.json] [--max-cycles N] [--boot mp|virt]
 //                  --kernel FILE [--bios FILE] [--initrd FILE] [--append ARGS] [--disk FILE]

@@ -110,7 +110,7 @@ export class VmsRun {
       throw new UserError(`--harts ${this.cpus}: with --vms, the number of physical CPUs must be a whole number from 1 to ${MAX_HARTS}`);
     }
     if (cfg.quantum !== undefined && (!Number.isSafeInteger(cfg.quantum) || cfg.quantum < 1)) {
-      throw new UserError(`quantum ${cfg.quantum}: give a whole number of cycles, 1 or more`);
+      throw new UserError(`--quantum ${cfg.quantum}: give a whole number of cycles per time slice, 1 or more`);
     }
     this.givenQuantum = cfg.quantum;
     this.quantum = cfg.quantum ?? DEFAULT_QUANTUM;
