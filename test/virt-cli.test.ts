@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeElf64 } from '../src/sim/elf.js';
-import { ROOT, driveCli, image, kernelDisk, testDisk } from './virt-helpers.js';
+import { ROOT, driveCli, finisherFail, finisherPass, finisherReset, image, kernelDisk, testDisk, words } from './virt-helpers.js';
 
 const OUT = join(ROOT, 'tmp', 'virt-cli-dist');
 const CLI = join(OUT, 'src', 'sim', 'cli.js');
@@ -49,20 +49,6 @@ function expectRefusal(r: ReturnType<typeof cli>, pattern: RegExp): void {
   expect(r.status).toBe(2);
   expect(r.stdout).toBe('');
 }
-
-// ---- tiny raw programs ----
-const words = (ws: number[]): Uint8Array => {
-  const b = new Uint8Array(ws.length * 4);
-  ws.forEach((w, i) => new DataView(b.buffer).setUint32(i * 4, w >>> 0, true));
-  return b;
-};
-const LUI = (rd: number, imm20: number) => ((imm20 << 12) | (rd << 7) | 0x37) >>> 0;
-const ADDI = (rd: number, rs1: number, imm: number) => (((imm & 0xfff) << 20) | (rs1 << 15) | (rd << 7) | 0x13) >>> 0;
-const SW = (rs2: number, rs1: number) => ((rs2 << 20) | (rs1 << 15) | (2 << 12) | 0x23) >>> 0;
-/** Stores (code << 16) | 0x3333 to the finisher: exit with `code`. */
-const finisherFail = (code: number) => words([LUI(5, 0x100), LUI(6, (code << 4) | 3), ADDI(6, 6, 0x333), SW(6, 5), 0x6f]);
-/** Stores 0x5555 to the finisher: pass, status 0. */
-const finisherPass = () => words([LUI(5, 0x100), LUI(6, 5), ADDI(6, 6, 0x555), SW(6, 5), 0x6f]);
 
 describe('flashdisco run on the virt board', () => {
   it('boots firmware + kernel from a disk with piped shell input, and writes per-hart and per-device statistics', () => {
@@ -159,7 +145,7 @@ describe('flashdisco run on the virt board', () => {
   });
 
   it('reboots on a finisher reset, and gives up after 16 reboots', () => {
-    const reset = words([LUI(5, 0x100), LUI(6, 7), ADDI(6, 6, 0x777), SW(6, 5), 0x6f]);
+    const reset = finisherReset();
     const stats = join(dir, 'reset.json');
     const r = cli(['run', '--kernel', file('reset.bin', reset), '--stats', stats]);
     expect(r.status).toBe(4);

@@ -57,6 +57,23 @@ export function rawBinary(elfPath: string): { bytes: Uint8Array; base: number } 
   return { bytes, base };
 }
 
+// ---- tiny raw programs (loaded at 0x80000000) ----
+
+export const words = (ws: number[]): Uint8Array => {
+  const b = new Uint8Array(ws.length * 4);
+  ws.forEach((w, i) => new DataView(b.buffer).setUint32(i * 4, w >>> 0, true));
+  return b;
+};
+const LUI = (rd: number, imm20: number) => ((imm20 << 12) | (rd << 7) | 0x37) >>> 0;
+const ADDI = (rd: number, rs1: number, imm: number) => (((imm & 0xfff) << 20) | (rs1 << 15) | (rd << 7) | 0x13) >>> 0;
+const SW = (rs2: number, rs1: number) => ((rs2 << 20) | (rs1 << 15) | (2 << 12) | 0x23) >>> 0;
+/** Stores (code << 16) | 0x3333 to the finisher: exit with `code`. */
+export const finisherFail = (code: number) => words([LUI(5, 0x100), LUI(6, (code << 4) | 3), ADDI(6, 6, 0x333), SW(6, 5), 0x6f]);
+/** Stores 0x5555 to the finisher: pass, status 0. */
+export const finisherPass = () => words([LUI(5, 0x100), LUI(6, 5), ADDI(6, 6, 0x555), SW(6, 5), 0x6f]);
+/** Stores 0x7777 to the finisher: reset. */
+export const finisherReset = () => words([LUI(5, 0x100), LUI(6, 7), ADDI(6, 6, 0x777), SW(6, 5), 0x6f]);
+
 export interface BoardRun {
   result: FlatRunResult;
   /** Console output with carriage returns removed. */

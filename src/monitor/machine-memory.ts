@@ -3,7 +3,9 @@
 // One buffer holds everything, at machine physical address MACHINE_BASE:
 //
 //   machine pages [0, vmPages)        VM pages, handed out in the order they are first touched
-//   machine pages [vmPages, pages)    the monitor's reserve: its shadow page tables
+//                                     (a page a rebooted VM gave back first, zeroed)
+//   machine pages [vmPages, pages)    the monitor's reserve: its shadow page tables, one
+//                                     partition per VM (shadow.ts)
 //
 // A real hart addresses machine memory: its satp points at a shadow table in the reserve, and
 // every shadow leaf points at a VM page. Its port (MachinePort) grants any machine address, since
@@ -28,6 +30,8 @@ export class MachineMemory {
   /** The monitor's reserve: [vmPages, pages). */
   readonly reservePages: number;
   private nextVmPage = 0;
+  /** VM pages given back (zeroed), handed out again before any new one. */
+  private readonly freed: number[] = [];
 
   constructor(vmBytes: number, reserveBytes: number) {
     const bytes = vmBytes + reserveBytes;
@@ -41,15 +45,23 @@ export class MachineMemory {
     this.reservePages = reserveBytes / PAGE;
   }
 
-  /** VM pages handed out so far. */
+  /** VM pages in use now. */
   get vmPagesUsed(): number {
-    return this.nextVmPage;
+    return this.nextVmPage - this.freed.length;
   }
 
-  /** A VM page nobody has had yet (zero). The machine is sized for its VMs: running out is a bug. */
+  /** A zeroed VM page. The machine is sized for its VMs: running out is a bug. */
   allocVmPage(): number {
+    const again = this.freed.pop();
+    if (again !== undefined) return again;
     if (this.nextVmPage === this.vmPages) throw new Error(`machine memory: all ${this.vmPages} VM pages are in use`);
     return this.nextVmPage++;
+  }
+
+  /** VM page mp is no VM's any more (its VM rebooted): zero it for the next owner. */
+  freeVmPage(mp: number): void {
+    this.ram.u8.fill(0, mp * PAGE, mp * PAGE + PAGE);
+    this.freed.push(mp);
   }
 }
 

@@ -20,9 +20,10 @@
 // Trees live in the monitor's reserve of machine memory (ShadowReserve). Each has a real ASID of
 // its own, so switching between trees needs no flush on hardware that keeps ASIDs; the hart here
 // flushes its translation cache on every satp write anyway. A tree that the guest fences is
-// dropped whole, its pages zeroed and returned to the reserve; when the reserve runs out every
-// tree of the VM is dropped. Each drop bumps `generation`, which tells the virtual CPUs to look
-// up their tree again and flush their real hart's translations.
+// dropped whole, its pages zeroed and returned to the reserve. Each VM has a partition of the
+// reserve of its own: when it runs out every tree of that VM is dropped, and no other VM's
+// tables are touched. Each drop bumps `generation`, which tells the virtual CPUs to look up
+// their tree again and flush their real hart's translations.
 //
 // Isolation (DESIGN.md invariant 8): fill() maps only VM pages, which the caller takes from the
 // VM's pmap; nothing ever maps the reserve.
@@ -74,8 +75,19 @@ export interface ShadowTree {
   leaves: number;
 }
 
-/** The pages of the monitor's reserve: handed out for shadow tables, zeroed when returned. */
+/** Reserve pages in use, all partitions together, and the most ever in use at once. */
+export interface ReserveUsage {
+  inUse: number;
+  peak: number;
+}
+
+/**
+ * One partition of the monitor's reserve (each VM has its own, so that no VM can take the pages
+ * another one's shadow tables need): pages handed out for shadow tables, zeroed when returned.
+ */
 export class ShadowReserve {
+  /** The first page of the whole reserve (machine memory past the VM pages): slots count from it. */
+  readonly base: number;
   readonly first: number;
   readonly count: number;
   inUse = 0;
@@ -83,9 +95,14 @@ export class ShadowReserve {
   private readonly free: Int32Array;
   private top: number;
 
-  constructor(private readonly mem: MachineMemory) {
-    this.first = mem.vmPages;
-    this.count = mem.reservePages;
+  /** Pages [first, first + count) of the reserve; `usage` counts every partition's pages together. */
+  constructor(private readonly mem: MachineMemory, first = mem.vmPages, count = mem.reservePages, private readonly usage: ReserveUsage = { inUse: 0, peak: 0 }) {
+    if (first < mem.vmPages || count < 1 || first + count > mem.pages) {
+      throw new RangeError(`reserve partition [${first}, ${first + count}) is not inside the reserve [${mem.vmPages}, ${mem.pages})`);
+    }
+    this.base = mem.vmPages;
+    this.first = first;
+    this.count = count;
     this.free = new Int32Array(this.count);
     // Handed out from the lowest page up.
     for (let i = 0; i < this.count; i++) this.free[i] = this.first + this.count - 1 - i;
@@ -97,6 +114,9 @@ export class ShadowReserve {
     if (this.top === 0) return -1;
     this.inUse++;
     if (this.inUse > this.peak) this.peak = this.inUse;
+    const u = this.usage;
+    u.inUse++;
+    if (u.inUse > u.peak) u.peak = u.inUse;
     return this.free[--this.top]!;
   }
 
@@ -104,11 +124,17 @@ export class ShadowReserve {
     this.mem.ram.u8.fill(0, mp * PAGE, mp * PAGE + PAGE);
     this.free[this.top++] = mp;
     this.inUse--;
+    this.usage.inUse--;
   }
 
   /** The memmap slot of the shadow entry at machine offset `off` in the reserve. */
   slot(off: number): number {
-    return (off - this.first * PAGE) / 8;
+    return (off - this.base * PAGE) / 8;
+  }
+
+  /** The machine offset of the shadow entry in memmap slot `slot`. */
+  slotOffset(slot: number): number {
+    return this.base * PAGE + slot * 8;
   }
 }
 
@@ -161,7 +187,7 @@ export class ShadowTables {
    * `tree`. False when the reserve has no page for a table on the way.
    */
   fill(tree: ShadowTree, va: number, mp: number, perms: number, superpage: boolean): boolean {
-    if (mp < 0 || mp >= this.reserve.first) throw new Error(`shadow fill of machine page ${mp}, which is no VM page`);
+    if (mp < 0 || mp >= this.reserve.base) throw new Error(`shadow fill of machine page ${mp}, which is no VM page`);
     const v = va < 0 ? va + TWO39 : va;
     const dv = this.dv;
     let table = tree.root;
@@ -213,6 +239,11 @@ export class ShadowTables {
     return n;
   }
 
+  /** Drops every tree and gives its pages back (the VM is gone: it rebooted). */
+  release(): void {
+    for (const t of [...this.trees.values()]) this.drop(t);
+  }
+
   /** Drops every tree (the reserve ran out); returns how many. */
   dropAll(): number {
     const n = this.trees.size;
@@ -229,8 +260,7 @@ export class ShadowTables {
   shootDown(mp: number): number {
     const slots = this.memmap.leaves(mp);
     for (const s of slots) {
-      const off = this.reserve.first * PAGE + s * 8;
-      this.dv.setInt32(off, 0, true);
+      this.dv.setInt32(this.reserve.slotOffset(s), 0, true);
       this.memmap.unlink(s);
       this.stats.leavesDropped++;
     }

@@ -1,6 +1,7 @@
 // Statistics of one virtual CPU, split as Disco's Figure 5: where its time went (guest user,
-// guest kernel, the monitor by category, idle), which traps took it into the monitor, which
-// instructions the monitor emulated, and the shadow faults it served. Everything is simulated
+// guest kernel, the monitor by category, idle, waiting for a physical CPU), which traps took it
+// into the monitor, which instructions the monitor emulated, and the shadow faults it served.
+// How the scheduler ran it, when vCPUs share CPUs, is the scheduler's (scheduler.ts). Everything is simulated
 // (cycles and counts), so two runs of one guest give the same figures.
 
 /** Why the real hart trapped into the monitor. */
@@ -51,6 +52,8 @@ export const enum TimeIn {
   GuestUser,
   GuestKernel,
   Idle,
+  /** Runnable, but every physical CPU ran another vCPU. */
+  Waiting,
 }
 
 function named(names: readonly string[], counts: Float64Array): Record<string, number> {
@@ -63,7 +66,7 @@ export class VcpuStats {
   readonly traps = new Float64Array(TRAP_CLASSES.length);
   readonly emulated = new Float64Array(EMULATED.length);
   readonly monitor = new Float64Array(CHARGES.length);
-  readonly time = new Float64Array(3);
+  readonly time = new Float64Array(4);
   /** Shadow fills by access: fetch, load, store. */
   readonly fills = new Float64Array(3);
   /** Traps served by stepping although a fill had just mapped the page (must stay 0). */
@@ -77,7 +80,7 @@ export class VcpuStats {
     let monitor = 0;
     for (const c of this.monitor) monitor += c;
     return {
-      time: { guestUser: this.time[TimeIn.GuestUser]!, guestKernel: this.time[TimeIn.GuestKernel]!, monitor, idle: this.time[TimeIn.Idle]! },
+      time: { guestUser: this.time[TimeIn.GuestUser]!, guestKernel: this.time[TimeIn.GuestKernel]!, monitor, idle: this.time[TimeIn.Idle]!, waiting: this.time[TimeIn.Waiting]! },
       monitorCycles: named(CHARGES, this.monitor),
       traps: named(TRAP_CLASSES, this.traps),
       emulated: named(EMULATED, this.emulated),

@@ -25,7 +25,7 @@
 // are added to it, and every monitor action charges its cost-table cycles there too (costs.ts),
 // so the guest's time, cycle and instret count them as they would count a slower CPU. Where the
 // time goes is kept in VcpuStats: direct execution by the guest mode it ran in, the monitor by
-// category, idle (wfi).
+// category, idle (wfi), waiting for a physical CPU while another vCPU runs there (scheduler.ts).
 //
 // Virtual M-mode with mstatus.MPRV set and translation in MPP cannot be one shadow mapping
 // (fetches are bare, data translated): such a vCPU runs on the virtual hart alone, stepped,
@@ -211,12 +211,21 @@ export class Vcpu {
   }
 
   idleUntilCycle(time: number): void {
+    this.pass(time, TimeIn.Idle);
+  }
+
+  /** No physical CPU is free for this runnable vCPU until `time`: its clock goes on, waiting. */
+  waitForCpu(time: number): void {
+    this.pass(time, TimeIn.Waiting);
+  }
+
+  private pass(time: number, as: TimeIn): void {
     this.account();
     const before = this.real.simTime();
     this.real.idleUntilCycle(time);
-    const slept = this.real.simTime() - before;
-    this.monitorStats.time[TimeIn.Idle] += slept;
-    this.mark += slept;
+    const passed = this.real.simTime() - before;
+    this.monitorStats.time[as] += passed;
+    this.mark += passed;
   }
 
   invalidateRam(ramOffset: number, length: number): void {

@@ -21,13 +21,26 @@ export class VmMemory {
   readonly machine: RamView;
   readonly pmap: Pmap;
 
-  constructor(readonly vm: number, mem: MachineMemory, memmap: Memmap, bytes: number) {
+  constructor(readonly vm: number, private readonly mem: MachineMemory, private readonly memmap: Memmap, bytes: number) {
     this.machine = mem.ram;
     this.pmap = new Pmap(bytes / PAGE, (gpp) => {
       const mp = mem.allocVmPage();
       memmap.assign(mp, vm, gpp);
       return mp;
     });
+  }
+
+  /** Gives every backed page back to machine memory (the VM is gone); no shadow leaf may map one. */
+  release(): void {
+    const pages = this.pmap.machinePage;
+    for (let gpp = 0; gpp < pages.length; gpp++) {
+      const mp = pages[gpp]!;
+      if (mp < 0) continue;
+      this.memmap.assign(mp, -1, -1);
+      this.mem.freeVmPage(mp);
+      pages[gpp] = -1;
+    }
+    this.pmap.backed = 0;
   }
 
   /** RAM offset (in machine memory) of guest RAM page `page`, backed on first touch. */

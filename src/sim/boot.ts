@@ -63,8 +63,8 @@ export interface BootImage {
   symbol(name: string): number | undefined;
 }
 
-/** Reads a file the user named; a missing, unreadable or empty file is a UserError. */
-export function readUserFile(path: string, what: string): Uint8Array {
+/** Reads a file the user named; a missing or unreadable file (or an empty one, unless allowed) is a UserError. */
+export function readUserFile(path: string, what: string, allowEmpty = false): Uint8Array {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
@@ -75,7 +75,7 @@ export function readUserFile(path: string, what: string): Uint8Array {
     if (code === 'EACCES') throw new UserError(`${what} '${path}' cannot be read (permission denied); check its permissions`);
     throw new UserError(`${what} '${path}' cannot be read (${code ?? String(e)})`);
   }
-  if (bytes.length === 0) throw new UserError(`${what} '${path}' is empty`);
+  if (bytes.length === 0 && !allowEmpty) throw new UserError(`${what} '${path}' is empty`);
   return bytes;
 }
 

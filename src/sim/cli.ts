@@ -2,7 +2,7 @@
 // flashdisco command line.
 //
 //   flashdisco run --kernel FILE [--bios FILE] [--initrd FILE] [--append ARGS] [--disk FILE]
-//                  [--disk-write] [--harts N] [--mem MiB] [--max-insns N] [--stats FILE.json]
+//                  [--disk-write] [--harts N] [--quantum N] [--mem MiB] [--max-insns N] [--stats FILE.json]
 //                  [--dtb-out FILE] [--semihosting [--epoch SECONDS]] [--monitor [--config FILE.json]]
 //                  [--log-level LEVEL] [--log-format text|json]
 //
@@ -15,6 +15,12 @@
 // --harts virtual CPUs, the same console and exit status, and the monitor's statistics under
 // `monitor` in --stats; --config then sets the monitor's costs (the monitor rows of the machine
 // configuration, src/config/monitor-costs.ts) and refuses every other key.
+//
+//   flashdisco run --vms FILE.json [--harts CPUS] [--quantum N] [--max-insns N] [--stats FILE.json]
+//
+// runs several VMs at once in the monitor on the flat board (run-vms.ts), as the file lists them
+// (vms-file.ts): each VM's console to its file or stdout, one line per VM on stderr as it ends;
+// exit status 0 if every VM exited 0, else that of the first VM in the file that did not.
 //
 //   flashdisco run --nodes N [--threads T] [--config FILE.json] [--max-cycles N] [--boot mp|virt]
 //                  --kernel FILE [--bios FILE] [--initrd FILE] [--append ARGS] [--disk FILE]
@@ -57,7 +63,7 @@
 //
 // Options are declared in tables (RUN_OPTIONS), one row per option.
 
-import { fstatSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BufferedConsole } from '../devices/htif.js';
@@ -67,10 +73,13 @@ import { checkThreads, defaultThreads, runFlash } from './flash-machine.js';
 import { FlashConsoleInput, feedConsoleInput } from './flash-input.js';
 import { HeldInput } from './held-input.js';
 import { readElf } from './elf.js';
-import type { BootFiles } from './boot.js';
-import { createLogger, DEFAULT_LOG_LEVEL, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
+import { readUserFile, type BootFiles } from './boot.js';
+import { createLogger, DEFAULT_LOG_LEVEL, LOG_FORMATS, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from './log.js';
 import { DEFAULT_MEM_MIB, RunSession, type FlatRunResult } from './run-flat.js';
 import { monitorPlatform } from './vm-board.js';
+import { VmsRun, vmEndLine, vmsStatus } from './run-vms.js';
+import { readVmsFile } from './vms-file.js';
+import { DEFAULT_QUANTUM, SINGLE_HART_QUANTUM } from './virt-board.js';
 
 const GLOBAL_OPTIONS = {
   'log-level': {
@@ -90,16 +99,20 @@ const GLOBAL_OPTIONS = {
 const RUN_OPTIONS = {
   kernel: {
     type: 'string',
-    demandOption: true,
     requiresArg: true,
-    describe: 'RV64 ELF (or raw *.bin) to run; with --bios, the kernel the firmware starts (raw: at 0x80200000)',
+    describe: 'RV64 ELF (or raw *.bin) to run; with --bios, the kernel the firmware starts (raw: at 0x80200000); required but with --vms',
   },
   bios: { type: 'string', requiresArg: true, describe: 'firmware (ELF or raw *.bin at 0x80000000); the harts start in it' },
   initrd: { type: 'string', requiresArg: true, describe: 'initial ramdisk, placed above the kernel and named in /chosen' },
   append: { type: 'string', requiresArg: true, describe: 'kernel command line (/chosen/bootargs)' },
   disk: { type: 'string', requiresArg: true, describe: 'raw disk image for virtio-blk slot 0 (guest writes stay in memory)' },
   'disk-write': { type: 'boolean', default: false, describe: 'write guest changes back to the --disk file' },
-  harts: { type: 'number', default: 1, requiresArg: true, describe: 'number of harts (interleaved deterministically on one thread)' },
+  harts: { type: 'number', requiresArg: true, describe: 'number of harts (interleaved deterministically on one thread; default 1); with --vms, physical CPUs (default: one per vCPU)' },
+  quantum: {
+    type: 'number',
+    requiresArg: true,
+    describe: `flat board: cycles each hart runs per round (default ${DEFAULT_QUANTUM}, one hart alone ${SINGLE_HART_QUANTUM}); with --vms also the time slice of vCPUs that share CPUs`,
+  },
   mem: { type: 'number', requiresArg: true, describe: `RAM size in MiB, at 0x80000000 (default ${DEFAULT_MEM_MIB}; with --nodes: nodes x memPerNodeMiB of --config)` },
   'max-insns': {
     type: 'number',
@@ -115,6 +128,7 @@ const RUN_OPTIONS = {
   },
   epoch: { type: 'number', requiresArg: true, describe: 'with --semihosting: SYS_TIME at simulated time 0, seconds since 1970 (default 0)' },
   monitor: { type: 'boolean', default: false, describe: 'run the guest in a VM of the Disco-style monitor (virtual CPUs by direct execution, shadow page tables)' },
+  vms: { type: 'string', requiresArg: true, describe: 'run several VMs at once on the flat board, in the monitor, as FILE.json lists them (see README)' },
   nodes: { type: 'number', requiresArg: true, describe: 'run on an N-node FLASH machine (caches, directory, mesh) instead of the flat board, one hart per node (see --boot)' },
   threads: { type: 'number', requiresArg: true, describe: 'with --nodes: worker threads (default: cores, at most N)' },
   config: { type: 'string', requiresArg: true, describe: 'with --nodes: JSON file of machine parameters (src/config/machine.ts); with --monitor on the flat board: of the monitor\'s costs (monitor*Cycles, src/config/monitor-costs.ts)' },
@@ -164,6 +178,7 @@ function checkWritable(option: string, path: string): void {
 
 interface RunArgs extends BootFiles {
   harts: number;
+  quantum?: number;
   memMiB: number;
   maxInsns?: number;
   semihosting?: { root: string; epoch: number };
@@ -188,7 +203,7 @@ function statsRecord(a: RunArgs, r: FlatRunResult) {
     initrd: a.initrd ?? null,
     disk: a.disk ?? null,
     config: {
-      memMiB: a.memMiB, harts: a.harts, maxInsns: a.maxInsns ?? null, append: a.append ?? null, diskWrite: a.diskWrite,
+      memMiB: a.memMiB, harts: a.harts, quantum: a.quantum ?? null, maxInsns: a.maxInsns ?? null, append: a.append ?? null, diskWrite: a.diskWrite,
       semihosting: a.semihosting !== undefined, epoch: a.semihosting?.epoch ?? null, monitor: a.monitor,
     },
     exit: { reason: r.reason, code: r.exitCode, message: r.message },
@@ -270,6 +285,10 @@ class ConsoleInput {
     return new Promise((r) => (this.wake = r));
   }
 
+  get holding(): boolean {
+    return this.held.holding;
+  }
+
   close(): void {
     if (this.kind === 'tty') process.stdin.setRawMode(false);
     if (this.kind === 'tty' || this.kind === 'pipe') {
@@ -328,7 +347,9 @@ async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<numb
   if (argv.semihosting === true) {
     throw new UserError('--semihosting runs on the flat board only (the FLASH machine\'s harts run on worker threads, away from the console and files it serves); drop --nodes');
   }
-  if ((argv.harts as number) !== 1) throw new UserError('--harts is for the flat board; with --nodes every node has one hart');
+  if (argv.vms !== undefined) throw new UserError('--vms runs its VMs on the flat board only, for now; drop --nodes');
+  if (argv.quantum !== undefined) throw new UserError('--quantum is for the flat board; drop it with --nodes');
+  if (argv.harts !== undefined && argv.harts !== 1) throw new UserError('--harts is for the flat board; with --nodes every node has one hart');
   if (argv.mem !== undefined) throw new UserError('--mem is for the flat board; with --nodes, RAM is nodes x memPerNodeMiB (give memPerNodeMiB in a --config file)');
   const boot = (argv.boot as 'mp' | 'virt' | undefined) ?? (VIRT_BOOT_OPTIONS.some(given) ? 'virt' : 'mp');
   if (boot === 'mp') {
@@ -384,6 +405,15 @@ async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<numb
   }
 }
 
+/** All of stdin, read to its end, when it is a file or a pipe; else null. */
+async function stdinBytes(kind: StdinKind): Promise<Uint8Array | null> {
+  if (kind === 'file') return readFileSync(0);
+  if (kind !== 'pipe') return null;
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
 /**
  * stdin as the FLASH machine's console input: a file all there before the run, a pipe or a
  * terminal fed to the machine as it comes (the I/O node waits for it where the guest does),
@@ -428,6 +458,68 @@ function semihostingArgs(argv: ReturnType<typeof parseArgs>): RunArgs['semihosti
   return { root: process.cwd(), epoch: epoch ?? 0 };
 }
 
+/** Options of one VM, which --vms takes from its file, and options --vms has no use for. */
+const NOT_WITH_VMS: ReadonlyArray<readonly [string, string]> = [
+  ...['kernel', 'bios', 'initrd', 'append', 'disk', 'disk-write', 'mem'].map((o) => [o, `--${o} is a VM's: with --vms, give it in the VM file ("${o === 'disk-write' ? 'diskWrite' : o}")`] as const),
+  ['monitor', '--vms runs every VM in the monitor; drop --monitor'],
+  ['semihosting', '--semihosting is not served to VMs; drop it with --vms'],
+  ['epoch', '--epoch sets the semihosting clock, which VMs do not have; drop it with --vms'],
+  ['dtb-out', '--dtb-out writes one device tree; with --vms every VM has its own: drop it'],
+];
+
+/**
+ * `run --vms FILE.json`: several VMs at once on the flat board (run-vms.ts). Each VM's console
+ * goes to its file or stdout; a line per VM on stderr says how it ended, as it ends.
+ */
+async function runVmsCommand(argv: ReturnType<typeof parseArgs>, log: Logger): Promise<number> {
+  for (const [opt, why] of NOT_WITH_VMS) if (argv[opt] !== undefined && argv[opt] !== false) throw new UserError(why);
+  const file = readVmsFile(argv.vms as string);
+  const statsPath = argv.stats as string | undefined;
+  if (statsPath !== undefined) checkWritable('--stats', statsPath);
+  const maxInsns = argv['max-insns'] as number | undefined;
+  const fds: Array<number | null> = file.vms.map(() => null);
+  const sinks = file.vms.map((vm, i) => new BufferedConsole(vm.console === 'stdio' ? (b) => process.stdout.write(b) : (b) => writeSync(fds[i]!, b)));
+  const stdin = file.vms.some((vm) => vm.console === 'stdio' && vm.input === null) ? await stdinBytes(stdinKind()) : null;
+  const run = new VmsRun({
+    vms: file.vms.map((vm, i) => ({
+      ...vm,
+      maxInsns: vm.maxInsns ?? maxInsns,
+      console: sinks[i]!,
+      input: vm.input !== null ? readUserFile(vm.input, `VM '${vm.name}': input`, true) : vm.console === 'stdio' ? stdin : null,
+    })),
+    cpus: argv.harts as number | undefined,
+    quantum: (argv.quantum as number | undefined) ?? file.quantum,
+    log,
+  });
+  try {
+    file.vms.forEach((vm, i) => {
+      if (vm.console === 'stdio') return;
+      try {
+        fds[i] = openSync(vm.console, 'w');
+      } catch (e) {
+        throw new UserError(`VM '${vm.name}': console '${vm.console}' cannot be written (${(e as NodeJS.ErrnoException).code}); choose a writable path`);
+      }
+    });
+    run.onVmEnd = (i) => {
+      sinks[i]!.flush();
+      process.stderr.write(`flashdisco: ${vmEndLine(run.outcome(i)!)}\n`);
+    };
+    while (run.run(CHUNK_MS) !== 'done') {
+      for (const sink of sinks) sink.flush();
+      await new Promise((r) => setImmediate(r));
+    }
+  } finally {
+    for (const sink of sinks) sink.flush();
+    for (const fd of fds) if (fd !== null) closeSync(fd);
+  }
+  if (statsPath !== undefined) {
+    const instret = file.vms.reduce((n, _, i) => n + run.outcome(i)!.result.instret, 0);
+    const host = { runSeconds: run.runSeconds, mips: run.runSeconds > 0 ? instret / run.runSeconds / 1e6 : null };
+    writeFileSync(statsPath, JSON.stringify({ vmsFile: file.path, ...run.report(), host }, null, 2) + '\n');
+  }
+  return vmsStatus(file.vms.map((_, i) => run.outcome(i)!));
+}
+
 async function runCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
   if (argv.nodes !== undefined) return runFlashCommand(argv);
   for (const flashOnly of ['threads', 'boot']) {
@@ -439,9 +531,12 @@ async function runCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
   }
   const costs = configPath !== undefined ? monitorCostConfig(readJsonObject(configPath), configPath) : undefined;
   const log = createLogger(argv['log-level'] as LogLevel, argv['log-format'] as LogFormat);
+  if (argv.vms !== undefined) return runVmsCommand(argv, log);
+  if (argv.kernel === undefined) throw new UserError('give --kernel FILE, the image to run (or --vms FILE.json for several VMs)');
   const a: RunArgs = {
     ...bootFiles(argv),
-    harts: argv.harts as number,
+    harts: (argv.harts as number | undefined) ?? 1,
+    quantum: argv.quantum as number | undefined,
     memMiB: (argv.mem as number | undefined) ?? DEFAULT_MEM_MIB,
     maxInsns: argv['max-insns'] as number | undefined,
     semihosting: semihostingArgs(argv),

@@ -100,9 +100,17 @@ export class RunSession {
   /** Runs for about hostMs; 'done' once the guest has finished (reboots are handled here). */
   run(hostMs: number): RunState {
     const state = this.board.run(hostMs);
-    if (state !== 'done' || this.board.result!.reason !== 'reset') return state;
+    return state === 'done' && this.rebootOnReset() ? 'running' : state;
+  }
+
+  /**
+   * When the board stopped with a finisher reset, boots a fresh one (or ends the run, after too
+   * many) and says so: for run() and for a scheduler that drives the board itself.
+   */
+  rebootOnReset(): boolean {
+    if (this.board.result?.reason !== 'reset') return false;
     this.reboot();
-    return 'running';
+    return true;
   }
 
   /** No more console input will come (or, `inputHeld`, can go in) and the machine sleeps: end it as a fault. */

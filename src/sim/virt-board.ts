@@ -101,6 +101,8 @@ export interface BoardHart extends SharingHart {
   requestStop(): void;
   run(budget: number, cycleLimit?: number): Stop;
   idleUntilCycle(time: number): void;
+  /** Kept off a physical CPU until `time` while runnable (a monitor's vCPU, when vCPUs share CPUs). */
+  waitForCpu?(time: number): void;
   stats(): ReturnType<Hart['stats']>;
 }
 
@@ -179,7 +181,7 @@ function checkConfig(cfg: VirtBoardConfig): Checked {
     throw new UserError(`--max-insns ${maxInsns}: the instruction limit must be a positive whole number`);
   }
   const quantum = cfg.quantum ?? (harts === 1 ? SINGLE_HART_QUANTUM : DEFAULT_QUANTUM);
-  if (!Number.isSafeInteger(quantum) || quantum < 1) throw new UserError(`quantum ${quantum} must be a positive whole number of cycles`);
+  if (!Number.isSafeInteger(quantum) || quantum < 1) throw new UserError(`--quantum ${quantum}: give a whole number of cycles per round, 1 or more`);
   return { harts, memMiB, maxInsns, quantum };
 }
 
@@ -443,6 +445,70 @@ export class VirtBoard {
     return state;
   }
 
+  // ---- Driven by a scheduler of several boards (src/sim/run-vms.ts) ----
+
+  /**
+   * Runs the rest of the round under way, or else one whole round as run() does (host input,
+   * and the skip when every hart sleeps): 'idle' when every hart sleeps with nothing to wake it.
+   */
+  runRound(): RunState {
+    if (this.result === null && this.turn === this.harts.length && !this.startRound()) return this.result !== null ? 'done' : 'idle';
+    while (this.result === null && this.turn < this.harts.length) this.runTurn(this.turn++);
+    return this.result !== null ? 'done' : 'running';
+  }
+
+  /** Where the next round starts (before a skip): the end of the last one. */
+  get roundBoundary(): number {
+    return this.roundEnd;
+  }
+
+  /**
+   * Opens a round that ends at `end`, for a scheduler that shares physical CPUs among boards:
+   * host input first, as startRound() does, but no skip (the scheduler skips for every board
+   * at once). Then wantsCpu() and hold() for every hart, then runRound() runs the turns.
+   */
+  openRound(end: number): void {
+    const idle = this.rounds > 0 && this.allAsleep;
+    this.onRound?.(idle, idle && this.nextWake() === Infinity);
+    this.roundEnd = end;
+    this.rounds++;
+    this.turn = 0;
+  }
+
+  /** Whether hart h has use for a CPU in the open round: it is awake, or an event wakes it in time. */
+  wantsCpu(h: number): boolean {
+    if (this.result !== null || this.harts[h]!.simTime() >= this.roundEnd) return false;
+    return this.asleep[h] === 0 || this.nextEvent(h) < this.roundEnd;
+  }
+
+  /**
+   * Hart h gets no CPU in the open round: its clock moves to the round's end, asleep or
+   * waiting for a CPU, and its turn passes at once. What wakes it meanwhile waits for its next
+   * round with a CPU.
+   */
+  hold(h: number): void {
+    const hart = this.harts[h]!;
+    if (this.asleep[h] !== 0 || hart.waitForCpu === undefined) this.sleep(h, this.roundEnd);
+    else hart.waitForCpu(this.roundEnd);
+  }
+
+  /** The first timer or device event of any hart, or Infinity: when a sleeping board wakes. */
+  nextWake(): number {
+    let wake = Infinity;
+    for (let h = 0; h < this.harts.length; h++) wake = Math.min(wake, this.nextEvent(h));
+    return wake;
+  }
+
+  /** Every hart sleeps in wfi. */
+  get allAsleep(): boolean {
+    return this.asleep.every((s) => s !== 0);
+  }
+
+  /** Every hart sleeps and nothing in the machine can wake one: only host input can. */
+  get sleeping(): boolean {
+    return this.allAsleep && this.nextWake() === Infinity;
+  }
+
   /** Console input from the host: to the semihosting console with --semihosting, else the UART. */
   consoleInput(bytes: Iterable<number> & ArrayLike<number>): void {
     if (this.semihost === null) {
@@ -492,11 +558,11 @@ export class VirtBoard {
    * machine.
    */
   private startRound(): boolean {
-    const idle = this.rounds > 0 && this.asleep.every((s) => s !== 0);
-    if (this.onRound !== null && this.onRound(idle, idle && this.firstWake() === Infinity)) return false;
+    const idle = this.rounds > 0 && this.allAsleep;
+    if (this.onRound !== null && this.onRound(idle, idle && this.nextWake() === Infinity)) return false;
     if (idle) {
-      if (this.asleep.every((s) => s !== 0)) {
-        const wake = this.firstWake();
+      if (this.allAsleep) {
+        const wake = this.nextWake();
         if (wake === Infinity) return false;
         if (wake > this.roundEnd) {
           for (let h = 0; h < this.harts.length; h++) this.sleep(h, wake);
@@ -512,13 +578,6 @@ export class VirtBoard {
     this.rounds++;
     this.turn = 0;
     return true;
-  }
-
-  /** The first cycle at which a timer or device event is due for any hart. */
-  private firstWake(): number {
-    let wake = Infinity;
-    for (let h = 0; h < this.harts.length; h++) wake = Math.min(wake, this.nextEvent(h));
-    return wake;
   }
 
   /**

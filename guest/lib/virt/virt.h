@@ -86,6 +86,44 @@ uint32 plic_pending(int word);
 int plic_claim(int ctx);
 void plic_complete(int ctx, int src);
 
+// ---- virtio-mmio version 2 transport (virtio 1.2 sections 4.2.2 and 2.7) ----
+#define VIRTIO_MMIO_MAGIC 0x000
+#define VIRTIO_MMIO_VERSION 0x004
+#define VIRTIO_MMIO_DEVICE_ID 0x008
+#define VIRTIO_MMIO_DEVICE_FEATURES 0x010
+#define VIRTIO_MMIO_DEVICE_FEATURES_SEL 0x014
+#define VIRTIO_MMIO_DRIVER_FEATURES 0x020
+#define VIRTIO_MMIO_DRIVER_FEATURES_SEL 0x024
+#define VIRTIO_MMIO_QUEUE_SEL 0x030
+#define VIRTIO_MMIO_QUEUE_NUM_MAX 0x034
+#define VIRTIO_MMIO_QUEUE_NUM 0x038
+#define VIRTIO_MMIO_QUEUE_READY 0x044
+#define VIRTIO_MMIO_QUEUE_NOTIFY 0x050
+#define VIRTIO_MMIO_INTERRUPT_STATUS 0x060
+#define VIRTIO_MMIO_INTERRUPT_ACK 0x064
+#define VIRTIO_MMIO_STATUS 0x070
+#define VIRTIO_MMIO_QUEUE_DESC 0x080
+#define VIRTIO_MMIO_QUEUE_DRIVER 0x090
+#define VIRTIO_MMIO_QUEUE_DEVICE 0x0a0
+#define VIRTIO_MMIO_CONFIG 0x100
+
+#define VIRTIO_ST_ACKNOWLEDGE 1
+#define VIRTIO_ST_DRIVER 2
+#define VIRTIO_ST_DRIVER_OK 4
+#define VIRTIO_ST_FEATURES_OK 8
+#define VIRTIO_ST_NEEDS_RESET 0x40
+
+#define VIRTIO_F_VERSION_1_HI 1 // VIRTIO_F_VERSION_1, bit 32: bit 0 of the high feature word
+
+#define VIRTQ_DESC_F_NEXT 1
+#define VIRTQ_DESC_F_WRITE 2
+
+struct virtq_desc {
+  uint64 addr;
+  uint32 len;
+  uint16 flags, next;
+};
+
 // ---- virtio_blk.c: a split-virtqueue driver, one request in flight ----
 #define VIRTIO_MAGIC 0x74726976
 #define VIRTIO_ID_BLOCK 2

@@ -4,46 +4,12 @@
 #include "lib.h"
 #include "virt.h"
 
-#define REG_MAGIC 0x000
-#define REG_VERSION 0x004
-#define REG_DEVICE_ID 0x008
-#define REG_DEVICE_FEATURES 0x010
-#define REG_DEVICE_FEATURES_SEL 0x014
-#define REG_DRIVER_FEATURES 0x020
-#define REG_DRIVER_FEATURES_SEL 0x024
-#define REG_QUEUE_SEL 0x030
-#define REG_QUEUE_NUM_MAX 0x034
-#define REG_QUEUE_NUM 0x038
-#define REG_QUEUE_READY 0x044
-#define REG_QUEUE_NOTIFY 0x050
-#define REG_INTERRUPT_STATUS 0x060
-#define REG_INTERRUPT_ACK 0x064
-#define REG_STATUS 0x070
-#define REG_QUEUE_DESC 0x080
-#define REG_QUEUE_DRIVER 0x090
-#define REG_QUEUE_DEVICE 0x0a0
-#define REG_CONFIG 0x100
-
-#define ST_ACKNOWLEDGE 1
-#define ST_DRIVER 2
-#define ST_DRIVER_OK 4
-#define ST_FEATURES_OK 8
-
-#define FEATURE_VERSION_1_HI 1 // VIRTIO_F_VERSION_1, bit 32: bit 0 of the high word
 // Low-word bits a driver written for legacy devices refuses (the ones xv6 clears): RO 5, SCSI 7,
 // CONFIG_WCE 11, MQ 12, ANY_LAYOUT 27, INDIRECT_DESC 28, EVENT_IDX 29.
 #define LEGACY_REFUSED ((1u << 5) | (1u << 7) | (1u << 11) | (1u << 12) | (1u << 27) | (1u << 28) | (1u << 29))
 
-#define DESC_F_NEXT 1
-#define DESC_F_WRITE 2
-
 #define QNUM 8
 
-struct desc {
-  uint64 addr;
-  uint32 len;
-  uint16 flags, next;
-};
 struct avail {
   uint16 flags, idx, ring[QNUM], used_event;
 };
@@ -57,7 +23,7 @@ struct used {
 };
 
 // The rings of the one device an image drives (a test or a kernel uses one disk).
-static struct desc desc[QNUM] __attribute__((aligned(16)));
+static struct virtq_desc desc[QNUM] __attribute__((aligned(16)));
 static struct avail avail __attribute__((aligned(2)));
 static volatile struct used used __attribute__((aligned(4)));
 uint64 vblk_interrupts_acked;
@@ -75,19 +41,19 @@ static void set_addr(struct vblk *d, uint32 off, const volatile void *p) {
 // LEGACY_REFUSED and writes back only the low word, so it never acknowledges VERSION_1.
 static int negotiate(struct vblk *d, int low_word_only) {
   if (low_word_only) {
-    wreg(d, REG_DEVICE_FEATURES_SEL, 0);
-    uint32 lo = reg(d, REG_DEVICE_FEATURES) & ~LEGACY_REFUSED;
-    wreg(d, REG_DRIVER_FEATURES_SEL, 0);
-    wreg(d, REG_DRIVER_FEATURES, lo);
+    wreg(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+    uint32 lo = reg(d, VIRTIO_MMIO_DEVICE_FEATURES) & ~LEGACY_REFUSED;
+    wreg(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+    wreg(d, VIRTIO_MMIO_DRIVER_FEATURES, lo);
     return 0;
   }
-  wreg(d, REG_DEVICE_FEATURES_SEL, 1);
-  if (!(reg(d, REG_DEVICE_FEATURES) & FEATURE_VERSION_1_HI))
+  wreg(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+  if (!(reg(d, VIRTIO_MMIO_DEVICE_FEATURES) & VIRTIO_F_VERSION_1_HI))
     return -1;
-  wreg(d, REG_DRIVER_FEATURES_SEL, 0);
-  wreg(d, REG_DRIVER_FEATURES, 0);
-  wreg(d, REG_DRIVER_FEATURES_SEL, 1);
-  wreg(d, REG_DRIVER_FEATURES, FEATURE_VERSION_1_HI);
+  wreg(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+  wreg(d, VIRTIO_MMIO_DRIVER_FEATURES, 0);
+  wreg(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+  wreg(d, VIRTIO_MMIO_DRIVER_FEATURES, VIRTIO_F_VERSION_1_HI);
   return 0;
 }
 
@@ -98,29 +64,29 @@ int vblk_init_as(struct vblk *d, uint64 base, int irq, int low_word_only) {
   d->irq = irq;
   d->last_used = 0;
   d->busy = 0;
-  if (reg(d, REG_MAGIC) != VIRTIO_MAGIC || reg(d, REG_VERSION) != 2 || reg(d, REG_DEVICE_ID) != VIRTIO_ID_BLOCK)
+  if (reg(d, VIRTIO_MMIO_MAGIC) != VIRTIO_MAGIC || reg(d, VIRTIO_MMIO_VERSION) != 2 || reg(d, VIRTIO_MMIO_DEVICE_ID) != VIRTIO_ID_BLOCK)
     return -1;
-  wreg(d, REG_STATUS, 0); // reset
-  wreg(d, REG_STATUS, ST_ACKNOWLEDGE);
-  wreg(d, REG_STATUS, ST_ACKNOWLEDGE | ST_DRIVER);
+  wreg(d, VIRTIO_MMIO_STATUS, 0); // reset
+  wreg(d, VIRTIO_MMIO_STATUS, VIRTIO_ST_ACKNOWLEDGE);
+  wreg(d, VIRTIO_MMIO_STATUS, VIRTIO_ST_ACKNOWLEDGE | VIRTIO_ST_DRIVER);
   if (negotiate(d, low_word_only) != 0)
     return -1;
-  wreg(d, REG_STATUS, ST_ACKNOWLEDGE | ST_DRIVER | ST_FEATURES_OK);
-  if (!(reg(d, REG_STATUS) & ST_FEATURES_OK))
+  wreg(d, VIRTIO_MMIO_STATUS, VIRTIO_ST_ACKNOWLEDGE | VIRTIO_ST_DRIVER | VIRTIO_ST_FEATURES_OK);
+  if (!(reg(d, VIRTIO_MMIO_STATUS) & VIRTIO_ST_FEATURES_OK))
     return -1;
-  wreg(d, REG_QUEUE_SEL, 0);
-  if (reg(d, REG_QUEUE_NUM_MAX) < QNUM)
+  wreg(d, VIRTIO_MMIO_QUEUE_SEL, 0);
+  if (reg(d, VIRTIO_MMIO_QUEUE_NUM_MAX) < QNUM)
     return -1;
-  wreg(d, REG_QUEUE_NUM, QNUM);
+  wreg(d, VIRTIO_MMIO_QUEUE_NUM, QNUM);
   memset(desc, 0, sizeof(desc));
   memset(&avail, 0, sizeof(avail));
   memset((void *)&used, 0, sizeof(used));
-  set_addr(d, REG_QUEUE_DESC, desc);
-  set_addr(d, REG_QUEUE_DRIVER, &avail);
-  set_addr(d, REG_QUEUE_DEVICE, &used);
-  wreg(d, REG_QUEUE_READY, 1);
-  wreg(d, REG_STATUS, ST_ACKNOWLEDGE | ST_DRIVER | ST_FEATURES_OK | ST_DRIVER_OK);
-  d->capacity = (uint64)reg(d, REG_CONFIG) | (uint64)reg(d, REG_CONFIG + 4) << 32;
+  set_addr(d, VIRTIO_MMIO_QUEUE_DESC, desc);
+  set_addr(d, VIRTIO_MMIO_QUEUE_DRIVER, &avail);
+  set_addr(d, VIRTIO_MMIO_QUEUE_DEVICE, &used);
+  wreg(d, VIRTIO_MMIO_QUEUE_READY, 1);
+  wreg(d, VIRTIO_MMIO_STATUS, VIRTIO_ST_ACKNOWLEDGE | VIRTIO_ST_DRIVER | VIRTIO_ST_FEATURES_OK | VIRTIO_ST_DRIVER_OK);
+  d->capacity = (uint64)reg(d, VIRTIO_MMIO_CONFIG) | (uint64)reg(d, VIRTIO_MMIO_CONFIG + 4) << 32;
   return 0;
 }
 
@@ -131,25 +97,25 @@ void vblk_start(struct vblk *d, int type, uint64 sector, void *buf, uint32 len) 
   d->status = 0xff;
   d->busy = 1;
   int n = 0;
-  desc[n] = (struct desc){(uint64)&d->hdr, 16, DESC_F_NEXT, 1};
+  desc[n] = (struct virtq_desc){(uint64)&d->hdr, 16, VIRTQ_DESC_F_NEXT, 1};
   n++;
   if (len > 0) {
-    uint16 write = type == VIRTIO_BLK_T_OUT ? 0 : DESC_F_WRITE; // device writes what we read
-    desc[n] = (struct desc){(uint64)buf, len, (uint16)(write | DESC_F_NEXT), (uint16)(n + 1)};
+    uint16 write = type == VIRTIO_BLK_T_OUT ? 0 : VIRTQ_DESC_F_WRITE; // device writes what we read
+    desc[n] = (struct virtq_desc){(uint64)buf, len, (uint16)(write | VIRTQ_DESC_F_NEXT), (uint16)(n + 1)};
     n++;
   }
-  desc[n] = (struct desc){(uint64)&d->status, 1, DESC_F_WRITE, 0};
+  desc[n] = (struct virtq_desc){(uint64)&d->status, 1, VIRTQ_DESC_F_WRITE, 0};
   avail.ring[avail.idx % QNUM] = 0;
   __sync_synchronize(); // the descriptors before the index that publishes them
   avail.idx++;
   __sync_synchronize(); // the index before the notification
-  wreg(d, REG_QUEUE_NOTIFY, 0);
+  wreg(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 }
 
 int vblk_poll(struct vblk *d) {
-  uint32 isr = reg(d, REG_INTERRUPT_STATUS);
+  uint32 isr = reg(d, VIRTIO_MMIO_INTERRUPT_STATUS);
   if (isr) {
-    wreg(d, REG_INTERRUPT_ACK, isr);
+    wreg(d, VIRTIO_MMIO_INTERRUPT_ACK, isr);
     vblk_interrupts_acked++;
   }
   __sync_synchronize();
