@@ -89,7 +89,7 @@ export interface BoardRun {
 export function runBoard(cfg: Omit<VirtBoardConfig, 'console'>, input: string[] = []): BoardRun {
   const sink = new CaptureConsole();
   const session = new RunSession({ ...cfg, console: sink });
-  feedInput(session, input);
+  const held = feedInput(session, input);
   for (;;) {
     const state = session.run(1000);
     if (state === 'done') break;

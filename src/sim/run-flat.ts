@@ -174,11 +174,12 @@ export class RunSession {
  * Hands `lines` to the guest one at a time as the CLI hands piped input over (held-input.ts):
  * held until the guest listens, then a line each time it waits for one.
  */
-export function feedInput(session: RunSession, lines: readonly string[]): void {
+export function feedInput(session: RunSession, lines: readonly string[]): HeldInput {
   const held = new HeldInput();
   held.push(new TextEncoder().encode(lines.join('')));
   held.end();
   session.onRound = (idle, stopped) => held.round(session.board, idle, stopped);
+  return held;
 }
 
 /** Builds and runs to the end: the whole of `flashdisco run` without the terminal. */
@@ -189,12 +190,13 @@ export function runFlat(cfg: FlatRunConfig): FlatRunResult {
 /** runFlat's run, giving the session: its last board's harts and devices as they were left. */
 export function runToEnd(cfg: FlatRunConfig): RunSession {
   const s = new RunSession(cfg);
-  if (cfg.input !== undefined) feedInput(s, cfg.input);
+  const held = feedInput(s, cfg.input ?? []);
   for (;;) {
     const state = s.run(CHUNK_MS);
     cfg.onSlice?.();
     if (state === 'done') break;
-    if (state === 'idle') s.stuck();
+    // A round that handed a line over reports idle too: the guest has it now.
+    if (state === 'idle' && !held.takeHanded()) s.stuck(held.holding);
   }
   return s;
 }
