@@ -3,26 +3,19 @@
 # returns its argument); one that fires after it traps with the next instruction, NAME_next,
 # in mepc.
 
-.macro SITE name, insn:vararg
-        .globl  \name, \name\()_site
-        .balign 4
-\name:
-\name\()_site:
-        \insn
-        ret
-.endm
+#include "priv/probe-macro.h"
 
         .text
 # The assembler would compress these where it can (trig_lw and trig_sw become c.lw and c.sw);
 # trig_exec stays a 32-bit instruction, and trig_cexec below is the compressed one.
         .option push
         .option norvc
-SITE    trig_exec, addi a0, a0, 1
+PROBE   trig_exec, addi a0, a0, 1
         .option pop
-SITE    trig_lw, lw a0, 0(a0)
-SITE    trig_lbu, lbu a0, 0(a0)
-SITE    trig_sw, sw a1, 0(a0)
-SITE    trig_amoadd, amoadd.w a0, a1, (a0)
+PROBE   trig_lw, lw a0, 0(a0)
+PROBE   trig_lbu, lbu a0, 0(a0)
+PROBE   trig_sw, sw a1, 0(a0)
+PROBE   trig_amoadd, amoadd.w a0, a1, (a0)
 
 # A compressed instruction under an execute trigger.
         .globl  trig_cexec, trig_cexec_site

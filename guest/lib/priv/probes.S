@@ -3,15 +3,7 @@
 # trap's epc with it and read the instruction bits there. After a trap the default handler
 # resumes at the next instruction, which is the probe's return.
 
-.macro PROBE name, insn:vararg
-        .globl  \name
-        .globl  \name\()_site
-        .balign 4
-\name:
-\name\()_site:
-        \insn
-        ret
-.endm
+#include "priv/probe-macro.h"
 
         .text
 # ecall with a7 = 0 (not RETURN_MAGIC, so the handler treats it as a plain exception)
