@@ -13,10 +13,10 @@ const RBR = 0, THR = 0, IER = 1, IIR = 2, FCR = 2, LCR = 3, MCR = 4, LSR = 5, MS
 const DEADLINE = 1_000_000;
 
 /** A listener on a fresh UART; every access takes 10 cycles of a clock the test reads as `now`. */
-function setup(offerToLookers = true) {
+function setup() {
   const uart = new Uart16550({ irq: new FakeLine(), sink: new CaptureConsole() });
   const clock = { now: 0 };
-  const l = new UartListener(uart, () => clock.now, DEADLINE, offerToLookers);
+  const l = new UartListener(uart, () => clock.now, DEADLINE);
   const rd = (reg: number) => {
     clock.now += 10;
     return load32(l, reg, 1);
@@ -186,23 +186,11 @@ describe('UART listener: polling', () => {
         rd(LSR);
       }
     };
-    /** What a board with or without offerToLookers says to the same looking guest. */
-    const lookingOn = (offer: boolean) => {
-      const b = setup(offer);
-      firmwareInit(b.rd, b.wr);
-      for (let i = 0; i < LOOKS_FOR_INPUT; i++) {
-        b.clock.now += 10 * POLL_GAP_CYCLES;
-        b.rd(LSR);
-      }
-      return b.l.want(b.clock.now, false, false);
-    };
     look(LOOKS_FOR_INPUT - 1, 10 * POLL_GAP_CYCLES);
     expect(l.want(clock.now, false, false)).toBe(InputWant.No);
     look(1, 10 * POLL_GAP_CYCLES);
     expect(l.polling(clock.now)).toBe(false);
     expect(l.want(clock.now, false, false)).toBe(InputWant.Offer);
-    expect(lookingOn(true)).toBe(InputWant.Offer);
-    expect(lookingOn(false)).toBe(InputWant.No); // unless the board asks for it
     // no longer once it stops looking, or looks further apart than the deadline
     expect(l.want(clock.now + DEADLINE + 1, false, false)).toBe(InputWant.No);
     look(2 * POLLS_FOR_INPUT, DEADLINE + 1);

@@ -25,10 +25,7 @@
 //              that looks for a key between delays (U-Boot's autoboot countdown, a 10 ms delay
 //              between looks). A key typed ahead stops such a countdown under QEMU, so a line
 //              that is there goes in; but the guest is not waiting for one, and a driver that
-//              types only after the prompt must not hold it. Only where the board asks for it
-//              (`offerToLookers`: the virt board): the FLASH machine's I/O node loses the lines
-//              after the first when it offers them so (U-Boot on 4 nodes), which is not
-//              understood yet, so there such a guest gets input once it polls or listens.
+//              types only after the prompt must not hold it.
 //
 // A probe sets ERBFI for a few accesses (autoconfig writes IER = 0x0f and reads it back), and
 // set_termios sets it just before its FIFO reset; neither is taken for listening, because input
@@ -93,12 +90,7 @@ export class UartListener implements MmioDevice {
    * `now` is the simulated cycle of the access being served; `deadlineCycles` is
    * INPUT_DEADLINE_S in the board's cycles.
    */
-  constructor(
-    readonly uart: Uart16550,
-    private readonly now: () => number,
-    private readonly deadlineCycles: number,
-    private readonly offerToLookers = false,
-  ) {
+  constructor(readonly uart: Uart16550, private readonly now: () => number, private readonly deadlineCycles: number) {
     this.base = uart.base;
     this.size = uart.size;
     if (uart.listening) this.listenSince = 0;
@@ -127,7 +119,7 @@ export class UartListener implements MmioDevice {
    */
   want(now: number, idle: boolean, stopped: boolean): InputWant {
     if (this.polling(now)) return InputWant.Wait;
-    if (!this.uart.listening) return this.offerToLookers && this.looking(now) ? InputWant.Offer : InputWant.No;
+    if (!this.uart.listening) return this.looking(now) ? InputWant.Offer : InputWant.No;
     if (stopped) return InputWant.Wait;
     if (idle || now - Math.max(this.lastHandOver, this.listenSince) >= this.deadlineCycles) return InputWant.Offer;
     return InputWant.No;

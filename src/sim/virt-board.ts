@@ -345,7 +345,7 @@ export class VirtBoard {
     this.mem.addDevice(this.finisher, 'finisher');
     this.mem.addDevice(this.clint, 'clint');
     this.mem.addDevice(this.plic, 'plic');
-    this.uartInput = new UartListener(this.uart, () => this.harts[this.current]!.simTime(), INPUT_DEADLINE_S * BOARD_CPU_HZ, true);
+    this.uartInput = new UartListener(this.uart, () => this.harts[this.current]!.simTime(), INPUT_DEADLINE_S * BOARD_CPU_HZ);
     this.mem.addDevice(this.uartInput, 'uart');
     this.disk = null;
     for (let k = 0; k < VIRTIO_COUNT; k++) {
