@@ -447,10 +447,10 @@ describe('flashdisco run --monitor', () => {
     refused({ monitorTrapCycles: 30 }, /--config '.*bad-costs\.json' sets parameters of the FLASH machine \(add --nodes N\) or the monitor's costs \(add --monitor\)/);
   });
 
-  it('refuses --nodes', () => {
-    const r = cli('--monitor', '--nodes', '2', '--kernel', image('hello.elf'));
+  it('refuses --placement: the flat board has one node', () => {
+    const r = cli('--monitor', '--placement', 'round-robin', '--kernel', image('hello.elf'));
     expect(r.status).toBe(2);
-    expect(r.stderr).toBe('flashdisco: --monitor runs a VM on the flat board only, for now; drop --nodes\n');
+    expect(r.stderr).toBe('flashdisco: --placement places a VM\'s pages on the nodes of the FLASH machine; the flat board has one node (add --nodes N, or drop --placement)\n');
   });
 
   it('refuses more memory than the machine has for VMs', () => {

@@ -15,7 +15,11 @@
 //     cache: it asks again for every line, every time.
 // Accesses must not cross a line (lineBytes): jobs split their copies at line boundaries.
 
-/** What a job needs before its next access: the line holding RAM offset `off`. */
+/**
+ * What a job needs before its next access: the line holding RAM offset `off`; or, with `off`
+ * -1, a page of a VM's guest RAM whose place in machine memory the monitor is looking up (the
+ * job asks again when the engine resumes it).
+ */
 export interface DmaNeed {
   off: number;
   write: boolean;

@@ -213,6 +213,8 @@ export interface GuestRam {
   /**
    * Guest RAM scattered page by page over u8 (a monitor's VM, src/monitor/vm-memory.ts): where
    * guest RAM page `page` (counted from base) lies in u8. Absent: guest RAM is u8 from offset 0.
+   * Negative while the monitor looks the page up (FLASH; only with a DmaEngine, which resumes
+   * the job once it may ask again).
    */
   pageOffset?(page: number): number;
 }
@@ -775,7 +777,13 @@ export class VirtioBlk implements MmioDevice {
     while (len > 0) {
       let k = this.dma === undefined ? len : Math.min(len, this.dma.lineBytes - (off % this.dma.lineBytes));
       if (paged) k = Math.min(k, PAGE - (off % PAGE));
-      const at = paged ? this.ram.pageOffset!(Math.floor(off / PAGE)) + (off % PAGE) : off;
+      let at = off;
+      if (paged) {
+        // A VM's page not known on the I/O node yet: its pmap entry was asked for (dma.ts).
+        let po: number;
+        while ((po = this.ram.pageOffset!(Math.floor(off / PAGE))) < 0) yield { off: -1, write: toRam };
+        at = po + (off % PAGE);
+      }
       if (this.dma !== undefined) yield { off: at, write: toRam };
       if (toRam) {
         u8.set(buf.subarray(bufOff, bufOff + k), at);

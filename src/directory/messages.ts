@@ -14,6 +14,10 @@
 //   I/O node -> any     IRQ (a device changed the level of one of the receiver's interrupt lines)
 //                       TIME (software wrote mtime: the harts' time CSRs follow)
 //   I/O node -> itself  IO_TIMER  IO_INPUT  IO_DMA (events its devices schedule; never cross the network)
+//   monitor instances   PMAP_REQ (a node needs a guest page's machine page: to the VM's home)
+//                       PMAP_ALLOC (home -> the node the placement chose: give a page)
+//                       PMAP_GIVEN (that node -> home: the page, or none left)
+//                       PMAP_DONE (home -> the node that asked: the machine page)
 
 export const enum Msg {
   GETS = 0,
@@ -49,14 +53,23 @@ export const enum Msg {
   /** I/O node -> every node: software wrote the CLINT's mtime; A, B = mtime minus the ticks of
    * the cycle count, low word (unsigned) and high word (signed), for the hart's time CSR. */
   TIME = 26,
+  /** -> the VM's home monitor: ADDR = guest page, A = VM, REQ = the node that needs it. */
+  PMAP_REQ = 27,
+  /** home -> the node placement chose: ADDR = guest page, A = VM: allocate it a page. */
+  PMAP_ALLOC = 28,
+  /** that node -> home: ADDR = guest page, A = VM, B = machine page (-1: none left). */
+  PMAP_GIVEN = 29,
+  /** home -> the node that asked: ADDR = guest page, A = VM, B = machine page. */
+  PMAP_DONE = 30,
 }
 
-export const MSG_COUNT = 27;
+export const MSG_COUNT = 31;
 
 export const MSG_NAMES: readonly string[] = [
   'GETS', 'GETX', 'UPGRADE', 'PUTS', 'PUTE', 'PUTX', 'DATA_S', 'DATA_E', 'DATA_X', 'UPGRADE_ACK', 'NACK',
   'WB_ACK', 'INV', 'INV_ACK', 'FWD_GETS', 'FWD_GETX', 'SHARING_WB', 'XFER', 'UNC_READ', 'UNC_WRITE',
   'UNC_DATA', 'UNC_ACK', 'IRQ', 'IO_TIMER', 'IO_INPUT', 'IO_DMA', 'TIME',
+  'PMAP_REQ', 'PMAP_ALLOC', 'PMAP_GIVEN', 'PMAP_DONE',
 ];
 
 export function msgName(t: number): string {

@@ -29,6 +29,9 @@
 // VM's pmap; nothing ever maps the reserve.
 
 import { MACHINE_PPN0, PAGE, type MachineMemory } from './machine-memory.js';
+
+/** Where a monitor's reserve lies: machine pages [vmPages, pages) of `ram` (a flat board's machine memory, or a FLASH node's slice). */
+export type ReserveArea = Pick<MachineMemory, 'ram' | 'vmPages' | 'pages'>;
 import type { Memmap } from './memmap.js';
 
 export const PTE_V = 1, PTE_R = 2, PTE_W = 4, PTE_X = 8, PTE_U = 16, PTE_A = 64, PTE_D = 128;
@@ -88,6 +91,8 @@ export interface ReserveUsage {
 export class ShadowReserve {
   /** The first page of the whole reserve (machine memory past the VM pages): slots count from it. */
   readonly base: number;
+  /** The page past the whole reserve. */
+  readonly end: number;
   readonly first: number;
   readonly count: number;
   inUse = 0;
@@ -96,11 +101,12 @@ export class ShadowReserve {
   private top: number;
 
   /** Pages [first, first + count) of the reserve; `usage` counts every partition's pages together. */
-  constructor(private readonly mem: MachineMemory, first = mem.vmPages, count = mem.reservePages, private readonly usage: ReserveUsage = { inUse: 0, peak: 0 }) {
+  constructor(private readonly mem: ReserveArea, first = mem.vmPages, count = mem.pages - mem.vmPages, private readonly usage: ReserveUsage = { inUse: 0, peak: 0 }) {
     if (first < mem.vmPages || count < 1 || first + count > mem.pages) {
       throw new RangeError(`reserve partition [${first}, ${first + count}) is not inside the reserve [${mem.vmPages}, ${mem.pages})`);
     }
     this.base = mem.vmPages;
+    this.end = mem.pages;
     this.first = first;
     this.count = count;
     this.free = new Int32Array(this.count);
@@ -125,6 +131,11 @@ export class ShadowReserve {
     this.free[this.top++] = mp;
     this.inUse--;
     this.usage.inUse--;
+  }
+
+  /** Machine page mp is one of the reserve's, this partition's or another's. */
+  holds(mp: number): boolean {
+    return mp >= this.base && mp < this.end;
   }
 
   /** The memmap slot of the shadow entry at machine offset `off` in the reserve. */
@@ -156,7 +167,7 @@ export class ShadowTables {
   private readonly dv: DataView;
   private realAsids = 0;
 
-  constructor(mem: MachineMemory, private readonly reserve: ShadowReserve, private readonly memmap: Memmap) {
+  constructor(mem: ReserveArea, private readonly reserve: ShadowReserve, private readonly memmap: Memmap) {
     this.dv = mem.ram.dv;
   }
 
@@ -187,7 +198,7 @@ export class ShadowTables {
    * `tree`. False when the reserve has no page for a table on the way.
    */
   fill(tree: ShadowTree, va: number, mp: number, perms: number, superpage: boolean): boolean {
-    if (mp < 0 || mp >= this.reserve.base) throw new Error(`shadow fill of machine page ${mp}, which is no VM page`);
+    if (mp < 0 || this.reserve.holds(mp)) throw new Error(`shadow fill of machine page ${mp}, which is no VM page`);
     const v = va < 0 ? va + TWO39 : va;
     const dv = this.dv;
     let table = tree.root;

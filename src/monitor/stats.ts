@@ -47,6 +47,8 @@ export const enum Charge {
   Stepped,
 }
 const CHARGES = ['trap', 'emulate', 'reflect', 'shadow-fill', 'walk', 'interrupt', 'mmio', 'shootdown', 'stepped'];
+/** How many Charge categories there are. */
+export const CHARGE_COUNT = CHARGES.length;
 
 export const enum TimeIn {
   GuestUser,
@@ -73,6 +75,8 @@ export class VcpuStats {
   refaults = 0;
   /** Instructions the virtual hart executed, one by one (MPRV) or for a trap. */
   stepped = 0;
+  /** Traps served again because a step or a shadow fill waited for a line or a pmap entry (FLASH). */
+  stalls = 0;
   /** Virtual interrupts delivered. */
   interrupts = 0;
 
@@ -86,6 +90,7 @@ export class VcpuStats {
       emulated: named(EMULATED, this.emulated),
       shadowFills: { fetch: this.fills[0]!, load: this.fills[1]!, store: this.fills[2]! },
       stepped: this.stepped,
+      stalls: this.stalls,
       interrupts: this.interrupts,
       refaults: this.refaults,
     };

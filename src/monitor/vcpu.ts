@@ -35,18 +35,18 @@ import { Hart, Stop, type CostModel, type MachineTrapHook, type SemihostHook } f
 import { Access, type MemoryPort } from '../vcpu/port.js';
 import { Cause, Priv, type Irq } from '../vcpu/trap.js';
 import { FS_DIRTY, MSTATUS, type CsrFile } from '../vcpu/csr.js';
-import { translate, untranslated } from '../vcpu/mmu.js';
+import { translate, TranslateFault, untranslated } from '../vcpu/mmu.js';
 import { DecodeCache } from '../vcpu/decode-cache.js';
 import type { MonitorCosts } from './costs.js';
 import { MACHINE_PPN0, PAGE } from './machine-memory.js';
 import { SHADOW_BARE, SHADOW_MXR, SHADOW_S, SHADOW_S_SUM, SHADOW_U, PTE_R, PTE_W, PTE_X, ShadowTables, shadowPerms, type ShadowTree } from './shadow.js';
-import { Charge, Emulated, TimeIn, TrapClass, VcpuStats } from './stats.js';
-import { VirtualPort, type GuestMemory } from './vm-memory.js';
+import { Charge, CHARGE_COUNT, Emulated, TimeIn, TrapClass, VcpuStats } from './stats.js';
+import { VirtualPort, PAGE_PENDING, type GuestPort } from './vm-memory.js';
 
 /** What a virtual CPU needs of its VM. */
 export interface VcpuHome {
   /** The VM's memory port (guest physical). */
-  readonly guest: GuestMemory;
+  readonly guest: GuestPort;
   /** The port of the VM's real harts (machine memory). */
   readonly realPort: MemoryPort;
   readonly shadow: ShadowTables;
@@ -60,7 +60,14 @@ const enum Fill {
   NotRam,
   /** The guest's own tables fault: step it, which reflects the fault. */
   GuestFault,
+  /**
+   * A line of the guest's table, or the pmap entry of the page, is not here yet (FLASH): the
+   * real hart stalls and runs the instruction again once it comes.
+   */
+  Stall,
 }
+
+const enum StepResult { Retired, Trapped, Stalled }
 
 const ACCESS_OF_CAUSE: Record<number, Access> = {
   [Cause.FetchPageFault]: Access.Fetch,
@@ -86,7 +93,7 @@ export class Vcpu {
   readonly virt: Hart;
   readonly monitorStats = new VcpuStats();
   private readonly price: MonitorCosts;
-  private readonly guest: GuestMemory;
+  private readonly guest: GuestPort;
   private readonly shadow: ShadowTables;
 
   // The real hart's context (applyContext).
@@ -107,15 +114,26 @@ export class Vcpu {
   private lastFillPc = NaN;
   private lastFillVa = NaN;
   private lastFillKind = -1;
+  /**
+   * What the trap now being served has charged, by Charge: taken back if it stalls, since the
+   * instruction traps again once the line or the pmap entry it waits for comes.
+   */
+  private readonly trapCharged = new Float64Array(CHARGE_COUNT);
 
-  constructor(home: VcpuHome, hartId: number, resetPc: number) {
+  /**
+   * `real`: the physical CPU's hart to run on (a FLASH node's, whose port is its caches); by
+   * default one of its own on the VM's real port.
+   */
+  constructor(home: VcpuHome, hartId: number, resetPc: number, real?: Hart) {
     this.hartId = hartId;
     this.price = home.costs;
     this.guest = home.guest;
     this.shadow = home.shadow;
     const vport = new VirtualPort(home.guest);
-    this.virt = new Hart({ port: vport, hartId, resetPc, decodeCache: new DecodeCache(0), skipSpins: false });
-    this.real = new Hart({ port: home.realPort, hartId, resetPc });
+    this.real = real ?? new Hart({ port: home.realPort, hartId, resetPc });
+    this.real.pc = resetPc;
+    // The same clock rates: the guest's time CSR counts as the real hart's cycles do.
+    this.virt = new Hart({ port: vport, hartId, resetPc, decodeCache: new DecodeCache(0), skipSpins: false, costs: this.real.costs });
     vport.real = this.real;
     this.real.setPriv(Priv.U);
     this.real.machineTrapHook = this.onTrap;
@@ -265,25 +283,55 @@ export class Vcpu {
         break;
       }
       if (this.stepping) {
+        this.beginTrap();
         this.charge(Charge.Emulate, this.price.mprvStep);
-        this.step(r.pc);
+        if (this.step(r.pc) === StepResult.Stalled) {
+          this.takeBack();
+          break;
+        }
         this.settle();
         continue;
       }
-      r.run(left, cycleLimit);
+      // Direct execution stops at the guest's Sstc timer, as a native hart's run does.
+      const timer = this.virt.nextTimerCycle();
+      if (r.run(left, timer > r.simTime() && timer < cycleLimit ? timer : cycleLimit) === Stop.Stall) this.stopWith = Stop.Stall;
       this.account();
     }
     return this.stopWith;
+  }
+
+  // ---- What a FLASH node sees (node-actor/node.ts, NodeCpu) ----
+
+  /** The guest wrote mtime: both harts' time CSRs follow. */
+  setTimeOffset(ticks: number): void {
+    this.real.setTimeOffset(ticks);
+    this.virt.setTimeOffset(ticks);
+  }
+
+  /** The cycle of the guest's Sstc timer, or Infinity. */
+  nextTimerCycle(): number {
+    return this.virt.nextTimerCycle();
+  }
+
+  get spinning(): boolean {
+    return this.real.spinning;
   }
 
   // ---- Traps of the real hart ----
 
   private readonly onTrap: MachineTrapHook = (_h, cause, tval, pc) => {
     this.account();
+    this.beginTrap();
     this.charge(Charge.Trap, this.price.trap);
     const kind = ACCESS_OF_CAUSE[cause];
     if (kind !== undefined) this.pageFault(kind, tval, pc);
     else this.trapped(cause, tval, pc);
+    if (this.stopWith === Stop.Stall) {
+      // Nothing of the instruction happened: it traps again once what it waits for comes.
+      this.takeBack();
+      this.real.pc = pc;
+      this.real.requestStop();
+    }
     // The run loop charges the trap's first cycle once this returns; `trap` includes it.
     this.real.extraCycles--;
     this.mark = this.real.simTime() + 1;
@@ -298,11 +346,16 @@ export class Vcpu {
       r.pc = pc;
       return;
     }
+    if (outcome === Fill.Stall) {
+      this.stopWith = Stop.Stall;
+      return;
+    }
     this.lastFillPc = NaN;
     const device = outcome === Fill.NotRam;
+    const stepped = this.step(pc);
+    if (stepped === StepResult.Stalled) return;
     this.monitorStats.traps[device ? TrapClass.Device : TrapClass.GuestPageFault]++;
-    const retired = this.step(pc);
-    if (device && retired) this.charge(Charge.Mmio, this.price.mmio);
+    if (device && stepped === StepResult.Retired) this.charge(Charge.Mmio, this.price.mmio);
     else this.charge(Charge.Reflect, this.price.reflect);
     this.settle();
   }
@@ -320,12 +373,12 @@ export class Vcpu {
         if (rs1 !== 0) fenceVa = Number(BigInt.asIntN(64, this.real.getX(rs1)));
         if (rs2 !== 0) fenceAsid = this.real.xl[rs2]! & 0xffff;
       }
-      this.monitorStats.traps[em === Emulated.Illegal ? TrapClass.Other : TrapClass.Privileged]++;
-    } else {
-      this.monitorStats.traps[cause === Cause.EcallU ? TrapClass.Ecall : cause === Cause.Breakpoint ? TrapClass.Ebreak : TrapClass.Other]++;
     }
-    const retired = this.step(pc);
-    if (em >= 0 && em !== Emulated.Illegal && retired) {
+    const stepped = this.step(pc);
+    if (stepped === StepResult.Stalled) return;
+    if (cause === Cause.IllegalInstruction) this.monitorStats.traps[em === Emulated.Illegal ? TrapClass.Other : TrapClass.Privileged]++;
+    else this.monitorStats.traps[cause === Cause.EcallU ? TrapClass.Ecall : cause === Cause.Breakpoint ? TrapClass.Ebreak : TrapClass.Other]++;
+    if (em >= 0 && em !== Emulated.Illegal && stepped === StepResult.Retired) {
       this.monitorStats.emulated[em]++;
       this.charge(Charge.Emulate, this.price.emulate[em]!);
       if (em === Emulated.SfenceVma) {
@@ -354,12 +407,14 @@ export class Vcpu {
       perms = PTE_R | PTE_W | PTE_X;
     } else {
       gpa = translate(v, va, kind, p);
+      if (gpa === TranslateFault.Stall) return Fill.Stall;
       if (gpa < 0) return Fill.GuestFault;
       this.charge(Charge.Walk, (3 - v.leafLevel) * this.price.walkLevel);
       perms = shadowPerms(v.leafPte, this.mode);
       superpage = v.leafLevel > 0;
     }
     const ro = this.guest.plainRamPage(gpa);
+    if (ro === PAGE_PENDING) return Fill.Stall;
     if (ro < 0) return Fill.NotRam;
     if (!this.shadow.fill(this.tree!, va, ro / PAGE, perms, superpage)) {
       // The reserve is used up: start again with empty trees; the access faults once more and
@@ -380,14 +435,21 @@ export class Vcpu {
   // ---- Stepping ----
 
   /**
-   * Runs the instruction at `pc` on the virtual hart, with the real hart's registers; true when
-   * it retired (rather than trapped, or let an interrupt in first).
+   * Runs the instruction at `pc` on the virtual hart, with the real hart's registers: it
+   * retired, or trapped (or let an interrupt in first), or stalled on a line or a pmap entry
+   * (FLASH), changing nothing.
    */
-  private step(pc: number): boolean {
+  private step(pc: number): StepResult {
     const r = this.real, v = this.virt;
     this.toVirtual(pc);
     const i0 = v.instret, e0 = v.extraCycles;
     const why = v.run(1);
+    if (why === Stop.Stall) {
+      // The virtual hart's port charged the lines it found: they count when the instruction runs.
+      v.extraCycles = e0;
+      this.stopWith = Stop.Stall;
+      return StepResult.Stalled;
+    }
     const retired = v.instret - i0, extra = v.extraCycles - e0;
     r.instret += retired;
     r.extraCycles += extra;
@@ -396,7 +458,7 @@ export class Vcpu {
     this.mark += retired + extra;
     this.toReal();
     if (why === Stop.Halt) this.stopWith = Stop.Halt;
-    return retired > 0;
+    return retired > 0 ? StepResult.Retired : StepResult.Trapped;
   }
 
   /**
@@ -498,7 +560,23 @@ export class Vcpu {
   private charge(what: Charge, cycles: number): void {
     this.real.extraCycles += cycles;
     this.monitorStats.monitor[what] += cycles;
+    this.trapCharged[what] += cycles;
     this.mark += cycles;
+  }
+
+  private beginTrap(): void {
+    this.trapCharged.fill(0);
+  }
+
+  /** The trap stalled: what it charged is taken back (see trapCharged). */
+  private takeBack(): void {
+    const c = this.trapCharged;
+    for (let k = 0; k < c.length; k++) {
+      this.real.extraCycles -= c[k]!;
+      this.monitorStats.monitor[k] -= c[k]!;
+      this.mark -= c[k]!;
+    }
+    this.monitorStats.stalls++;
   }
 
   /** The shadow tree the real hart walks now (tests). */

@@ -49,11 +49,20 @@ export class VmMemory {
   }
 }
 
-/** What the monitor uses of a VM's memory port (src/sim/board-memory.ts). */
-export interface GuestMemory extends MemoryPort, GrantKeeper {
-  /** RAM offset of the page at guest physical `paddr` when it is RAM without a device, else -1. */
+/** plainRamPage: the page is RAM, but its pmap entry is not known here yet (FLASH: it was asked for). */
+export const PAGE_PENDING = -2;
+
+/** What a vCPU needs of its VM's memory: a virtual hart's port, and plain RAM for shadow leaves. */
+export interface GuestPort extends MemoryPort {
+  /**
+   * RAM offset (in machine memory) of the page at guest physical `paddr` when it is RAM without
+   * a device, PAGE_PENDING while its pmap entry is on its way, else -1.
+   */
   plainRamPage(paddr: number): number;
 }
+
+/** What the monitor uses of a VM's memory port on the flat board (src/sim/board-memory.ts). */
+export interface GuestMemory extends GuestPort, GrantKeeper {}
 
 /** A virtual hart's port: the VM's memory port, no grants, stores reported (see the header). */
 export class VirtualPort implements MemoryPort {
@@ -63,7 +72,7 @@ export class VirtualPort implements MemoryPort {
   /** The vCPU's real hart (set once both harts exist). */
   real: Hart | null = null;
 
-  constructor(private readonly guest: GuestMemory) {
+  constructor(private readonly guest: GuestPort) {
     this.ram = guest.ram;
   }
 

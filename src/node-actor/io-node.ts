@@ -58,7 +58,7 @@ import { writeSync } from 'node:fs';
 import type { MachineConfig } from '../config/machine.js';
 import { Msg } from '../directory/messages.js';
 import { ACCESS_STALL_ANY } from '../directory/cache-controller.js';
-import { Access, type RamView } from '../vcpu/port.js';
+import { Access } from '../vcpu/port.js';
 import type { MmioDevice } from '../vcpu/flat-memory.js';
 import type { Irq } from '../vcpu/trap.js';
 import { Htif, BufferedConsole, type ConsoleSink } from '../devices/htif.js';
@@ -66,7 +66,7 @@ import { Clint, CLINT_BASE, CLINT_MTIME, CLINT_SIZE } from '../devices/clint.js'
 import { Plic, PLIC_BASE, PLIC_SIZE } from '../devices/plic.js';
 import { Uart16550, UART_BASE, UART_IRQ, UART_SIZE } from '../devices/uart16550.js';
 import { UartListener, InputWant, INPUT_DEADLINE_S } from '../devices/uart-input.js';
-import { VirtioBlk, VirtioMmioEmpty, VIRTIO_BASE, VIRTIO_COUNT, VIRTIO_IRQ, VIRTIO_SIZE, VIRTIO_STRIDE } from '../devices/virtio-blk.js';
+import { VirtioBlk, VirtioMmioEmpty, type GuestRam, VIRTIO_BASE, VIRTIO_COUNT, VIRTIO_IRQ, VIRTIO_SIZE, VIRTIO_STRIDE } from '../devices/virtio-blk.js';
 import { Finisher, FINISHER_BASE, FINISHER_SIZE } from '../devices/finisher.js';
 import type { HartIrqTarget } from '../devices/irq.js';
 import type { DmaEngine, DmaJob, DmaNeed } from '../devices/dma.js';
@@ -138,6 +138,7 @@ export function ioDeviceRanges(t: IoTask): DeviceRange[] {
 
 const NOT_WAITING = -3;
 const WAIT_ANY = -1;
+const WAIT_PAGE = -4;
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 let stdoutClosed = false;
@@ -172,6 +173,8 @@ export class DmaDriver implements DmaEngine {
   private waitLine = NOT_WAITING;
   /** Woken during the handler now running: go on when it ends. */
   private woken = false;
+  /** A pmap entry came since the job last asked for a page. */
+  private pageCame = false;
 
   constructor(private readonly node: FlashNode, lineBytes: number) {
     this.lineBytes = lineBytes;
@@ -200,6 +203,16 @@ export class DmaDriver implements DmaEngine {
   run(): void {
     while (this.job !== null) {
       const need = this.need!;
+      if (need.off < 0) {
+        // A page whose pmap entry the monitor has asked for (a VM's disk, dma.ts).
+        if (!this.pageCame) {
+          this.waitLine = WAIT_PAGE;
+          return;
+        }
+        this.pageCame = false;
+        this.resumeJob();
+        continue;
+      }
       const line = need.off >>> this.shift;
       const r = this.node.cache.access(line, need.write ? Access.Store : Access.Load);
       if (r < 0) {
@@ -210,6 +223,14 @@ export class DmaDriver implements DmaEngine {
       this.stats.lines++;
       this.resumeJob();
     }
+  }
+
+  /** The monitor instance of this node learnt a pmap entry: a job waiting for a page asks again. */
+  pageArrived(): void {
+    this.pageCame = true;
+    if (this.waitLine !== WAIT_PAGE) return;
+    this.waitLine = NOT_WAITING;
+    this.woken = true;
   }
 
   lineSettled(line: number, time: number): void {
@@ -271,7 +292,7 @@ export class IoNode implements IoPort {
   /** The epoch start at which the last line was handed over. */
   private handedAt = -Infinity;
 
-  constructor(private readonly node: FlashNode, cfg: MachineConfig, ram: RamView, t: IoTask, echoConsole: boolean,
+  constructor(private readonly node: FlashNode, cfg: MachineConfig, ram: GuestRam, t: IoTask, echoConsole: boolean,
     /** inputWait (set while this worker waits for input) and abort of the control region. */
     private readonly control: { inputWait: Int32Array; abort: Int32Array },
     /** The lookahead L, the length of an epoch. */
@@ -394,6 +415,10 @@ export class IoNode implements IoPort {
 
   afterHandler(): void {
     this.dma?.afterHandler();
+  }
+
+  monitorAnswered(): void {
+    this.dma?.pageArrived();
   }
 
   // ---- the worker's side: epochs, input, outcome ----

@@ -27,8 +27,35 @@ import { Mesh, NetworkInterface } from '../interconnect/mesh.js';
 import { EventQueue } from './event-queue.js';
 import { ProcessorInterface, WAIT_ANY, WAIT_UNCACHED, type DeviceRange } from './processor-interface.js';
 import type { MmioDevice } from '../vcpu/flat-memory.js';
+import type { Irq } from '../vcpu/trap.js';
 
 export const enum NodeState { Running = 0, Stalled = 1, Wfi = 2, Halted = 3, Idle = 4 }
+
+/**
+ * What runs on the node's CPU: its hart, natively, or a monitor's virtual CPU over that hart
+ * (src/monitor), which takes the hart's interrupt lines, timer and time offset as the guest's.
+ */
+export interface NodeCpu {
+  run(budget: number, cycleLimit: number): Stop;
+  simTime(): number;
+  idleUntilCycle(time: number): void;
+  nextTimerCycle(): number;
+  setIrq(irq: Irq, level: boolean): void;
+  setTimeOffset(ticks: number): void;
+  dropGrant(spanRo: number, dataMayChange: boolean): void;
+  readonly spinning: boolean;
+}
+
+/** The node's monitor instance (src/monitor/node-monitor.ts), when the node runs VMs. */
+export interface NodeMonitorPort {
+  /** The virtual CPU placed on this node, or null. */
+  readonly cpu: NodeCpu | null;
+  /** A monitor message (PMAP_*), inside a MAGIC handler. */
+  handle(type: number, src: number, addr: number, req: number, a: number, b: number): void;
+}
+
+/** The stalled CPU waits for its monitor instance's answer (a pmap entry). */
+export const WAIT_MONITOR = -4;
 
 /** Where a node's outgoing messages go: its worker routes them to the destination's queue. */
 export interface Router {
@@ -53,6 +80,8 @@ export interface IoPort {
   lineSettled(line: number, time: number): void;
   /** End of a MAGIC handler: the DMA engine goes on with a line it was woken for. */
   afterHandler(): void;
+  /** This node's monitor instance handled a message: a DMA job may have its pmap entry now. */
+  monitorAnswered(): void;
 }
 
 /** Queue flag: the message has passed the input port of the network interface. */
@@ -70,6 +99,9 @@ export interface NodeStats {
 
 export class FlashNode implements CacheHost {
   readonly hart: Hart;
+  /** What the node runs: the hart, or the vCPU its monitor placed on it. */
+  private cpu: NodeCpu;
+  private monitor: NodeMonitorPort | null = null;
   readonly cache: CacheController;
   readonly home: HomeController;
   readonly pi: ProcessorInterface;
@@ -140,6 +172,17 @@ export class FlashNode implements CacheHost {
       skipSpins,
     });
     this.pi.hart = this.hart;
+    this.cpu = this.hart;
+  }
+
+  attachMonitor(m: NodeMonitorPort): void {
+    this.monitor = m;
+    if (m.cpu !== null) this.cpu = m.cpu;
+  }
+
+  /** The CPU stalls until its monitor instance has an answer (handle(PMAP_DONE) wakes it). */
+  stallOnMonitor(): void {
+    this.waiting = WAIT_MONITOR;
   }
 
   addDevice(d: MmioDevice): void {
@@ -160,7 +203,7 @@ export class FlashNode implements CacheHost {
   // ---- CacheHost / Outbox ----
 
   now(): number {
-    return Number.isNaN(this.handlerEnd) ? this.hart.simTime() : this.handlerEnd;
+    return Number.isNaN(this.handlerEnd) ? this.cpu.simTime() : this.handlerEnd;
   }
 
   send(type: Msg, dst: number, addr: number, req: number, a: number, b: number, c: number, delay: number): void {
@@ -205,7 +248,7 @@ export class FlashNode implements CacheHost {
   }
 
   dropLine(line: number, dataMayChange: boolean): void {
-    this.hart.dropGrant(line << this.lineShift, dataMayChange);
+    this.cpu.dropGrant(line << this.lineShift, dataMayChange);
   }
 
   wake(line: number, time: number): boolean {
@@ -238,7 +281,7 @@ export class FlashNode implements CacheHost {
     for (;;) {
       if (this.retryFirst && this.state === NodeState.Running) {
         this.retryFirst = false;
-        this.runHart(this.hart.simTime() + 1);
+        this.runHart(this.cpu.simTime() + 1);
         if (this.cache.postponed >= 0) {
           // Back in the handler that granted the line, as if they had been served there.
           this.handlerEnd = this.cache.postponedAt;
@@ -251,7 +294,7 @@ export class FlashNode implements CacheHost {
       const te = q.peekTime();
       if (this.state === NodeState.Running) {
         const limit = te < windowEnd ? te : windowEnd;
-        if (this.hart.simTime() < limit) {
+        if (this.cpu.simTime() < limit) {
           this.runHart(limit);
           continue;
         }
@@ -273,7 +316,7 @@ export class FlashNode implements CacheHost {
 
   /** The earlier of the next queued message and the hart's timer. */
   private nextEvent(): number {
-    const t = this.queue.peekTime(), timer = this.hart.nextTimerCycle();
+    const t = this.queue.peekTime(), timer = this.cpu.nextTimerCycle();
     return timer < t ? timer : t;
   }
 
@@ -290,12 +333,12 @@ export class FlashNode implements CacheHost {
    */
   quietUntil(activity = this.nextActivity()): number {
     // A spinning hart executes, so its activity is -1; but it only repeats itself until then.
-    if (activity < 0 && !this.retryFirst && this.hart.spinning) return this.nextEvent();
+    if (activity < 0 && !this.retryFirst && this.cpu.spinning) return this.nextEvent();
     return activity;
   }
 
   private runHart(limit: number): void {
-    const h = this.hart;
+    const h = this.cpu;
     const stop = h.run(1 << 30, limit);
     this.inWfi = stop === Stop.Wfi;
     switch (stop) {
@@ -367,7 +410,7 @@ export class FlashNode implements CacheHost {
         if (this.state === NodeState.Stalled && this.waiting === WAIT_UNCACHED) this.resume(end);
         break;
       case Msg.IRQ:
-        this.hart.setIrq(addr, a !== 0);
+        this.cpu.setIrq(addr, a !== 0);
         // A rising line ends wfi (the hart takes the interrupt, or just goes on, as wfi allows).
         if (a !== 0 && this.state === NodeState.Idle) this.resume(end);
         break;
@@ -375,7 +418,12 @@ export class FlashNode implements CacheHost {
         this.io!.event(type, a);
         break;
       case Msg.TIME:
-        this.hart.setTimeOffset((a >>> 0) + b * 2 ** 32);
+        this.cpu.setTimeOffset((a >>> 0) + b * 2 ** 32);
+        break;
+      case Msg.PMAP_REQ: case Msg.PMAP_ALLOC: case Msg.PMAP_GIVEN: case Msg.PMAP_DONE:
+        this.monitor!.handle(type, src, addr, req, a, b);
+        if (type === Msg.PMAP_DONE && this.state === NodeState.Stalled && this.waiting === WAIT_MONITOR) this.resume(end);
+        if (this.io !== null) this.io.monitorAnswered();
         break;
       default:
         this.cache.handle(type, src, addr, req);

@@ -33,6 +33,8 @@ import { IoNode, ioDeviceRanges, type IoResult, type IoTask } from './io-node.js
 import { CostLog } from './cost-log.js';
 import { DecodeCache } from '../vcpu/decode-cache.js';
 import { FlashNode, NodeState, lookahead, type Router } from './node.js';
+import type { RamView } from '../vcpu/port.js';
+import type { GuestRam } from '../devices/virtio-blk.js';
 
 /**
  * Windows per lookahead, by default, with several workers: windows are L / K cycles, and
@@ -95,6 +97,27 @@ export interface WorkerTask {
   costLog?: boolean;
   /** In-process runs only: called after every window with this worker's nodes (checkers). */
   onWindow?: (nodes: readonly FlashNode[], windowEnd: number) => void;
+  /**
+   * The monitor's part of the task when the machine runs VMs (src/monitor/node-monitor.ts,
+   * MonitorTask), for the WorkerExtension that attaches it; this layer only passes it on.
+   */
+  monitor?: unknown;
+}
+
+/** What a layer above the nodes adds to them in each worker (the monitor: src/monitor/flash-worker.ts). */
+export interface WorkerExtension {
+  /**
+   * Called once the worker's nodes exist with their boot registers, before the I/O node:
+   * `ram` is machine memory, `io` the node 0 of this worker, if it has it.
+   */
+  attach(nodes: readonly FlashNode[], ram: RamView, t: WorkerTask, io: FlashNode | null): WorkerAttachment;
+}
+
+export interface WorkerAttachment {
+  /** Guest RAM as the I/O node's disk reaches it by DMA (default: machine memory). */
+  ioRam?: GuestRam;
+  /** What goes into the worker's result as `monitor`. */
+  report(): unknown;
 }
 
 export interface NodeResult {
@@ -151,6 +174,8 @@ export interface WorkerResult {
   nodeWindowsLeft: number;
   /** With `costLog`: per window stepped, each node's host time and then the rest (cost-log.ts). */
   costs: { bytes: Uint8Array; clockNs: number } | null;
+  /** The extension's report (the monitor instances of the worker's nodes), or null. */
+  monitor: unknown;
 }
 
 /**
@@ -171,7 +196,7 @@ export function nodesOf(worker: number, workers: number, nodes: number): number[
   return ids;
 }
 
-export function runWorker(t: WorkerTask): WorkerResult {
+export function runWorker(t: WorkerTask, ext?: WorkerExtension): WorkerResult {
   const cfg = t.config;
   const slice = cfg.memPerNodeMiB << 20;
   const mem = memoryLayout(cfg.nodes, slice).views(t.memory).bytes;
@@ -187,7 +212,9 @@ export function runWorker(t: WorkerTask): WorkerResult {
   const me = t.worker;
   const T = t.workers;
 
-  const devices = ioDeviceRanges(t.io);
+  // Under the monitor the real harts reach machine memory alone: a VM's device addresses are
+  // guest physical, and its vCPUs' guest ports send them to the I/O node.
+  const devices = t.monitor === undefined ? ioDeviceRanges(t.io) : [];
 
   const nodes: FlashNode[] = [];
   /** Stepping to the halt's stop cycle: everything sent now is due after it (see below). */
@@ -231,7 +258,8 @@ export function runWorker(t: WorkerTask): WorkerResult {
     n.hart.setX(10, n.id);
     for (const [reg, value] of t.bootRegs) n.hart.setX(reg, value);
   }
-  const io = me === 0 ? new IoNode(nodes[0], cfg, ram, t.io, t.echoConsole, control, L) : null;
+  const attached = ext?.attach(nodes, ram, t, me === 0 ? nodes[0] : null) ?? null;
+  const io = me === 0 ? new IoNode(nodes[0], cfg, attached?.ioRam ?? ram, t.io, t.echoConsole, control, L) : null;
 
   const sinkRecord = (time: number, words: Int32Array, b: number): void => {
     const k = (words[b + F_DST] / T) | 0;
@@ -412,5 +440,6 @@ export function runWorker(t: WorkerTask): WorkerResult {
     windowsSkipped,
     nodeWindowsLeft,
     costs: costs === null ? null : { bytes: costs.bytes(), clockNs: costs.clockMs * 1e6 },
+    monitor: attached?.report() ?? null,
   };
 }

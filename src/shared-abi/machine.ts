@@ -6,6 +6,7 @@
 //   directory   per home line: state, owner, sharers (bit vector up to 64 nodes, pointers beyond)
 //   counters    per home page, per requesting node: MAGIC's cache-miss counters
 //   input       console input for the I/O node's UART, written by the coordinator
+//   pmap        the monitor's guest-physical to machine page maps, one per VM
 //
 // Only this file computes their sizes; everything else uses the views built here.
 
@@ -86,5 +87,12 @@ export function consoleInputLayout(capacity: number) {
     { name: 'taken', type: 'i32', count: 1, ownLine: true, doc: 'bytes the I/O node has handed to the UART; written by its worker with Atomics.store; the coordinator writes only below taken + capacity' },
     { name: 'ended', type: 'i32', count: 1, ownLine: true, doc: '1 once no more input will come (stdin ended); written by the coordinator, which then notifies on count' },
     { name: 'bytes', type: 'u8', count: capacity, doc: 'the input in arrival order, byte i at i mod capacity; written by the coordinator, at most capacity bytes ahead of taken' },
+  ] as const);
+}
+
+/** The monitor's pmaps: every VM's guest pages, one after another (src/monitor/node-monitor.ts). */
+export function pmapLayout(entries: number) {
+  return new Layout('pmap', [
+    { name: 'pmap', type: 'i32', count: entries, doc: 'per VM from its first entry: guest page -> machine page (from RAM base), or -1 while unbacked; written before the run by the coordinator (the boot images), then only by the VM\'s home node\'s monitor instance, in the order its MAGIC handles requests (invariant 6); other nodes learn entries by message, never by reading here' },
   ] as const);
 }

@@ -69,7 +69,8 @@ import { hideBin } from 'yargs/helpers';
 import { BufferedConsole } from '../devices/htif.js';
 import { UserError, EXIT_USAGE, EXIT_MAX_INSNS, EXIT_GUEST_FAULT } from './errors.js';
 import { applyConfig, defaultConfig, monitorCostConfig } from '../config/machine.js';
-import { checkThreads, defaultThreads, runFlash } from './flash-machine.js';
+import { checkThreads, defaultThreads, runFlash, type FlashMonitorOptions } from './flash-machine.js';
+import { parsePlacement } from '../monitor/placement.js';
 import { FlashConsoleInput, feedConsoleInput } from './flash-input.js';
 import { HeldInput } from './held-input.js';
 import { readElf } from './elf.js';
@@ -127,7 +128,8 @@ const RUN_OPTIONS = {
     describe: 'serve RISC-V semihosting calls (console, files in the working directory, clock, command line, exit), as QEMU -semihosting',
   },
   epoch: { type: 'number', requiresArg: true, describe: 'with --semihosting: SYS_TIME at simulated time 0, seconds since 1970 (default 0)' },
-  monitor: { type: 'boolean', default: false, describe: 'run the guest in a VM of the Disco-style monitor (virtual CPUs by direct execution, shadow page tables)' },
+  monitor: { type: 'boolean', default: false, describe: 'run the guest in a VM of the Disco-style monitor (virtual CPUs by direct execution, shadow page tables); with --nodes, a vCPU on every node and a monitor instance per node' },
+  placement: { type: 'string', requiresArg: true, describe: 'with --nodes and --monitor: which node backs a guest page first touched: first-touch (default), round-robin, node:N' },
   vms: { type: 'string', requiresArg: true, describe: 'run several VMs at once on the flat board, in the monitor, as FILE.json lists them (see README)' },
   nodes: { type: 'number', requiresArg: true, describe: 'run on an N-node FLASH machine (caches, directory, mesh) instead of the flat board, one hart per node (see --boot)' },
   threads: { type: 'number', requiresArg: true, describe: 'with --nodes: worker threads (default: cores, at most N)' },
@@ -342,7 +344,6 @@ const VIRT_BOOT_OPTIONS = ['bios', 'initrd', 'append', 'disk', 'disk-write', 'dt
  */
 async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
   const given = (opt: string) => argv[opt] !== undefined && argv[opt] !== false;
-  if (argv.monitor) throw new UserError('--monitor runs a VM on the flat board only, for now; drop --nodes');
   if (argv['max-insns'] !== undefined) throw new UserError('--max-insns is for the flat board; with --nodes, limit simulated time with --max-cycles N');
   if (argv.semihosting === true) {
     throw new UserError('--semihosting runs on the flat board only (the FLASH machine\'s harts run on worker threads, away from the console and files it serves); drop --nodes');
@@ -351,7 +352,9 @@ async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<numb
   if (argv.quantum !== undefined) throw new UserError('--quantum is for the flat board; drop it with --nodes');
   if (argv.harts !== undefined && argv.harts !== 1) throw new UserError('--harts is for the flat board; with --nodes every node has one hart');
   if (argv.mem !== undefined) throw new UserError('--mem is for the flat board; with --nodes, RAM is nodes x memPerNodeMiB (give memPerNodeMiB in a --config file)');
-  const boot = (argv.boot as 'mp' | 'virt' | undefined) ?? (VIRT_BOOT_OPTIONS.some(given) ? 'virt' : 'mp');
+  const boot = (argv.boot as 'mp' | 'virt' | undefined) ?? (VIRT_BOOT_OPTIONS.some(given) || argv.monitor === true ? 'virt' : 'mp');
+  if (boot === 'mp' && argv.monitor === true) throw new UserError('--monitor runs a guest of the virt board in a VM; drop --boot mp');
+  if (argv.placement !== undefined && argv.monitor !== true) throw new UserError('--placement places the pages of a VM; add --monitor');
   if (boot === 'mp') {
     const opt = VIRT_BOOT_OPTIONS.find(given);
     if (opt !== undefined) throw new UserError(`--${opt} needs a virt boot; --boot mp runs one ELF on every node with HTIF only`);
@@ -367,7 +370,13 @@ async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<numb
   if (statsPath !== undefined) checkWritable('--stats', statsPath);
   if (dtbOut !== undefined) checkWritable('--dtb-out', dtbOut);
   const maxCycles = argv['max-cycles'] as number;
-  const common = { config, threads, maxCycles, echoConsole: true };
+  let monitor: FlashMonitorOptions | undefined;
+  if (argv.monitor === true) {
+    const p = parsePlacement((argv.placement as string | undefined) ?? 'first-touch', nodes);
+    if (typeof p === 'string') throw new UserError(`--placement: ${p}`);
+    monitor = { placement: p };
+  }
+  const common = { config, threads, maxCycles, echoConsole: true, monitor };
   let r: Awaited<ReturnType<typeof runFlash>>;
   if (boot === 'mp') {
     r = await runFlash({ ...common, image: readElf(argv.kernel as string) });
@@ -462,6 +471,7 @@ function semihostingArgs(argv: ReturnType<typeof parseArgs>): RunArgs['semihosti
 const NOT_WITH_VMS: ReadonlyArray<readonly [string, string]> = [
   ...['kernel', 'bios', 'initrd', 'append', 'disk', 'disk-write', 'mem'].map((o) => [o, `--${o} is a VM's: with --vms, give it in the VM file ("${o === 'disk-write' ? 'diskWrite' : o}")`] as const),
   ['monitor', '--vms runs every VM in the monitor; drop --monitor'],
+  ['placement', '--placement is a VM\'s: with --vms, give it in the VM file ("placement")'],
   ['semihosting', '--semihosting is not served to VMs; drop it with --vms'],
   ['epoch', '--epoch sets the semihosting clock, which VMs do not have; drop it with --vms'],
   ['dtb-out', '--dtb-out writes one device tree; with --vms every VM has its own: drop it'],
@@ -532,6 +542,7 @@ async function runCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
   const costs = configPath !== undefined ? monitorCostConfig(readJsonObject(configPath), configPath) : undefined;
   const log = createLogger(argv['log-level'] as LogLevel, argv['log-format'] as LogFormat);
   if (argv.vms !== undefined) return runVmsCommand(argv, log);
+  if (argv.placement !== undefined) throw new UserError('--placement places a VM\'s pages on the nodes of the FLASH machine; the flat board has one node (add --nodes N, or drop --placement)');
   if (argv.kernel === undefined) throw new UserError('give --kernel FILE, the image to run (or --vms FILE.json for several VMs)');
   const a: RunArgs = {
     ...bootFiles(argv),

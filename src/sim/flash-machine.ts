@@ -30,11 +30,18 @@ import { runWorker, windowCycles, nodesOf, defaultWindowSlack, RAM_BASE, MAX_WIN
 import type { ElfImage } from './elf.js';
 import { loadElf, physAddr } from './loader.js';
 import { UserError, hex } from './errors.js';
-import { placeVirtBoot, type BootFiles } from './boot.js';
+import { placeVirtBoot, type BootFiles, type BootRam } from './boot.js';
 import { BOARD_ISA, openDisk, closeDisk } from './virt-board.js';
 import type { HtifWords, IoOutcome, IoResult, IoTask } from '../node-actor/io-node.js';
 import { MAX_REBOOTS } from './run-flat.js';
 import type { FlashConsoleInput } from './flash-input.js';
+import { ioDeviceRanges } from '../node-actor/io-node.js';
+import type { DeviceRange } from '../node-actor/processor-interface.js';
+import { pmapLayout } from '../shared-abi/machine.js';
+import { monitorExtension } from '../monitor/flash-worker.js';
+import type { FlashVmSpec, MonitorTask, NodeMonitor } from '../monitor/node-monitor.js';
+import { placementName, type Placement } from '../monitor/placement.js';
+import { PAGE } from '../monitor/machine-memory.js';
 
 /** A virt-style boot: the options of the virt board's `run`. */
 export type FlashVirtBoot = BootFiles;
@@ -83,7 +90,19 @@ export interface FlashRunOptions {
   onWindow?: WorkerTask['onWindow'];
   /** Workers to run on, kept by the caller between runs (their size must equal `threads`). */
   workers?: FlashWorkers;
+  /**
+   * virt boot: run the guest in a VM of the monitor (src/monitor/node-monitor.ts), a vCPU on
+   * every node, its pages placed by `placement`.
+   */
+  monitor?: FlashMonitorOptions;
 }
+
+export interface FlashMonitorOptions {
+  placement: Placement;
+}
+
+/** Of each node's home memory, what its monitor instance keeps for its shadow tables. */
+export const NODE_RESERVE_MIB = 2;
 
 /**
  * A pool of machine workers that outlives one run. A later run on it finds its code already
@@ -92,8 +111,10 @@ export interface FlashRunOptions {
  */
 export class FlashWorkers {
   private readonly pool: Piscina;
-  constructor(readonly threads: number) {
-    this.pool = new Piscina({ filename: workerFile(), minThreads: threads, maxThreads: threads, idleTimeout: 1000 });
+  /** `vms`: workers whose nodes have monitor instances (runs with `monitor`). */
+  constructor(readonly threads: number, readonly vms = false) {
+    const entry = vms ? 'monitor/flash-worker' : 'node-actor/worker';
+    this.pool = new Piscina({ filename: workerFile(entry), minThreads: threads, maxThreads: threads, idleTimeout: 1000 });
   }
 
   run(task: WorkerTask): Promise<Uint8Array> {
@@ -129,6 +150,8 @@ export interface FlashResult {
     messages: Record<string, number>;
     /** The I/O node's devices (virt boot: UART, finisher, the disk and its DMA; HTIF). */
     devices: Record<string, unknown>;
+    /** With `monitor`: the VMs (pages on each node) and every node's monitor instance. */
+    monitor?: FlashMonitorReport;
   };
   /** The shared regions as the run left them (MAGIC's miss counters), for tests and tools. */
   counters: { miss: Uint16Array; hotEvents: Uint32Array; hotLog: Uint32Array; pagesPerNode: number };
@@ -160,11 +183,12 @@ export interface FlashResult {
 
 const MAILBOX_SLOTS_MAX = 16384;
 
-function workerFile(): string {
+/** The worker entry: the node actors', or with VMs the monitor's (src/monitor/flash-worker.ts). */
+function workerFile(entry: string): string {
   const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.js')) return join(dirname(here), '../node-actor/worker.js');
+  if (here.endsWith('.js')) return join(dirname(here), `../${entry}.js`);
   // Running from TypeScript sources (vitest): the pool needs the compiled worker.
-  const built = resolve(dirname(here), '../../dist/src/node-actor/worker.js');
+  const built = resolve(dirname(here), `../../dist/src/${entry}.js`);
   if (!existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` first`);
   return built;
 }
@@ -207,7 +231,9 @@ export async function runFlash(o: FlashRunOptions): Promise<FlashResult> {
     let consoleBefore = '';
     for (let reboots = 0; ; reboots++) {
       const m = machineMemory(cfg);
-      const boot = bootVirt(o, m.ram, disk === null ? null : { bytes: diskBytes!, fd: disk.fd }, inputFrom, reboots === 0);
+      const vms = o.monitor === undefined ? null : new VmPlan(cfg, o.monitor, m.ram);
+      const boot = bootVirt(o, vms?.guestRam ?? m.ram, disk === null ? null : { bytes: diskBytes!, fd: disk.fd }, inputFrom, reboots === 0);
+      if (vms !== null) boot.monitor = vms.task(boot.entry, ioDeviceRanges(boot.io));
       const { result, io } = await runMachine(o, boot, m.memory, m.memBytes);
       result.sim.console = consoleBefore + result.sim.console;
       result.sim.reboots = reboots;
@@ -233,6 +259,77 @@ interface Boot {
   entry: number;
   bootRegs: [number, number][];
   io: IoTask;
+  monitor?: MonitorTask;
+}
+
+/**
+ * One VM on the FLASH machine (--monitor): a vCPU on every node, guest RAM of every node's
+ * memory less its monitor's reserve, its pmap owned by node 0. The boot images are placed in
+ * guest RAM before the run: their pages are backed here, by the VM's placement with node 0 as
+ * the toucher, from the bottom of each node's slice (the workers' monitor instances go on from
+ * there).
+ */
+class VmPlan {
+  readonly vmPagesPerNode: number;
+  readonly guestRam: { base: number; size: number; u8: Uint8Array; pageOffset(page: number): number };
+  private readonly pmapEntries: number;
+  private readonly pmap: SharedArrayBuffer;
+  private readonly used: number[];
+  private readonly vm: FlashVmSpec;
+
+  constructor(private readonly cfg: MachineConfig, o: FlashMonitorOptions, ram: { u8: Uint8Array }) {
+    const slicePages = (cfg.memPerNodeMiB << 20) / PAGE;
+    const reservePages = (NODE_RESERVE_MIB << 20) / PAGE;
+    if (slicePages <= reservePages) {
+      throw new UserError(`--monitor keeps ${NODE_RESERVE_MIB} MiB of each node's memory for its shadow tables: give more memory per node (memPerNodeMiB in a --config file; now ${cfg.memPerNodeMiB} MiB)`);
+    }
+    if (o.placement.policy === 'node' && o.placement.node >= cfg.nodes) {
+      throw new UserError(`placement node:${o.placement.node} names a node this machine does not have (it has nodes 0 to ${cfg.nodes - 1})`);
+    }
+    this.vmPagesPerNode = slicePages - reservePages;
+    this.pmapEntries = cfg.nodes * this.vmPagesPerNode;
+    this.pmap = pmapLayout(this.pmapEntries).allocate();
+    const pmap = pmapLayout(this.pmapEntries).views(this.pmap).pmap;
+    pmap.fill(-1);
+    this.used = new Array<number>(cfg.nodes).fill(0);
+    const cpus = Array.from({ length: cfg.nodes }, (_, n) => n);
+    this.vm = { id: 0, name: 'vm0', base: RAM_BASE, bytes: this.pmapEntries * PAGE, pmapAt: 0, home: 0, cpus, placement: o.placement };
+    const back = (gpp: number): number => {
+      if (pmap[gpp]! < 0) pmap[gpp] = this.bootPage(gpp, slicePages);
+      return pmap[gpp]! * PAGE;
+    };
+    this.guestRam = { base: RAM_BASE, size: this.vm.bytes, u8: ram.u8, pageOffset: back };
+  }
+
+  private bootPage(gpp: number, slicePages: number): number {
+    const p = this.vm.placement;
+    let n = p.policy === 'node' ? p.node : p.policy === 'round-robin' ? this.vm.cpus[gpp % this.vm.cpus.length]! : this.vm.home;
+    while (this.used[n] === this.vmPagesPerNode) n = (n + 1) % this.cfg.nodes;
+    return n * slicePages + this.used[n]!++;
+  }
+
+  task(entry: number, devices: DeviceRange[]): MonitorTask {
+    return { vms: [this.vm], pmap: this.pmap, pmapEntries: this.pmapEntries, vmPagesPerNode: this.vmPagesPerNode, bootUsed: this.used, devices, entry };
+  }
+}
+
+export interface FlashMonitorReport {
+  vms: { name: string; placement: string; memMiB: number; pagesPerNode: number[] }[];
+  /** Every node's monitor instance (node-monitor.ts, report()). */
+  nodes: unknown[];
+}
+
+function monitorReport(task: MonitorTask, results: WorkerResult[]): FlashMonitorReport {
+  const nodes = results.flatMap((r) => (r.monitor ?? []) as ReturnType<NodeMonitor['report']>[]).sort((a, b) => a.node - b.node);
+  return {
+    vms: task.vms.map((vm) => ({
+      name: vm.name,
+      placement: placementName(vm.placement),
+      memMiB: vm.bytes / (1 << 20),
+      pagesPerNode: nodes.map((n) => n.pagesOfVm[vm.id]! + (vm.id === 0 ? task.bootUsed[n.node]! : 0)),
+    })),
+    nodes,
+  };
 }
 
 /** mp boot: the image on every node, a2 = home memory per node, a3 = nodes. */
@@ -256,7 +353,7 @@ function bootMp(o: FlashRunOptions, ram: { base: number; size: number; u8: Uint8
 }
 
 /** virt boot: images, device tree and disk as the virt board has them (see the header). */
-function bootVirt(o: FlashRunOptions, ram: { base: number; size: number; u8: Uint8Array; dv: DataView }, disk: IoTask['disk'], inputFrom: number, first: boolean): Boot {
+function bootVirt(o: FlashRunOptions, ram: BootRam, disk: IoTask['disk'], inputFrom: number, first: boolean): Boot {
   const cfg = o.config;
   const cpuHz = cfg.cpuMHz * 1e6;
   if (!Number.isSafeInteger(cpuHz) || !Number.isSafeInteger(cfg.timebaseHz) || cpuHz % cfg.timebaseHz !== 0) {
@@ -315,6 +412,7 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
     spin: spinPolicy(workers, availableParallelism(), o.spinUs),
     windowSlack: slack(o),
     costLog: o.costLog === true,
+    monitor: boot.monitor,
   };
   // Only node 0's worker needs the disk; the others would only copy it.
   const taskOf = (w: number): WorkerTask => ({ ...base, worker: w, io: w === 0 ? boot.io : { ...boot.io, disk: null } });
@@ -323,10 +421,12 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
   if (o.inProcess && workers === 1) {
     // The worker would wait for input on the thread that feeds it.
     if (o.input !== undefined && !o.input.complete) throw new Error('runFlash: an in-process run needs all its console input before it starts (FlashConsoleInput.of)');
-    results = [runWorker({ ...taskOf(0), onWindow: o.onWindow })];
+    results = [runWorker({ ...taskOf(0), onWindow: o.onWindow }, boot.monitor === undefined ? undefined : monitorExtension)];
   } else {
-    if (o.workers !== undefined && o.workers.threads !== workers) throw new Error(`runFlash: a pool of ${o.workers.threads} workers for a run on ${workers}`);
-    const pool = o.workers ?? new FlashWorkers(workers);
+    if (o.workers !== undefined && (o.workers.threads !== workers || o.workers.vms !== (boot.monitor !== undefined))) {
+      throw new Error(`runFlash: a pool of ${o.workers.threads} workers${o.workers.vms ? ' for VMs' : ''} for a run on ${workers}${boot.monitor !== undefined ? ' with VMs' : ''}`);
+    }
+    const pool = o.workers ?? new FlashWorkers(workers, boot.monitor !== undefined);
     const control = controlLayout(cfg.nodes, workers).views(base.control);
     const timer = o.progress === undefined ? undefined : setInterval(() => {
       let w = Infinity;
@@ -346,6 +446,7 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
   const costs = o.costLog !== true ? null : mergeCostLogs(cfg.nodes, results.map((r) => ({ ids: nodesOf(r.worker, workers, cfg.nodes), ...r.costs! })));
   const counters = { miss: ctr.miss, hotEvents: ctr.hotEvents, hotLog: ctr.hotLog, pagesPerNode: slice >>> 12 };
   const result = { ...summarize(o, results, mesh, memBytes, wall), counters, costs };
+  if (boot.monitor !== undefined) result.sim.monitor = monitorReport(boot.monitor, results);
   return { result, io: results[0].io };
 }
 

@@ -1,0 +1,321 @@
+// The monitor instance of one FLASH node (DESIGN.md: one instance per node, in its worker).
+//
+// What a node's instance owns:
+//   - its node's VM pages: the first vmPagesPerNode pages of the node's home slice, handed out
+//     from the bottom up (those the boot images took first, before the run);
+//   - its reserve: the rest of the slice, where it builds the shadow trees of the vCPU that runs
+//     on its node (shadow.ts); no guest ever maps it, and only this node's hart walks it;
+//   - the memmap rows of its pages and of its shadow leaves;
+//   - the vCPU placed on its node (at most one: a CPU per vCPU), run over the node's own hart,
+//     whose port is the node's caches: the real MMU walks the shadow trees through the protocol;
+//   - as a VM's home node, that VM's pmap (a region of src/shared-abi), which it alone writes,
+//     in the order its MAGIC handles the requests (invariant 6).
+//
+// A guest page's machine page. Every node keeps its own copy of the pmap entries it has
+// learnt (`known`), filled before the run from the boot pmap and then only by PMAP_DONE
+// messages, so what a node sees at a simulated cycle never depends on how far another worker
+// has run. A page not known here is asked of the VM's home (PMAP_REQ), and the vCPU stalls, as
+// on a cache miss, until the answer comes (FlashNode.stallOnMonitor). The home answers from its
+// pmap, or backs the page: the placement policy names the node (first-touch: the node that
+// asked), which gives one of its own pages (PMAP_ALLOC, PMAP_GIVEN; the home's own at once);
+// a node with none left says so and the home asks the next node. Requests for a page already
+// being backed wait for it. Each answer leaves the serving node monitorRemoteCycles after its
+// MAGIC handler, the monitor's work there, and crosses the mesh as any message.
+//
+// The I/O node asks the same way for a VM's disk DMA (virtio-blk's paged RAM view: a page not
+// known yet stops the job until the answer, io-node.ts).
+
+import type { MachineConfig } from '../config/machine.js';
+import { Msg } from '../directory/messages.js';
+import type { FlashNode, NodeCpu, NodeMonitorPort } from '../node-actor/node.js';
+import type { DeviceRange } from '../node-actor/processor-interface.js';
+import { pmapLayout } from '../shared-abi/machine.js';
+import { Access, Grant, type MemoryPort, type MmioStatus, type RamView } from '../vcpu/port.js';
+import { monitorCosts, type MonitorCosts } from './costs.js';
+import { PAGE } from './machine-memory.js';
+import { Memmap } from './memmap.js';
+import type { Placement } from './placement.js';
+import { ShadowReserve, ShadowTables } from './shadow.js';
+import { Vcpu } from './vcpu.js';
+import { PAGE_PENDING, type GuestPort } from './vm-memory.js';
+
+/** A VM on the FLASH machine, as every worker is told of it. */
+export interface FlashVmSpec {
+  id: number;
+  name: string;
+  /** Guest RAM: [base, base + bytes). */
+  base: number;
+  bytes: number;
+  /** Its first entry in the pmap region. */
+  pmapAt: number;
+  /** The node whose monitor instance owns the VM's pmap. */
+  home: number;
+  /** vCPU k runs on node cpus[k]. */
+  cpus: number[];
+  placement: Placement;
+}
+
+/** What the workers need to run VMs (flash-machine.ts builds it). */
+export interface MonitorTask {
+  vms: FlashVmSpec[];
+  /** pmapLayout(pmapEntries): every VM's pmap, the boot images' pages already in it. */
+  pmap: SharedArrayBuffer;
+  pmapEntries: number;
+  /** Pages at the bottom of each node's slice for VMs; the rest of the slice is its reserve. */
+  vmPagesPerNode: number;
+  /** Pages each node handed out before the run (to the boot images). */
+  bootUsed: number[];
+  /** The VMs' devices, guest physical: a vCPU's accesses there go to the I/O node. */
+  devices: DeviceRange[];
+  /** Where every vCPU starts. */
+  entry: number;
+}
+
+const NOT_KNOWN = -1;
+/** `known`: asked of the home, no answer yet. */
+const ASKED = -2;
+
+export class NodeMonitor implements NodeMonitorPort {
+  readonly cpu: NodeCpu | null = null;
+  readonly vcpu: Vcpu | null = null;
+  readonly shadow: ShadowTables | null = null;
+  private readonly vm: FlashVmSpec | null = null;
+  private readonly costs: MonitorCosts;
+  private readonly pmap: Int32Array;
+  /** Per VM: the machine page of each guest page as this node knows it, NOT_KNOWN or ASKED. */
+  private readonly known: Int32Array[];
+  private readonly reserve: ShadowReserve;
+  private readonly memmap: Memmap;
+  private readonly firstPage: number;
+  private nextPage: number;
+  /** Home duties: pmap index -> the nodes waiting for that page, and the node asked to give it. */
+  private readonly waiting = new Map<number, number[]>();
+  private readonly asked = new Map<number, number>();
+  readonly stats = { pagesGiven: 0, requests: 0, served: 0, allocs: 0, refusals: 0 };
+  /** Pages this node gave to each VM. */
+  readonly pagesOfVm: number[];
+
+  constructor(
+    private readonly node: FlashNode,
+    private readonly cfg: MachineConfig,
+    ram: RamView,
+    private readonly t: MonitorTask,
+  ) {
+    const slicePages = (cfg.memPerNodeMiB << 20) / PAGE;
+    const id = node.id;
+    this.costs = monitorCosts(cfg);
+    this.pmap = pmapLayout(t.pmapEntries).views(t.pmap).pmap;
+    this.known = t.vms.map((vm) => this.pmap.slice(vm.pmapAt, vm.pmapAt + vm.bytes / PAGE));
+    this.pagesOfVm = t.vms.map(() => 0);
+    this.firstPage = id * slicePages;
+    this.nextPage = this.firstPage + t.bootUsed[id]!;
+    const area = { ram, vmPages: this.firstPage + t.vmPagesPerNode, pages: this.firstPage + slicePages };
+    this.reserve = new ShadowReserve(area, area.vmPages, slicePages - t.vmPagesPerNode);
+    this.memmap = new Memmap(cfg.nodes * slicePages, this.reserve.count * (PAGE / 8));
+    for (const vm of t.vms) {
+      const k = vm.cpus.indexOf(id);
+      if (k < 0) continue;
+      this.vm = vm;
+      this.shadow = new ShadowTables(area, this.reserve, this.memmap);
+      const guest = new NodeGuestPort(this, vm, node, t.devices);
+      this.vcpu = new Vcpu({ guest, realPort: node.pi, shadow: this.shadow, costs: this.costs }, k, t.entry, node.hart);
+      this.cpu = this.vcpu;
+    }
+  }
+
+  /**
+   * The machine page of guest page `gpp` of `vm` as this node knows it, or -1: then it has been
+   * asked of the VM's home, and the answer's handler tells the node (see the header).
+   */
+  machinePage(vm: FlashVmSpec, gpp: number): number {
+    const k = this.known[vm.id]!;
+    const mp = k[gpp]!;
+    if (mp >= 0) return mp;
+    if (mp === NOT_KNOWN) {
+      k[gpp] = ASKED;
+      this.stats.requests++;
+      this.node.send(Msg.PMAP_REQ, vm.home, gpp, this.node.id, vm.id, 0, 0, 0);
+    }
+    return -1;
+  }
+
+  handle(type: number, src: number, gpp: number, req: number, v: number, mp: number): void {
+    const vm = this.t.vms[v]!;
+    switch (type) {
+      case Msg.PMAP_REQ: {
+        this.stats.served++;
+        const have = this.pmap[vm.pmapAt + gpp]!;
+        if (have >= 0) { this.answer(vm, gpp, have, req); return; }
+        const key = vm.pmapAt + gpp;
+        const w = this.waiting.get(key);
+        if (w !== undefined) { w.push(req); return; }
+        this.waiting.set(key, [req]);
+        this.back(vm, gpp, this.placeOn(vm, gpp, req));
+        return;
+      }
+      case Msg.PMAP_ALLOC:
+        this.node.send(Msg.PMAP_GIVEN, src, gpp, req, v, this.givePage(vm, gpp), 0, this.costs.remote);
+        return;
+      case Msg.PMAP_GIVEN:
+        if (mp >= 0) this.backed(vm, gpp, mp);
+        else this.back(vm, gpp, this.nextNode(src));
+        return;
+      case Msg.PMAP_DONE:
+        this.known[v]![gpp] = mp;
+        return;
+    }
+  }
+
+  /** The node whose memory backs a new page under the VM's placement (placement.ts). */
+  private placeOn(vm: FlashVmSpec, gpp: number, toucher: number): number {
+    const p = vm.placement;
+    if (p.policy === 'node') return p.node;
+    if (p.policy === 'round-robin') return vm.cpus[gpp % vm.cpus.length]!;
+    return toucher;
+  }
+
+  private nextNode(n: number): number {
+    return (n + 1) % this.cfg.nodes;
+  }
+
+  /** Home: asks node `on` for a page for gpp (its own at once). */
+  private back(vm: FlashVmSpec, gpp: number, on: number): void {
+    const key = vm.pmapAt + gpp;
+    const first = this.asked.get(key);
+    if (first === undefined) this.asked.set(key, on);
+    else if (on === first) throw new Error(`monitor: no node has a free page for ${vm.name}'s guest page ${gpp}; the machine is sized for its VMs, so this is a bug`);
+    if (on !== this.node.id) {
+      this.stats.allocs++;
+      this.node.send(Msg.PMAP_ALLOC, on, gpp, this.node.id, vm.id, 0, 0, this.costs.remote);
+      return;
+    }
+    const mp = this.givePage(vm, gpp);
+    if (mp >= 0) this.backed(vm, gpp, mp);
+    else this.back(vm, gpp, this.nextNode(on));
+  }
+
+  /** Home: gpp now lives in machine page mp; everyone who asked is told. */
+  private backed(vm: FlashVmSpec, gpp: number, mp: number): void {
+    const key = vm.pmapAt + gpp;
+    this.pmap[key] = mp;
+    this.asked.delete(key);
+    for (const n of this.waiting.get(key)!) this.answer(vm, gpp, mp, n);
+    this.waiting.delete(key);
+  }
+
+  private answer(vm: FlashVmSpec, gpp: number, mp: number, to: number): void {
+    this.node.send(Msg.PMAP_DONE, to, gpp, to, vm.id, mp, 0, this.costs.remote);
+  }
+
+  /** One of this node's pages for gpp, or -1 when none is left. */
+  private givePage(vm: FlashVmSpec, gpp: number): number {
+    if (this.nextPage === this.firstPage + this.t.vmPagesPerNode) {
+      this.stats.refusals++;
+      return -1;
+    }
+    const mp = this.nextPage++;
+    this.memmap.assign(mp, vm.id, gpp);
+    this.stats.pagesGiven++;
+    this.pagesOfVm[vm.id]++;
+    return mp;
+  }
+
+  /** The --stats record of this node's instance. */
+  report() {
+    return {
+      node: this.node.id,
+      ...this.stats,
+      pagesOfVm: this.pagesOfVm,
+      shadowPagesPeak: this.reserve.peak,
+      vcpu: this.vcpu === null ? null : {
+        vm: this.vm!.name,
+        vcpu: this.vcpu.hartId,
+        shadow: { trees: this.shadow!.count, ...this.shadow!.stats },
+        ...this.vcpu.monitorStats.report(),
+      },
+    };
+  }
+}
+
+/**
+ * A vCPU's guest-physical memory on a FLASH node: RAM through the pmap entries the node knows
+ * (a page it does not know stalls the access until the home answers), then the node's caches;
+ * the VM's devices through uncached messages to the I/O node.
+ */
+class NodeGuestPort implements GuestPort {
+  readonly exclusiveGrants = true;
+  readonly grantShift: number;
+  readonly ram: RamView;
+  private readonly pi: MemoryPort;
+
+  constructor(
+    private readonly mon: NodeMonitor,
+    private readonly vm: FlashVmSpec,
+    private readonly node: FlashNode,
+    private readonly devices: readonly DeviceRange[],
+  ) {
+    this.pi = node.pi;
+    this.ram = node.pi.ram;
+    this.grantShift = node.pi.grantShift;
+  }
+
+  private isDevice(paddr: number, size: number): boolean {
+    for (const d of this.devices) if (paddr < d.base + d.size && d.base < paddr + size) return true;
+    return false;
+  }
+
+  /** Machine address of guest RAM address paddr, -1 outside RAM, PAGE_PENDING while asked. */
+  private machine(paddr: number, size: number): number {
+    const off = paddr - this.vm.base;
+    if (!(off >= 0 && off + size <= this.vm.bytes)) return -1;
+    const mp = this.mon.machinePage(this.vm, Math.floor(off / PAGE));
+    if (mp < 0) {
+      this.node.stallOnMonitor();
+      return PAGE_PENDING;
+    }
+    return this.ram.base + mp * PAGE + (off % PAGE);
+  }
+
+  access(paddr: number, size: number, kind: Access): number {
+    if (this.isDevice(paddr, size)) return Grant.Mmio;
+    const m = this.machine(paddr, size);
+    if (m === PAGE_PENDING) return Grant.Stall;
+    if (m < 0) return Grant.Fault;
+    return this.pi.access(m, size, kind);
+  }
+
+  pageGrant(): boolean {
+    return false;
+  }
+
+  mmioLoad(paddr: number, size: number, out: Int32Array): MmioStatus {
+    return this.pi.mmioLoad(paddr, size, out);
+  }
+
+  mmioStore(paddr: number, size: number, lo: number, hi: number): MmioStatus {
+    return this.pi.mmioStore(paddr, size, lo, hi);
+  }
+
+  plainRamPage(paddr: number): number {
+    const page = paddr - (paddr % PAGE);
+    if (this.isDevice(page, PAGE)) return -1;
+    const m = this.machine(page, PAGE);
+    return m < 0 ? m : m - this.ram.base;
+  }
+}
+
+/**
+ * The I/O node's view of a VM's guest RAM for its disk's DMA (virtio-blk's GuestRam): a page's
+ * RAM offset in machine memory, or -1 while its pmap entry is asked for.
+ */
+export function dmaGuestRam(mon: NodeMonitor, vm: FlashVmSpec, ram: RamView) {
+  return {
+    base: vm.base,
+    size: vm.bytes,
+    u8: ram.u8,
+    pageOffset: (page: number): number => {
+      const mp = mon.machinePage(vm, page);
+      return mp < 0 ? -1 : mp * PAGE;
+    },
+  };
+}

@@ -1,0 +1,167 @@
+// The monitor on the FLASH machine (src/monitor/node-monitor.ts): one VM with a vCPU on every
+// node, each node's monitor instance in its worker, shadow trees in each node's reserve walked
+// through the caches, the pmap owned by node 0 and learnt by message, pages placed by the VM's
+// policy, the VM's devices on the I/O node. Guests print what they print natively, and every
+// run is identical at 1 and 2 threads.
+//
+// The runs use the compiled workers (dist/), which `npm test` builds first.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { applyConfig, defaultConfig } from '../src/config/machine.js';
+import { runFlash, NODE_RESERVE_MIB, type FlashResult, type FlashRunOptions } from '../src/sim/flash-machine.js';
+import { FlashConsoleInput } from '../src/sim/flash-input.js';
+import type { Placement } from '../src/monitor/placement.js';
+import { MOTD, NUMBERS, ROOT, SHELL_INPUT, blkWritten, image, kernelDisk, testDisk } from './virt-helpers.js';
+
+let dir = '';
+let rootDisk = '';
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'fd-flash-monitor-'));
+  rootDisk = join(dir, 'root.img');
+  writeFileSync(rootDisk, kernelDisk());
+});
+
+const FIRST_TOUCH: Placement = { policy: 'first-touch' };
+
+function run(nodes: number, threads: number, o: Partial<FlashRunOptions>, placement: Placement | null = FIRST_TOUCH): Promise<FlashResult> {
+  return runFlash({
+    config: applyConfig(defaultConfig(), { nodes }, 'test'),
+    threads,
+    maxCycles: 4e9,
+    echoConsole: false,
+    watchdogMs: 120_000,
+    monitor: placement === null ? undefined : { placement },
+    ...o,
+  });
+}
+
+type NodeReport = {
+  node: number;
+  requests: number;
+  served: number;
+  allocs: number;
+  pagesGiven: number;
+  vcpu: { vm: string; vcpu: number; traps: Record<string, number>; shadowFills: Record<string, number>; interrupts: number; refaults: number; shadow: { treesMade: number } } | null;
+};
+
+function nodesOf(r: FlashResult): NodeReport[] {
+  return r.sim.monitor!.nodes as NodeReport[];
+}
+
+/** Guest memory per node under the monitor: the node's memory less its reserve. */
+const vmMiB = (nodes: number) => nodes * (16 - NODE_RESERVE_MIB);
+
+describe('one VM on the FLASH machine, a vCPU per node', () => {
+  it('runs the SBI firmware, kernel and shell from its disk on 4 nodes as natively, identically at 1 and 2 threads', async () => {
+    const virt = { bios: image('virt-sbi.elf'), kernel: image('virt-kernel.elf'), disk: rootDisk, append: 'console=ttyS0 root=/dev/vda' };
+    const input = () => FlashConsoleInput.of(SHELL_INPUT.join(''));
+    const one = await run(4, 1, { virt, input: input() });
+    const text = one.sim.console.replace(/\r/g, '');
+    expect(one.sim.stopped, text).toBe('halt');
+    expect(one.sim.outcome).toEqual({ by: 'finisher', kind: 'exit', code: 0, message: null });
+    expect(text).toContain(`[kernel] ${vmMiB(4)} MiB RAM at 0x80000000, 4 harts, timebase 10000000 Hz, bootargs "console=ttyS0 root=/dev/vda"`);
+    for (let h = 1; h < 4; h++) expect(text).toContain(`[kernel] hart ${h} online`);
+    expect(text).toContain('[kernel] FDFS: 3 files');
+    expect(text).toContain('sieve: 78498 primes below 1000000');
+    expect(text).toContain(`cat motd.txt numbers.txt\n${MOTD}${NUMBERS}$ `);
+    expect(text).toContain('sh: nonsense: unknown command (try help)');
+    expect(text).toMatch(/init: all jobs done, powering off/);
+    expect(text).toMatch(/\[kernel\] free pages: \d+; powering off \(clean\)/);
+
+    // Every vCPU ran its guest on its own node, directly and through the monitor.
+    const nodes = nodesOf(one);
+    expect(nodes.map((n) => n.vcpu?.vcpu)).toEqual([0, 1, 2, 3]);
+    for (const n of nodes) {
+      const v = n.vcpu!;
+      expect(v.traps['shadow-fill'], `node ${n.node}`).toBeGreaterThan(0);
+      expect(v.traps.privileged, `node ${n.node}`).toBeGreaterThan(0);
+      expect(v.interrupts, `node ${n.node}`).toBeGreaterThan(0);
+      expect(v.refaults).toBe(0);
+    }
+    // Nodes 1-3 learnt pmap entries from node 0, the VM's home, by message; every page backed
+    // is counted on the node that gave it.
+    for (const n of nodes.slice(1)) expect(n.requests, `node ${n.node}`).toBeGreaterThan(0);
+    expect(nodes[0]!.served).toBe(nodes.reduce((s, n) => s + n.requests, 0));
+    expect(one.sim.messages.PMAP_REQ).toBe(nodes[0]!.served);
+    expect(one.sim.messages.PMAP_DONE).toBe(nodes[0]!.served);
+    const vm = one.sim.monitor!.vms[0]!;
+    expect(vm.memMiB).toBe(vmMiB(4));
+    expect(vm.pagesPerNode.reduce((a, b) => a + b, 0)).toBeGreaterThan(1000);
+    // The disk's DMA went through the pmap into the VM's pages.
+    expect((one.sim.devices.virtio0 as { reads: number }).reads).toBeGreaterThan(10);
+
+    const two = await run(4, 2, { virt, input: input() });
+    expect(two.sim).toEqual(one.sim);
+  }, 240_000);
+
+  it('virt-smp and the privileged tests print what they print natively', async () => {
+    for (const guest of ['virt-smp.elf', 'priv-traps.elf', 'priv-sv39.elf']) {
+      const native = await run(4, 1, { virt: { kernel: image(guest) } }, null);
+      const vm = await run(4, 1, { virt: { kernel: image(guest) } });
+      expect(vm.sim.exitCode, vm.sim.console).toBe(0);
+      expect(vm.sim.console, guest).toBe(native.sim.console);
+    }
+  }, 240_000);
+
+  it('places pages as the policy says: first touch on the toucher\'s node, round-robin over the VM\'s nodes, node:N on N; the same at 2 threads', async () => {
+    const virt = { kernel: image('virt-smp.elf') };
+    const first = await run(4, 1, { virt });
+    const pages = first.sim.monitor!.vms[0]!.pagesPerNode;
+    // The boot image is node 0's (the loader touched it there); each hart's first touches land on its own node.
+    for (let n = 0; n < 4; n++) expect(pages[n], `node ${n}`).toBeGreaterThan(0);
+    expect(pages[0]).toBeGreaterThan(pages[1]!);
+    expect((await run(4, 2, { virt })).sim).toEqual(first.sim);
+
+    const rr = await run(4, 1, { virt }, { policy: 'round-robin' });
+    const spread = rr.sim.monitor!.vms[0]!.pagesPerNode;
+    expect(Math.max(...spread) - Math.min(...spread)).toBeLessThanOrEqual(4);
+    // Node 0, the home, asked the other nodes for their pages.
+    expect(nodesOf(rr)[0]!.allocs).toBeGreaterThan(0);
+    expect(rr.sim.messages.PMAP_ALLOC).toBe(rr.sim.messages.PMAP_GIVEN);
+    expect(rr.sim.console).toBe(first.sim.console);
+
+    const on2 = await run(4, 1, { virt }, { policy: 'node', node: 2 });
+    const all2 = on2.sim.monitor!.vms[0]!.pagesPerNode;
+    expect(all2[0]! + all2[1]! + all2[3]!).toBe(0);
+    expect(all2[2]).toBe(pages.reduce((a, b) => a + b, 0));
+    expect((await run(4, 2, { virt }, { policy: 'node', node: 2 })).sim).toEqual(on2.sim);
+  }, 240_000);
+
+  it('virt-blk: the disk reads and writes by DMA through the pmap', async () => {
+    const bytes = testDisk(64);
+    const disk = join(dir, 'blk.img');
+    writeFileSync(disk, bytes);
+    const r = await run(2, 1, { virt: { kernel: image('virt-blk.elf'), disk, diskWrite: true } }, { policy: 'node', node: 1 });
+    expect(r.sim.exitCode, r.sim.console).toBe(0);
+    expect(r.sim.console).toMatch(/virt-blk: PASS/);
+    expect(r.sim.devices.virtio0).toMatchObject({ writes: 1, flushes: 1, ioErrors: 1 });
+    const after = readFileSync(disk);
+    for (let s = 10; s < 14; s++) expect(after[s * 512 + 7], `sector ${s}`).toBe(blkWritten(s, 7));
+    // Every page, the DMA buffers' too, is node 1's, as the policy says.
+    expect(r.sim.monitor!.vms[0]!.pagesPerNode[0]).toBe(0);
+  }, 120_000);
+
+  it('contains a guest that maps every machine address it can name', async () => {
+    const r = await run(4, 2, { virt: { kernel: image('hostile-ptes.elf') } });
+    expect(r.sim.exitCode, r.sim.console).toBe(0);
+    expect(r.sim.console).toMatch(/PASS/);
+  }, 120_000);
+
+  it('refuses a placement on a node the machine lacks, and --placement without --monitor', () => {
+    const cli = join(ROOT, 'dist', 'src', 'sim', 'cli.js');
+    for (const [args, says] of [
+      [['--monitor', '--placement', 'node:4'], /node:4 names a node this machine does not have/],
+      [['--placement', 'round-robin', '--boot', 'virt'], /--placement places the pages of a VM; add --monitor/],
+      [['--monitor', '--boot', 'mp'], /--monitor runs a guest of the virt board in a VM; drop --boot mp/],
+    ] as const) {
+      const p = spawnSync(process.execPath, [cli, 'run', '--nodes', '4', '--kernel', image('hello.elf'), ...args], { encoding: 'utf8' });
+      expect(p.status, p.stderr).toBe(2);
+      expect(p.stderr.trim().split('\n')).toHaveLength(1);
+      expect(p.stderr).toMatch(says);
+    }
+  });
+});
