@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CaptureConsole } from '../src/devices/htif.js';
+import { MONITOR_COST_PARAMS } from '../src/config/monitor-costs.js';
+import { defaultMonitorCosts } from '../src/monitor/costs.js';
 import { CpuScheduler } from '../src/monitor/scheduler.js';
 import { PAGE } from '../src/monitor/machine-memory.js';
 import { UserError } from '../src/sim/errors.js';
@@ -115,7 +117,7 @@ interface VmReport {
     memMiB: number;
     pagesBacked: number;
     shadow: { reserveFlushes: number; reservePages: number };
-    vcpus: Array<{ time: Record<string, number>; scheduling?: { slices: number; waits: number; switches: number } }>;
+    vcpus: Array<{ time: Record<string, number>; monitorCycles: Record<string, number>; scheduling?: { slices: number; waits: number; switches: number } }>;
   };
 }
 interface Report {
@@ -251,6 +253,86 @@ describe('more vCPUs than CPUs: time slices', () => {
     expect(one.text[0]).toContain('virt-smp: PASS');
     expect(one.report.config.sharing).toBe('shared');
     expect(run()).toEqual(one);
+  });
+
+  it('a CPU that switches to another vCPU charges it monitorSwitchCycles at the start of its slice', () => {
+    const costs = { ...defaultMonitorCosts(), monitorSwitchCycles: 777 };
+    const run = (c = costs) => {
+      const sinks = [new CaptureConsole(), new CaptureConsole()];
+      const v = new VmsRun({
+        vms: [spec('traps', image('priv-traps.elf'), sinks[0]!), spec('sv39', image('priv-sv39.elf'), sinks[1]!)],
+        cpus: 1,
+        quantum: 3000,
+        costs: c,
+      });
+      expect(v.run()).toBe('done');
+      expect(sinks[1]!.text()).toMatch(/priv-sv39: PASS/);
+      return { text: sinks.map((k) => k.text()), report: v.report() as unknown as Report };
+    };
+    const one = run();
+    for (const vm of one.report.vms) {
+      const v = vm.monitor.vcpus[0]!;
+      expect(v.scheduling!.switches, vm.name).toBeGreaterThan(2);
+      expect(v.monitorCycles.switch, vm.name).toBe(v.scheduling!.switches * 777);
+      // the switch is the vCPU's simulated time, counted as the monitor's
+      const t = v.time;
+      expect(t.guestUser! + t.guestKernel! + t.monitor! + t.idle! + t.waiting!, vm.name).toBe(vm.simTime);
+    }
+    expect(run()).toEqual(one);
+    // free switches charge nothing
+    for (const vm of run({ ...costs, monitorSwitchCycles: 0 }).report.vms) expect(vm.monitor.vcpus[0]!.monitorCycles.switch).toBeUndefined();
+  });
+});
+
+describe('the monitor\'s costs (--config)', () => {
+  const ZERO = Object.fromEntries(Object.keys(MONITOR_COST_PARAMS).map((k) => [k, 0]));
+  const configFile = (name: string, costs: Record<string, unknown>) => {
+    const p = join(dir, name);
+    writeFileSync(p, JSON.stringify(costs));
+    return p;
+  };
+
+  it('apply to the VMs\' monitor: every trap costs what the file says, and --stats shows the costs', () => {
+    const vms: Vm[] = [
+      { name: 'sv39', kernel: image('priv-sv39.elf'), mem: 16, console: 'sv39-c.out' },
+      { name: 'hello', kernel: image('hello.elf'), mem: 16, console: 'hello-c.out' },
+    ];
+    const file = vmsFile('costs.json', vms);
+    const run = (name: string, costs: Record<string, number> | null) => {
+      const stats = join(dir, `${name}.stats`);
+      const r = cli(['--vms', file, '--stats', stats, ...(costs !== null ? ['--config', configFile(`${name}.json`, costs)] : [])]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(consoleOf(vms[0]!)).toMatch(/priv-sv39: PASS/);
+      return JSON.parse(readFileSync(stats, 'utf8')) as Report & { costs: Record<string, number> };
+    };
+    const dflt = run('costs-default', null), zero = run('costs-zero', ZERO), trap = run('costs-trap', { ...ZERO, monitorTrapCycles: 100 });
+    expect(dflt.costs).toEqual(defaultMonitorCosts());
+    expect(zero.costs).toEqual(ZERO);
+    expect(trap.costs.monitorTrapCycles).toBe(100);
+    for (let i = 0; i < vms.length; i++) {
+      const name = vms[i]!.name;
+      expect(zero.vms[i]!.simTime, name).toBeLessThan(dflt.vms[i]!.simTime);
+      // the same instructions; only each trap's price differs
+      const traps = trap.vms[i]!.monitor.vcpus[0]!.monitorCycles.trap! / 100;
+      expect(traps, name).toBeGreaterThan(0);
+      expect(trap.vms[i]!.simTime - zero.vms[i]!.simTime, name).toBe(100 * traps);
+    }
+  });
+
+  it('refuses a FLASH parameter, and any other key that is not a monitor cost, in one line with status 2', () => {
+    const ok = { name: 'x', kernel: image('hello.elf'), console: 'never-c.out' };
+    const refused = (costs: Record<string, unknown>) => {
+      const r = cli(['--vms', vmsFile('refused.json', [ok]), '--config', configFile('bad-costs.json', costs)]);
+      const lines = r.stderr.split('\n').filter((l) => l !== '');
+      expect(lines, r.stderr).toHaveLength(1);
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+      return lines[0]!;
+    };
+    expect(refused({ l2KiB: 64 })).toMatch(/^flashdisco: .*bad-costs\.json: 'l2KiB' is a parameter of the FLASH machine, which the flat board does not have; with --vms give only the monitor's costs \(monitorTrapCycles, .*, monitorRemoteCycles\)$/);
+    expect(refused({ monitorTrapCycle: 3 })).toMatch(/unknown parameter 'monitorTrapCycle'; the monitor's costs are monitorTrapCycles, /);
+    expect(refused({ monitorMmioCycles: -1 })).toMatch(/'monitorMmioCycles' must be at least 0 \(got -1\)/);
+    expect(existsSync(join(dir, 'never-c.out'))).toBe(false);
   });
 });
 

@@ -128,15 +128,17 @@ export function applyConfig(base: MachineConfig, overrides: Record<string, unkno
 }
 
 /**
- * The monitor's costs for the flat board (`run --monitor --config`): the defaults with
- * `overrides` applied. Only monitor rows may be given; a FLASH parameter is refused, since the
- * flat board has none of what they describe.
+ * The monitor's costs for the flat board (`run --monitor --config`, `run --vms --config`): the
+ * defaults with `overrides` applied. Only monitor rows may be given; a FLASH parameter is
+ * refused, since the flat board has none of what they describe. `option` is the run's (the
+ * refusal names it; --vms has no FLASH machine to turn to).
  */
-export function monitorCostConfig(overrides: Record<string, unknown>, source: string): MonitorCostConfig {
+export function monitorCostConfig(overrides: Record<string, unknown>, source: string, option: '--monitor' | '--vms' = '--monitor'): MonitorCostConfig {
   for (const k of Object.keys(overrides)) {
     if (k in MONITOR_COST_PARAMS) continue;
     if (k in PARAMS) {
-      throw new UserError(`${source}: '${k}' is a parameter of the FLASH machine, which the flat board does not have; with --monitor give only the monitor's costs (${MONITOR_COST_KEYS.join(', ')}), or add --nodes N`);
+      const flash = option === '--monitor' ? ', or add --nodes N' : '';
+      throw new UserError(`${source}: '${k}' is a parameter of the FLASH machine, which the flat board does not have; with ${option} give only the monitor's costs (${MONITOR_COST_KEYS.join(', ')})${flash}`);
     }
     throw new UserError(`${source}: unknown parameter '${k}'; the monitor's costs are ${MONITOR_COST_KEYS.join(', ')}`);
   }

@@ -1,8 +1,8 @@
 // The monitor's rows of the machine configuration: the cycles each action of the Disco-style
 // monitor (src/monitor) charges to the CPU that runs the vCPU (DESIGN.md invariant 7: all time is
 // simulated time). machine.ts holds them in its one table with the FLASH rows, so `--config
-// FILE.json` sets them like any other parameter; on the flat board (`run --monitor`) only these
-// rows may be given.
+// FILE.json` sets them like any other parameter; on the flat board (`run --monitor`, `run --vms`)
+// only these rows may be given.
 //
 // Calibration. The defaults are argued from the measurements of Bugnion, Devine and Rosenblum,
 // "Disco: Running Commodity Operating Systems on Scalable Multiprocessors" (SOSP 1997), mostly
@@ -15,8 +15,9 @@
 // monitor then costs the one cycle a trap costs the hart, an emulated instruction the cycle it
 // takes on the virtual hart, and nothing else is charged. test/monitor.test.ts relies on that.
 //
-// Charged today: every row but monitorSwitchCycles (one VM whose vCPUs each have a CPU of their
-// own: nothing is switched) and monitorRemoteCycles (one node: nothing is remote).
+// Charged today: every row but monitorRemoteCycles (one node: nothing is remote).
+// monitorSwitchCycles is charged only where vCPUs share CPUs (`run --vms` with fewer --harts than
+// vCPUs): a vCPU with a CPU of its own is never switched.
 
 import type { Param } from './machine.js';
 
@@ -69,7 +70,7 @@ export const MONITOR_COST_PARAMS: { readonly [K in keyof MonitorCostConfig]: Par
   // Not measured in the paper: saving one vCPU's registers and virtual privileged state and
   // loading another's, a few hundred instructions. Disco also flushed the hardware TLB; here the
   // real ASID tags each shadow tree, and the refills after a switch are charged as fills.
-  monitorSwitchCycles: cost(500, 'monitor: switching a CPU from one vCPU to another (not charged yet: no vCPU shares a CPU)'),
+  monitorSwitchCycles: cost(500, 'monitor: loading a vCPU onto a CPU that ran another vCPU last, charged to it at the start of its time slice'),
   // Disco's TLB shoot-down flushes a hardware TLB entry and its second-level TLB copy.
   monitorShootdownCycles: cost(50, 'monitor: dropping one shadow tree or leaf'),
   // Disco's monitor instances reach each other by IPI (shoot-down, posting interrupts to virtual

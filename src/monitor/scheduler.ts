@@ -8,8 +8,10 @@
 // all vCPUs (VM by VM, vCPU by vCPU) starting after the last one that got a CPU the last time
 // some had to wait, so that every runnable vCPU gets its turn; each picked vCPU keeps the CPU it
 // ran on last when that CPU is still free and has run no other vCPU since, and otherwise takes
-// the lowest free CPU. A vCPU keeps its CPU for the whole slice (if it enters wfi, the CPU idles
-// to the slice's end); one left out waits, its clock going on, until a later slice.
+// the lowest free CPU. Loading a vCPU onto a CPU that ran another last (or none yet) is a
+// switch, which the monitor charges the vCPU at the start of its slice (Vcpu.switchIn). A vCPU
+// keeps its CPU for the whole slice (if it enters wfi, the CPU idles to the slice's end); one
+// left out waits, its clock going on, until a later slice.
 //
 // Everything here is a function of the `wants` the runner passes, which depend on simulated
 // state alone, so the schedule is the same run after run.
@@ -17,6 +19,8 @@
 export class CpuScheduler {
   /** cpuOf[v]: the CPU vCPU v runs on in the current slice, or -1. */
   readonly cpuOf: Int32Array;
+  /** switched[v]: vCPU v is loaded in the current slice onto a CPU that ran another last (or none). */
+  readonly switched: Uint8Array;
   /** Slices each CPU ran a vCPU, and the vCPU switches on it (a vCPU loaded other than the last). */
   readonly cpuSlices: Float64Array;
   readonly cpuSwitches: Float64Array;
@@ -39,6 +43,7 @@ export class CpuScheduler {
     this.vcpuWaits = new Float64Array(n);
     this.vcpuSwitches = new Float64Array(n);
     this.cpuOf = new Int32Array(n).fill(-1);
+    this.switched = new Uint8Array(n);
     this.lastCpu = new Int32Array(n).fill(-1);
     this.chosen = new Uint8Array(n);
     this.ranLast = new Int32Array(cpus).fill(-1);
@@ -50,8 +55,9 @@ export class CpuScheduler {
   /** Assigns the next slice's CPUs among the vCPUs v with wants[v] != 0; returns how many run. */
   assign(wants: Uint8Array): number {
     const n = this.vcpus;
-    const { cpuOf, chosen, busy } = this;
+    const { cpuOf, chosen, busy, switched } = this;
     cpuOf.fill(-1);
+    switched.fill(0);
     chosen.fill(0);
     busy.fill(0);
     this.slices++;
@@ -87,6 +93,7 @@ export class CpuScheduler {
       const c = cpuOf[v]!;
       this.vcpuSlices[v]++;
       if (this.ranLast[c] !== v) {
+        switched[v] = 1;
         this.vcpuSwitches[v]++;
         this.cpuSwitches[c]++;
       }

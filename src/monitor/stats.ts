@@ -42,11 +42,13 @@ export const enum Charge {
   Walk,
   Interrupt,
   Mmio,
+  /** Loading the vCPU onto a CPU that ran another vCPU last (vCPUs sharing CPUs). */
+  Switch,
   Shootdown,
   /** The guest instructions that ran on the virtual hart, their own cycles. */
   Stepped,
 }
-const CHARGES = ['trap', 'emulate', 'reflect', 'shadow-fill', 'walk', 'interrupt', 'mmio', 'shootdown', 'stepped'];
+const CHARGES = ['trap', 'emulate', 'reflect', 'shadow-fill', 'walk', 'interrupt', 'mmio', 'switch', 'shootdown', 'stepped'];
 /** How many Charge categories there are. */
 export const CHARGE_COUNT = CHARGES.length;
 

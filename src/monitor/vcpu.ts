@@ -25,7 +25,8 @@
 // are added to it, and every monitor action charges its cost-table cycles there too (costs.ts),
 // so the guest's time, cycle and instret count them as they would count a slower CPU. Where the
 // time goes is kept in VcpuStats: direct execution by the guest mode it ran in, the monitor by
-// category, idle (wfi), waiting for a physical CPU while another vCPU runs there (scheduler.ts).
+// category (a switch onto a shared CPU included), idle (wfi), waiting for a physical CPU while
+// another vCPU runs there (scheduler.ts).
 //
 // Virtual M-mode with mstatus.MPRV set and translation in MPP cannot be one shadow mapping
 // (fetches are bare, data translated): such a vCPU runs on the virtual hart alone, stepped,
@@ -235,6 +236,15 @@ export class Vcpu {
   /** No physical CPU is free for this runnable vCPU until `time`: its clock goes on, waiting. */
   waitForCpu(time: number): void {
     this.pass(time, TimeIn.Waiting);
+  }
+
+  /**
+   * A CPU that ran another vCPU last (or none) takes this one for a slice (scheduler.ts): the
+   * monitor saves the other's state and loads this one's, at the start of the slice.
+   */
+  switchIn(): void {
+    this.account();
+    this.charge(Charge.Switch, this.price.vcpuSwitch);
   }
 
   private pass(time: number, as: TimeIn): void {

@@ -17,10 +17,12 @@
 // configuration, src/config/monitor-costs.ts) and refuses every other key.
 //
 //   flashdisco run --vms FILE.json [--harts CPUS] [--quantum N] [--max-insns N] [--stats FILE.json]
+//                  [--config FILE.json]
 //
 // runs several VMs at once in the monitor on the flat board (run-vms.ts), as the file lists them
 // (vms-file.ts): each VM's console to its file or stdout, one line per VM on stderr as it ends;
 // exit status 0 if every VM exited 0, else that of the first VM in the file that did not.
+// --config sets the monitor's costs, as with --monitor.
 //
 //   flashdisco run --nodes N [--threads T] [--config FILE.json] [--max-cycles N] [--boot mp|virt]
 //                  --kernel FILE [--bios FILE] [--initrd FILE] [--append ARGS] [--disk FILE]
@@ -68,7 +70,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BufferedConsole } from '../devices/htif.js';
 import { UserError, EXIT_USAGE, EXIT_MAX_INSNS, EXIT_GUEST_FAULT } from './errors.js';
-import { applyConfig, defaultConfig, monitorCostConfig } from '../config/machine.js';
+import { applyConfig, defaultConfig, monitorCostConfig, type MonitorCostConfig } from '../config/machine.js';
 import { checkThreads, defaultThreads, runFlash, type FlashMonitorOptions } from './flash-machine.js';
 import { parsePlacement } from '../monitor/placement.js';
 import { FlashConsoleInput, feedConsoleInput } from './flash-input.js';
@@ -133,7 +135,7 @@ const RUN_OPTIONS = {
   vms: { type: 'string', requiresArg: true, describe: 'run several VMs at once on the flat board, in the monitor, as FILE.json lists them (see README)' },
   nodes: { type: 'number', requiresArg: true, describe: 'run on an N-node FLASH machine (caches, directory, mesh) instead of the flat board, one hart per node (see --boot)' },
   threads: { type: 'number', requiresArg: true, describe: 'with --nodes: worker threads (default: cores, at most N)' },
-  config: { type: 'string', requiresArg: true, describe: 'with --nodes: JSON file of machine parameters (src/config/machine.ts); with --monitor on the flat board: of the monitor\'s costs (monitor*Cycles, src/config/monitor-costs.ts)' },
+  config: { type: 'string', requiresArg: true, describe: 'with --nodes: JSON file of machine parameters (src/config/machine.ts); with --monitor or --vms on the flat board: of the monitor\'s costs (monitor*Cycles, src/config/monitor-costs.ts)' },
   'max-cycles': { type: 'number', default: 2e10, requiresArg: true, describe: 'with --nodes: stop after this many simulated cycles (exit status 3)' },
   boot: {
     type: 'string',
@@ -478,10 +480,11 @@ const NOT_WITH_VMS: ReadonlyArray<readonly [string, string]> = [
 ];
 
 /**
- * `run --vms FILE.json`: several VMs at once on the flat board (run-vms.ts). Each VM's console
- * goes to its file or stdout; a line per VM on stderr says how it ended, as it ends.
+ * `run --vms FILE.json`: several VMs at once on the flat board (run-vms.ts), on one monitor with
+ * the costs of --config. Each VM's console goes to its file or stdout; a line per VM on stderr
+ * says how it ended, as it ends.
  */
-async function runVmsCommand(argv: ReturnType<typeof parseArgs>, log: Logger): Promise<number> {
+async function runVmsCommand(argv: ReturnType<typeof parseArgs>, costs: MonitorCostConfig | undefined, log: Logger): Promise<number> {
   for (const [opt, why] of NOT_WITH_VMS) if (argv[opt] !== undefined && argv[opt] !== false) throw new UserError(why);
   const file = readVmsFile(argv.vms as string);
   const statsPath = argv.stats as string | undefined;
@@ -499,6 +502,7 @@ async function runVmsCommand(argv: ReturnType<typeof parseArgs>, log: Logger): P
     })),
     cpus: argv.harts as number | undefined,
     quantum: (argv.quantum as number | undefined) ?? file.quantum,
+    costs,
     log,
   });
   try {
@@ -536,12 +540,13 @@ async function runCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
     if (argv[flashOnly] !== undefined) throw new UserError(`--${flashOnly} is for the FLASH machine; add --nodes N`);
   }
   const configPath = argv.config as string | undefined;
-  if (configPath !== undefined && argv.monitor !== true) {
+  const monitorOption = argv.vms !== undefined ? '--vms' : argv.monitor === true ? '--monitor' : null;
+  if (configPath !== undefined && monitorOption === null) {
     throw new UserError(`--config '${configPath}' sets parameters of the FLASH machine (add --nodes N) or the monitor's costs (add --monitor); the flat board alone has none`);
   }
-  const costs = configPath !== undefined ? monitorCostConfig(readJsonObject(configPath), configPath) : undefined;
+  const costs = configPath !== undefined ? monitorCostConfig(readJsonObject(configPath), configPath, monitorOption!) : undefined;
   const log = createLogger(argv['log-level'] as LogLevel, argv['log-format'] as LogFormat);
-  if (argv.vms !== undefined) return runVmsCommand(argv, log);
+  if (argv.vms !== undefined) return runVmsCommand(argv, costs, log);
   if (argv.placement !== undefined) throw new UserError('--placement places a VM\'s pages on the nodes of the FLASH machine; the flat board has one node (add --nodes N, or drop --placement)');
   if (argv.kernel === undefined) throw new UserError('give --kernel FILE, the image to run (or --vms FILE.json for several VMs)');
   const a: RunArgs = {

@@ -19,7 +19,8 @@
 //               At each slice boundary every board opens a round to the slice's end (host input
 //               goes in), the scheduler (src/monitor/scheduler.ts) gives the CPUs to vCPUs that
 //               want one, the others are held (their clocks move to the slice's end, waiting or
-//               asleep), then every board runs its round. When no vCPU of any VM wants a CPU and
+//               asleep), a vCPU loaded onto a CPU that ran another is charged the switch, then
+//               every board runs its round. When no vCPU of any VM wants a CPU and
 //               all sleep, the next slice starts at the first timer or device event of any VM.
 //
 // In both the order of everything depends on simulated time alone. A VM whose board stops (its
@@ -221,7 +222,12 @@ export class VmsRun {
     for (let i = 0; i < n; i++) {
       if (this.outcomes[i] !== null) continue;
       const b = this.board(i);
-      for (let h = 0; h < b.harts.length; h++) if (sched.cpuOf[this.first[i]! + h]! < 0) b.hold(h);
+      const vcpus = this.monitor.vms[i]!.vcpus;
+      for (let h = 0; h < b.harts.length; h++) {
+        const v = this.first[i]! + h;
+        if (sched.cpuOf[v]! < 0) b.hold(h);
+        else if (sched.switched[v] !== 0) vcpus[h]!.switchIn();
+      }
     }
     let asleep = granted === 0;
     for (let i = 0; i < n; i++) {
