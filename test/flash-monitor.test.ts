@@ -45,7 +45,7 @@ type NodeReport = {
   served: number;
   allocs: number;
   pagesGiven: number;
-  vcpu: { vm: string; vcpu: number; traps: Record<string, number>; shadowFills: Record<string, number>; interrupts: number; refaults: number; shadow: { treesMade: number } } | null;
+  vcpu: { vm: string; vcpu: number; time: Record<string, number>; traps: Record<string, number>; shadowFills: Record<string, number>; interrupts: number; refaults: number; shadow: { treesMade: number } } | null;
 };
 
 function nodesOf(r: FlashResult): NodeReport[] {
@@ -81,6 +81,8 @@ describe('one VM on the FLASH machine, a vCPU per node', () => {
       expect(v.traps.privileged, `node ${n.node}`).toBeGreaterThan(0);
       expect(v.interrupts, `node ${n.node}`).toBeGreaterThan(0);
       expect(v.refaults).toBe(0);
+      // Asleep in wfi counts as idle, not as the guest kernel's time.
+      expect(v.time.idle, `node ${n.node}`).toBeGreaterThan(0);
     }
     // Nodes 1-3 learnt pmap entries from node 0, the VM's home, by message; every page backed
     // is counted on the node that gave it.

@@ -19,7 +19,8 @@
 // pmap, or backs the page: the placement policy names the node (first-touch: the node that
 // asked), which gives one of its own pages (PMAP_ALLOC, PMAP_GIVEN; the home's own at once);
 // a node with none left says so and the home asks the next node. Requests for a page already
-// being backed wait for it. Each answer leaves the serving node monitorRemoteCycles after its
+// being backed wait for it. The home's own vCPU and DMA read the pmap directly, and back a page
+// placed on the home's node at once. Each answer leaves the serving node monitorRemoteCycles after its
 // MAGIC handler, the monitor's work there, and crosses the mesh as any message.
 //
 // The I/O node asks the same way for a VM's disk DMA (virtio-blk's paged RAM view: a page not
@@ -131,6 +132,19 @@ export class NodeMonitor implements NodeMonitorPort {
     const k = this.known[vm.id]!;
     const mp = k[gpp]!;
     if (mp >= 0) return mp;
+    if (vm.home === this.node.id && mp === NOT_KNOWN) {
+      // The home reads its own pmap, and backs a page placed on its own node at once.
+      const key = vm.pmapAt + gpp;
+      let have = this.pmap[key]!;
+      if (have < 0 && !this.waiting.has(key) && this.placeOn(vm, gpp, this.node.id) === this.node.id) {
+        have = this.givePage(vm, gpp);
+        if (have >= 0) this.pmap[key] = have;
+      }
+      if (have >= 0) {
+        k[gpp] = have;
+        return have;
+      }
+    }
     if (mp === NOT_KNOWN) {
       k[gpp] = ASKED;
       this.stats.requests++;

@@ -261,9 +261,11 @@ export class FlashNode implements CacheHost {
 
   private resume(time: number): void {
     this.waiting = NOT_WAITING;
+    // Time asleep in wfi is the CPU's idle time; a stall on memory is the hart's.
+    if (this.state === NodeState.Idle) this.cpu.idleUntilCycle(time);
+    else this.hart.idleUntilCycle(time);
     this.state = NodeState.Running;
     this.retryFirst = true;
-    this.hart.idleUntilCycle(time);
   }
 
   /**
