@@ -84,6 +84,8 @@ describe('one VM on the FLASH machine, a vCPU per node', () => {
       // Asleep in wfi counts as idle, not as the guest kernel's time.
       expect(v.time.idle, `node ${n.node}`).toBeGreaterThan(0);
     }
+    // The guest's view of each node's CPU: IPIs reached every vCPU, in virtual M-mode.
+    for (const n of one.sim.perNode.slice(1)) expect(n.hart.interrupts['machine-software'], `node ${n.id}`).toBeGreaterThan(0);
     // Nodes 1-3 learnt pmap entries from node 0, the VM's home, by message; every page backed
     // is counted on the node that gave it.
     for (const n of nodes.slice(1)) expect(n.requests, `node ${n.node}`).toBeGreaterThan(0);
@@ -98,6 +100,17 @@ describe('one VM on the FLASH machine, a vCPU per node', () => {
 
     const two = await run(4, 2, { virt, input: input() });
     expect(two.sim).toEqual(one.sim);
+  }, 240_000);
+
+  it('virt-smp on 8 and 16 nodes: the same run at 1, 2 and 8 threads', async () => {
+    for (const nodes of [8, 16]) {
+      const one = await run(nodes, 1, { virt: { kernel: image('virt-smp.elf') } });
+      expect(one.sim.console, `${nodes} nodes`).toMatch(/virt-smp: PASS/);
+      expect(nodesOf(one).filter((n) => n.vcpu !== null)).toHaveLength(nodes);
+      for (const threads of nodes === 8 ? [2, 8] : [2]) {
+        expect((await run(nodes, threads, { virt: { kernel: image('virt-smp.elf') } })).sim, `${nodes} nodes, ${threads} threads`).toEqual(one.sim);
+      }
+    }
   }, 240_000);
 
   it('virt-smp and the privileged tests print what they print natively', async () => {

@@ -44,6 +44,8 @@ export interface NodeCpu {
   setTimeOffset(ticks: number): void;
   dropGrant(spanRo: number, dataMayChange: boolean): void;
   readonly spinning: boolean;
+  /** As the guest sees it: instructions, cycles, the traps and interrupts it took. */
+  stats(): ReturnType<Hart['stats']>;
 }
 
 /** The node's monitor instance (src/monitor/node-monitor.ts), when the node runs VMs. */
@@ -173,6 +175,11 @@ export class FlashNode implements CacheHost {
     });
     this.pi.hart = this.hart;
     this.cpu = this.hart;
+  }
+
+  /** The statistics of what the node runs (its hart's, or its vCPU's as the guest sees them). */
+  cpuStats(): ReturnType<Hart['stats']> {
+    return this.cpu.stats();
   }
 
   attachMonitor(m: NodeMonitorPort): void {

@@ -125,7 +125,7 @@ export interface NodeResult {
   state: number;
   instret: number;
   cycles: number;
-  hart: ReturnType<FlashNode['hart']['stats']>;
+  hart: ReturnType<FlashNode['cpuStats']>;
   cache: FlashNode['cache']['stats'];
   home: FlashNode['home']['stats'];
   msgsSent: number[];
@@ -410,7 +410,7 @@ export function runWorker(t: WorkerTask, ext?: WorkerExtension): WorkerResult {
       state: n.state,
       instret: n.hart.instret,
       cycles: n.hart.simTime(),
-      hart: n.hart.stats(),
+      hart: n.cpuStats(),
       cache: { ...n.cache.stats },
       home: { ...n.home.stats },
       msgsSent: Array.from(n.stats.msgsSent),
