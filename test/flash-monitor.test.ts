@@ -6,7 +6,7 @@
 //
 // The runs use the compiled workers (dist/), which `npm test` builds first.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -178,5 +178,115 @@ describe('one VM on the FLASH machine, a vCPU per node', () => {
       expect(p.stderr.trim().split('\n')).toHaveLength(1);
       expect(p.stderr).toMatch(says);
     }
+  });
+});
+
+describe('several VMs on the FLASH machine (--vms with --nodes)', () => {
+  const cli = join(ROOT, 'dist', 'src', 'sim', 'cli.js');
+  /** The CLI in a child process, waited for without blocking this one (the runs take seconds). */
+  const flashdisco = (cwd: string, ...args: string[]): Promise<{ status: number | null; stderr: string }> =>
+    new Promise((done, fail) => {
+      const p = spawn(process.execPath, [cli, 'run', ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      p.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
+      p.on('error', fail);
+      p.on('close', (status) => done({ status, stderr }));
+    });
+
+  it('two firmware + kernel + shell VMs, each with its own disk, input and console, on 4 nodes: the same at 1 and 2 threads', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'fd-flash-vms-'));
+    const vms = ['a', 'b'].map((name) => {
+      writeFileSync(join(d, `${name}.img`), kernelDisk());
+      writeFileSync(join(d, `${name}.in`), SHELL_INPUT.join(''));
+      return { name, bios: image('virt-sbi.elf'), kernel: image('virt-kernel.elf'), disk: `${name}.img`, append: 'console=ttyS0 root=/dev/vda', vcpus: 2, input: `${name}.in`, console: `${name}.out` };
+    });
+    writeFileSync(join(d, 'vms.json'), JSON.stringify({ vms }));
+    const outs: string[][] = [];
+    const stats: unknown[] = [];
+    for (const threads of ['1', '2']) {
+      const p = await flashdisco(d, '--nodes', '4', '--threads', threads, '--vms', 'vms.json', '--stats', 'stats.json');
+      expect(p.status, p.stderr).toBe(0);
+      expect(p.stderr).toMatch(/^flashdisco: vm a: exit 0 \(finisher\) after [\d.]+ ms simulated\nflashdisco: vm b: exit 0 \(finisher\) after [\d.]+ ms simulated\n$/);
+      outs.push(['a', 'b'].map((n) => readFileSync(join(d, `${n}.out`), 'latin1').replace(/\r/g, '')));
+      stats.push(JSON.parse(readFileSync(join(d, 'stats.json'), 'utf8')).sim);
+    }
+    for (const text of outs[0]!) {
+      // Each VM has 2 harts and half the machine's memory for VMs.
+      expect(text).toContain(`[kernel] 28 MiB RAM at 0x80000000, 2 harts, timebase 10000000 Hz, bootargs "console=ttyS0 root=/dev/vda"`);
+      expect(text).toContain(`cat motd.txt numbers.txt\n${MOTD}${NUMBERS}$ `);
+      expect(text).toContain('sieve: 78498 primes below 1000000');
+      expect(text).toMatch(/\[kernel\] free pages: \d+; powering off \(clean\)/);
+    }
+    expect(outs[1]).toEqual(outs[0]);
+    expect(stats[1]).toEqual(stats[0]);
+    const sim = stats[0] as FlashResult['sim'];
+    // vCPUs on nodes 0, 1 (a) and 2, 3 (b); each VM's home is its first vCPU's node.
+    expect((sim.monitor!.nodes as NodeReport[]).map((n) => n.vcpu?.vm)).toEqual(['a', 'a', 'b', 'b']);
+    expect((sim.monitor!.nodes as NodeReport[])[2]!.served).toBeGreaterThan(0);
+    for (const v of sim.vms!) expect((v.devices.virtio0 as { reads: number }).reads, v.name).toBeGreaterThan(10);
+  }, 240_000);
+
+  it('eight VMs on 16 nodes, hostile ones among them, each as alone: the same at 1 and 8 threads', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'fd-flash-vms8-'));
+    const vm = (name: string, elf: string, more: Record<string, unknown> = {}) => ({ name, kernel: image(elf), console: `${name}.out`, mem: 16, ...more });
+    const vms = [
+      vm('smp', 'virt-smp.elf', { vcpus: 4, placement: 'round-robin' }),
+      vm('blk', 'virt-blk.elf', { disk: 'blk.img', diskWrite: true, nodes: [15] }),
+      vm('ptes', 'hostile-ptes.elf'),
+      // Its home on the I/O node: it reads the device's status right after QueueNotify, expecting
+      // the request done without waiting for the used ring, so its DMA must not wait for pmap
+      // answers from another node.
+      vm('virtio', 'hostile-virtio.elf', { disk: 'hv.img', diskWrite: true, nodes: [0] }),
+      vm('traps', 'priv-traps.elf'),
+      vm('sv39', 'priv-sv39.elf', { placement: 'node:9' }),
+      vm('hello', 'hello.elf'),
+      vm('plic', 'virt-plic.elf'),
+    ];
+    writeFileSync(join(d, 'vms.json'), JSON.stringify({ vms }));
+    const runs = [];
+    for (const threads of ['1', '8']) {
+      // The disks as they were: each run writes them back.
+      writeFileSync(join(d, 'blk.img'), testDisk(64));
+      writeFileSync(join(d, 'hv.img'), testDisk(64));
+      const p = await flashdisco(d, '--nodes', '16', '--threads', threads, '--vms', 'vms.json', '--stats', 'stats.json');
+      runs.push({ p, sim: JSON.parse(readFileSync(join(d, 'stats.json'), 'utf8')).sim as FlashResult['sim'], out: vms.map((v) => readFileSync(join(d, v.console), 'latin1')) });
+    }
+    const [one, eight] = runs as [typeof runs[0], typeof runs[0]];
+    // virt-plic finds no disk and says so with status 1: the first VM that did not exit 0.
+    expect(one.p.status, one.p.stderr).toBe(1);
+    expect(one.p.stderr.trim().split('\n')).toHaveLength(8);
+    expect(one.out[0]).toMatch(/virt-smp: PASS/);
+    expect(one.out[1]).toMatch(/virt-blk: PASS/);
+    expect(one.out[2]).toMatch(/PASS/);
+    expect(one.out[3]).toMatch(/hostile-virtio: PASS/);
+    expect(one.out[4]).toMatch(/PASS/);
+    expect(one.out[5]).toMatch(/priv-sv39: PASS/);
+    expect(one.out[6]).toMatch(/^hello from flashdisco guest/);
+    expect(one.out[7]).toMatch(/no block device in virtio slot 0/);
+    expect(readFileSync(join(d, 'blk.img'))[10 * 512 + 7]).toBe(blkWritten(10, 7));
+    const pages = one.sim.monitor!.vms.map((v) => v.pagesPerNode);
+    expect(pages[5]!.filter((n, node) => n > 0 && node !== 9)).toEqual([]);
+    expect(pages[0]!.filter((n) => n > 0)).toHaveLength(4);
+    expect(eight.out).toEqual(one.out);
+    expect(eight.sim).toEqual(one.sim);
+  }, 240_000);
+
+  it('refuses VMs that do not fit the machine, and a file key the flat board has no use for', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'fd-flash-vms-bad-'));
+    const write = (vms: unknown[]) => writeFileSync(join(d, 'vms.json'), JSON.stringify({ vms }));
+    const refused = async (args: string[], says: RegExp) => {
+      const p = await flashdisco(d, ...args, '--vms', 'vms.json');
+      expect(p.status, p.stderr).toBe(2);
+      expect(p.stderr.trim().split('\n')).toHaveLength(1);
+      expect(p.stderr).toMatch(says);
+    };
+    write([{ kernel: image('hello.elf'), console: 'a.out', vcpus: 3 }, { kernel: image('hello.elf'), console: 'b.out', vcpus: 2 }]);
+    await refused(['--nodes', '4'], /the VMs have 5 vCPUs and the machine 4 nodes/);
+    write([{ kernel: image('hello.elf'), console: 'a.out', nodes: [1] }, { kernel: image('hello.elf'), console: 'b.out', nodes: [1] }]);
+    await refused(['--nodes', '4'], /node 1 already runs a vCPU/);
+    write([{ kernel: image('hello.elf'), console: 'a.out', mem: 64 }]);
+    await refused(['--nodes', '4'], /the VMs need 64 MiB and the machine has 56 MiB for VMs/);
+    write([{ kernel: image('hello.elf'), console: 'a.out', nodes: [0] }]);
+    await refused([], /nodes places vCPUs on the FLASH machine's nodes/);
   });
 });

@@ -18,6 +18,7 @@
 //                       PMAP_ALLOC (home -> the node the placement chose: give a page)
 //                       PMAP_GIVEN (that node -> home: the page, or none left)
 //                       PMAP_DONE (home -> the node that asked: the machine page)
+//   I/O node -> any     HALT_CPU (the VM whose vCPU runs there has ended)
 
 export const enum Msg {
   GETS = 0,
@@ -61,15 +62,17 @@ export const enum Msg {
   PMAP_GIVEN = 29,
   /** home -> the node that asked: ADDR = guest page, A = VM, B = machine page. */
   PMAP_DONE = 30,
+  /** I/O node -> a node whose VM ended (its finisher): the CPU stops. */
+  HALT_CPU = 31,
 }
 
-export const MSG_COUNT = 31;
+export const MSG_COUNT = 32;
 
 export const MSG_NAMES: readonly string[] = [
   'GETS', 'GETX', 'UPGRADE', 'PUTS', 'PUTE', 'PUTX', 'DATA_S', 'DATA_E', 'DATA_X', 'UPGRADE_ACK', 'NACK',
   'WB_ACK', 'INV', 'INV_ACK', 'FWD_GETS', 'FWD_GETX', 'SHARING_WB', 'XFER', 'UNC_READ', 'UNC_WRITE',
   'UNC_DATA', 'UNC_ACK', 'IRQ', 'IO_TIMER', 'IO_INPUT', 'IO_DMA', 'TIME',
-  'PMAP_REQ', 'PMAP_ALLOC', 'PMAP_GIVEN', 'PMAP_DONE',
+  'PMAP_REQ', 'PMAP_ALLOC', 'PMAP_GIVEN', 'PMAP_DONE', 'HALT_CPU',
 ];
 
 export function msgName(t: number): string {

@@ -13,13 +13,13 @@ export const monitorExtension: WorkerExtension = {
     const monitors = nodes.map((n) => {
       const m = new NodeMonitor(n, t.config, ram, task);
       n.attachMonitor(m);
-      // a0 = the guest's hart id, the vCPU's number in its VM, not the node's.
-      m.vcpu?.setX(10, m.vcpu.hartId);
+      // A node no VM has a vCPU on runs nothing; its memory and directory serve the others.
+      if (m.vcpu === null) n.haltCpu();
       return m;
     });
-    // The I/O node's disk belongs to the first VM.
-    const ioRam = io === null ? undefined : dmaGuestRam(monitors[0]!, task.vms[0]!, ram);
-    return { ioRam, report: () => monitors.map((m) => m.report()) };
+    // Each VM's disk reaches its guest RAM through node 0's pmap entries.
+    const ioRams = io === null ? undefined : task.vms.map((vm) => dmaGuestRam(monitors[0]!, vm, ram));
+    return { ioRams, report: () => monitors.map((m) => m.report()) };
   },
 };
 

@@ -54,6 +54,11 @@ export interface FlashVmSpec {
   /** vCPU k runs on node cpus[k]. */
   cpus: number[];
   placement: Placement;
+  /** Where its vCPUs start, and their registers besides a0 = the vCPU's number (a1, a2 of the virt boot). */
+  entry: number;
+  bootRegs: [number, number][];
+  /** Its devices, guest physical: a vCPU's accesses there go to its device set on the I/O node. */
+  devices: DeviceRange[];
 }
 
 /** What the workers need to run VMs (flash-machine.ts builds it). */
@@ -66,10 +71,8 @@ export interface MonitorTask {
   vmPagesPerNode: number;
   /** Pages each node handed out before the run (to the boot images). */
   bootUsed: number[];
-  /** The VMs' devices, guest physical: a vCPU's accesses there go to the I/O node. */
-  devices: DeviceRange[];
-  /** Where every vCPU starts. */
-  entry: number;
+  /** Of those, each VM's: [vm][node]. */
+  bootPages: number[][];
 }
 
 const NOT_KNOWN = -1;
@@ -93,7 +96,7 @@ export class NodeMonitor implements NodeMonitorPort {
   private readonly waiting = new Map<number, number[]>();
   private readonly asked = new Map<number, number>();
   readonly stats = { pagesGiven: 0, requests: 0, served: 0, allocs: 0, refusals: 0 };
-  /** Pages this node gave to each VM. */
+  /** Pages this node gave to each VM, the boot images' included. */
   readonly pagesOfVm: number[];
 
   constructor(
@@ -107,7 +110,7 @@ export class NodeMonitor implements NodeMonitorPort {
     this.costs = monitorCosts(cfg);
     this.pmap = pmapLayout(t.pmapEntries).views(t.pmap).pmap;
     this.known = t.vms.map((vm) => this.pmap.slice(vm.pmapAt, vm.pmapAt + vm.bytes / PAGE));
-    this.pagesOfVm = t.vms.map(() => 0);
+    this.pagesOfVm = t.vms.map((vm) => t.bootPages[vm.id]![id]!);
     this.firstPage = id * slicePages;
     this.nextPage = this.firstPage + t.bootUsed[id]!;
     const area = { ram, vmPages: this.firstPage + t.vmPagesPerNode, pages: this.firstPage + slicePages };
@@ -118,9 +121,11 @@ export class NodeMonitor implements NodeMonitorPort {
       if (k < 0) continue;
       this.vm = vm;
       this.shadow = new ShadowTables(area, this.reserve, this.memmap);
-      const guest = new NodeGuestPort(this, vm, node, t.devices);
-      this.vcpu = new Vcpu({ guest, realPort: node.pi, shadow: this.shadow, costs: this.costs }, k, t.entry, node.hart);
+      const guest = new NodeGuestPort(this, vm, node, vm.devices);
+      this.vcpu = new Vcpu({ guest, realPort: node.pi, shadow: this.shadow, costs: this.costs }, k, vm.entry, node.hart);
       this.cpu = this.vcpu;
+      this.vcpu.setX(10, k);
+      for (const [reg, value] of vm.bootRegs) this.vcpu.setX(reg, value);
     }
   }
 

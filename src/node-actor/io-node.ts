@@ -98,6 +98,18 @@ export interface IoTask {
    * `complete` when it was all there before the run (so its end is known from the start).
    */
   input: { buffer: SharedArrayBuffer; capacity: number; from: number; complete: boolean } | null;
+  /**
+   * Under the monitor with several VMs (virt devices): one device set per VM instead of the
+   * machine's one (the four fields above then go unused).
+   */
+  vms?: IoVmTask[];
+}
+
+/** A VM's devices on the I/O node: the virt board's, for the harts on `nodes` (its vCPUs in order). */
+export interface IoVmTask extends Pick<IoTask, 'htif' | 'disk' | 'input'> {
+  nodes: number[];
+  /** Print its console to this thread's stdout as it appears. */
+  echo: boolean;
 }
 
 /** How a device halted the machine. */
@@ -116,10 +128,12 @@ export interface IoResult {
   inputPos: number;
   /** After a finisher reset: the disk as the guest left it, for the next boot. */
   disk: Uint8Array | null;
+  /** With several VMs: each VM's set, its console and the cycle it ended at (NaN: it did not). */
+  vms?: (IoResult & { console: number[]; endCycle: number })[];
 }
 
-/** The address ranges every node's processor interface sends to node 0. */
-export function ioDeviceRanges(t: IoTask): DeviceRange[] {
+/** The address ranges every node's processor interface sends to node 0 (of one VM's set: `t` its task). */
+export function ioDeviceRanges(t: Pick<IoTask, 'devices' | 'htif'>): DeviceRange[] {
   const r: DeviceRange[] = [];
   for (const { tohost, fromhost } of t.htif) {
     if (fromhost === tohost + 8) r.push({ base: tohost, size: 16 });
@@ -176,7 +190,8 @@ export class DmaDriver implements DmaEngine {
   /** A pmap entry came since the job last asked for a page. */
   private pageCame = false;
 
-  constructor(private readonly node: FlashNode, lineBytes: number) {
+  /** `set`: the device set it serves (the IO_DMA event's A). */
+  constructor(private readonly node: FlashNode, lineBytes: number, private readonly set = 0) {
     this.lineBytes = lineBytes;
     this.shift = Math.log2(lineBytes);
   }
@@ -237,7 +252,7 @@ export class DmaDriver implements DmaEngine {
     if (this.waitLine === NOT_WAITING || (this.waitLine !== line && this.waitLine !== WAIT_ANY)) return;
     this.waitLine = NOT_WAITING;
     // After a NACK the protocol says when to ask again; otherwise at the end of this handler.
-    if (time > this.node.now()) this.node.schedule(time, Msg.IO_DMA, 0);
+    if (time > this.node.now()) this.node.schedule(time, Msg.IO_DMA, this.set);
     else this.woken = true;
   }
 
@@ -258,7 +273,8 @@ export class DmaDriver implements DmaEngine {
   }
 }
 
-export class IoNode implements IoPort {
+/** One virt board's devices on the I/O node: the machine's, or one VM's (see IoNode). */
+class DeviceSet {
   readonly console: number[] = [];
   readonly htif: Htif[] = [];
   readonly clint: Clint | null = null;
@@ -273,6 +289,8 @@ export class IoNode implements IoPort {
   private readonly lines: Uint8Array;
   /** Cycles of the IO_TIMER events now queued. */
   private readonly timerEvents: number[] = [];
+  /** The node of each of the set's harts, in hart order. */
+  private readonly harts: readonly number[];
 
   // Console input.
   private readonly input: { count: Int32Array; taken: Int32Array; ended: Int32Array; bytes: Uint8Array } | null;
@@ -284,56 +302,58 @@ export class IoNode implements IoPort {
   /** No more input will go in: all of it has, and its end was found where the guest waited for more (or known from the start). */
   private inputDone = true;
   private readonly complete: boolean;
-  /** Nodes of the machine: a store to mtime goes to every one. */
-  private readonly nodes: number;
+  /** The cycle a device of this set halted it (NaN: running). */
+  endCycle = NaN;
   /** Start of the run of epochs in which every hart has slept while the guest listened (NaN otherwise). */
   private idleSince = NaN;
   private readonly idleCycles: number;
   /** The epoch start at which the last line was handed over. */
   private handedAt = -Infinity;
 
-  constructor(private readonly node: FlashNode, cfg: MachineConfig, ram: GuestRam, t: IoTask, echoConsole: boolean,
+  constructor(private readonly node: FlashNode, cfg: MachineConfig, ram: GuestRam, t: IoVmTask, virt: boolean,
     /** inputWait (set while this worker waits for input) and abort of the control region. */
     private readonly control: { inputWait: Int32Array; abort: Int32Array },
     /** The lookahead L, the length of an epoch. */
-    private readonly epochCycles: number) {
+    private readonly epochCycles: number,
+    /** The set's number: its devices' space on the node, its events' A. */
+    private readonly index: number) {
+    const echoConsole = t.echo;
+    const harts = t.nodes;
+    this.harts = harts;
     this.echo = echoConsole ? new BufferedConsole(writeStdout) : null;
     const echo = this.echo;
     const sink: ConsoleSink = { writeByte: (b) => { this.console.push(b); echo?.writeByte(b); } };
-    const bus = { addDevice: (d: MmioDevice) => node.addDevice(d) };
+    const bus = { addDevice: (d: MmioDevice) => node.addDevice(d, index) };
     for (const w of t.htif) {
       const h = new Htif(w.tohost, w.fromhost, sink);
       h.attach(bus);
       this.htif.push(h);
     }
-    this.lines = new Uint8Array(cfg.nodes * 16);
-    this.nodes = cfg.nodes;
+    this.lines = new Uint8Array(harts.length * 16);
     this.idleCycles = IDLE_US * cfg.cpuMHz;
     this.input = t.input === null ? null : consoleInputLayout(t.input.capacity).views(t.input.buffer);
     this.inputCapacity = t.input?.capacity ?? 0;
     this.inputPos = this.inputScanned = t.input?.from ?? 0;
     this.complete = t.input?.complete ?? true;
     this.inputDone = this.input === null || (this.complete && this.inputPos >= this.input.count[0]!);
-    node.attachIo(this);
-    if (t.devices !== 'virt') return;
+    if (!virt) return;
 
-    const harts: HartIrqTarget[] = [];
-    for (let h = 0; h < cfg.nodes; h++) harts.push({ setIrq: (irq, level) => this.sendIrq(h, irq, level) });
+    const lines: HartIrqTarget[] = harts.map((_, h) => ({ setIrq: (irq, level) => this.sendIrq(h, irq, level) }));
     this.finisher = new Finisher();
     // A store may move a timer: the next IO_TIMER event is rescheduled.
-    this.clint = new Clint({ harts, now: () => node.now(), cpuHz: cfg.cpuMHz * 1e6, timebaseHz: cfg.timebaseHz, onStore: (off) => this.clintStored(off) });
-    this.plic = new Plic({ harts });
+    this.clint = new Clint({ harts: lines, now: () => node.now(), cpuHz: cfg.cpuMHz * 1e6, timebaseHz: cfg.timebaseHz, onStore: (off) => this.clintStored(off) });
+    this.plic = new Plic({ harts: lines });
     this.uart = new Uart16550({ irq: this.plic.line(UART_IRQ), sink });
     this.listener = new UartListener(this.uart, () => node.now(), INPUT_DEADLINE_S * cfg.cpuMHz * 1e6);
-    node.addDevice(this.finisher);
-    node.addDevice(this.clint);
-    node.addDevice(this.plic);
-    node.addDevice(this.listener);
+    node.addDevice(this.finisher, index);
+    node.addDevice(this.clint, index);
+    node.addDevice(this.plic, index);
+    node.addDevice(this.listener, index);
     const shift = Math.log2(cfg.lineBytes);
     for (let k = 0; k < VIRTIO_COUNT; k++) {
       if (k === 0 && t.disk !== null) {
         const fd = t.disk.fd;
-        this.dma = new DmaDriver(node, cfg.lineBytes);
+        this.dma = new DmaDriver(node, cfg.lineBytes, index);
         this.disk = new VirtioBlk({
           slot: 0,
           irq: this.plic.line(VIRTIO_IRQ),
@@ -341,16 +361,16 @@ export class IoNode implements IoPort {
           // The device writes only lines node 0 holds exclusive: no other node has a copy to
           // drop, but node 0's own hart may have decoded or reserved there.
           onRamWrite: (o, len) => {
-            for (let l = o >>> shift; l <= (o + len - 1) >>> shift; l++) node.hart.dropGrant(l << shift, true);
+            for (let l = o >>> shift; l <= (o + len - 1) >>> shift; l++) node.dropLine(l, true);
           },
           disk: t.disk.bytes,
           serial: 'flashdisco-disk0',
           persist: fd === null ? undefined : (img, ranges) => ranges.forEach(([o, len]) => writeSync(fd, img, o, len, o)),
           dma: this.dma,
         });
-        node.addDevice(this.disk);
+        node.addDevice(this.disk, index);
       } else {
-        node.addDevice(new VirtioMmioEmpty({ slot: k }));
+        node.addDevice(new VirtioMmioEmpty({ slot: k }), index);
       }
     }
     this.armTimer();
@@ -361,9 +381,21 @@ export class IoNode implements IoPort {
   private sendIrq(hart: number, irq: Irq, level: boolean): void {
     const i = hart * 16 + irq;
     const v = level ? 1 : 0;
-    if (this.lines[i] === v) return;
+    if (this.lines[i] === v || this.ended) return;
     this.lines[i] = v;
-    this.node.send(Msg.IRQ, hart, irq, hart, v, 0, 0, 0);
+    const to = this.harts[hart]!;
+    this.node.send(Msg.IRQ, to, irq, to, v, 0, 0, 0);
+  }
+
+  get ended(): boolean {
+    return !Number.isNaN(this.endCycle);
+  }
+
+  /** A device of this set halted it (a VM among several): its harts stop, its timers are dropped. */
+  end(): void {
+    this.endCycle = this.node.now();
+    this.dma?.cancel();
+    for (const n of this.harts) this.node.send(Msg.HALT_CPU, n, 0, n, 0, 0, 0, 0);
   }
 
   /**
@@ -374,7 +406,7 @@ export class IoNode implements IoPort {
     if (off >= CLINT_MTIME && off < CLINT_MTIME + 8) {
       const offset = this.clint!.mtimeOffset;
       const hi = Math.floor(offset / 2 ** 32);
-      for (let n = 0; n < this.nodes; n++) this.node.send(Msg.TIME, n, 0, n, offset - hi * 2 ** 32, hi, 0, 0);
+      for (const n of this.harts) this.node.send(Msg.TIME, n, 0, n, offset - hi * 2 ** 32, hi, 0, 0);
     }
     this.armTimer();
   }
@@ -382,15 +414,16 @@ export class IoNode implements IoPort {
   /** Queue an IO_TIMER event for the CLINT's next due cycle, unless one comes at or before it. */
   private armTimer(): void {
     const t = this.clint!.nextTimerCycle();
-    if (t === Infinity) return;
+    if (t === Infinity || this.ended) return;
     for (const e of this.timerEvents) if (e <= t) return;
     this.timerEvents.push(t);
-    this.node.schedule(t, Msg.IO_TIMER, 0);
+    this.node.schedule(t, Msg.IO_TIMER, this.index);
   }
 
-  // ---- IoPort (called by node 0) ----
+  // ---- node 0's calls, through IoNode ----
 
   event(type: number): void {
+    if (this.ended) return;
     switch (type) {
       case Msg.IO_TIMER: {
         const now = this.node.now();
@@ -433,7 +466,7 @@ export class IoNode implements IoPort {
    * does not stop while it may, but waits for it (worker-loop.ts).
    */
   get inputLeft(): boolean {
-    return !this.inputDone && this.listener!.listening;
+    return !this.inputDone && !this.ended && this.listener!.listening;
   }
 
   /**
@@ -463,7 +496,7 @@ export class IoNode implements IoPort {
     if (start - this.handedAt < 2 * this.epochCycles) asleep = stopped = false;
     if (!asleep || !g.listening) this.idleSince = NaN;
     else if (Number.isNaN(this.idleSince)) this.idleSince = start;
-    if (this.inputQueued || this.inputDone) return false;
+    if (this.inputQueued || this.inputDone || this.ended) return false;
     const want = g.want(start, start - this.idleSince >= this.idleCycles, stopped);
     if (want === InputWant.No) return false;
     if (this.lineEnd() < 0) {
@@ -475,7 +508,7 @@ export class IoNode implements IoPort {
     }
     this.inputQueued = true;
     this.handedAt = start;
-    this.node.schedule(start, Msg.IO_INPUT, 0);
+    this.node.schedule(start, Msg.IO_INPUT, this.index);
     return true;
   }
 
@@ -559,3 +592,90 @@ export class IoNode implements IoPort {
     return { outcome, devices, inputPos: this.inputPos, disk: outcome?.kind === 'reset' ? (this.disk?.image ?? null) : null };
   }
 }
+
+/**
+ * Node 0's devices (see the header): the machine's virt board, or with several VMs one device
+ * set per VM, each a virt board for the nodes of its vCPUs. An uncached access goes to the set
+ * of the node it comes from (FlashNode.setDeviceSpaces); a set's events carry its number. A VM
+ * whose device halts (its finisher, HTIF) ends alone: its nodes get HALT_CPU, its timers stop,
+ * and the machine halts when the last VM does.
+ */
+export class IoNode implements IoPort {
+  private readonly sets: DeviceSet[];
+  private readonly vms: boolean;
+
+  /** `rams`: guest RAM of each set, as its disk's DMA reaches it. */
+  constructor(node: FlashNode, cfg: MachineConfig, rams: readonly GuestRam[], t: IoTask, echoConsole: boolean,
+    control: { inputWait: Int32Array; abort: Int32Array }, epochCycles: number) {
+    const all = Array.from({ length: cfg.nodes }, (_, n) => n);
+    const tasks: IoVmTask[] = t.vms ?? [{ nodes: all, htif: t.htif, disk: t.disk, input: t.input, echo: echoConsole }];
+    this.vms = t.vms !== undefined;
+    this.sets = tasks.map((v, i) => new DeviceSet(node, cfg, rams[i]!, v, t.devices === 'virt', control, epochCycles, i));
+    if (this.vms) {
+      const space = new Int32Array(cfg.nodes).fill(-1);
+      tasks.forEach((v, i) => { for (const n of v.nodes) space[n] = i; });
+      node.setDeviceSpaces(space);
+    }
+    node.attachIo(this);
+  }
+
+  /** The machine's console (natively; with several VMs, each VM's is in finish()). */
+  get console(): number[] {
+    return this.vms ? [] : this.sets[0]!.console;
+  }
+
+  event(type: number, a: number): void {
+    this.sets[a]!.event(type);
+  }
+
+  lineSettled(line: number, time: number): void {
+    for (const s of this.sets) s.lineSettled(line, time);
+  }
+
+  afterHandler(): void {
+    for (const s of this.sets) s.afterHandler();
+  }
+
+  monitorAnswered(): void {
+    for (const s of this.sets) s.monitorAnswered();
+  }
+
+  setHalted(space: number): boolean {
+    if (!this.vms) return true;
+    const set = this.sets[space]!;
+    if (!set.ended) set.end();
+    return this.sets.every((s) => s.ended);
+  }
+
+  get quiet(): boolean {
+    return this.sets.every((s) => s.quiet);
+  }
+
+  get inputLeft(): boolean {
+    return this.sets.some((s) => s.inputLeft);
+  }
+
+  get inputSpent(): boolean {
+    return this.sets.every((s) => s.inputSpent);
+  }
+
+  beforeEpoch(start: number, asleep: boolean, stopped: boolean): boolean {
+    let queued = false;
+    for (const s of this.sets) if (s.beforeEpoch(start, asleep, stopped)) queued = true;
+    return queued;
+  }
+
+  /** Why the machine halted: its devices' outcome, or with several VMs the first VM's that failed (else the first's). */
+  outcome(): IoOutcome | null {
+    if (!this.vms) return this.sets[0]!.outcome();
+    const all = this.sets.map((s) => s.outcome());
+    return all.find((o) => o !== null && (o.kind !== 'exit' || o.code !== 0)) ?? all[0] ?? null;
+  }
+
+  finish(): IoResult {
+    if (!this.vms) return this.sets[0]!.finish();
+    const vms = this.sets.map((s) => ({ ...s.finish(), console: s.console, endCycle: s.endCycle }));
+    return { outcome: this.outcome(), devices: {}, inputPos: 0, disk: null, vms };
+  }
+}
+

@@ -84,6 +84,12 @@ export interface IoPort {
   afterHandler(): void;
   /** This node's monitor instance handled a message: a DMA job may have its pmap entry now. */
   monitorAnswered(): void;
+  /**
+   * A device of set `space` halted (a finisher, HTIF exit): true when that ends the machine (its
+   * last set: the machine's one natively, the last VM's with several), else the set's harts are
+   * stopped and the others go on.
+   */
+  setHalted(space: number): boolean;
 }
 
 /** Queue flag: the message has passed the input port of the network interface. */
@@ -120,8 +126,12 @@ export class FlashNode implements CacheHost {
   private waiting = NOT_WAITING;
   private readonly lineShift: number;
   private readonly magicCycles: number;
-  /** Devices on this node (node 0 only). */
-  private readonly devices: MmioDevice[] = [];
+  /**
+   * Devices on this node (node 0 only), by device set: natively one, under the monitor one per
+   * VM (io-node.ts); an uncached access goes to the set of the node it comes from.
+   */
+  private readonly devices: MmioDevice[][] = [[]];
+  private spaceOfNode: Int32Array | null = null;
   private readonly mmioOut = new Int32Array(2);
   /** Set when a device on this node halted the machine. */
   haltRequested = false;
@@ -192,8 +202,22 @@ export class FlashNode implements CacheHost {
     this.waiting = WAIT_MONITOR;
   }
 
-  addDevice(d: MmioDevice): void {
-    this.devices.push(d);
+  addDevice(d: MmioDevice, space = 0): void {
+    while (this.devices.length <= space) this.devices.push([]);
+    this.devices[space]!.push(d);
+  }
+
+  /** Which device set each node's uncached accesses go to (default: set 0 for every node). */
+  setDeviceSpaces(spaceOfNode: Int32Array): void {
+    this.spaceOfNode = spaceOfNode;
+  }
+
+  /** The node's CPU stops for good (a VM ended, or no vCPU is placed here). */
+  haltCpu(): void {
+    this.state = NodeState.Halted;
+    this.waiting = NOT_WAITING;
+    this.retryFirst = false;
+    this.inWfi = false;
   }
 
   attachIo(io: IoPort): void {
@@ -429,6 +453,9 @@ export class FlashNode implements CacheHost {
       case Msg.TIME:
         this.cpu.setTimeOffset((a >>> 0) + b * 2 ** 32);
         break;
+      case Msg.HALT_CPU:
+        this.haltCpu();
+        break;
       case Msg.PMAP_REQ: case Msg.PMAP_ALLOC: case Msg.PMAP_GIVEN: case Msg.PMAP_DONE:
         this.monitor!.handle(type, src, addr, req, a, b);
         if (type === Msg.PMAP_DONE && this.state === NodeState.Stalled && this.waiting === WAIT_MONITOR) this.resume(end);
@@ -443,7 +470,8 @@ export class FlashNode implements CacheHost {
 
   private serveUncached(type: number, src: number, paddr: number, size: number, lo: number, hi: number): void {
     this.stats.uncachedServed++;
-    const d = this.devices.find((x) => paddr >= x.base && paddr + size <= x.base + x.size);
+    const space = this.spaceOfNode === null ? 0 : this.spaceOfNode[src]!;
+    const d = space < 0 ? undefined : this.devices[space]!.find((x) => paddr >= x.base && paddr + size <= x.base + x.size);
     let st: MmioStatus = MmioStatus.Fault;
     let vlo = 0, vhi = 0;
     if (d !== undefined) {
@@ -454,7 +482,7 @@ export class FlashNode implements CacheHost {
         st = d.store(paddr - d.base, size, lo, hi);
       }
     }
-    if (st === MmioStatus.Halt && !this.haltRequested) {
+    if (st === MmioStatus.Halt && !this.haltRequested && (this.io === null || this.io.setHalted(space))) {
       this.haltRequested = true;
       // The handler's start: within the window that handles the request, whatever its length.
       this.haltCycle = this.handlerEnd - this.magicCycles;

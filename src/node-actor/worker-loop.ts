@@ -114,8 +114,8 @@ export interface WorkerExtension {
 }
 
 export interface WorkerAttachment {
-  /** Guest RAM as the I/O node's disk reaches it by DMA (default: machine memory). */
-  ioRam?: GuestRam;
+  /** Guest RAM as the I/O node's disks reach it by DMA, one per device set (default: machine memory). */
+  ioRams?: GuestRam[];
   /** What goes into the worker's result as `monitor`. */
   report(): unknown;
 }
@@ -259,7 +259,7 @@ export function runWorker(t: WorkerTask, ext?: WorkerExtension): WorkerResult {
     for (const [reg, value] of t.bootRegs) n.hart.setX(reg, value);
   }
   const attached = ext?.attach(nodes, ram, t, me === 0 ? nodes[0] : null) ?? null;
-  const io = me === 0 ? new IoNode(nodes[0], cfg, attached?.ioRam ?? ram, t.io, t.echoConsole, control, L) : null;
+  const io = me === 0 ? new IoNode(nodes[0], cfg, attached?.ioRams ?? [ram], t.io, t.echoConsole, control, L) : null;
 
   const sinkRecord = (time: number, words: Int32Array, b: number): void => {
     const k = (words[b + F_DST] / T) | 0;

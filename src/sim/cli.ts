@@ -70,8 +70,8 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BufferedConsole } from '../devices/htif.js';
 import { UserError, EXIT_USAGE, EXIT_MAX_INSNS, EXIT_GUEST_FAULT } from './errors.js';
-import { applyConfig, defaultConfig, monitorCostConfig, type MonitorCostConfig } from '../config/machine.js';
-import { checkThreads, defaultThreads, runFlash, type FlashMonitorOptions } from './flash-machine.js';
+import { applyConfig, defaultConfig, monitorCostConfig, type MachineConfig, type MonitorCostConfig } from '../config/machine.js';
+import { checkThreads, defaultThreads, runFlash, runFlashVms, NODE_RESERVE_MIB, type FlashMonitorOptions, type FlashVmOptions } from './flash-machine.js';
 import { parsePlacement } from '../monitor/placement.js';
 import { FlashConsoleInput, feedConsoleInput } from './flash-input.js';
 import { HeldInput } from './held-input.js';
@@ -350,7 +350,6 @@ async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<numb
   if (argv.semihosting === true) {
     throw new UserError('--semihosting runs on the flat board only (the FLASH machine\'s harts run on worker threads, away from the console and files it serves); drop --nodes');
   }
-  if (argv.vms !== undefined) throw new UserError('--vms runs its VMs on the flat board only, for now; drop --nodes');
   if (argv.quantum !== undefined) throw new UserError('--quantum is for the flat board; drop it with --nodes');
   if (argv.harts !== undefined && argv.harts !== 1) throw new UserError('--harts is for the flat board; with --nodes every node has one hart');
   if (argv.mem !== undefined) throw new UserError('--mem is for the flat board; with --nodes, RAM is nodes x memPerNodeMiB (give memPerNodeMiB in a --config file)');
@@ -367,6 +366,7 @@ async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<numb
   const config = applyConfig(defaultConfig(), { ...overrides, nodes }, (argv.config as string | undefined) ?? '--nodes');
   const threads = (argv.threads as number | undefined) ?? defaultThreads(nodes);
   checkThreads(threads, nodes);
+  if (argv.vms !== undefined) return runFlashVmsCommand(argv, config, threads);
   const statsPath = argv.stats as string | undefined;
   const dtbOut = argv['dtb-out'] as string | undefined;
   if (statsPath !== undefined) checkWritable('--stats', statsPath);
@@ -414,6 +414,68 @@ async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<numb
       return processStatus(s.exitCode, say);
     }
   }
+}
+
+/**
+ * `--vms FILE --nodes N`: several VMs in the monitor on the FLASH machine (runFlashVms). Each
+ * VM's vCPUs take the nodes its `nodes` names, or the next free ones; its memory is its `mem`,
+ * or an equal share of what the machine has for VMs. The stdio VM prints as it runs; the other
+ * consoles are written when the machine stops. A line per VM goes to stderr, and the status is
+ * that of the first VM in file order that did not exit 0.
+ */
+async function runFlashVmsCommand(argv: ReturnType<typeof parseArgs>, config: MachineConfig, threads: number): Promise<number> {
+  for (const [opt, why] of NOT_WITH_VMS) if (argv[opt] !== undefined && argv[opt] !== false) throw new UserError(why);
+  if (argv.boot === 'mp') throw new UserError('--vms boots each VM as the virt board does; drop --boot mp');
+  const file = readVmsFile(argv.vms as string, config.nodes);
+  for (const vm of file.vms) if (vm.maxInsns !== undefined) throw new UserError(`VM '${vm.name}': maxInsns is for the flat board; with --nodes, limit simulated time with --max-cycles N`);
+  if (file.quantum !== undefined) throw new UserError(`--vms '${file.path}': quantum slices time on the flat board; with --nodes every vCPU has a node of its own, drop it`);
+  const statsPath = argv.stats as string | undefined;
+  if (statsPath !== undefined) checkWritable('--stats', statsPath);
+  const taken = new Set(file.vms.flatMap((vm) => vm.nodes ?? []));
+  let next = 0;
+  const free = (): number => {
+    while (taken.has(next)) next++;
+    if (next >= config.nodes) throw new UserError(`the VMs have ${file.vms.reduce((n, vm) => n + vm.vcpus, 0)} vCPUs and the machine ${config.nodes} nodes; each node runs one vCPU (add nodes, or give the VMs fewer vCPUs)`);
+    taken.add(next);
+    return next;
+  };
+  const vmMiB = config.nodes * (config.memPerNodeMiB - NODE_RESERVE_MIB);
+  const unsized = file.vms.filter((vm) => !vm.memGiven).length;
+  const given = file.vms.reduce((n, vm) => n + (vm.memGiven ? vm.memMiB : 0), 0);
+  const share = unsized === 0 ? 0 : Math.floor((vmMiB - given) / unsized / 2) * 2;
+  const stdin = file.vms.some((vm) => vm.console === 'stdio' && vm.input === null) ? await stdinBytes(stdinKind()) : null;
+  const vms: FlashVmOptions[] = file.vms.map((vm) => ({
+    name: vm.name,
+    boot: { kernel: vm.kernel, bios: vm.bios, initrd: vm.initrd, append: vm.append, disk: vm.disk, diskWrite: vm.diskWrite },
+    memMiB: vm.memGiven ? vm.memMiB : share,
+    cpus: vm.nodes ?? Array.from({ length: vm.vcpus }, free),
+    placement: vm.placement,
+    input: vm.input !== null ? readUserFile(vm.input, `VM '${vm.name}': input`, true) : vm.console === 'stdio' ? stdin : null,
+    echo: vm.console === 'stdio',
+  }));
+  for (const vm of vms) if (!(vm.memMiB > 0)) throw new UserError(`VM '${vm.name}' is left no memory: the machine has ${vmMiB} MiB for VMs; give the VMs less (mem) or the nodes more (memPerNodeMiB in --config)`);
+  for (const vm of file.vms) if (vm.console !== 'stdio') checkWritable(`VM '${vm.name}': console`, vm.console);
+  const r = await runFlashVms({ config, threads, maxCycles: argv['max-cycles'] as number, echoConsole: false, vms });
+  const cpuHz = config.cpuMHz * 1e6;
+  let status = 0;
+  file.vms.forEach((vm, i) => {
+    const v = r.sim.vms![i]!;
+    if (vm.console !== 'stdio') writeFileSync(vm.console, v.console, 'latin1');
+    const out = v.outcome;
+    const at = `${((Number.isNaN(v.endCycle) ? r.sim.endCycle : v.endCycle) / cpuHz * 1000).toFixed(6)} ms simulated`;
+    let code: number;
+    if (out !== null && out.kind === 'exit') {
+      process.stderr.write(`flashdisco: vm ${vm.name}: exit ${out.code} (${out.by}) after ${at}\n`);
+      code = Number.isInteger(out.code) && out.code >= 0 && out.code <= 255 ? out.code : 1;
+    } else {
+      const why = out === null ? (r.sim.stopped === 'max-cycles' ? `--max-cycles ${argv['max-cycles']} reached` : 'every vCPU waits and nothing can wake one') : out.kind === 'reset' ? 'it rebooted, which a VM on the FLASH machine does not do yet' : out.message ?? 'a request the machine cannot serve';
+      code = out === null && r.sim.stopped === 'max-cycles' ? EXIT_MAX_INSNS : EXIT_GUEST_FAULT;
+      process.stderr.write(`flashdisco: vm ${vm.name}: stopped, status ${code}, after ${at}: ${why}\n`);
+    }
+    if (status === 0 && code !== 0) status = code;
+  });
+  if (statsPath !== undefined) writeFileSync(statsPath, JSON.stringify({ vmsFile: file.path, config, sim: r.sim, host: r.host }, null, 2) + '\n');
+  return status;
 }
 
 /** All of stdin, read to its end, when it is a file or a pipe; else null. */

@@ -32,11 +32,10 @@ import { loadElf, physAddr } from './loader.js';
 import { UserError, hex } from './errors.js';
 import { placeVirtBoot, type BootFiles, type BootRam } from './boot.js';
 import { BOARD_ISA, openDisk, closeDisk } from './virt-board.js';
-import type { HtifWords, IoOutcome, IoResult, IoTask } from '../node-actor/io-node.js';
+import type { HtifWords, IoOutcome, IoResult, IoTask, IoVmTask } from '../node-actor/io-node.js';
 import { MAX_REBOOTS } from './run-flat.js';
-import type { FlashConsoleInput } from './flash-input.js';
+import { FlashConsoleInput } from './flash-input.js';
 import { ioDeviceRanges } from '../node-actor/io-node.js';
-import type { DeviceRange } from '../node-actor/processor-interface.js';
 import { pmapLayout } from '../shared-abi/machine.js';
 import { monitorExtension } from '../monitor/flash-worker.js';
 import type { FlashVmSpec, MonitorTask, NodeMonitor } from '../monitor/node-monitor.js';
@@ -95,10 +94,37 @@ export interface FlashRunOptions {
    * every node, its pages placed by `placement`.
    */
   monitor?: FlashMonitorOptions;
+  /** Several VMs in the monitor instead of `image` or `virt` (runFlashVms). */
+  vms?: FlashVmOptions[];
 }
 
 export interface FlashMonitorOptions {
   placement: Placement;
+}
+
+/** One VM of several on the FLASH machine (`--vms` with `--nodes`). */
+export interface FlashVmOptions {
+  name: string;
+  /** Its images, disk and command line, as a virt boot takes them. */
+  boot: BootFiles;
+  memMiB: number;
+  /** vCPU k runs on node cpus[k]: each node runs one vCPU at most. */
+  cpus: number[];
+  placement: Placement;
+  /** Console input, all of it (a file): handed over a line at a time as the guest waits. */
+  input: Uint8Array | null;
+  /** Print its console as it appears (the VM whose console is stdio). */
+  echo: boolean;
+}
+
+/** How one VM of several ended, and what it printed. */
+export interface FlashVmResult {
+  name: string;
+  outcome: IoOutcome | null;
+  /** The cycle its finisher or HTIF ended it (NaN: the machine stopped first). */
+  endCycle: number;
+  console: string;
+  devices: Record<string, unknown>;
 }
 
 /** Of each node's home memory, what its monitor instance keeps for its shadow tables. */
@@ -152,6 +178,8 @@ export interface FlashResult {
     devices: Record<string, unknown>;
     /** With `monitor`: the VMs (pages on each node) and every node's monitor instance. */
     monitor?: FlashMonitorReport;
+    /** With `vms`: each VM's outcome, console and devices. */
+    vms?: FlashVmResult[];
   };
   /** The shared regions as the run left them (MAGIC's miss counters), for tests and tools. */
   counters: { miss: Uint16Array; hotEvents: Uint32Array; hotLog: Uint32Array; pagesPerNode: number };
@@ -231,9 +259,10 @@ export async function runFlash(o: FlashRunOptions): Promise<FlashResult> {
     let consoleBefore = '';
     for (let reboots = 0; ; reboots++) {
       const m = machineMemory(cfg);
-      const vms = o.monitor === undefined ? null : new VmPlan(cfg, o.monitor, m.ram);
-      const boot = bootVirt(o, vms?.guestRam ?? m.ram, disk === null ? null : { bytes: diskBytes!, fd: disk.fd }, inputFrom, reboots === 0);
-      if (vms !== null) boot.monitor = vms.task(boot.entry, ioDeviceRanges(boot.io));
+      const all = Array.from({ length: cfg.nodes }, (_, n) => n);
+      const vms = o.monitor === undefined ? null : new VmPlan(cfg, [{ name: 'vm0', memMiB: NaN, cpus: all, placement: o.monitor.placement }], m.ram);
+      const boot = bootVirt(o, vms?.guestRam(0) ?? m.ram, disk === null ? null : { bytes: diskBytes!, fd: disk.fd }, inputFrom, reboots === 0);
+      if (vms !== null) boot.monitor = vms.task([{ entry: boot.entry, bootRegs: boot.bootRegs, devices: ioDeviceRanges(boot.io) }]);
       const { result, io } = await runMachine(o, boot, m.memory, m.memBytes);
       result.sim.console = consoleBefore + result.sim.console;
       result.sim.reboots = reboots;
@@ -263,53 +292,83 @@ interface Boot {
 }
 
 /**
- * One VM on the FLASH machine (--monitor): a vCPU on every node, guest RAM of every node's
- * memory less its monitor's reserve, its pmap owned by node 0. The boot images are placed in
- * guest RAM before the run: their pages are backed here, by the VM's placement with node 0 as
- * the toucher, from the bottom of each node's slice (the workers' monitor instances go on from
- * there).
+ * The VMs of a FLASH run under the monitor, before it starts: each VM's guest RAM (its `memMiB`,
+ * or with NaN every node's memory less its monitor's reserve), its entries in the pmap region,
+ * its home (the node of its vCPU 0), and the pages of its boot images, backed here by its
+ * placement with the home as the toucher, from the bottom of each node's slice (the workers'
+ * monitor instances go on from there).
  */
 class VmPlan {
   readonly vmPagesPerNode: number;
-  readonly guestRam: { base: number; size: number; u8: Uint8Array; pageOffset(page: number): number };
   private readonly pmapEntries: number;
   private readonly pmap: SharedArrayBuffer;
+  private readonly view: Int32Array;
   private readonly used: number[];
-  private readonly vm: FlashVmSpec;
+  /** Boot pages of each VM on each node. */
+  private readonly bootPages: number[][];
+  private readonly specs: Omit<FlashVmSpec, 'entry' | 'bootRegs' | 'devices'>[];
+  private readonly slicePages: number;
 
-  constructor(private readonly cfg: MachineConfig, o: FlashMonitorOptions, ram: { u8: Uint8Array }) {
-    const slicePages = (cfg.memPerNodeMiB << 20) / PAGE;
+  constructor(private readonly cfg: MachineConfig, vms: readonly Pick<FlashVmOptions, 'name' | 'memMiB' | 'cpus' | 'placement'>[], private readonly ram: { u8: Uint8Array }) {
+    this.slicePages = (cfg.memPerNodeMiB << 20) / PAGE;
     const reservePages = (NODE_RESERVE_MIB << 20) / PAGE;
-    if (slicePages <= reservePages) {
-      throw new UserError(`--monitor keeps ${NODE_RESERVE_MIB} MiB of each node's memory for its shadow tables: give more memory per node (memPerNodeMiB in a --config file; now ${cfg.memPerNodeMiB} MiB)`);
+    if (this.slicePages <= reservePages) {
+      throw new UserError(`the monitor keeps ${NODE_RESERVE_MIB} MiB of each node's memory for its shadow tables: give more memory per node (memPerNodeMiB in a --config file; now ${cfg.memPerNodeMiB} MiB)`);
     }
-    if (o.placement.policy === 'node' && o.placement.node >= cfg.nodes) {
-      throw new UserError(`placement node:${o.placement.node} names a node this machine does not have (it has nodes 0 to ${cfg.nodes - 1})`);
+    this.vmPagesPerNode = this.slicePages - reservePages;
+    const machinePages = cfg.nodes * this.vmPagesPerNode;
+    const taken = new Set<number>();
+    let at = 0;
+    this.specs = vms.map((v, id) => {
+      const p = v.placement;
+      if (p.policy === 'node' && p.node >= cfg.nodes) {
+        throw new UserError(`VM '${v.name}': placement node:${p.node} names a node this machine does not have (it has nodes 0 to ${cfg.nodes - 1})`);
+      }
+      for (const n of v.cpus) {
+        if (!Number.isInteger(n) || n < 0 || n >= cfg.nodes) throw new UserError(`VM '${v.name}': node ${n} for a vCPU is not one of the machine's nodes 0 to ${cfg.nodes - 1}`);
+        if (taken.has(n)) throw new UserError(`VM '${v.name}': node ${n} already runs a vCPU; each node runs one (give the VM other nodes, or add nodes)`);
+        taken.add(n);
+      }
+      const pages = Number.isNaN(v.memMiB) ? machinePages : (v.memMiB << 20) / PAGE;
+      const spec = { id, name: v.name, base: RAM_BASE, bytes: pages * PAGE, pmapAt: at, home: v.cpus[0]!, cpus: v.cpus, placement: v.placement };
+      at += pages;
+      return spec;
+    });
+    if (at > machinePages) {
+      const mib = (x: number) => (x * PAGE) >> 20;
+      throw new UserError(`the VMs need ${mib(at)} MiB and the machine has ${mib(machinePages)} MiB for VMs (${cfg.nodes} nodes x ${cfg.memPerNodeMiB} MiB, less ${NODE_RESERVE_MIB} MiB each for the monitor); give the VMs less memory (mem) or the nodes more (memPerNodeMiB in --config)`);
     }
-    this.vmPagesPerNode = slicePages - reservePages;
-    this.pmapEntries = cfg.nodes * this.vmPagesPerNode;
-    this.pmap = pmapLayout(this.pmapEntries).allocate();
-    const pmap = pmapLayout(this.pmapEntries).views(this.pmap).pmap;
-    pmap.fill(-1);
+    this.pmapEntries = at;
+    this.pmap = pmapLayout(at).allocate();
+    this.view = pmapLayout(at).views(this.pmap).pmap;
+    this.view.fill(-1);
     this.used = new Array<number>(cfg.nodes).fill(0);
-    const cpus = Array.from({ length: cfg.nodes }, (_, n) => n);
-    this.vm = { id: 0, name: 'vm0', base: RAM_BASE, bytes: this.pmapEntries * PAGE, pmapAt: 0, home: 0, cpus, placement: o.placement };
+    this.bootPages = vms.map(() => new Array<number>(cfg.nodes).fill(0));
+  }
+
+  /** VM `id`'s guest RAM as the boot loader fills it: a page is backed when first written. */
+  guestRam(id: number): BootRam & { pageOffset(page: number): number } {
+    const vm = this.specs[id]!;
     const back = (gpp: number): number => {
-      if (pmap[gpp]! < 0) pmap[gpp] = this.bootPage(gpp, slicePages);
-      return pmap[gpp]! * PAGE;
+      const i = vm.pmapAt + gpp;
+      if (this.view[i]! < 0) this.view[i] = this.bootPage(vm, gpp);
+      return this.view[i]! * PAGE;
     };
-    this.guestRam = { base: RAM_BASE, size: this.vm.bytes, u8: ram.u8, pageOffset: back };
+    return { base: vm.base, size: vm.bytes, u8: this.ram.u8, pageOffset: back };
   }
 
-  private bootPage(gpp: number, slicePages: number): number {
-    const p = this.vm.placement;
-    let n = p.policy === 'node' ? p.node : p.policy === 'round-robin' ? this.vm.cpus[gpp % this.vm.cpus.length]! : this.vm.home;
+  private bootPage(vm: Omit<FlashVmSpec, 'entry' | 'bootRegs' | 'devices'>, gpp: number): number {
+    const p = vm.placement;
+    let n = p.policy === 'node' ? p.node : p.policy === 'round-robin' ? vm.cpus[gpp % vm.cpus.length]! : vm.home;
     while (this.used[n] === this.vmPagesPerNode) n = (n + 1) % this.cfg.nodes;
-    return n * slicePages + this.used[n]!++;
+    this.bootPages[vm.id]![n]++;
+    return n * this.slicePages + this.used[n]!++;
   }
 
-  task(entry: number, devices: DeviceRange[]): MonitorTask {
-    return { vms: [this.vm], pmap: this.pmap, pmapEntries: this.pmapEntries, vmPagesPerNode: this.vmPagesPerNode, bootUsed: this.used, devices, entry };
+  /** The workers' task, once every VM is booted: its entry, registers and devices, in VM order. */
+  task(booted: Pick<FlashVmSpec, 'entry' | 'bootRegs' | 'devices'>[]): MonitorTask {
+    const vms = this.specs.map((v, i) => ({ ...v, ...booted[i]! }));
+    return { vms, pmap: this.pmap, pmapEntries: this.pmapEntries, vmPagesPerNode: this.vmPagesPerNode, bootUsed: this.used, bootPages: this.bootPages };
   }
 }
 
@@ -326,7 +385,7 @@ function monitorReport(task: MonitorTask, results: WorkerResult[]): FlashMonitor
       name: vm.name,
       placement: placementName(vm.placement),
       memMiB: vm.bytes / (1 << 20),
-      pagesPerNode: nodes.map((n) => n.pagesOfVm[vm.id]! + (vm.id === 0 ? task.bootUsed[n.node]! : 0)),
+      pagesPerNode: nodes.map((n) => n.pagesOfVm[vm.id]!),
     })),
     nodes,
   };
@@ -355,12 +414,28 @@ function bootMp(o: FlashRunOptions, ram: { base: number; size: number; u8: Uint8
 /** virt boot: images, device tree and disk as the virt board has them (see the header). */
 function bootVirt(o: FlashRunOptions, ram: BootRam, disk: IoTask['disk'], inputFrom: number, first: boolean): Boot {
   const cfg = o.config;
+  const moreRam = `give more memory per node (memPerNodeMiB in a --config file; now ${cfg.memPerNodeMiB} MiB x ${cfg.nodes} nodes)`;
+  const b = placeBoot(cfg, o.virt!, cfg.nodes, ram, moreRam);
+  if (first) o.onDeviceTree?.(b.dtb);
+  return {
+    entry: b.entry,
+    bootRegs: b.bootRegs,
+    io: {
+      devices: 'virt',
+      htif: b.htif,
+      disk,
+      input: o.input === undefined ? null : { buffer: o.input.buffer, capacity: o.input.capacity, from: inputFrom, complete: o.input.complete },
+    },
+  };
+}
+
+/** The images, device tree and fw_dynamic_info of a virt boot for `harts` harts, placed in `ram`. */
+function placeBoot(cfg: MachineConfig, files: BootFiles, harts: number, ram: BootRam, moreRam: string) {
   const cpuHz = cfg.cpuMHz * 1e6;
   if (!Number.isSafeInteger(cpuHz) || !Number.isSafeInteger(cfg.timebaseHz) || cpuHz % cfg.timebaseHz !== 0) {
     throw new UserError(`cpuMHz ${cfg.cpuMHz} must be a whole multiple of timebaseHz ${cfg.timebaseHz} for a virt boot, so that every hart's time CSR counts as the CLINT's mtime`);
   }
-  const moreRam = `give more memory per node (memPerNodeMiB in a --config file; now ${cfg.memPerNodeMiB} MiB x ${cfg.nodes} nodes)`;
-  const plan = placeVirtBoot({ ...o.virt!, harts: cfg.nodes, timebaseHz: cfg.timebaseHz, isa: BOARD_ISA, moreRam }, ram);
+  const plan = placeVirtBoot({ ...files, harts, timebaseHz: cfg.timebaseHz, isa: BOARD_ISA, moreRam }, ram);
   const htif: HtifWords[] = [];
   for (const img of plan.images) {
     const tohost = img.symbol('tohost');
@@ -370,17 +445,51 @@ function bootVirt(o: FlashRunOptions, ram: BootRam, disk: IoTask['disk'], inputF
     }
     htif.push({ tohost, fromhost: img.symbol('fromhost') });
   }
-  if (first) o.onDeviceTree?.(plan.dtb);
-  return {
-    entry: plan.entry,
-    bootRegs: [[11, plan.dtbAddr], [12, plan.fwDynAddr]],
-    io: {
-      devices: 'virt',
-      htif,
-      disk,
-      input: o.input === undefined ? null : { buffer: o.input.buffer, capacity: o.input.capacity, from: inputFrom, complete: o.input.complete },
-    },
-  };
+  const bootRegs: [number, number][] = [[11, plan.dtbAddr], [12, plan.fwDynAddr]];
+  return { entry: plan.entry, bootRegs, htif, dtb: plan.dtb };
+}
+
+/**
+ * Several VMs in the monitor on the FLASH machine (`--vms` with `--nodes`): each VM booted in its
+ * own guest RAM with its own device set on the I/O node (its disk, its console, its input all
+ * there before the run), its vCPUs on its nodes. Each VM ends alone when its finisher or HTIF
+ * ends it (a reset too: a VM does not reboot here); the machine halts when the last one does.
+ */
+export async function runFlashVms(o: FlashRunOptions & { vms: FlashVmOptions[] }): Promise<FlashResult> {
+  const cfg = o.config;
+  checkThreads(o.threads, cfg.nodes);
+  if (o.windowSlack !== undefined) checkWindowSlack(o.windowSlack);
+  const disks = o.vms.map((v) => {
+    if (v.boot.diskWrite === true && v.boot.disk === undefined) throw new UserError(`VM '${v.name}': diskWrite needs a disk`);
+    return v.boot.disk === undefined ? null : openDisk(v.boot.disk, v.boot.diskWrite === true);
+  });
+  try {
+    const m = machineMemory(cfg);
+    const plan = new VmPlan(cfg, o.vms, m.ram);
+    const vms: IoVmTask[] = [];
+    const booted = o.vms.map((v, i) => {
+      const b = placeBoot(cfg, v.boot, v.cpus.length, plan.guestRam(i), `give VM '${v.name}' more memory (mem)`);
+      const d = disks[i];
+      const input = v.input === null ? null : FlashConsoleInput.of(v.input);
+      vms.push({
+        nodes: v.cpus,
+        htif: b.htif,
+        disk: d === null ? null : { bytes: d.bytes, fd: d.fd },
+        input: input === null ? null : { buffer: input.buffer, capacity: input.capacity, from: 0, complete: true },
+        echo: v.echo,
+      });
+      return { entry: b.entry, bootRegs: b.bootRegs, devices: ioDeviceRanges({ devices: 'virt', htif: b.htif }) };
+    });
+    const boot: Boot = { entry: booted[0]!.entry, bootRegs: [], io: { devices: 'virt', htif: [], disk: null, input: null, vms }, monitor: plan.task(booted) };
+    const { result, io } = await runMachine(o, boot, m.memory, m.memBytes);
+    result.sim.vms = o.vms.map((v, i) => {
+      const r = io!.vms![i]!;
+      return { name: v.name, outcome: r.outcome, endCycle: r.endCycle, console: Buffer.from(r.console).toString('latin1'), devices: r.devices };
+    });
+    return result;
+  } finally {
+    for (const d of disks) if (d !== null) closeDisk(d);
+  }
 }
 
 async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuffer, memBytes: Uint8Array): Promise<{ result: FlashResult; io: IoResult | null }> {
@@ -415,7 +524,7 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
     monitor: boot.monitor,
   };
   // Only node 0's worker needs the disk; the others would only copy it.
-  const taskOf = (w: number): WorkerTask => ({ ...base, worker: w, io: w === 0 ? boot.io : { ...boot.io, disk: null } });
+  const taskOf = (w: number): WorkerTask => ({ ...base, worker: w, io: w === 0 ? boot.io : { ...boot.io, disk: null, vms: boot.io.vms?.map((v) => ({ ...v, disk: null })) } });
   const started = process.hrtime.bigint();
   let results: WorkerResult[];
   if (o.inProcess && workers === 1) {

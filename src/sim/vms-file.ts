@@ -8,6 +8,8 @@
 //         "append": "console=ttyS0",          disk, diskWrite, mem (MiB, default 128),
 //         "disk": "web.img",                  maxInsns
 //         "vcpus": 2,                         optional (default 1)
+//         "nodes": [4, 5],                    with --nodes: the node of each vCPU (default: the
+//                                             next nodes no other VM names, in file order)
 //         "placement": "first-touch",         first-touch (default), round-robin or node:N
 //         "console": "web.out",               "stdio" (one VM at most) or a file to write
 //         "input": "web.in" } ] }             optional: console lines, fed as piped input is
@@ -39,6 +41,10 @@ export interface VmEntry {
   memMiB: number;
   maxInsns?: number;
   vcpus: number;
+  /** With --nodes: the node of each vCPU, or null to take the next free ones. */
+  nodes: number[] | null;
+  /** Whether the file gave `mem` (the FLASH machine's default is a share of its memory). */
+  memGiven: boolean;
   placement: Placement;
   /** 'stdio', or the absolute path of the file the console is written to. */
   console: string;
@@ -53,7 +59,7 @@ export interface VmsFile {
 }
 
 const TOP_KEYS = ['vms', 'quantum'];
-const VM_KEYS = ['name', 'kernel', 'bios', 'initrd', 'append', 'disk', 'diskWrite', 'mem', 'maxInsns', 'vcpus', 'placement', 'console', 'input'];
+const VM_KEYS = ['name', 'kernel', 'bios', 'initrd', 'append', 'disk', 'diskWrite', 'mem', 'maxInsns', 'vcpus', 'nodes', 'placement', 'console', 'input'];
 
 type Json = Record<string, unknown>;
 
@@ -61,7 +67,8 @@ function isObject(v: unknown): v is Json {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-export function readVmsFile(path: string): VmsFile {
+/** `machineNodes`: the FLASH machine's nodes with --nodes; absent, the flat board. */
+export function readVmsFile(path: string, machineNodes?: number): VmsFile {
   const where = `--vms '${path}'`;
   let text: string;
   try {
@@ -85,7 +92,7 @@ export function readVmsFile(path: string): VmsFile {
   if (list.length > MAX_VMS) throw new UserError(`${where} names ${list.length} VMs; at most ${MAX_VMS} run at once`);
   const quantum = top.quantum === undefined ? undefined : positiveInteger(top.quantum, `${where}: quantum`, 'cycles per time slice');
   const dir = dirname(resolve(path));
-  const vms = list.map((v, i) => vmEntry(v, i, dir, where));
+  const vms = list.map((v, i) => vmEntry(v, i, dir, where, machineNodes));
   checkTogether(vms, where);
   return { path, quantum, vms };
 }
@@ -97,7 +104,7 @@ function positiveInteger(v: unknown, what: string, unit: string, max = Number.MA
   return v;
 }
 
-function vmEntry(v: unknown, i: number, dir: string, where: string): VmEntry {
+function vmEntry(v: unknown, i: number, dir: string, where: string, machineNodes: number | undefined): VmEntry {
   if (!isObject(v)) throw new UserError(`${where}: vms[${i}] is not an object; give {"kernel": ..., "console": ...}`);
   const name = v.name === undefined ? `vm${i}` : v.name;
   if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(name)) {
@@ -124,8 +131,9 @@ function vmEntry(v: unknown, i: number, dir: string, where: string): VmEntry {
   const disk = file('disk');
   if (diskWrite && disk === undefined) throw new UserError(`${at}: diskWrite needs a disk`);
   const placementText = str('placement') ?? 'first-touch';
-  const placement = parsePlacement(placementText, FLAT_BOARD_NODES);
+  const placement = parsePlacement(placementText, machineNodes ?? FLAT_BOARD_NODES);
   if (typeof placement === 'string') throw new UserError(`${at}: placement ${placement}`);
+  const vcpus = v.vcpus === undefined ? 1 : positiveInteger(v.vcpus, `${at}: vcpus`, 'virtual CPUs', MAX_HARTS);
   const consoleText = str('console');
   if (consoleText === undefined) throw new UserError(`${at} has no console; give "console": "stdio" or a file to write it to`);
   return {
@@ -138,11 +146,22 @@ function vmEntry(v: unknown, i: number, dir: string, where: string): VmEntry {
     diskWrite,
     memMiB: v.mem === undefined ? DEFAULT_MEM_MIB : positiveInteger(v.mem, `${at}: mem`, 'MiB', MAX_MEM_MIB),
     maxInsns: v.maxInsns === undefined ? undefined : positiveInteger(v.maxInsns, `${at}: maxInsns`, 'instructions'),
-    vcpus: v.vcpus === undefined ? 1 : positiveInteger(v.vcpus, `${at}: vcpus`, 'virtual CPUs', MAX_HARTS),
+    vcpus,
+    nodes: vcpuNodes(v.nodes, vcpus, at, machineNodes),
+    memGiven: v.mem !== undefined,
     placement,
     console: consoleText === 'stdio' ? 'stdio' : resolve(dir, consoleText),
     input: file('input') ?? null,
   };
+}
+
+function vcpuNodes(x: unknown, vcpus: number, at: string, machineNodes: number | undefined): number[] | null {
+  if (x === undefined) return null;
+  if (machineNodes === undefined) throw new UserError(`${at}: nodes places vCPUs on the FLASH machine's nodes, and the flat board has one; add --nodes N, or drop nodes`);
+  if (!Array.isArray(x) || x.length !== vcpus || x.some((n) => !Number.isSafeInteger(n) || n < 0 || n >= machineNodes)) {
+    throw new UserError(`${at}: nodes is ${JSON.stringify(x)}; give one node from 0 to ${machineNodes - 1} for each of its ${vcpus} vCPUs`);
+  }
+  return x as number[];
 }
 
 /** What no VM can be told alone: unique names, one stdio console, files not shared. */
