@@ -1,4 +1,5 @@
-// The VM file of `flashdisco run --vms FILE.json`: the VMs to run at once on the flat board.
+// The VM file of `flashdisco run --vms FILE.json`: the VMs to run at once, on the flat board or (with
+// --nodes) on the FLASH machine.
 //
 //   { "quantum": 10000,                       optional: cycles per time slice (--quantum wins)
 //     "vms": [                                one object per VM, in the order they are numbered
