@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyConfig, defaultConfig } from '../src/config/machine.js';
+import { writeElf64 } from '../src/sim/elf.js';
 import { runFlash, NODE_RESERVE_MIB, type FlashResult, type FlashRunOptions } from '../src/sim/flash-machine.js';
 import { FlashConsoleInput } from '../src/sim/flash-input.js';
 import type { Placement } from '../src/monitor/placement.js';
@@ -270,6 +271,25 @@ describe('several VMs on the FLASH machine (--vms with --nodes)', () => {
     expect(eight.out).toEqual(one.out);
     expect(eight.sim).toEqual(one.sim);
   }, 240_000);
+
+  it('a VM whose trap handler cannot be fetched is stopped with a report, and the others go on; alone, it ends the run with status 4', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'fd-flash-vms-loop-'));
+    // jr x0: to address 0, where mtvec (0) points too, so the fetch fault traps to itself.
+    const loop = writeElf64({ entry: 0x8000_0000, segments: [{ vaddr: 0x8000_0000, data: new Uint8Array([0x67, 0, 0, 0]) }] });
+    writeFileSync(join(d, 'loop.elf'), loop);
+    writeFileSync(join(d, 'vms.json'), JSON.stringify({ vms: [
+      { name: 'loop', kernel: 'loop.elf', console: 'loop.out', mem: 8 },
+      { name: 'hello', kernel: image('hello.elf'), console: 'hello.out', mem: 8 },
+    ] }));
+    const p = await flashdisco(d, '--nodes', '2', '--vms', 'vms.json');
+    expect(p.status, p.stderr).toBe(4);
+    expect(p.stderr).toMatch(/^flashdisco: vm loop: stopped, status 4, after [\d.]+ ms simulated: hart 0 cannot fetch its trap handler: a fetch fault at 0x0 traps to mtvec = 0x0/);
+    expect(p.stderr).toMatch(/\nflashdisco: vm hello: exit 0 \(htif\) after [\d.]+ ms simulated\n$/);
+    expect(readFileSync(join(d, 'hello.out'), 'latin1')).toMatch(/^hello from flashdisco guest/);
+    const alone = await flashdisco(d, '--nodes', '2', '--monitor', '--kernel', 'loop.elf');
+    expect(alone.status).toBe(4);
+    expect(alone.stderr).toMatch(/^flashdisco: hart 0 cannot fetch its trap handler/);
+  });
 
   it('refuses VMs that do not fit the machine, and a file key the flat board has no use for', async () => {
     const d = mkdtempSync(join(tmpdir(), 'fd-flash-vms-bad-'));

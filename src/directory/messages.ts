@@ -19,6 +19,7 @@
 //                       PMAP_GIVEN (that node -> home: the page, or none left)
 //                       PMAP_DONE (home -> the node that asked: the machine page)
 //   I/O node -> any     HALT_CPU (the VM whose vCPU runs there has ended)
+//   any -> I/O node     VM_FAULT (a vCPU's guest cannot go on: its VM ends with a report)
 
 export const enum Msg {
   GETS = 0,
@@ -64,15 +65,17 @@ export const enum Msg {
   PMAP_DONE = 30,
   /** I/O node -> a node whose VM ended (its finisher): the CPU stops. */
   HALT_CPU = 31,
+  /** a vCPU's node -> the I/O node: the VM cannot go on. A = VM, B = vCPU, ADDR/C = pc low/high word. */
+  VM_FAULT = 32,
 }
 
-export const MSG_COUNT = 32;
+export const MSG_COUNT = 33;
 
 export const MSG_NAMES: readonly string[] = [
   'GETS', 'GETX', 'UPGRADE', 'PUTS', 'PUTE', 'PUTX', 'DATA_S', 'DATA_E', 'DATA_X', 'UPGRADE_ACK', 'NACK',
   'WB_ACK', 'INV', 'INV_ACK', 'FWD_GETS', 'FWD_GETX', 'SHARING_WB', 'XFER', 'UNC_READ', 'UNC_WRITE',
   'UNC_DATA', 'UNC_ACK', 'IRQ', 'IO_TIMER', 'IO_INPUT', 'IO_DMA', 'TIME',
-  'PMAP_REQ', 'PMAP_ALLOC', 'PMAP_GIVEN', 'PMAP_DONE', 'HALT_CPU',
+  'PMAP_REQ', 'PMAP_ALLOC', 'PMAP_GIVEN', 'PMAP_DONE', 'HALT_CPU', 'VM_FAULT',
 ];
 
 export function msgName(t: number): string {

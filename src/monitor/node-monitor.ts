@@ -125,6 +125,16 @@ export class NodeMonitor implements NodeMonitorPort {
       this.vcpu = new Vcpu({ guest, realPort: node.pi, shadow: this.shadow, costs: this.costs }, k, vm.entry, node.hart);
       this.cpu = this.vcpu;
       this.vcpu.setX(10, k);
+      // A guest whose trap traps to itself forever is stopped, and its VM with it (the I/O node
+      // reports it); the other VMs go on.
+      this.vcpu.machineTrapHook = (h, cause, _tval, pc) => {
+        if (!h.trapsToItself(cause, pc)) return false;
+        node.haltCpu();
+        this.vcpu!.requestStop();
+        const hi = Math.floor(pc / 2 ** 32);
+        node.send(Msg.VM_FAULT, 0, pc - hi * 2 ** 32, id, vm.id, k, hi, 0);
+        return true;
+      };
       for (const [reg, value] of vm.bootRegs) this.vcpu.setX(reg, value);
     }
   }

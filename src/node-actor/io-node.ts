@@ -60,7 +60,7 @@ import { Msg } from '../directory/messages.js';
 import { ACCESS_STALL_ANY } from '../directory/cache-controller.js';
 import { Access } from '../vcpu/port.js';
 import type { MmioDevice } from '../vcpu/flat-memory.js';
-import type { Irq } from '../vcpu/trap.js';
+import { trapLoopMessage, type Irq } from '../vcpu/trap.js';
 import { Htif, BufferedConsole, type ConsoleSink } from '../devices/htif.js';
 import { Clint, CLINT_BASE, CLINT_MTIME, CLINT_SIZE } from '../devices/clint.js';
 import { Plic, PLIC_BASE, PLIC_SIZE } from '../devices/plic.js';
@@ -114,7 +114,8 @@ export interface IoVmTask extends Pick<IoTask, 'htif' | 'disk' | 'input'> {
 
 /** How a device halted the machine. */
 export interface IoOutcome {
-  by: 'finisher' | 'htif';
+  /** The device that ended it, or the monitor (a VM that could not go on). */
+  by: 'finisher' | 'htif' | 'monitor';
   /** 'exit' with the guest's status, 'reset' (finisher), or 'fault' (an HTIF request we cannot serve). */
   kind: 'exit' | 'reset' | 'fault';
   code: number;
@@ -391,6 +392,9 @@ class DeviceSet {
     return !Number.isNaN(this.endCycle);
   }
 
+  /** The monitor's report of a VM that could not go on (VM_FAULT), or null. */
+  fault: string | null = null;
+
   /** A device of this set halted it (a VM among several): its harts stop, its timers are dropped. */
   end(): void {
     this.endCycle = this.node.now();
@@ -568,6 +572,7 @@ class DeviceSet {
 
   /** Why a device halted the machine, once one has. */
   outcome(): IoOutcome | null {
+    if (this.fault !== null) return { by: 'monitor', kind: 'fault', code: 0, message: this.fault };
     const fin = this.finisher?.outcome ?? null;
     if (fin !== null) return { by: 'finisher', kind: fin.kind === 'reset' ? 'reset' : 'exit', code: fin.exitCode, message: null };
     for (const h of this.htif) {
@@ -643,6 +648,13 @@ export class IoNode implements IoPort {
   setHalted(space: number): boolean {
     if (!this.vms) return true;
     const set = this.sets[space]!;
+    if (!set.ended) set.end();
+    return this.sets.every((s) => s.ended);
+  }
+
+  vmFault(vm: number, vcpu: number, pc: number): boolean {
+    const set = this.sets[vm]!;
+    if (set.fault === null && set.outcome() === null) set.fault = trapLoopMessage(vcpu, pc);
     if (!set.ended) set.end();
     return this.sets.every((s) => s.ended);
   }

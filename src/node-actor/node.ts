@@ -90,6 +90,8 @@ export interface IoPort {
    * stopped and the others go on.
    */
   setHalted(space: number): boolean;
+  /** vCPU `vcpu` of VM `vm` cannot go on (a trap that traps to itself at `pc`): as setHalted. */
+  vmFault(vm: number, vcpu: number, pc: number): boolean;
 }
 
 /** Queue flag: the message has passed the input port of the network interface. */
@@ -455,6 +457,12 @@ export class FlashNode implements CacheHost {
         break;
       case Msg.HALT_CPU:
         this.haltCpu();
+        break;
+      case Msg.VM_FAULT:
+        if (this.io!.vmFault(a, b, (addr >>> 0) + c * 2 ** 32) && !this.haltRequested) {
+          this.haltRequested = true;
+          this.haltCycle = this.handlerEnd - this.magicCycles;
+        }
         break;
       case Msg.PMAP_REQ: case Msg.PMAP_ALLOC: case Msg.PMAP_GIVEN: case Msg.PMAP_DONE:
         this.monitor!.handle(type, src, addr, req, a, b);

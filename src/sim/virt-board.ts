@@ -48,7 +48,7 @@
 import { performance } from 'node:perf_hooks';
 import { openSync, closeSync, writeSync, constants as fsConstants, accessSync } from 'node:fs';
 import { DEFAULT_COSTS, Hart, Stop, type CostModel, type MachineTrapHook, type SemihostHook } from '../vcpu/hart.js';
-import type { Irq } from '../vcpu/trap.js';
+import { trapLoopMessage, type Irq } from '../vcpu/trap.js';
 import type { CsrFile } from '../vcpu/csr.js';
 import { Clint, CLINT_MTIME, DEFAULT_TIMEBASE_HZ } from '../devices/clint.js';
 import { Plic } from '../devices/plic.js';
@@ -185,21 +185,10 @@ function checkConfig(cfg: VirtBoardConfig): Checked {
   return { harts, memMiB, maxInsns, quantum };
 }
 
-const CAUSE_MISALIGNED_FETCH = 0;
-const CAUSE_FETCH_ACCESS = 1;
-const CAUSE_FETCH_PAGE_FAULT = 12;
-
-/**
- * A fetch fault at the very address mtvec points to would trap to itself forever without
- * retiring an instruction (a guest that never set mtvec and jumped somewhere wrong): stop it.
- */
+/** A guest whose trap would trap to itself forever (Hart.trapsToItself) is stopped. */
 function stopFetchTrapLoop(h: Hart, cause: number, _tval: bigint, pc: number): boolean {
-  if (cause !== CAUSE_FETCH_ACCESS && cause !== CAUSE_FETCH_PAGE_FAULT && cause !== CAUSE_MISALIGNED_FETCH) return false;
-  const vector = h.csr.mtvecHi * 0x1_0000_0000 + ((h.csr.mtvecLo & ~3) >>> 0);
-  if (vector !== pc) return false;
-  throw new GuestFault(
-    `hart ${h.hartId} cannot fetch its trap handler: a fetch fault at ${hex(pc)} traps to mtvec = ${hex(vector)}, the same address; does the guest set mtvec?`,
-  );
+  if (!h.trapsToItself(cause, pc)) return false;
+  throw new GuestFault(trapLoopMessage(h.hartId, pc));
 }
 
 /** The disk of slot 0: its bytes, and how guest writes reach the file (only with --disk-write). */

@@ -350,6 +350,16 @@ export class Hart {
     this.dc.invalidate(ramOffset, length);
   }
 
+  /**
+   * Whether a trap of `cause` at `pc` would trap to itself forever without retiring anything: a
+   * fetch fault at the very address mtvec points to (a guest that never set mtvec, or mapped its
+   * handler away). Boards and the monitor stop such a guest.
+   */
+  trapsToItself(cause: number, pc: number): boolean {
+    if (cause !== Cause.FetchAccess && cause !== Cause.FetchPageFault && cause !== Cause.MisalignedFetch) return false;
+    return this.csr.mtvecHi * 0x1_0000_0000 + ((this.csr.mtvecLo & ~3) >>> 0) === pc;
+  }
+
   flushTlb(): void {
     this.spinState = SPIN_NONE;
     for (let k = 0; k < 3; k++) {

@@ -45,6 +45,12 @@ const INTERRUPT_NAMES: Record<number, string> = {
   9: 'supervisor-external', 11: 'machine-external',
 };
 
+/** What stops a guest whose trap traps to itself (Hart.trapsToItself); `pc` a physical or virtual address below 2^53. */
+export function trapLoopMessage(hart: number, pc: number): string {
+  const at = `0x${pc.toString(16)}`;
+  return `hart ${hart} cannot fetch its trap handler: a fetch fault at ${at} traps to mtvec = ${at}, the same address; does the guest set mtvec?`;
+}
+
 export function causeName(cause: number): string {
   return EXCEPTION_NAMES[cause] ?? `exception-${cause}`;
 }
