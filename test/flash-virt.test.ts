@@ -235,6 +235,15 @@ describe('devices of node 0 reached from other nodes', () => {
     expect(r.sim.perNode[1]!.hart.interrupts).toEqual({ 'machine-external': 1 });
   });
 
+  it('an interrupt waits until a device store that was performed retires: hostile-flood\'s software interrupts end when its handler clears msip', async () => {
+    // The main code's store raising msip is answered, and the interrupt it raised is pending
+    // before the store retires; taken first, its handler's own store to msip would have been
+    // answered with the first one's answer, never sent, and msip would stay set.
+    const r = await run(1, 1, { virt: { kernel: image('hostile-flood.elf') }, maxCycles: 5e6 });
+    expect(r.sim.console).toMatch(/ {2}software {3}2000\n {2}interrupts {15}ok \(2 checks\)/);
+    expect(r.sim.console).toContain('hostile-flood: PASS (6 checks)');
+  });
+
   it('virt-blk: every sector read by DMA, a write written back to the file with --disk-write', async () => {
     const bytes = testDisk(64);
     const disk = join(dir, 'blk.img');

@@ -515,6 +515,8 @@ export class Vcpu {
   /** Takes a pending, enabled virtual interrupt, if there is one, at the real hart's pc. */
   private deliverInterrupt(): void {
     const r = this.real, v = this.virt;
+    // A device access of the guest's was performed (FLASH): its instruction retires first.
+    if (r.interruptsHeld) return;
     this.pull();
     v.pc = r.pc;
     if (!v.takeInterrupt()) return;

@@ -89,6 +89,7 @@ export class ProcessorInterface implements MemoryPort {
   private uncachedAccess(load: boolean, paddr: number, size: number, lo: number, hi: number, out: Int32Array | null): MmioStatus {
     if (this.unc === Unc.Done && this.uncAddr === paddr && this.uncSize === size) {
       this.unc = Unc.Idle;
+      this.hart!.interruptsHeld = false;
       if (out !== null) { out[0] = this.uncLo; out[1] = this.uncHi; }
       return this.uncStatus;
     }
@@ -106,6 +107,8 @@ export class ProcessorInterface implements MemoryPort {
   /** The I/O node answered: value (for loads) and how the device took it. */
   uncachedDone(lo: number, hi: number, status: MmioStatus): void {
     this.unc = Unc.Done;
+    // The device has done it: the instruction retires before the hart takes an interrupt.
+    this.hart!.interruptsHeld = true;
     this.uncLo = lo;
     this.uncHi = hi;
     this.uncStatus = status;

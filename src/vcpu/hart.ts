@@ -327,6 +327,14 @@ export class Hart {
     return g >= 0 ? g : -1;
   }
 
+  /**
+   * Set by a port whose device access was performed while the instruction waited for its answer
+   * (a FLASH node's uncached access): the instruction must retire before any interrupt, or the
+   * handler's own access to that device would be taken for it, and it would be performed twice.
+   * The port clears it when the instruction picks its answer up.
+   */
+  interruptsHeld = false;
+
   /** Leave run() at the next instruction boundary. */
   requestStop(): void {
     this.stopRequested = true;
@@ -520,7 +528,7 @@ export class Hart {
       this.runRetired = n;
       if (this.hostWait) { stop = Stop.Wfi; break; }
       this.updateTimerIrq();
-      if (this.takePendingInterrupt()) this.fvBase = NaN;
+      if (!this.interruptsHeld && this.takePendingInterrupt()) this.fvBase = NaN;
       // While an execute trigger is armed every instruction is fetched through fetchSlow, which
       // checks it; arming one is a CSR write, which ends the slice.
       const fetchSpan = (this.triggers.armed & TRIG_FETCH) !== 0 ? 0 : this.grantMask - 1;
@@ -943,7 +951,7 @@ export class Hart {
    */
   takeInterrupt(): boolean {
     this.updateTimerIrq();
-    if (!this.takePendingInterrupt()) return false;
+    if (this.interruptsHeld || !this.takePendingInterrupt()) return false;
     this.fvBase = NaN;
     return true;
   }
