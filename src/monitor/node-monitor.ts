@@ -29,7 +29,7 @@
 import type { MachineConfig } from '../config/machine.js';
 import { Msg } from '../directory/messages.js';
 import type { FlashNode, NodeCpu, NodeMonitorPort } from '../node-actor/node.js';
-import type { DeviceRange } from '../node-actor/processor-interface.js';
+import { overlapsDevice, type DeviceRange } from '../node-actor/processor-interface.js';
 import { pmapLayout } from '../shared-abi/machine.js';
 import { Access, Grant, type MemoryPort, type MmioStatus, type RamView } from '../vcpu/port.js';
 import { monitorCosts, type MonitorCosts } from './costs.js';
@@ -288,11 +288,6 @@ class NodeGuestPort implements GuestPort {
     this.grantShift = node.pi.grantShift;
   }
 
-  private isDevice(paddr: number, size: number): boolean {
-    for (const d of this.devices) if (paddr < d.base + d.size && d.base < paddr + size) return true;
-    return false;
-  }
-
   /** Machine address of guest RAM address paddr, -1 outside RAM, PAGE_PENDING while asked. */
   private machine(paddr: number, size: number): number {
     const off = paddr - this.vm.base;
@@ -306,7 +301,7 @@ class NodeGuestPort implements GuestPort {
   }
 
   access(paddr: number, size: number, kind: Access): number {
-    if (this.isDevice(paddr, size)) return Grant.Mmio;
+    if (overlapsDevice(this.devices, paddr, size)) return Grant.Mmio;
     const m = this.machine(paddr, size);
     if (m === PAGE_PENDING) return Grant.Stall;
     if (m < 0) return Grant.Fault;
@@ -327,7 +322,7 @@ class NodeGuestPort implements GuestPort {
 
   plainRamPage(paddr: number): number {
     const page = paddr - (paddr % PAGE);
-    if (this.isDevice(page, PAGE)) return -1;
+    if (overlapsDevice(this.devices, page, PAGE)) return -1;
     const m = this.machine(page, PAGE);
     return m < 0 ? m : m - this.ram.base;
   }

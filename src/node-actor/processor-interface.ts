@@ -24,6 +24,12 @@ export interface PiHost {
   uncached(load: boolean, paddr: number, size: number, lo: number, hi: number): void;
 }
 
+/** Whether [paddr, paddr + size) overlaps one of the device ranges. */
+export function overlapsDevice(devices: readonly DeviceRange[], paddr: number, size: number): boolean {
+  for (const d of devices) if (paddr < d.base + d.size && d.base < paddr + size) return true;
+  return false;
+}
+
 export const WAIT_ANY = -1;
 export const WAIT_UNCACHED = -2;
 
@@ -54,13 +60,8 @@ export class ProcessorInterface implements MemoryPort {
     this.grantShift = this.lineShift;
   }
 
-  private isDevice(paddr: number, size: number): boolean {
-    for (const d of this.devices) if (paddr < d.base + d.size && d.base < paddr + size) return true;
-    return false;
-  }
-
   access(paddr: number, size: number, kind: Access): number {
-    if (this.devices.length !== 0 && this.isDevice(paddr, size)) return Grant.Mmio;
+    if (this.devices.length !== 0 && overlapsDevice(this.devices, paddr, size)) return Grant.Mmio;
     const ro = paddr - this.ram.base;
     if (!(ro >= 0 && ro + size <= this.ram.size)) return Grant.Fault;
     const line = ro >>> this.lineShift;
@@ -74,7 +75,7 @@ export class ProcessorInterface implements MemoryPort {
   }
 
   pageGrant(spanRo: number, kind: Access): boolean {
-    if (this.devices.length !== 0 && this.isDevice(this.ram.base + spanRo, 1 << this.grantShift)) return false;
+    if (this.devices.length !== 0 && overlapsDevice(this.devices, this.ram.base + spanRo, 1 << this.grantShift)) return false;
     return this.cache.l1Holds(spanRo >>> this.lineShift, kind);
   }
 
