@@ -453,7 +453,10 @@ export class Vcpu {
     const r = this.real, v = this.virt;
     this.toVirtual(pc);
     const i0 = v.instret, e0 = v.extraCycles;
+    // A device access that was performed (FLASH) retires before any interrupt it raised is taken.
+    v.interruptsHeld = r.interruptsHeld;
     const why = v.run(1);
+    v.interruptsHeld = r.interruptsHeld;
     if (why === Stop.Stall) {
       // The virtual hart's port charged the lines it found: they count when the instruction runs.
       v.extraCycles = e0;
