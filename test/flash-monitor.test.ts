@@ -46,7 +46,8 @@ type NodeReport = {
   served: number;
   allocs: number;
   pagesGiven: number;
-  vcpu: { vm: string; vcpu: number; time: Record<string, number>; traps: Record<string, number>; shadowFills: Record<string, number>; interrupts: number; refaults: number; shadow: { treesMade: number } } | null;
+  vcpus: Array<{ vm: string; vcpu: number; time: Record<string, number>; traps: Record<string, number>; shadowFills: Record<string, number>; interrupts: number; refaults: number; scheduling: { loads: number; preempted: number } }>;
+  shadow: Array<{ vm: string; trees: number; treesMade: number }>;
 };
 
 function nodesOf(r: FlashResult): NodeReport[] {
@@ -75,9 +76,12 @@ describe('one VM on the FLASH machine, a vCPU per node', () => {
 
     // Every vCPU ran its guest on its own node, directly and through the monitor.
     const nodes = nodesOf(one);
-    expect(nodes.map((n) => n.vcpu?.vcpu)).toEqual([0, 1, 2, 3]);
+    expect(nodes.map((n) => n.vcpus.map((v) => v.vcpu))).toEqual([[0], [1], [2], [3]]);
     for (const n of nodes) {
-      const v = n.vcpu!;
+      const v = n.vcpus[0]!;
+      // Alone on its node: loaded once, never made to give the CPU up.
+      expect(v.scheduling).toEqual({ loads: 1, preempted: 0 });
+      expect(v.time.waiting).toBe(0);
       expect(v.traps['shadow-fill'], `node ${n.node}`).toBeGreaterThan(0);
       expect(v.traps.privileged, `node ${n.node}`).toBeGreaterThan(0);
       expect(v.interrupts, `node ${n.node}`).toBeGreaterThan(0);
@@ -106,7 +110,7 @@ describe('one VM on the FLASH machine, a vCPU per node', () => {
   it('virt-smp on 8 nodes: the same run at 1 and 8 threads', async () => {
     const one = await run(8, 1, { virt: { kernel: image('virt-smp.elf') } });
     expect(one.sim.console).toMatch(/virt-smp: PASS/);
-    expect(nodesOf(one).filter((n) => n.vcpu !== null)).toHaveLength(8);
+    expect(nodesOf(one).filter((n) => n.vcpus.length === 1)).toHaveLength(8);
     expect((await run(8, 8, { virt: { kernel: image('virt-smp.elf') } })).sim).toEqual(one.sim);
   }, 240_000);
 
@@ -163,12 +167,36 @@ describe('one VM on the FLASH machine, a vCPU per node', () => {
     expect(r.sim.console).toMatch(/PASS/);
   }, 120_000);
 
+  it('more vCPUs than nodes: virt-smp\'s 4 vCPUs take turns on 2 nodes\' CPUs, print what they print natively, the same at 1 and 2 threads', async () => {
+    const virt = { kernel: image('virt-smp.elf') };
+    const native = await run(4, 1, { virt }, null);
+    const one = await run(2, 1, { virt, monitor: { placement: FIRST_TOUCH, vcpus: 4, quantum: 5000 } });
+    expect(one.sim.exitCode, one.sim.console).toBe(0);
+    expect(one.sim.console).toBe(native.sim.console);
+    const nodes = nodesOf(one);
+    // vCPU k on node k mod 2; each was loaded many times, was made to wait for its node's CPU,
+    // and was charged the switches.
+    expect(nodes.map((n) => n.vcpus.map((v) => v.vcpu))).toEqual([[0, 2], [1, 3]]);
+    for (const v of nodes.flatMap((n) => n.vcpus)) {
+      expect(v.scheduling.loads, `vCPU ${v.vcpu}`).toBeGreaterThan(10);
+      expect(v.scheduling.preempted, `vCPU ${v.vcpu}`).toBeGreaterThan(0);
+      expect(v.time.waiting, `vCPU ${v.vcpu}`).toBeGreaterThan(0);
+      expect((v as unknown as { monitorCycles: Record<string, number> }).monitorCycles.switch, `vCPU ${v.vcpu}`).toBeGreaterThan(0);
+    }
+    // One shadow partition per node for the VM, shared by its two vCPUs there.
+    expect(nodes.map((n) => n.shadow.map((t) => t.vm))).toEqual([['vm0'], ['vm0']]);
+    expect((await run(2, 2, { virt, monitor: { placement: FIRST_TOUCH, vcpus: 4, quantum: 5000 } })).sim).toEqual(one.sim);
+  }, 120_000);
+
   it('refuses a placement on a node the machine lacks, and --placement without --monitor', () => {
     const cli = join(ROOT, 'dist', 'src', 'sim', 'cli.js');
     for (const [args, says] of [
       [['--monitor', '--placement', 'node:4'], /node:4 names a node this machine does not have/],
       [['--placement', 'round-robin', '--boot', 'virt'], /--placement places the pages of a VM; add --monitor/],
       [['--monitor', '--boot', 'mp'], /--monitor runs a guest of the virt board in a VM; drop --boot mp/],
+      [['--harts', '2'], /--harts is for the flat board, or the vCPUs of --monitor/],
+      [['--monitor', '--harts', '0'], /--harts 0: give the VM's number of vCPUs, 1 or more/],
+      [['--monitor', '--quantum', '0'], /quantum 0: give the cycles of a vCPU's time slice/],
     ] as const) {
       const p = spawnSync(process.execPath, [cli, 'run', '--nodes', '4', '--kernel', image('hello.elf'), ...args], { encoding: 'utf8' });
       expect(p.status, p.stderr).toBe(2);
@@ -211,7 +239,7 @@ describe('several VMs on the FLASH machine (--vms with --nodes)', () => {
     }
     const sim = JSON.parse(readFileSync(join(d, 'stats.json'), 'utf8')).sim as FlashResult['sim'];
     // vCPUs on nodes 0, 1 (a) and 2, 3 (b); each VM's home is its first vCPU's node.
-    expect((sim.monitor!.nodes as NodeReport[]).map((n) => n.vcpu?.vm)).toEqual(['a', 'a', 'b', 'b']);
+    expect((sim.monitor!.nodes as NodeReport[]).map((n) => n.vcpus.map((v) => v.vm))).toEqual([['a'], ['a'], ['b'], ['b']]);
     expect((sim.monitor!.nodes as NodeReport[])[2]!.served).toBeGreaterThan(0);
     for (const v of sim.vms!) expect((v.devices.virtio0 as { reads: number }).reads, v.name).toBeGreaterThan(10);
   }, 240_000);
@@ -280,6 +308,35 @@ describe('several VMs on the FLASH machine (--vms with --nodes)', () => {
     expect(alone.stderr).toMatch(/^flashdisco: hart 0 cannot fetch its trap handler/);
   });
 
+  it('VMs that share nodes take turns on their CPUs; one that ends or is stopped leaves its node to the others; the same at 1 and 2 threads', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'fd-flash-vms-shared-'));
+    const vm = (name: string, elf: string, more: Record<string, unknown> = {}) => ({ name, kernel: image(elf), console: `${name}.out`, mem: 6, ...more });
+    // 7 vCPUs on 2 nodes: hello, smp's vCPUs 0-3, traps and flood take turns. (hostile-flood's
+    // address spaces need 8 MiB.)
+    const vms = [vm('hello', 'hello.elf', { nodes: [0] }), vm('smp', 'virt-smp.elf', { vcpus: 4 }), vm('traps', 'priv-traps.elf'), vm('flood', 'hostile-flood.elf', { nodes: [1], mem: 8 })];
+    writeFileSync(join(d, 'vms.json'), JSON.stringify({ quantum: 20000, vms }));
+    const runs = [];
+    for (const threads of ['1', '2']) {
+      const p = await flashdisco(d, '--nodes', '2', '--threads', threads, '--vms', 'vms.json', '--stats', 'stats.json');
+      runs.push({ p, sim: JSON.parse(readFileSync(join(d, 'stats.json'), 'utf8')).sim as FlashResult['sim'], out: vms.map((v) => readFileSync(join(d, v.console), 'latin1')) });
+    }
+    const [one, two] = runs as [typeof runs[0], typeof runs[0]];
+    expect(one.p.status, one.p.stderr).toBe(4);
+    expect(one.out[0]).toMatch(/^hello from flashdisco guest/);
+    expect(one.out[1]).toMatch(/virt-smp: PASS/);
+    expect(one.out[2]).toMatch(/priv-traps: PASS/);
+    expect(one.out[3]).toMatch(/timer +2000\n +software +2000\n[^]*hostile-flood: PASS/);
+    expect(one.p.stderr).toMatch(/vm flood: stopped, status 4, after [\d.]+ ms simulated: hart 0 cannot fetch its trap handler/);
+    // Unpinned vCPUs go to the least loaded node, the lowest first (hello is pinned on 0, flood on 1).
+    const nodes = one.sim.monitor!.nodes as NodeReport[];
+    expect(nodes.map((n) => n.vcpus.map((v) => `${v.vm}${v.vcpu}`))).toEqual([['hello0', 'smp0', 'smp2', 'traps0'], ['smp1', 'smp3', 'flood0']]);
+    // Each VM has its own part of a node's shadow reserve.
+    expect(nodes.map((n) => n.shadow.map((t) => t.vm))).toEqual([['hello', 'smp', 'traps'], ['smp', 'flood']]);
+    for (const v of nodes.flatMap((n) => n.vcpus)) expect(v.scheduling.loads, `${v.vm} ${v.vcpu}`).toBeGreaterThan(1);
+    expect(two.out).toEqual(one.out);
+    expect(two.sim).toEqual(one.sim);
+  }, 120_000);
+
   it('refuses VMs that do not fit the machine, and a file key the flat board has no use for', async () => {
     const d = mkdtempSync(join(tmpdir(), 'fd-flash-vms-bad-'));
     const write = (vms: unknown[]) => writeFileSync(join(d, 'vms.json'), JSON.stringify({ vms }));
@@ -289,10 +346,8 @@ describe('several VMs on the FLASH machine (--vms with --nodes)', () => {
       expect(p.stderr.trim().split('\n')).toHaveLength(1);
       expect(p.stderr).toMatch(says);
     };
-    write([{ kernel: image('hello.elf'), console: 'a.out', vcpus: 3 }, { kernel: image('hello.elf'), console: 'b.out', vcpus: 2 }]);
-    await refused(['--nodes', '4'], /the VMs have 5 vCPUs and the machine 4 nodes/);
-    write([{ kernel: image('hello.elf'), console: 'a.out', nodes: [1] }, { kernel: image('hello.elf'), console: 'b.out', nodes: [1] }]);
-    await refused(['--nodes', '4'], /node 1 already runs a vCPU/);
+    write([{ kernel: image('hello.elf'), console: 'a.out', nodes: [4] }]);
+    await refused(['--nodes', '4'], /nodes is \[4\]; give one node from 0 to 3 for each of its 1 vCPUs/);
     write([{ kernel: image('hello.elf'), console: 'a.out', mem: 64 }]);
     await refused(['--nodes', '4'], /the VMs need 64 MiB and the machine has 56 MiB for VMs/);
     write([{ kernel: image('hello.elf'), console: 'a.out', nodes: [0] }]);

@@ -11,6 +11,7 @@
 //   home -> owner       FWD_GETS  FWD_GETX           owner -> requester DATA_S / DATA_X (three hops)
 //                                                    owner -> home    SHARING_WB  XFER
 //   any -> I/O node     UNC_READ  UNC_WRITE          I/O node -> any  UNC_DATA  UNC_ACK
+//                       (REQ of a request: the device set it goes to, a VM's under the monitor)
 //   I/O node -> any     IRQ (a device changed the level of one of the receiver's interrupt lines)
 //                       TIME (software wrote mtime: the harts' time CSRs follow)
 //   I/O node -> itself  IO_TIMER  IO_INPUT  IO_DMA (events its devices schedule; never cross the network)
@@ -18,7 +19,7 @@
 //                       PMAP_ALLOC (home -> the node the placement chose: give a page)
 //                       PMAP_GIVEN (that node -> home: the page, or none left)
 //                       PMAP_DONE (home -> the node that asked: the machine page)
-//   I/O node -> any     HALT_CPU (the VM whose vCPU runs there has ended)
+//   I/O node -> any     HALT_CPU (a VM with vCPUs there has ended)
 //   any -> I/O node     VM_FAULT (a vCPU's guest cannot go on: its VM ends with a report)
 
 export const enum Msg {
@@ -44,7 +45,8 @@ export const enum Msg {
   UNC_WRITE = 19,
   UNC_DATA = 20,
   UNC_ACK = 21,
-  /** I/O node -> the hart's node: ADDR = the line's mip bit (MSIP, MTIP, SEIP, MEIP), A = level. */
+  /** I/O node -> the hart's node: ADDR = the line's mip bit (MSIP, MTIP, SEIP, MEIP), A = level,
+   * B = the device set (a VM's), C = the hart in it. */
   IRQ = 22,
   /** I/O node-internal: the CLINT's mtime may have reached a mtimecmp. */
   IO_TIMER = 23,
@@ -53,7 +55,8 @@ export const enum Msg {
   /** I/O node-internal: the DMA engine asks again for a line after a NACK's back-off. */
   IO_DMA = 25,
   /** I/O node -> every node: software wrote the CLINT's mtime; A, B = mtime minus the ticks of
-   * the cycle count, low word (unsigned) and high word (signed), for the hart's time CSR. */
+   * the cycle count, low word (unsigned) and high word (signed), for the hart's time CSR; C = the
+   * device set (a VM's). */
   TIME = 26,
   /** -> the VM's home monitor: ADDR = guest page, A = VM, REQ = the node that needs it. */
   PMAP_REQ = 27,
@@ -63,7 +66,7 @@ export const enum Msg {
   PMAP_GIVEN = 29,
   /** home -> the node that asked: ADDR = guest page, A = VM, B = machine page. */
   PMAP_DONE = 30,
-  /** I/O node -> a node whose VM ended (its finisher): the CPU stops. */
+  /** I/O node -> a node with vCPUs of VM A, which ended (its finisher): they stop. */
   HALT_CPU = 31,
   /** a vCPU's node -> the I/O node: the VM cannot go on. A = VM, B = vCPU, ADDR/C = pc low/high word. */
   VM_FAULT = 32,

@@ -14,7 +14,7 @@ export const monitorExtension: WorkerExtension = {
       const m = new NodeMonitor(n, t.config, ram, task);
       n.attachMonitor(m);
       // A node no VM has a vCPU on runs nothing; its memory and directory serve the others.
-      if (m.vcpu === null) n.haltCpu();
+      if (m.cpu === null) n.haltCpu();
       return m;
     });
     // Each VM's disk reaches its guest RAM through node 0's pmap entries.

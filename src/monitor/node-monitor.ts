@@ -3,11 +3,13 @@
 // What a node's instance owns:
 //   - its node's VM pages: the first vmPagesPerNode pages of the node's home slice, handed out
 //     from the bottom up (those the boot images took first, before the run);
-//   - its reserve: the rest of the slice, where it builds the shadow trees of the vCPU that runs
-//     on its node (shadow.ts); no guest ever maps it, and only this node's hart walks it;
+//   - its reserve: the rest of the slice, where it builds the shadow trees of the vCPUs that run
+//     on its node (shadow.ts), a partition for each VM with vCPUs here, shared by that VM's
+//     vCPUs; no guest ever maps it, and only this node's CPU walks it;
 //   - the memmap rows of its pages and of its shadow leaves;
-//   - the vCPU placed on its node (at most one: a CPU per vCPU), run over the node's own hart,
-//     whose port is the node's caches: the real MMU walks the shadow trees through the protocol;
+//   - the vCPUs placed on its node, time-sliced on its CPU (node-scheduler.ts), each with a real
+//     hart whose port is the node's caches: the real MMU walks the shadow trees through the
+//     protocol;
 //   - as a VM's home node, that VM's pmap (a region of src/shared-abi), which it alone writes,
 //     in the order its MAGIC handles the requests (invariant 6).
 //
@@ -28,7 +30,7 @@
 
 import type { MachineConfig } from '../config/machine.js';
 import { Msg } from '../directory/messages.js';
-import type { FlashNode, NodeCpu, NodeMonitorPort } from '../node-actor/node.js';
+import type { FlashNode, NodeMonitorPort } from '../node-actor/node.js';
 import { overlapsDevice, type DeviceRange } from '../node-actor/processor-interface.js';
 import { pmapLayout } from '../shared-abi/machine.js';
 import { Access, Grant, type MemoryPort, type MmioStatus, type RamView } from '../vcpu/port.js';
@@ -36,7 +38,8 @@ import { monitorCosts, type MonitorCosts } from './costs.js';
 import { PAGE } from './machine-memory.js';
 import { Memmap } from './memmap.js';
 import type { Placement } from './placement.js';
-import { ShadowReserve, ShadowTables } from './shadow.js';
+import { ShadowReserve, ShadowTables, type ReserveUsage } from './shadow.js';
+import { NodeScheduler, type VcpuSlot } from './node-scheduler.js';
 import { Vcpu } from './vcpu.js';
 import { PAGE_PENDING, type GuestPort } from './vm-memory.js';
 
@@ -51,7 +54,7 @@ export interface FlashVmSpec {
   pmapAt: number;
   /** The node whose monitor instance owns the VM's pmap. */
   home: number;
-  /** vCPU k runs on node cpus[k]. */
+  /** vCPU k runs on node cpus[k] (a node may run several, time-sliced). */
   cpus: number[];
   placement: Placement;
   /** Where its vCPUs start, and their registers besides a0 = the vCPU's number (a1, a2 of the virt boot). */
@@ -73,6 +76,8 @@ export interface MonitorTask {
   bootUsed: number[];
   /** Of those, each VM's: [vm][node]. */
   bootPages: number[][];
+  /** Cycles a vCPU keeps a node's CPU while another vCPU there could run. */
+  quantum: number;
 }
 
 const NOT_KNOWN = -1;
@@ -80,15 +85,14 @@ const NOT_KNOWN = -1;
 const ASKED = -2;
 
 export class NodeMonitor implements NodeMonitorPort {
-  readonly cpu: NodeCpu | null = null;
-  readonly vcpu: Vcpu | null = null;
-  readonly shadow: ShadowTables | null = null;
-  private readonly vm: FlashVmSpec | null = null;
+  readonly cpu: NodeScheduler | null = null;
+  /** The shadow tables of each VM with vCPUs here. */
+  private readonly shadows = new Map<number, ShadowTables>();
+  private readonly usage: ReserveUsage = { inUse: 0, peak: 0 };
   private readonly costs: MonitorCosts;
   private readonly pmap: Int32Array;
   /** Per VM: the machine page of each guest page as this node knows it, NOT_KNOWN or ASKED. */
   private readonly known: Int32Array[];
-  private readonly reserve: ShadowReserve;
   private readonly memmap: Memmap;
   private readonly firstPage: number;
   private nextPage: number;
@@ -114,29 +118,42 @@ export class NodeMonitor implements NodeMonitorPort {
     this.firstPage = id * slicePages;
     this.nextPage = this.firstPage + t.bootUsed[id]!;
     const area = { ram, vmPages: this.firstPage + t.vmPagesPerNode, pages: this.firstPage + slicePages };
-    this.reserve = new ShadowReserve(area, area.vmPages, slicePages - t.vmPagesPerNode);
-    this.memmap = new Memmap(cfg.nodes * slicePages, this.reserve.count * (PAGE / 8));
-    for (const vm of t.vms) {
-      const k = vm.cpus.indexOf(id);
-      if (k < 0) continue;
-      this.vm = vm;
-      this.shadow = new ShadowTables(area, this.reserve, this.memmap);
+    const reservePages = slicePages - t.vmPagesPerNode;
+    this.memmap = new Memmap(cfg.nodes * slicePages, reservePages * (PAGE / 8));
+    const here = t.vms.filter((vm) => vm.cpus.includes(id));
+    const share = Math.floor(reservePages / Math.max(1, here.length));
+    here.forEach((vm, i) => {
+      const reserve = new ShadowReserve(area, area.vmPages + i * share, share, this.usage);
+      this.shadows.set(vm.id, new ShadowTables(area, reserve, this.memmap));
+    });
+    const slots: VcpuSlot[] = [];
+    for (const vm of here) {
       const guest = new NodeGuestPort(this, vm, node, vm.devices);
-      this.vcpu = new Vcpu({ guest, realPort: node.pi, shadow: this.shadow, costs: this.costs }, k, vm.entry, node.hart);
-      this.cpu = this.vcpu;
-      this.vcpu.setX(10, k);
-      // A guest whose trap traps to itself forever is stopped, and its VM with it (the I/O node
-      // reports it); the other VMs go on.
-      this.vcpu.machineTrapHook = (h, cause, _tval, pc) => {
-        if (!h.trapsToItself(cause, pc)) return false;
-        node.haltCpu();
-        this.vcpu!.requestStop();
-        const hi = Math.floor(pc / 2 ** 32);
-        node.send(Msg.VM_FAULT, 0, pc - hi * 2 ** 32, id, vm.id, k, hi, 0);
-        return true;
-      };
-      for (const [reg, value] of vm.bootRegs) this.vcpu.setX(reg, value);
+      vm.cpus.forEach((on, k) => {
+        if (on !== id) return;
+        // The first vCPU takes the node's own hart; the others get harts like it.
+        const real = slots.length === 0 ? node.hart : node.newHart(k, vm.entry);
+        const vcpu = new Vcpu({ guest, realPort: node.pi, shadow: this.shadows.get(vm.id)!, costs: this.costs }, k, vm.entry, real);
+        vcpu.setX(10, k);
+        for (const [reg, value] of vm.bootRegs) vcpu.setX(reg, value);
+        const slot = slots.length;
+        // A guest whose trap traps to itself forever is stopped, and its VM with it (the I/O node
+        // reports it); the other VMs go on.
+        vcpu.machineTrapHook = (h, cause, _tval, pc) => {
+          if (!h.trapsToItself(cause, pc)) return false;
+          this.cpu!.stopVcpu(slot);
+          const hi = Math.floor(pc / 2 ** 32);
+          node.send(Msg.VM_FAULT, 0, pc - hi * 2 ** 32, id, vm.id, k, hi, 0);
+          return true;
+        };
+        slots.push({ vcpu, vm: vm.id, hart: k });
+      });
     }
+    if (slots.length > 0) this.cpu = new NodeScheduler(node, slots, t.quantum);
+  }
+
+  haltVm(vm: number): boolean {
+    return this.cpu === null || this.cpu.haltVm(vm);
   }
 
   /**
@@ -255,13 +272,14 @@ export class NodeMonitor implements NodeMonitorPort {
       node: this.node.id,
       ...this.stats,
       pagesOfVm: this.pagesOfVm,
-      shadowPagesPeak: this.reserve.peak,
-      vcpu: this.vcpu === null ? null : {
-        vm: this.vm!.name,
-        vcpu: this.vcpu.hartId,
-        shadow: { trees: this.shadow!.count, ...this.shadow!.stats },
-        ...this.vcpu.monitorStats.report(),
-      },
+      shadowPagesPeak: this.usage.peak,
+      shadow: [...this.shadows].map(([vm, tables]) => ({ vm: this.t.vms[vm]!.name, trees: tables.count, ...tables.stats })),
+      vcpus: (this.cpu?.slots ?? []).map((s, k) => ({
+        vm: this.t.vms[s.vm]!.name,
+        vcpu: s.hart,
+        scheduling: this.cpu!.scheduling(k),
+        ...s.vcpu.monitorStats.report(),
+      })),
     };
   }
 }

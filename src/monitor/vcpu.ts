@@ -216,6 +216,11 @@ export class Vcpu {
     this.virt.semihostHook = hook;
   }
 
+  /** The guest waits in wfi: it runs again once an interrupt line rises or its Sstc timer is due. */
+  get inWfi(): boolean {
+    return this.virt.waiting;
+  }
+
   get waitingForHost(): boolean {
     return this.virt.waitingForHost;
   }

@@ -98,6 +98,8 @@ export interface IoTask {
    * `complete` when it was all there before the run (so its end is known from the start).
    */
   input: { buffer: SharedArrayBuffer; capacity: number; from: number; complete: boolean } | null;
+  /** The node of each hart (a VM's vCPUs under the monitor); by default hart n on node n. */
+  nodes?: number[];
   /**
    * Under the monitor with several VMs (virt devices): one device set per VM instead of the
    * machine's one (the four fields above then go unused).
@@ -385,7 +387,7 @@ class DeviceSet {
     if (this.lines[i] === v || this.ended) return;
     this.lines[i] = v;
     const to = this.harts[hart]!;
-    this.node.send(Msg.IRQ, to, irq, to, v, 0, 0, 0);
+    this.node.send(Msg.IRQ, to, irq, to, v, this.index, hart, 0);
   }
 
   get ended(): boolean {
@@ -399,7 +401,7 @@ class DeviceSet {
   end(): void {
     this.endCycle = this.node.now();
     this.dma?.cancel();
-    for (const n of this.harts) this.node.send(Msg.HALT_CPU, n, 0, n, 0, 0, 0, 0);
+    for (const n of new Set(this.harts)) this.node.send(Msg.HALT_CPU, n, 0, n, this.index, 0, 0, 0);
   }
 
   /**
@@ -410,7 +412,7 @@ class DeviceSet {
     if (off >= CLINT_MTIME && off < CLINT_MTIME + 8) {
       const offset = this.clint!.mtimeOffset;
       const hi = Math.floor(offset / 2 ** 32);
-      for (const n of this.harts) this.node.send(Msg.TIME, n, 0, n, offset - hi * 2 ** 32, hi, 0, 0);
+      for (const n of new Set(this.harts)) this.node.send(Msg.TIME, n, 0, n, offset - hi * 2 ** 32, hi, this.index, 0);
     }
     this.armTimer();
   }
@@ -601,7 +603,7 @@ class DeviceSet {
 /**
  * Node 0's devices (see the header): the machine's virt board, or with several VMs one device
  * set per VM, each a virt board for the nodes of its vCPUs. An uncached access goes to the set
- * of the node it comes from (FlashNode.setDeviceSpaces); a set's events carry its number. A VM
+ * its message names (FlashNode.deviceSpace); a set's events carry its number. A VM
  * whose device halts (its finisher, HTIF) ends alone: its nodes get HALT_CPU, its timers stop,
  * and the machine halts when the last VM does.
  */
@@ -613,14 +615,9 @@ export class IoNode implements IoPort {
   constructor(node: FlashNode, cfg: MachineConfig, rams: readonly GuestRam[], t: IoTask, echoConsole: boolean,
     control: { inputWait: Int32Array; abort: Int32Array }, epochCycles: number) {
     const all = Array.from({ length: cfg.nodes }, (_, n) => n);
-    const tasks: IoVmTask[] = t.vms ?? [{ nodes: all, htif: t.htif, disk: t.disk, input: t.input, echo: echoConsole }];
+    const tasks: IoVmTask[] = t.vms ?? [{ nodes: t.nodes ?? all, htif: t.htif, disk: t.disk, input: t.input, echo: echoConsole }];
     this.vms = t.vms !== undefined;
     this.sets = tasks.map((v, i) => new DeviceSet(node, cfg, rams[i]!, v, t.devices === 'virt', control, epochCycles, i));
-    if (this.vms) {
-      const space = new Int32Array(cfg.nodes).fill(-1);
-      tasks.forEach((v, i) => { for (const n of v.nodes) space[n] = i; });
-      node.setDeviceSpaces(space);
-    }
     node.attachIo(this);
   }
 

@@ -40,8 +40,10 @@ export interface NodeCpu {
   simTime(): number;
   idleUntilCycle(time: number): void;
   nextTimerCycle(): number;
-  setIrq(irq: Irq, level: boolean): void;
-  setTimeOffset(ticks: number): void;
+  /** Line `irq` of hart `hart` of device set `set` (a VM's; natively the machine's, 0). */
+  setIrq(irq: Irq, level: boolean, set: number, hart: number): void;
+  /** The guest time offset of device set `set`'s harts. */
+  setTimeOffset(ticks: number, set: number): void;
   dropGrant(spanRo: number, dataMayChange: boolean): void;
   readonly spinning: boolean;
   /** As the guest sees it: instructions, cycles, the traps and interrupts it took. */
@@ -50,10 +52,12 @@ export interface NodeCpu {
 
 /** The node's monitor instance (src/monitor/node-monitor.ts), when the node runs VMs. */
 export interface NodeMonitorPort {
-  /** The virtual CPU placed on this node, or null. */
+  /** The virtual CPUs placed on this node, time-sliced on its hart, or null when none is. */
   readonly cpu: NodeCpu | null;
   /** A monitor message (PMAP_*), inside a MAGIC handler. */
   handle(type: number, src: number, addr: number, req: number, a: number, b: number): void;
+  /** VM `vm` ended (HALT_CPU): its vCPUs here stop; true when none is left on the node. */
+  haltVm(vm: number): boolean;
 }
 
 /** The stalled CPU waits for its monitor instance's answer (a pmap entry). */
@@ -108,7 +112,8 @@ export interface NodeStats {
 }
 
 export class FlashNode implements CacheHost {
-  readonly hart: Hart;
+  /** The hart on the node's CPU now: its own, or the real hart of the vCPU loaded on it. */
+  hart: Hart;
   /** What the node runs: the hart, or the vCPU its monitor placed on it. */
   private cpu: NodeCpu;
   private monitor: NodeMonitorPort | null = null;
@@ -130,10 +135,13 @@ export class FlashNode implements CacheHost {
   private readonly magicCycles: number;
   /**
    * Devices on this node (node 0 only), by device set: natively one, under the monitor one per
-   * VM (io-node.ts); an uncached access goes to the set of the node it comes from.
+   * VM (io-node.ts); an uncached access names the set it goes to (its REQ field).
    */
   private readonly devices: MmioDevice[][] = [[]];
-  private spaceOfNode: Int32Array | null = null;
+  /** The device set this node's CPU reaches now: the loaded vCPU's VM's (0 natively). */
+  deviceSpace = 0;
+  /** Makes harts like the node's own (a monitor's vCPUs that share the CPU, each with its own). */
+  private readonly hartOptions: ConstructorParameters<typeof Hart>[0];
   private readonly mmioOut = new Int32Array(2);
   /** Set when a device on this node halted the machine. */
   haltRequested = false;
@@ -173,9 +181,9 @@ export class FlashNode implements CacheHost {
     this.pi = new ProcessorInterface(ram, this.cache, deviceRanges, cfg.lineBytes, {
       stallOn: (w) => { this.waiting = w; },
       uncached: (load, paddr, size, lo, hi) =>
-        this.send(load ? Msg.UNC_READ : Msg.UNC_WRITE, 0, paddr, id, size, lo, hi, 0),
+        this.send(load ? Msg.UNC_READ : Msg.UNC_WRITE, 0, paddr, this.deviceSpace, size, lo, hi, 0),
     });
-    this.hart = new Hart({
+    this.hartOptions = {
       port: this.pi,
       hartId: id,
       resetPc: entry,
@@ -184,9 +192,25 @@ export class FlashNode implements CacheHost {
       decodeCacheBits: Math.log2((cfg.l1iKiB << 10) / 2),
       decodeCache,
       skipSpins,
-    });
+    };
+    this.hart = new Hart(this.hartOptions);
     this.pi.hart = this.hart;
     this.cpu = this.hart;
+  }
+
+  /** A hart on this node's port and costs, numbered `hartId`, starting at `resetPc`. */
+  newHart(hartId: number, resetPc: number): Hart {
+    return new Hart({ ...this.hartOptions, hartId, resetPc });
+  }
+
+  /**
+   * Puts `hart` on the node's CPU (the monitor's switch of vCPUs): the processor interface
+   * charges its stalls to it, and its uncached accesses go to device set `space`.
+   */
+  loadHart(hart: Hart, space: number): void {
+    this.hart = hart;
+    this.pi.hart = hart;
+    this.deviceSpace = space;
   }
 
   /** The statistics of what the node runs (its hart's, or its vCPU's as the guest sees them). */
@@ -207,11 +231,6 @@ export class FlashNode implements CacheHost {
   addDevice(d: MmioDevice, space = 0): void {
     while (this.devices.length <= space) this.devices.push([]);
     this.devices[space]!.push(d);
-  }
-
-  /** Which device set each node's uncached accesses go to (default: set 0 for every node). */
-  setDeviceSpaces(spaceOfNode: Int32Array): void {
-    this.spaceOfNode = spaceOfNode;
   }
 
   /** The node's CPU stops for good (a VM ended, or no vCPU is placed here). */
@@ -438,14 +457,14 @@ export class FlashNode implements CacheHost {
         this.home.handle(type, src, addr, a, end);
         break;
       case Msg.UNC_READ: case Msg.UNC_WRITE:
-        this.serveUncached(type, src, addr >>> 0, a, b, c);
+        this.serveUncached(type, src, req, addr >>> 0, a, b, c);
         break;
       case Msg.UNC_DATA: case Msg.UNC_ACK:
         this.pi.uncachedDone(b, c, a === 1 ? MmioStatus.Halt : a === 2 ? MmioStatus.Fault : MmioStatus.Ok);
         if (this.state === NodeState.Stalled && this.waiting === WAIT_UNCACHED) this.resume(end);
         break;
       case Msg.IRQ:
-        this.cpu.setIrq(addr, a !== 0);
+        this.cpu.setIrq(addr, a !== 0, b, c);
         // A rising line ends wfi (the hart takes the interrupt, or just goes on, as wfi allows).
         if (a !== 0 && this.state === NodeState.Idle) this.resume(end);
         break;
@@ -453,10 +472,10 @@ export class FlashNode implements CacheHost {
         this.io!.event(type, a);
         break;
       case Msg.TIME:
-        this.cpu.setTimeOffset((a >>> 0) + b * 2 ** 32);
+        this.cpu.setTimeOffset((a >>> 0) + b * 2 ** 32, c);
         break;
       case Msg.HALT_CPU:
-        this.haltCpu();
+        if (this.monitor === null || this.monitor.haltVm(a)) this.haltCpu();
         break;
       case Msg.VM_FAULT:
         if (this.io!.vmFault(a, b, (addr >>> 0) + c * 2 ** 32) && !this.haltRequested) {
@@ -476,10 +495,9 @@ export class FlashNode implements CacheHost {
     this.handlerEnd = NaN;
   }
 
-  private serveUncached(type: number, src: number, paddr: number, size: number, lo: number, hi: number): void {
+  private serveUncached(type: number, src: number, space: number, paddr: number, size: number, lo: number, hi: number): void {
     this.stats.uncachedServed++;
-    const space = this.spaceOfNode === null ? 0 : this.spaceOfNode[src]!;
-    const d = space < 0 ? undefined : this.devices[space]!.find((x) => paddr >= x.base && paddr + size <= x.base + x.size);
+    const d = this.devices[space]?.find((x) => paddr >= x.base && paddr + size <= x.base + x.size);
     let st: MmioStatus = MmioStatus.Fault;
     let vlo = 0, vhi = 0;
     if (d !== undefined) {

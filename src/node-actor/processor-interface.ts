@@ -105,6 +105,16 @@ export class ProcessorInterface implements MemoryPort {
     return MmioStatus.Stall;
   }
 
+  /**
+   * The instruction whose uncached access was answered will not be retried (its vCPU was
+   * stopped while it waited): the next access is a new one.
+   */
+  cancelUncached(): void {
+    if (this.unc === Unc.Idle) return;
+    this.unc = Unc.Idle;
+    this.hart!.interruptsHeld = false;
+  }
+
   /** The I/O node answered: value (for loads) and how the device took it. */
   uncachedDone(lo: number, hi: number, status: MmioStatus): void {
     this.unc = Unc.Done;

@@ -39,6 +39,14 @@
 // and where the guest waits for a line that has not come the machine waits for it, so a run is
 // the same for any --threads.
 //
+//   flashdisco run --nodes N --monitor [--harts VCPUS] [--quantum N] [--placement P] [virt boot options]
+//   flashdisco run --nodes N --vms FILE.json [--quantum N]
+//
+// run the virt boot as one VM (VCPUS vCPUs, default one per node; vCPU k on node k mod N), or
+// the file's VMs, in the monitor with an instance on every node (src/monitor/node-monitor.ts).
+// vCPUs that share a node take turns on its CPU, each for up to --quantum cycles while another
+// waits (default 10000).
+//
 // Console input (stdin -> UART receiver):
 //   terminal   raw mode; every key goes to the guest as typed. Ctrl-A x quits, Ctrl-A Ctrl-A
 //              sends one Ctrl-A, Ctrl-A h prints this help (QEMU's escapes).
@@ -110,11 +118,11 @@ const RUN_OPTIONS = {
   append: { type: 'string', requiresArg: true, describe: 'kernel command line (/chosen/bootargs)' },
   disk: { type: 'string', requiresArg: true, describe: 'raw disk image for virtio-blk slot 0 (guest writes stay in memory)' },
   'disk-write': { type: 'boolean', default: false, describe: 'write guest changes back to the --disk file' },
-  harts: { type: 'number', requiresArg: true, describe: 'number of harts (interleaved deterministically on one thread; default 1); with --vms, physical CPUs (default: one per vCPU)' },
+  harts: { type: 'number', requiresArg: true, describe: 'number of harts (interleaved deterministically on one thread; default 1); with --vms, physical CPUs (default: one per vCPU); with --nodes and --monitor, the VM\'s vCPUs (default: one per node)' },
   quantum: {
     type: 'number',
     requiresArg: true,
-    describe: `flat board: cycles each hart runs per round (default ${DEFAULT_QUANTUM}, one hart alone ${SINGLE_HART_QUANTUM}); with --vms also the time slice of vCPUs that share CPUs`,
+    describe: `flat board: cycles each hart runs per round (default ${DEFAULT_QUANTUM}, one hart alone ${SINGLE_HART_QUANTUM}); with --vms also the time slice of vCPUs that share CPUs; with --nodes and --monitor or --vms, the time slice of vCPUs that share a node (default ${DEFAULT_QUANTUM})`,
   },
   mem: { type: 'number', requiresArg: true, describe: `RAM size in MiB, at 0x80000000 (default ${DEFAULT_MEM_MIB}; with --nodes: nodes x memPerNodeMiB of --config)` },
   'max-insns': {
@@ -350,8 +358,9 @@ async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<numb
   if (argv.semihosting === true) {
     throw new UserError('--semihosting runs on the flat board only (the FLASH machine\'s harts run on worker threads, away from the console and files it serves); drop --nodes');
   }
-  if (argv.quantum !== undefined) throw new UserError('--quantum is for the flat board; drop it with --nodes');
-  if (argv.harts !== undefined && argv.harts !== 1) throw new UserError('--harts is for the flat board; with --nodes every node has one hart');
+  const vmsOrMonitor = argv.vms !== undefined || argv.monitor === true;
+  if (argv.quantum !== undefined && !vmsOrMonitor) throw new UserError('--quantum is for the flat board, or the vCPUs of --monitor and --vms; drop it with --nodes');
+  if (argv.harts !== undefined && argv.monitor !== true) throw new UserError('--harts is for the flat board, or the vCPUs of --monitor; with --nodes every node has one hart');
   if (argv.mem !== undefined) throw new UserError('--mem is for the flat board; with --nodes, RAM is nodes x memPerNodeMiB (give memPerNodeMiB in a --config file)');
   const boot = (argv.boot as 'mp' | 'virt' | undefined) ?? (VIRT_BOOT_OPTIONS.some(given) || argv.monitor === true ? 'virt' : 'mp');
   if (boot === 'mp' && argv.monitor === true) throw new UserError('--monitor runs a guest of the virt board in a VM; drop --boot mp');
@@ -376,7 +385,9 @@ async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<numb
   if (argv.monitor === true) {
     const p = parsePlacement((argv.placement as string | undefined) ?? 'first-touch', nodes);
     if (typeof p === 'string') throw new UserError(`--placement: ${p}`);
-    monitor = { placement: p };
+    const vcpus = argv.harts as number | undefined;
+    if (vcpus !== undefined && !(Number.isSafeInteger(vcpus) && vcpus >= 1)) throw new UserError(`--harts ${vcpus}: give the VM's number of vCPUs, 1 or more`);
+    monitor = { placement: p, vcpus, quantum: argv.quantum as number | undefined };
   }
   const common = { config, threads, maxCycles, echoConsole: true, monitor };
   let r: Awaited<ReturnType<typeof runFlash>>;
@@ -428,16 +439,16 @@ async function runFlashVmsCommand(argv: ReturnType<typeof parseArgs>, config: Ma
   if (argv.boot === 'mp') throw new UserError('--vms boots each VM as the virt board does; drop --boot mp');
   const file = readVmsFile(argv.vms as string, config.nodes);
   for (const vm of file.vms) if (vm.maxInsns !== undefined) throw new UserError(`VM '${vm.name}': maxInsns is for the flat board; with --nodes, limit simulated time with --max-cycles N`);
-  if (file.quantum !== undefined) throw new UserError(`--vms '${file.path}': quantum slices time on the flat board; with --nodes every vCPU has a node of its own, drop it`);
   const statsPath = argv.stats as string | undefined;
   if (statsPath !== undefined) checkWritable('--stats', statsPath);
-  const taken = new Set(file.vms.flatMap((vm) => vm.nodes ?? []));
-  let next = 0;
+  // vCPUs without nodes go where the fewest run already (the lowest such node), so free nodes
+  // fill first and then the nodes' CPUs are shared evenly.
+  const load = new Array<number>(config.nodes).fill(0);
+  for (const vm of file.vms) for (const n of vm.nodes ?? []) load[n]++;
   const free = (): number => {
-    while (taken.has(next)) next++;
-    if (next >= config.nodes) throw new UserError(`the VMs have ${file.vms.reduce((n, vm) => n + vm.vcpus, 0)} vCPUs and the machine ${config.nodes} nodes; each node runs one vCPU (add nodes, or give the VMs fewer vCPUs)`);
-    taken.add(next);
-    return next;
+    const n = load.indexOf(Math.min(...load));
+    load[n]++;
+    return n;
   };
   const vmMiB = config.nodes * (config.memPerNodeMiB - NODE_RESERVE_MIB);
   const unsized = file.vms.filter((vm) => !vm.memGiven).length;
@@ -455,7 +466,7 @@ async function runFlashVmsCommand(argv: ReturnType<typeof parseArgs>, config: Ma
   }));
   for (const vm of vms) if (!(vm.memMiB > 0)) throw new UserError(`VM '${vm.name}' is left no memory: the machine has ${vmMiB} MiB for VMs; give the VMs less (mem) or the nodes more (memPerNodeMiB in --config)`);
   for (const vm of file.vms) if (vm.console !== 'stdio') checkWritable(`VM '${vm.name}': console`, vm.console);
-  const r = await runFlashVms({ config, threads, maxCycles: argv['max-cycles'] as number, echoConsole: false, vms });
+  const r = await runFlashVms({ config, threads, maxCycles: argv['max-cycles'] as number, echoConsole: false, vms, quantum: (argv.quantum as number | undefined) ?? file.quantum });
   const cpuHz = config.cpuMHz * 1e6;
   let status = 0;
   file.vms.forEach((vm, i) => {

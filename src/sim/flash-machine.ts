@@ -31,7 +31,7 @@ import type { ElfImage } from './elf.js';
 import { loadElf, physAddr } from './loader.js';
 import { UserError, hex } from './errors.js';
 import { placeVirtBoot, type BootFiles, type BootRam } from './boot.js';
-import { BOARD_ISA, openDisk, closeDisk } from './virt-board.js';
+import { BOARD_ISA, DEFAULT_QUANTUM, openDisk, closeDisk } from './virt-board.js';
 import type { HtifWords, IoOutcome, IoResult, IoTask, IoVmTask } from '../node-actor/io-node.js';
 import { MAX_REBOOTS } from './run-flat.js';
 import { FlashConsoleInput } from './flash-input.js';
@@ -100,6 +100,10 @@ export interface FlashRunOptions {
 
 export interface FlashMonitorOptions {
   placement: Placement;
+  /** vCPUs of the VM (default: one per node); vCPU k runs on node k mod nodes. */
+  vcpus?: number;
+  /** Cycles a vCPU keeps its node's CPU while another there could run (default DEFAULT_QUANTUM). */
+  quantum?: number;
 }
 
 /** One VM of several on the FLASH machine (`--vms` with `--nodes`). */
@@ -108,7 +112,7 @@ export interface FlashVmOptions {
   /** Its images, disk and command line, as a virt boot takes them. */
   boot: BootFiles;
   memMiB: number;
-  /** vCPU k runs on node cpus[k]: each node runs one vCPU at most. */
+  /** vCPU k runs on node cpus[k]; vCPUs on one node share its CPU, time-sliced. */
   cpus: number[];
   placement: Placement;
   /** Console input, all of it (a file): handed over a line at a time as the guest waits. */
@@ -259,10 +263,11 @@ export async function runFlash(o: FlashRunOptions): Promise<FlashResult> {
     let consoleBefore = '';
     for (let reboots = 0; ; reboots++) {
       const m = machineMemory(cfg);
-      const all = Array.from({ length: cfg.nodes }, (_, n) => n);
-      const vms = o.monitor === undefined ? null : new VmPlan(cfg, [{ name: 'vm0', memMiB: NaN, cpus: all, placement: o.monitor.placement }], m.ram);
-      const boot = bootVirt(o, vms?.guestRam(0) ?? m.ram, disk === null ? null : { bytes: diskBytes!, fd: disk.fd }, inputFrom, reboots === 0);
-      if (vms !== null) boot.monitor = vms.task([{ entry: boot.entry, bootRegs: boot.bootRegs, devices: ioDeviceRanges(boot.io) }]);
+      const mon = o.monitor;
+      const cpus = Array.from({ length: mon?.vcpus ?? cfg.nodes }, (_, k) => k % cfg.nodes);
+      const vms = mon === undefined ? null : new VmPlan(cfg, [{ name: 'vm0', memMiB: NaN, cpus, placement: mon.placement }], m.ram);
+      const boot = bootVirt(o, vms?.guestRam(0) ?? m.ram, disk === null ? null : { bytes: diskBytes!, fd: disk.fd }, inputFrom, reboots === 0, cpus);
+      if (vms !== null) boot.monitor = vms.task([{ entry: boot.entry, bootRegs: boot.bootRegs, devices: ioDeviceRanges(boot.io) }], mon!.quantum);
       const { result, io } = await runMachine(o, boot, m.memory, m.memBytes);
       result.sim.console = consoleBefore + result.sim.console;
       result.sim.reboots = reboots;
@@ -317,7 +322,6 @@ class VmPlan {
     }
     this.vmPagesPerNode = this.slicePages - reservePages;
     const machinePages = cfg.nodes * this.vmPagesPerNode;
-    const taken = new Set<number>();
     let at = 0;
     this.specs = vms.map((v, id) => {
       const p = v.placement;
@@ -326,8 +330,6 @@ class VmPlan {
       }
       for (const n of v.cpus) {
         if (!Number.isInteger(n) || n < 0 || n >= cfg.nodes) throw new UserError(`VM '${v.name}': node ${n} for a vCPU is not one of the machine's nodes 0 to ${cfg.nodes - 1}`);
-        if (taken.has(n)) throw new UserError(`VM '${v.name}': node ${n} already runs a vCPU; each node runs one (give the VM other nodes, or add nodes)`);
-        taken.add(n);
       }
       const pages = Number.isNaN(v.memMiB) ? machinePages : (v.memMiB << 20) / PAGE;
       const spec = { id, name: v.name, base: RAM_BASE, bytes: pages * PAGE, pmapAt: at, home: v.cpus[0]!, cpus: v.cpus, placement: v.placement };
@@ -366,9 +368,10 @@ class VmPlan {
   }
 
   /** The workers' task, once every VM is booted: its entry, registers and devices, in VM order. */
-  task(booted: Pick<FlashVmSpec, 'entry' | 'bootRegs' | 'devices'>[]): MonitorTask {
+  task(booted: Pick<FlashVmSpec, 'entry' | 'bootRegs' | 'devices'>[], quantum = DEFAULT_QUANTUM): MonitorTask {
+    if (!(Number.isSafeInteger(quantum) && quantum > 0)) throw new UserError(`--quantum ${quantum}: give the cycles of a vCPU's time slice, a whole number above 0`);
     const vms = this.specs.map((v, i) => ({ ...v, ...booted[i]! }));
-    return { vms, pmap: this.pmap, pmapEntries: this.pmapEntries, vmPagesPerNode: this.vmPagesPerNode, bootUsed: this.used, bootPages: this.bootPages };
+    return { vms, pmap: this.pmap, pmapEntries: this.pmapEntries, vmPagesPerNode: this.vmPagesPerNode, bootUsed: this.used, bootPages: this.bootPages, quantum };
   }
 }
 
@@ -412,10 +415,10 @@ function bootMp(o: FlashRunOptions, ram: { base: number; size: number; u8: Uint8
 }
 
 /** virt boot: images, device tree and disk as the virt board has them (see the header). */
-function bootVirt(o: FlashRunOptions, ram: BootRam, disk: IoTask['disk'], inputFrom: number, first: boolean): Boot {
+function bootVirt(o: FlashRunOptions, ram: BootRam, disk: IoTask['disk'], inputFrom: number, first: boolean, nodeOfHart: number[]): Boot {
   const cfg = o.config;
   const moreRam = `give more memory per node (memPerNodeMiB in a --config file; now ${cfg.memPerNodeMiB} MiB x ${cfg.nodes} nodes)`;
-  const b = placeBoot(cfg, o.virt!, cfg.nodes, ram, moreRam);
+  const b = placeBoot(cfg, o.virt!, nodeOfHart.length, ram, moreRam);
   if (first) o.onDeviceTree?.(b.dtb);
   return {
     entry: b.entry,
@@ -425,6 +428,7 @@ function bootVirt(o: FlashRunOptions, ram: BootRam, disk: IoTask['disk'], inputF
       htif: b.htif,
       disk,
       input: o.input === undefined ? null : { buffer: o.input.buffer, capacity: o.input.capacity, from: inputFrom, complete: o.input.complete },
+      nodes: nodeOfHart,
     },
   };
 }
@@ -455,7 +459,7 @@ function placeBoot(cfg: MachineConfig, files: BootFiles, harts: number, ram: Boo
  * there before the run), its vCPUs on its nodes. Each VM ends alone when its finisher or HTIF
  * ends it (a reset too: a VM does not reboot here); the machine halts when the last one does.
  */
-export async function runFlashVms(o: FlashRunOptions & { vms: FlashVmOptions[] }): Promise<FlashResult> {
+export async function runFlashVms(o: FlashRunOptions & { vms: FlashVmOptions[]; quantum?: number }): Promise<FlashResult> {
   const cfg = o.config;
   checkThreads(o.threads, cfg.nodes);
   if (o.windowSlack !== undefined) checkWindowSlack(o.windowSlack);
@@ -480,7 +484,7 @@ export async function runFlashVms(o: FlashRunOptions & { vms: FlashVmOptions[] }
       });
       return { entry: b.entry, bootRegs: b.bootRegs, devices: ioDeviceRanges({ devices: 'virt', htif: b.htif }) };
     });
-    const boot: Boot = { entry: booted[0]!.entry, bootRegs: [], io: { devices: 'virt', htif: [], disk: null, input: null, vms }, monitor: plan.task(booted) };
+    const boot: Boot = { entry: booted[0]!.entry, bootRegs: [], io: { devices: 'virt', htif: [], disk: null, input: null, vms }, monitor: plan.task(booted, o.quantum) };
     const { result, io } = await runMachine(o, boot, m.memory, m.memBytes);
     result.sim.vms = o.vms.map((v, i) => {
       const r = io!.vms![i]!;
