@@ -44,6 +44,9 @@ export interface MachineConfig extends MonitorCostConfig {
   dirPointers: number;
   missThreshold: number;
   missResetCycles: number;
+  numaMigrateShare: number;
+  numaFreezeCycles: number;
+  numaMovesPerReset: number;
   mulExtraCycles: number;
   divExtraCycles: number;
   timebaseHz: number;
@@ -82,6 +85,9 @@ const FLASH_PARAMS: { readonly [K in Exclude<keyof MachineConfig, keyof MonitorC
   dirPointers: { type: 'int', default: 8, min: 1, max: 64, doc: 'sharer pointers per directory entry beyond 64 nodes (then broadcast)' },
   missThreshold: { type: 'int', default: 128, min: 1, doc: 'per-page per-node miss count that raises a hot-page event' },
   missResetCycles: { type: 'int', default: 4_000_000, min: 0, doc: 'period at which the home MAGIC clears its miss counters (0: never)' },
+  numaMigrateShare: { type: 'number', default: 0.75, min: 0.5, max: 1, doc: 'NUMA policy: the share of a hot page\'s misses that one node must have for the page to migrate to it (docs/numa.md)' },
+  numaFreezeCycles: { type: 'int', default: 8_000_000, min: 0, doc: 'NUMA policy: a page that moved stays where it is for this long' },
+  numaMovesPerReset: { type: 'int', default: 64, min: 0, doc: 'NUMA policy: pages each node\'s monitor moves at most per missResetCycles (0: none)' },
   mulExtraCycles: { type: 'int', default: 2, min: 0, doc: 'extra cycles of a multiply' },
   divExtraCycles: { type: 'int', default: 32, min: 0, doc: 'extra cycles of a divide or remainder' },
   timebaseHz: { type: 'number', default: 10_000_000, min: 1, doc: 'frequency of mtime and the time CSR' },

@@ -28,6 +28,8 @@ const DIR_STATE_NAMES = ['U', 'S', 'EX', 'BUSY_INV', 'BUSY_FWD_S', 'BUSY_FWD_X']
 /** How a home answers: send a message `delay` cycles into the current handler. */
 export interface Outbox {
   send(type: Msg, dst: number, addr: number, req: number, a: number, b: number, c: number, delay: number): void;
+  /** A hot-page event: `page` of this home's slice, `from` the node whose count reached the threshold. */
+  hotPage?(page: number, from: number): void;
 }
 
 export interface HomeViews {
@@ -258,6 +260,7 @@ export class HomeController {
       this.v.hotLog[slot] = page;
       this.v.hotLog[slot + 1] = from;
       this.stats.hotPageEvents++;
+      this.out.hotPage?.(page, from);
     }
   }
 }

@@ -19,6 +19,12 @@
 //                       PMAP_ALLOC (home -> the node the placement chose: give a page)
 //                       PMAP_GIVEN (that node -> home: the page, or none left)
 //                       PMAP_DONE (home -> the node that asked: the machine page)
+//                       MIG_REQ (a page's node -> the VM's home: move the page to node B)
+//                       PMAP_INVAL (home -> every node that may know the entry: forget it,
+//                       drop the shadow leaves of the old page) and PMAP_INVAL_ACK back
+//                       MIG_COPY (home -> the target: copy the old page into one of yours)
+//                       MIG_DONE (target -> home: the new page) and PAGE_FREE (home -> the old
+//                       page's node); COPY_RETRY (node-internal: the copy asks for a line again)
 //   I/O node -> any     HALT_CPU (a VM with vCPUs there has ended)
 //   any -> I/O node     VM_FAULT (a vCPU's guest cannot go on: its VM ends with a report)
 
@@ -70,15 +76,30 @@ export const enum Msg {
   HALT_CPU = 31,
   /** a vCPU's node -> the I/O node: the VM cannot go on. A = VM, B = vCPU, ADDR/C = pc low/high word. */
   VM_FAULT = 32,
+  /** a page's node -> the VM's home: ADDR = guest page, A = VM, B = the node to move it to. */
+  MIG_REQ = 33,
+  /** home -> a node: ADDR = guest page, A = VM, B = the machine page it leaves: forget the entry. */
+  PMAP_INVAL = 34,
+  /** -> home: ADDR = guest page, A = VM, B = 1 when the node cannot let it move now (its DMA). */
+  PMAP_INVAL_ACK = 35,
+  /** home -> the target: ADDR = guest page, A = VM, B = the machine page to copy. */
+  MIG_COPY = 36,
+  /** target -> home: ADDR = guest page, A = VM, B = the new machine page (-1: none free). */
+  MIG_DONE = 37,
+  /** home -> a page's node: ADDR = the machine page, now free. */
+  PAGE_FREE = 38,
+  /** node-internal: the monitor's page copy asks again for a line after a NACK's back-off. */
+  COPY_RETRY = 39,
 }
 
-export const MSG_COUNT = 33;
+export const MSG_COUNT = 40;
 
 export const MSG_NAMES: readonly string[] = [
   'GETS', 'GETX', 'UPGRADE', 'PUTS', 'PUTE', 'PUTX', 'DATA_S', 'DATA_E', 'DATA_X', 'UPGRADE_ACK', 'NACK',
   'WB_ACK', 'INV', 'INV_ACK', 'FWD_GETS', 'FWD_GETX', 'SHARING_WB', 'XFER', 'UNC_READ', 'UNC_WRITE',
   'UNC_DATA', 'UNC_ACK', 'IRQ', 'IO_TIMER', 'IO_INPUT', 'IO_DMA', 'TIME',
   'PMAP_REQ', 'PMAP_ALLOC', 'PMAP_GIVEN', 'PMAP_DONE', 'HALT_CPU', 'VM_FAULT',
+  'MIG_REQ', 'PMAP_INVAL', 'PMAP_INVAL_ACK', 'MIG_COPY', 'MIG_DONE', 'PAGE_FREE', 'COPY_RETRY',
 ];
 
 export function msgName(t: number): string {

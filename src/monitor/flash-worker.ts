@@ -5,13 +5,15 @@ import type { FlashNode } from '../node-actor/node.js';
 import { workerTask } from '../node-actor/worker.js';
 import type { WorkerExtension, WorkerTask } from '../node-actor/worker-loop.js';
 import type { RamView } from '../vcpu/port.js';
+import { counterLayout } from '../shared-abi/machine.js';
 import { dmaGuestRam, NodeMonitor, type MonitorTask } from './node-monitor.js';
 
 export const monitorExtension: WorkerExtension = {
   attach(nodes: readonly FlashNode[], ram: RamView, t: WorkerTask, io: FlashNode | null) {
     const task = t.monitor as MonitorTask;
+    const miss = counterLayout(t.config.nodes, (t.config.memPerNodeMiB << 20) >>> 12).views(t.counters).miss;
     const monitors = nodes.map((n) => {
-      const m = new NodeMonitor(n, t.config, ram, task);
+      const m = new NodeMonitor(n, t.config, ram, task, miss);
       n.attachMonitor(m);
       // A node no VM has a vCPU on runs nothing; its memory and directory serve the others.
       if (m.cpu === null) n.haltCpu();

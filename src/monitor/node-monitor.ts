@@ -27,6 +27,18 @@
 //
 // The I/O node asks the same way for a VM's disk DMA (virtio-blk's paged RAM view: a page not
 // known yet stops the job until the answer, io-node.ts).
+//
+// Migration (docs/numa.md, `numa: 'migrate'`). A hot-page event of this node's MAGIC comes to
+// its instance, which holds the page: when one other node has at least numaMigrateShare of the
+// page's misses, it asks the VM's home to move the page there (MIG_REQ), within a budget of
+// numaMovesPerReset per counter period, and freezes the page for numaFreezeCycles. The home
+// marks the entry moving (requests for it wait), and every node that may know the entry (the
+// VM's vCPUs' nodes and the I/O node) forgets it and shoots down its shadow leaves of the old
+// page (PMAP_INVAL, PMAP_INVAL_ACK; the I/O node refuses while its disk's DMA is under way, and
+// the move is dropped). Then the target copies the page into one of its own, line by line
+// through its caches and the protocol (a DMA job of its own, MIG_COPY, MIG_DONE), the home
+// writes the new entry, the old page's node frees it (PAGE_FREE), and those who waited learn
+// the new entry.
 
 import type { MachineConfig } from '../config/machine.js';
 import { Msg } from '../directory/messages.js';
@@ -34,6 +46,8 @@ import type { FlashNode, NodeMonitorPort } from '../node-actor/node.js';
 import { overlapsDevice, type DeviceRange } from '../node-actor/processor-interface.js';
 import { pmapLayout } from '../shared-abi/machine.js';
 import { Access, Grant, type MemoryPort, type MmioStatus, type RamView } from '../vcpu/port.js';
+import { DmaDriver } from '../node-actor/io-node.js';
+import type { DmaJob } from '../devices/dma.js';
 import { monitorCosts, type MonitorCosts } from './costs.js';
 import { PAGE } from './machine-memory.js';
 import { Memmap } from './memmap.js';
@@ -78,6 +92,20 @@ export interface MonitorTask {
   bootPages: number[][];
   /** Cycles a vCPU keeps a node's CPU while another vCPU there could run. */
   quantum: number;
+  /** What hot-page events do: nothing, or migrate pages (docs/numa.md). */
+  numa: NumaPolicy;
+}
+
+export type NumaPolicy = 'none' | 'migrate';
+export const NUMA_POLICIES: readonly NumaPolicy[] = ['none', 'migrate'];
+
+/** A page the home is moving: who must still ack, and who waits for the new entry. */
+interface Move {
+  old: number;
+  target: number;
+  acks: number;
+  refused: boolean;
+  waiters: number[];
 }
 
 const NOT_KNOWN = -1;
@@ -102,14 +130,33 @@ export class NodeMonitor implements NodeMonitorPort {
   readonly stats = { pagesGiven: 0, requests: 0, served: 0, allocs: 0, refusals: 0 };
   /** Pages this node gave to each VM, the boot images' included. */
   readonly pagesOfVm: number[];
+  /** The home MAGIC's miss counters (counterLayout's `miss`), for hot-page decisions. */
+  private readonly miss: Uint16Array;
+  /** Pages given back (migrated away), handed out again first. */
+  private readonly freePages: number[] = [];
+  /** Home duties: pmap index -> the move under way. */
+  private readonly moving = new Map<number, Move>();
+  /** Per page of this node: the cycle until which it stays where it is. */
+  private readonly frozenUntil = new Map<number, number>();
+  private movesPeriod = -1;
+  private movesLeft = 0;
+  /** The engine of this node's page copies, one at a time in the order asked. */
+  private copier: DmaDriver | null = null;
+  private readonly slicePages: number;
+  private readonly ram: RamView;
+  readonly numaStats = { hotEvents: 0, asked: 0, migrated: 0, dropped: 0, copied: 0, freed: 0, leavesShotDown: 0 };
 
   constructor(
     private readonly node: FlashNode,
     private readonly cfg: MachineConfig,
     ram: RamView,
     private readonly t: MonitorTask,
+    miss: Uint16Array,
   ) {
+    this.miss = miss;
+    this.ram = ram;
     const slicePages = (cfg.memPerNodeMiB << 20) / PAGE;
+    this.slicePages = slicePages;
     const id = node.id;
     this.costs = monitorCosts(cfg);
     this.pmap = pmapLayout(t.pmapEntries).views(t.pmap).pmap;
@@ -120,6 +167,10 @@ export class NodeMonitor implements NodeMonitorPort {
     const area = { ram, vmPages: this.firstPage + t.vmPagesPerNode, pages: this.firstPage + slicePages };
     const reservePages = slicePages - t.vmPagesPerNode;
     this.memmap = new Memmap(cfg.nodes * slicePages, reservePages * (PAGE / 8));
+    // The boot images' pages on this node are its too: their rows as the coordinator backed them.
+    for (const vm of t.vms) {
+      this.known[vm.id]!.forEach((mp, gpp) => { if (mp >= this.firstPage && mp < this.firstPage + slicePages) this.memmap.assign(mp, vm.id, gpp); });
+    }
     const here = t.vms.filter((vm) => vm.cpus.includes(id));
     const share = Math.floor(reservePages / Math.max(1, here.length));
     here.forEach((vm, i) => {
@@ -165,8 +216,15 @@ export class NodeMonitor implements NodeMonitorPort {
     const mp = k[gpp]!;
     if (mp >= 0) return mp;
     if (vm.home === this.node.id && mp === NOT_KNOWN) {
-      // The home reads its own pmap, and backs a page placed on its own node at once.
+      // The home reads its own pmap, and backs a page placed on its own node at once; a page
+      // it is moving waits for its new place.
       const key = vm.pmapAt + gpp;
+      const move = this.moving.get(key);
+      if (move !== undefined) {
+        k[gpp] = ASKED;
+        move.waiters.push(this.node.id);
+        return -1;
+      }
       let have = this.pmap[key]!;
       if (have < 0 && !this.waiting.has(key) && this.placeOn(vm, gpp, this.node.id) === this.node.id) {
         have = this.givePage(vm, gpp);
@@ -190,6 +248,8 @@ export class NodeMonitor implements NodeMonitorPort {
     switch (type) {
       case Msg.PMAP_REQ: {
         this.stats.served++;
+        const move = this.moving.get(vm.pmapAt + gpp);
+        if (move !== undefined) { move.waiters.push(req); return; }
         const have = this.pmap[vm.pmapAt + gpp]!;
         if (have >= 0) { this.answer(vm, gpp, have, req); return; }
         const key = vm.pmapAt + gpp;
@@ -209,7 +269,143 @@ export class NodeMonitor implements NodeMonitorPort {
       case Msg.PMAP_DONE:
         this.known[v]![gpp] = mp;
         return;
+      case Msg.MIG_REQ:
+        this.startMove(vm, gpp, mp);
+        return;
+      case Msg.PMAP_INVAL: {
+        const k = this.known[v]!;
+        if (k[gpp]! >= 0) k[gpp] = NOT_KNOWN;
+        // A disk job under way may hold the old page's place: the page stays.
+        const refuse = this.node.dmaBusy(v);
+        const shadow = this.shadows.get(v);
+        const dropped = refuse || shadow === undefined ? 0 : shadow.shootDown(mp);
+        this.numaStats.leavesShotDown += dropped;
+        this.node.send(Msg.PMAP_INVAL_ACK, src, gpp, this.node.id, v, refuse ? 1 : 0, 0, this.costs.remote + dropped * this.costs.shootdown);
+        return;
+      }
+      case Msg.PMAP_INVAL_ACK: {
+        const key = vm.pmapAt + gpp, move = this.moving.get(key)!;
+        if (mp === 1) move.refused = true;
+        if (--move.acks > 0) return;
+        if (move.refused) this.endMove(vm, gpp, move.old);
+        else this.node.send(Msg.MIG_COPY, move.target, gpp, this.node.id, v, move.old, 0, this.costs.remote);
+        return;
+      }
+      case Msg.MIG_COPY: {
+        const to = this.givePage(vm, gpp);
+        if (to < 0) { this.node.send(Msg.MIG_DONE, src, gpp, this.node.id, v, -1, 0, this.costs.remote); return; }
+        this.copier ??= new DmaDriver(this.node, this.cfg.lineBytes, 0, Msg.COPY_RETRY);
+        this.copier.start(this.copyJob(mp, to, () => this.node.send(Msg.MIG_DONE, src, gpp, this.node.id, v, to, 0, this.costs.remote)));
+        return;
+      }
+      case Msg.MIG_DONE: {
+        const old = this.moving.get(vm.pmapAt + gpp)!.old;
+        if (mp < 0) { this.endMove(vm, gpp, old); return; }
+        this.pmap[vm.pmapAt + gpp] = mp;
+        this.numaStats.migrated++;
+        const holder = this.nodeOf(old);
+        if (holder === this.node.id) this.freePage(old);
+        else this.node.send(Msg.PAGE_FREE, holder, old, this.node.id, v, 0, 0, this.costs.remote);
+        this.endMove(vm, gpp, mp);
+        return;
+      }
+      case Msg.PAGE_FREE:
+        this.freePage(gpp);
+        return;
     }
+  }
+
+  // ---- NUMA: hot pages and their moves (see the header) ----
+
+  hotPage(mp: number, from: number): void {
+    if (this.t.numa === 'none') return;
+    this.numaStats.hotEvents++;
+    const v = this.memmap.vm[mp]!;
+    if (v < 0) return;
+    const now = this.node.now();
+    if ((this.frozenUntil.get(mp) ?? -1) > now) return;
+    const period = this.cfg.missResetCycles > 0 ? Math.floor(now / this.cfg.missResetCycles) : 0;
+    if (period !== this.movesPeriod) {
+      this.movesPeriod = period;
+      this.movesLeft = this.cfg.numaMovesPerReset;
+    }
+    if (this.movesLeft === 0) return;
+    // The page's row: its misses from every node (counterLayout: home page index x nodes).
+    const nodes = this.cfg.nodes, row = mp * nodes;
+    let total = 0, best = from;
+    for (let n = 0; n < nodes; n++) {
+      const c = this.miss[row + n]!;
+      total += c;
+      if (c > this.miss[row + best]!) best = n;
+    }
+    if (best === this.node.id || this.miss[row + best]! < this.cfg.numaMigrateShare * total) return;
+    this.movesLeft--;
+    this.numaStats.asked++;
+    this.frozenUntil.set(mp, now + this.cfg.numaFreezeCycles);
+    const vm = this.t.vms[v]!;
+    this.node.send(Msg.MIG_REQ, vm.home, this.memmap.gpp[mp]!, this.node.id, v, best, 0, this.costs.remote);
+  }
+
+  /** Home: node `target` asks for guest page gpp of vm (see the header). */
+  private startMove(vm: FlashVmSpec, gpp: number, target: number): void {
+    const key = vm.pmapAt + gpp, old = this.pmap[key]!;
+    // Gone, moving or being backed already, or there already: nothing to do.
+    if (old < 0 || this.moving.has(key) || this.waiting.has(key) || this.nodeOf(old) === target) return;
+    const nodes = [...new Set([...vm.cpus, 0])];
+    this.moving.set(key, { old, target, acks: nodes.length, refused: false, waiters: [] });
+    for (const n of nodes) this.node.send(Msg.PMAP_INVAL, n, gpp, this.node.id, vm.id, old, 0, this.costs.remote);
+  }
+
+  /** Home: the move of gpp is over, its entry `mp` (the new page, or the old one if it was dropped). */
+  private endMove(vm: FlashVmSpec, gpp: number, mp: number): void {
+    const key = vm.pmapAt + gpp, move = this.moving.get(key)!;
+    this.moving.delete(key);
+    if (mp === move.old) this.numaStats.dropped++;
+    for (const n of move.waiters) this.answer(vm, gpp, mp, n);
+  }
+
+  private nodeOf(mp: number): number {
+    return Math.floor(mp / this.slicePages);
+  }
+
+  /**
+   * Machine page `from` into `to`, a line at a time: each line of `from` readable, then the same
+   * line of `to` exclusive, through this node's caches (the DMA engine's rules, devices/dma.ts).
+   * No one maps either page meanwhile, so nothing writes `from` while it is read.
+   */
+  private *copyJob(from: number, to: number, done: () => void): DmaJob {
+    const line = this.cfg.lineBytes, u8 = this.ram.u8, buf = new Uint8Array(line);
+    for (let o = 0; o < PAGE; o += line) {
+      yield { off: from * PAGE + o, write: false };
+      buf.set(u8.subarray(from * PAGE + o, from * PAGE + o + line));
+      yield { off: to * PAGE + o, write: true };
+      u8.set(buf, to * PAGE + o);
+      this.node.dropLine((to * PAGE + o) / line, true);
+    }
+    this.numaStats.copied++;
+    this.frozenUntil.set(to, this.node.now() + this.cfg.numaFreezeCycles);
+    done();
+  }
+
+  private freePage(mp: number): void {
+    const v = this.memmap.vm[mp]!;
+    this.memmap.assign(mp, -1, -1);
+    this.pagesOfVm[v]--;
+    this.numaStats.freed++;
+    this.frozenUntil.delete(mp);
+    this.freePages.push(mp);
+  }
+
+  lineSettled(line: number, time: number): void {
+    this.copier?.lineSettled(line, time);
+  }
+
+  afterHandler(): void {
+    this.copier?.afterHandler();
+  }
+
+  copyRetry(): void {
+    this.copier!.run();
   }
 
   /** The node whose memory backs a new page under the VM's placement (placement.ts). */
@@ -255,11 +451,14 @@ export class NodeMonitor implements NodeMonitorPort {
 
   /** One of this node's pages for gpp, or -1 when none is left. */
   private givePage(vm: FlashVmSpec, gpp: number): number {
-    if (this.nextPage === this.firstPage + this.t.vmPagesPerNode) {
-      this.stats.refusals++;
-      return -1;
+    let mp = this.freePages.pop() ?? -1;
+    if (mp < 0) {
+      if (this.nextPage === this.firstPage + this.t.vmPagesPerNode) {
+        this.stats.refusals++;
+        return -1;
+      }
+      mp = this.nextPage++;
     }
-    const mp = this.nextPage++;
     this.memmap.assign(mp, vm.id, gpp);
     this.stats.pagesGiven++;
     this.pagesOfVm[vm.id]++;
@@ -273,6 +472,7 @@ export class NodeMonitor implements NodeMonitorPort {
       ...this.stats,
       pagesOfVm: this.pagesOfVm,
       shadowPagesPeak: this.usage.peak,
+      numa: { ...this.numaStats },
       shadow: [...this.shadows].map(([vm, tables]) => ({ vm: this.t.vms[vm]!.name, trees: tables.count, ...tables.stats })),
       vcpus: (this.cpu?.slots ?? []).map((s, k) => ({
         vm: this.t.vms[s.vm]!.name,

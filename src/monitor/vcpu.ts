@@ -115,6 +115,8 @@ export class Vcpu {
   private lastFillPc = NaN;
   private lastFillVa = NaN;
   private lastFillKind = -1;
+  /** The shadow tables' generation at the last fill: a shoot-down since makes a new fault fair. */
+  private lastFillGen = -1;
   /**
    * What the trap now being served has charged, by Charge: taken back if it stalls, since the
    * instruction traps again once the line or the pmap entry it waits for comes.
@@ -410,7 +412,7 @@ export class Vcpu {
   /** The shadow fill of a page fault at `va` for `kind` (see the header). */
   private fill(kind: Access, va: number, pc: number): Fill {
     const v = this.virt;
-    if (pc === this.lastFillPc && va === this.lastFillVa && kind === this.lastFillKind) {
+    if (pc === this.lastFillPc && va === this.lastFillVa && kind === this.lastFillKind && this.lastFillGen === this.shadow.generation) {
       this.monitorStats.refaults++;
       return Fill.NotRam;
     }
@@ -444,6 +446,7 @@ export class Vcpu {
     this.lastFillPc = pc;
     this.lastFillVa = va;
     this.lastFillKind = kind;
+    this.lastFillGen = this.shadow.generation;
     return Fill.Done;
   }
 

@@ -193,8 +193,14 @@ export class DmaDriver implements DmaEngine {
   /** A pmap entry came since the job last asked for a page. */
   private pageCame = false;
 
-  /** `set`: the device set it serves (the IO_DMA event's A). */
-  constructor(private readonly node: FlashNode, lineBytes: number, private readonly set = 0) {
+  /** Jobs started while another ran, in order. */
+  private readonly queued: DmaJob[] = [];
+
+  /**
+   * `set`: the device set it serves (the retry event's A); `retry`: the node-internal event that
+   * asks again after a NACK (IO_DMA for devices; the monitor's page copies have their own).
+   */
+  constructor(private readonly node: FlashNode, lineBytes: number, private readonly set = 0, private readonly retry: Msg = Msg.IO_DMA) {
     this.lineBytes = lineBytes;
     this.shift = Math.log2(lineBytes);
   }
@@ -205,12 +211,17 @@ export class DmaDriver implements DmaEngine {
 
   start(job: DmaJob): void {
     this.stats.jobs++;
+    if (this.job !== null) {
+      this.queued.push(job);
+      return;
+    }
     this.job = job;
     this.resumeJob();
     this.run();
   }
 
   cancel(): void {
+    this.queued.length = 0;
     this.job = null;
     this.need = null;
     this.waitLine = NOT_WAITING;
@@ -255,7 +266,7 @@ export class DmaDriver implements DmaEngine {
     if (this.waitLine === NOT_WAITING || (this.waitLine !== line && this.waitLine !== WAIT_ANY)) return;
     this.waitLine = NOT_WAITING;
     // After a NACK the protocol says when to ask again; otherwise at the end of this handler.
-    if (time > this.node.now()) this.node.schedule(time, Msg.IO_DMA, this.set);
+    if (time > this.node.now()) this.node.schedule(time, this.retry, this.set);
     else this.woken = true;
   }
 
@@ -268,8 +279,10 @@ export class DmaDriver implements DmaEngine {
   private resumeJob(): void {
     const r = this.job!.next();
     if (r.done) {
-      this.job = null;
+      const next = this.queued.shift();
+      this.job = next ?? null;
       this.need = null;
+      if (next !== undefined) this.resumeJob();
     } else {
       this.need = r.value;
     }
@@ -658,6 +671,10 @@ export class IoNode implements IoPort {
 
   get quiet(): boolean {
     return this.sets.every((s) => s.quiet);
+  }
+
+  dmaBusy(space: number): boolean {
+    return this.sets[space]?.quiet === false;
   }
 
   get inputLeft(): boolean {

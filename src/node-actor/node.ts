@@ -58,6 +58,14 @@ export interface NodeMonitorPort {
   handle(type: number, src: number, addr: number, req: number, a: number, b: number): void;
   /** VM `vm` ended (HALT_CPU): its vCPUs here stop; true when none is left on the node. */
   haltVm(vm: number): boolean;
+  /** A hot-page event of this node's home MAGIC, inside its handler: machine page `mp`. */
+  hotPage(mp: number, from: number): void;
+  /** A line settled in this node's caches at `time` (the monitor's page copy may wait for it). */
+  lineSettled(line: number, time: number): void;
+  /** End of a MAGIC handler: the page copy goes on with a line it was woken for. */
+  afterHandler(): void;
+  /** COPY_RETRY: the page copy asks again for the line a NACK took. */
+  copyRetry(): void;
 }
 
 /** The stalled CPU waits for its monitor instance's answer (a pmap entry). */
@@ -96,6 +104,8 @@ export interface IoPort {
   setHalted(space: number): boolean;
   /** vCPU `vcpu` of VM `vm` cannot go on (a trap that traps to itself at `pc`): as setHalted. */
   vmFault(vm: number, vcpu: number, pc: number): boolean;
+  /** Set `space`'s disk has a DMA job under way. */
+  dmaBusy(space: number): boolean;
 }
 
 /** Queue flag: the message has passed the input port of the network interface. */
@@ -132,6 +142,7 @@ export class FlashNode implements CacheHost {
   /** What the stalled hart waits for: a line, WAIT_ANY, WAIT_UNCACHED, or NOT_WAITING. */
   private waiting = NOT_WAITING;
   private readonly lineShift: number;
+  private readonly pagesPerNode: number;
   private readonly magicCycles: number;
   /**
    * Devices on this node (node 0 only), by device set: natively one, under the monitor one per
@@ -175,6 +186,7 @@ export class FlashNode implements CacheHost {
     decodeCache?: DecodeCache,
   ) {
     this.lineShift = Math.log2(cfg.lineBytes);
+    this.pagesPerNode = (cfg.memPerNodeMiB << 20) >>> 12;
     this.magicCycles = cfg.magicCycles;
     this.cache = new CacheController(id, cfg, this);
     this.home = new HomeController(id, cfg, homeViews, this);
@@ -303,8 +315,18 @@ export class FlashNode implements CacheHost {
     this.cpu.dropGrant(line << this.lineShift, dataMayChange);
   }
 
+  hotPage(page: number, from: number): void {
+    this.monitor?.hotPage(this.id * this.pagesPerNode + page, from);
+  }
+
+  /** Device set `space`'s disk has a DMA job under way (I/O node). */
+  dmaBusy(space: number): boolean {
+    return this.io !== null && this.io.dmaBusy(space);
+  }
+
   wake(line: number, time: number): boolean {
     if (this.io !== null) this.io.lineSettled(line, time);
+    if (this.monitor !== null) this.monitor.lineSettled(line, time);
     if (this.state !== NodeState.Stalled) return false;
     if (this.waiting !== line && this.waiting !== WAIT_ANY) return false;
     this.resume(time);
@@ -484,14 +506,19 @@ export class FlashNode implements CacheHost {
         }
         break;
       case Msg.PMAP_REQ: case Msg.PMAP_ALLOC: case Msg.PMAP_GIVEN: case Msg.PMAP_DONE:
+      case Msg.MIG_REQ: case Msg.PMAP_INVAL: case Msg.PMAP_INVAL_ACK: case Msg.MIG_COPY: case Msg.MIG_DONE: case Msg.PAGE_FREE:
         this.monitor!.handle(type, src, addr, req, a, b);
         if (type === Msg.PMAP_DONE && this.state === NodeState.Stalled && this.waiting === WAIT_MONITOR) this.resume(end);
         if (this.io !== null) this.io.monitorAnswered();
+        break;
+      case Msg.COPY_RETRY:
+        this.monitor!.copyRetry();
         break;
       default:
         this.cache.handle(type, src, addr, req);
     }
     if (this.io !== null) this.io.afterHandler();
+    if (this.monitor !== null) this.monitor.afterHandler();
     this.handlerEnd = NaN;
   }
 

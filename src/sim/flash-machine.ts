@@ -38,7 +38,7 @@ import { FlashConsoleInput } from './flash-input.js';
 import { ioDeviceRanges } from '../node-actor/io-node.js';
 import { pmapLayout } from '../shared-abi/machine.js';
 import { monitorExtension } from '../monitor/flash-worker.js';
-import type { FlashVmSpec, MonitorTask, NodeMonitor } from '../monitor/node-monitor.js';
+import type { FlashVmSpec, MonitorTask, NodeMonitor, NumaPolicy } from '../monitor/node-monitor.js';
 import { placementName, type Placement } from '../monitor/placement.js';
 import { PAGE } from '../monitor/machine-memory.js';
 
@@ -104,6 +104,8 @@ export interface FlashMonitorOptions {
   vcpus?: number;
   /** Cycles a vCPU keeps its node's CPU while another there could run (default DEFAULT_QUANTUM). */
   quantum?: number;
+  /** What the monitor does with hot pages (docs/numa.md; default none). */
+  numa?: NumaPolicy;
 }
 
 /** One VM of several on the FLASH machine (`--vms` with `--nodes`). */
@@ -267,7 +269,7 @@ export async function runFlash(o: FlashRunOptions): Promise<FlashResult> {
       const cpus = Array.from({ length: mon?.vcpus ?? cfg.nodes }, (_, k) => k % cfg.nodes);
       const vms = mon === undefined ? null : new VmPlan(cfg, [{ name: 'vm0', memMiB: NaN, cpus, placement: mon.placement }], m.ram);
       const boot = bootVirt(o, vms?.guestRam(0) ?? m.ram, disk === null ? null : { bytes: diskBytes!, fd: disk.fd }, inputFrom, reboots === 0, cpus);
-      if (vms !== null) boot.monitor = vms.task([{ entry: boot.entry, bootRegs: boot.bootRegs, devices: ioDeviceRanges(boot.io) }], mon!.quantum);
+      if (vms !== null) boot.monitor = vms.task([{ entry: boot.entry, bootRegs: boot.bootRegs, devices: ioDeviceRanges(boot.io) }], mon!.quantum, mon!.numa);
       const { result, io } = await runMachine(o, boot, m.memory, m.memBytes);
       result.sim.console = consoleBefore + result.sim.console;
       result.sim.reboots = reboots;
@@ -368,10 +370,10 @@ class VmPlan {
   }
 
   /** The workers' task, once every VM is booted: its entry, registers and devices, in VM order. */
-  task(booted: Pick<FlashVmSpec, 'entry' | 'bootRegs' | 'devices'>[], quantum = DEFAULT_QUANTUM): MonitorTask {
+  task(booted: Pick<FlashVmSpec, 'entry' | 'bootRegs' | 'devices'>[], quantum = DEFAULT_QUANTUM, numa: NumaPolicy = 'none'): MonitorTask {
     if (!(Number.isSafeInteger(quantum) && quantum > 0)) throw new UserError(`--quantum ${quantum}: give the cycles of a vCPU's time slice, a whole number above 0`);
     const vms = this.specs.map((v, i) => ({ ...v, ...booted[i]! }));
-    return { vms, pmap: this.pmap, pmapEntries: this.pmapEntries, vmPagesPerNode: this.vmPagesPerNode, bootUsed: this.used, bootPages: this.bootPages, quantum };
+    return { vms, pmap: this.pmap, pmapEntries: this.pmapEntries, vmPagesPerNode: this.vmPagesPerNode, bootUsed: this.used, bootPages: this.bootPages, quantum, numa };
   }
 }
 

@@ -1,0 +1,80 @@
+// The monitor's NUMA policy on the FLASH machine (docs/numa.md): hot pages migrate to the node
+// whose misses dominate them, through the pmap's owner, with every mapping shot down and the
+// data copied through the protocol, while the guest reads and writes them.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { applyConfig, defaultConfig } from '../src/config/machine.js';
+import { runFlash, type FlashResult } from '../src/sim/flash-machine.js';
+import type { NumaPolicy } from '../src/monitor/node-monitor.js';
+import { ROOT, image } from './virt-helpers.js';
+
+type NodeReport = {
+  numa: { hotEvents: number; asked: number; migrated: number; dropped: number; copied: number; freed: number; leavesShotDown: number };
+  vcpus: Array<{ refaults: number }>;
+};
+
+// A small L2, so that hart 1's sweeps miss every line, and a threshold the sweeps reach.
+function run(threads: number, numa: NumaPolicy, more: Record<string, number> = {}): Promise<FlashResult> {
+  return runFlash({
+    config: applyConfig(defaultConfig(), { nodes: 2, l2KiB: 64, missThreshold: 32, ...more }, 'test'),
+    threads,
+    maxCycles: 1e9,
+    echoConsole: false,
+    monitor: { placement: { policy: 'first-touch' }, numa },
+    virt: { kernel: image('numa-migrate.elf') },
+  });
+}
+
+const nodesOf = (r: FlashResult) => r.sim.monitor!.nodes as NodeReport[];
+
+describe('--numa-policy migrate', () => {
+  it('moves the pages hart 1 sweeps to its node while it sweeps, every value kept; faster than none; the same at 1 and 2 threads', async () => {
+    const none = await run(1, 'none');
+    expect(none.sim.console).toMatch(/numa-migrate: PASS/);
+    // First touch: hart 0 filled the array, so it is node 0's, and nothing moves it.
+    expect(none.sim.monitor!.vms[0]!.pagesPerNode[1]).toBe(0);
+    for (const n of nodesOf(none)) expect(n.numa.asked).toBe(0);
+
+    const one = await run(1, 'migrate');
+    expect(one.sim.exitCode, one.sim.console).toBe(0);
+    expect(one.sim.console).toMatch(/numa-migrate: PASS \(2 checks\)/);
+    const [n0, n1] = nodesOf(one) as [NodeReport, NodeReport];
+    // Node 0 held the pages and asked the home (itself) to move them; node 1 copied them, and
+    // node 0 freed the old ones. Hart 0's check at the end brings some back.
+    expect(n0.numa.asked).toBeGreaterThan(32);
+    expect(n1.numa.copied).toBeGreaterThan(32);
+    expect(n0.numa.copied + n1.numa.copied).toBe(n0.numa.migrated);
+    expect(n0.numa.migrated + n0.numa.dropped).toBe(n0.numa.asked + n1.numa.asked);
+    expect(n0.numa.freed).toBeGreaterThan(32);
+    expect(n0.numa.leavesShotDown + n1.numa.leavesShotDown).toBeGreaterThan(0);
+    expect(one.sim.monitor!.vms[0]!.pagesPerNode[1]).toBeGreaterThan(16);
+    // A fault after a shoot-down is a fair one, not a fill that did not take.
+    for (const n of nodesOf(one)) for (const v of n.vcpus) expect(v.refaults).toBe(0);
+    expect(one.sim.endCycle).toBeLessThan(none.sim.endCycle * 0.8);
+
+    expect((await run(2, 'migrate')).sim).toEqual(one.sim);
+  }, 120_000);
+
+  it('moves nothing with a budget of 0 moves per counter period', async () => {
+    const r = await run(1, 'migrate', { numaMovesPerReset: 0 });
+    expect(r.sim.console).toMatch(/numa-migrate: PASS/);
+    const nodes = nodesOf(r);
+    expect(nodes[0]!.numa.hotEvents).toBeGreaterThan(0);
+    for (const n of nodes) expect(n.numa.asked).toBe(0);
+  }, 60_000);
+
+  it('refuses an unknown policy, and a policy without the monitor or off the FLASH machine', () => {
+    const cli = join(ROOT, 'dist', 'src', 'sim', 'cli.js');
+    for (const [args, says] of [
+      [['--nodes', '2', '--monitor', '--numa-policy', 'teleport'], /--numa-policy teleport: not a policy; give one of none, migrate/],
+      [['--nodes', '2', '--boot', 'virt', '--numa-policy', 'migrate'], /--numa-policy moves the pages of a VM; add --monitor/],
+      [['--monitor', '--numa-policy', 'migrate'], /the flat board has one node/],
+    ] as const) {
+      const p = spawnSync(process.execPath, [cli, 'run', '--kernel', image('hello.elf'), ...args], { encoding: 'utf8' });
+      expect(p.status, p.stderr).toBe(2);
+      expect(p.stderr.trim().split('\n')).toHaveLength(1);
+      expect(p.stderr).toMatch(says);
+    }
+  });
+});
