@@ -3,6 +3,8 @@
 // data copied through the protocol, while the guest reads and writes them.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyConfig, defaultConfig } from '../src/config/machine.js';
 import { runFlash, type FlashResult } from '../src/sim/flash-machine.js';
@@ -64,12 +66,31 @@ describe('--numa-policy migrate', () => {
     for (const n of nodes) expect(n.numa.asked).toBe(0);
   }, 60_000);
 
+  it('works for several VMs at once (--vms): each VM\'s pages move to its own second node', () => {
+    const d = mkdtempSync(join(tmpdir(), 'fd-flash-numa-vms-'));
+    const vm = (name: string, nodes: number[]) => ({ name, kernel: image('numa-migrate.elf'), vcpus: 2, nodes, mem: 8, console: `${name}.out` });
+    writeFileSync(join(d, 'vms.json'), JSON.stringify({ vms: [vm('a', [0, 1]), vm('b', [2, 3])] }));
+    writeFileSync(join(d, 'machine.json'), JSON.stringify({ l2KiB: 64, missThreshold: 32 }));
+    const cli = join(ROOT, 'dist', 'src', 'sim', 'cli.js');
+    const p = spawnSync(process.execPath, [cli, 'run', '--nodes', '4', '--threads', '2', '--config', 'machine.json', '--vms', 'vms.json', '--numa-policy', 'migrate', '--stats', 'stats.json'], { cwd: d, encoding: 'utf8' });
+    expect(p.status, p.stderr).toBe(0);
+    for (const n of ['a', 'b']) expect(readFileSync(join(d, `${n}.out`), 'latin1')).toMatch(/numa-migrate: PASS/);
+    const sim = JSON.parse(readFileSync(join(d, 'stats.json'), 'utf8')).sim as FlashResult['sim'];
+    const [a, b] = sim.monitor!.vms.map((v) => v.pagesPerNode) as [number[], number[]];
+    expect(a[1]).toBeGreaterThan(16);
+    expect(b[3]).toBeGreaterThan(16);
+    // Each VM's pages stay on its own nodes.
+    expect(a[2]! + a[3]!).toBe(0);
+    expect(b[1]).toBe(0);
+  }, 60_000);
+
   it('refuses an unknown policy, and a policy without the monitor or off the FLASH machine', () => {
     const cli = join(ROOT, 'dist', 'src', 'sim', 'cli.js');
     for (const [args, says] of [
       [['--nodes', '2', '--monitor', '--numa-policy', 'teleport'], /--numa-policy teleport: not a policy; give one of none, migrate/],
       [['--nodes', '2', '--boot', 'virt', '--numa-policy', 'migrate'], /--numa-policy moves the pages of a VM; add --monitor/],
       [['--monitor', '--numa-policy', 'migrate'], /the flat board has one node/],
+      [['--vms', 'none.json', '--numa-policy', 'migrate'], /the flat board has one node/],
     ] as const) {
       const p = spawnSync(process.execPath, [cli, 'run', '--kernel', image('hello.elf'), ...args], { encoding: 'utf8' });
       expect(p.status, p.stderr).toBe(2);

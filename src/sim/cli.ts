@@ -141,7 +141,7 @@ const RUN_OPTIONS = {
   epoch: { type: 'number', requiresArg: true, describe: 'with --semihosting: SYS_TIME at simulated time 0, seconds since 1970 (default 0)' },
   monitor: { type: 'boolean', default: false, describe: 'run the guest in a VM of the Disco-style monitor (virtual CPUs by direct execution, shadow page tables); with --nodes, a vCPU on every node and a monitor instance per node' },
   placement: { type: 'string', requiresArg: true, describe: 'with --nodes and --monitor: which node backs a guest page first touched: first-touch (default), round-robin, node:N' },
-  'numa-policy': { type: 'string', requiresArg: true, describe: 'with --nodes and --monitor: what the monitor does with hot pages: none (default: pages stay where placed), migrate (to the node whose misses dominate; docs/numa.md)' },
+  'numa-policy': { type: 'string', requiresArg: true, describe: 'with --nodes and --monitor or --vms: what the monitor does with hot pages: none (default: pages stay where placed), migrate (to the node whose misses dominate; docs/numa.md)' },
   vms: { type: 'string', requiresArg: true, describe: 'run several VMs at once on the flat board, in the monitor, as FILE.json lists them (see README)' },
   nodes: { type: 'number', requiresArg: true, describe: 'run on an N-node FLASH machine (caches, directory, mesh) instead of the flat board, one hart per node (see --boot)' },
   threads: { type: 'number', requiresArg: true, describe: 'with --nodes: worker threads (default: cores, at most N)' },
@@ -347,6 +347,13 @@ class ConsoleInput {
   }
 }
 
+/** --numa-policy, checked (default none). */
+function numaPolicy(argv: ReturnType<typeof parseArgs>): NumaPolicy {
+  const numa = (argv['numa-policy'] as string | undefined) ?? 'none';
+  if (!(NUMA_POLICIES as readonly string[]).includes(numa)) throw new UserError(`--numa-policy ${numa}: not a policy; give one of ${NUMA_POLICIES.join(', ')}`);
+  return numa as NumaPolicy;
+}
+
 /** Options that ask for a virt boot on the FLASH machine. */
 const VIRT_BOOT_OPTIONS = ['bios', 'initrd', 'append', 'disk', 'disk-write', 'dtb-out'] as const;
 
@@ -367,7 +374,7 @@ async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<numb
   const boot = (argv.boot as 'mp' | 'virt' | undefined) ?? (VIRT_BOOT_OPTIONS.some(given) || argv.monitor === true ? 'virt' : 'mp');
   if (boot === 'mp' && argv.monitor === true) throw new UserError('--monitor runs a guest of the virt board in a VM; drop --boot mp');
   if (argv.placement !== undefined && argv.monitor !== true) throw new UserError('--placement places the pages of a VM; add --monitor');
-  if (argv['numa-policy'] !== undefined && argv.monitor !== true) throw new UserError('--numa-policy moves the pages of a VM; add --monitor');
+  if (argv['numa-policy'] !== undefined && argv.monitor !== true && argv.vms === undefined) throw new UserError('--numa-policy moves the pages of a VM; add --monitor');
   if (boot === 'mp') {
     const opt = VIRT_BOOT_OPTIONS.find(given);
     if (opt !== undefined) throw new UserError(`--${opt} needs a virt boot; --boot mp runs one ELF on every node with HTIF only`);
@@ -390,9 +397,7 @@ async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<numb
     if (typeof p === 'string') throw new UserError(`--placement: ${p}`);
     const vcpus = argv.harts as number | undefined;
     if (vcpus !== undefined && !(Number.isSafeInteger(vcpus) && vcpus >= 1)) throw new UserError(`--harts ${vcpus}: give the VM's number of vCPUs, 1 or more`);
-    const numa = (argv['numa-policy'] as string | undefined) ?? 'none';
-    if (!(NUMA_POLICIES as readonly string[]).includes(numa)) throw new UserError(`--numa-policy ${numa}: not a policy; give one of ${NUMA_POLICIES.join(', ')}`);
-    monitor = { placement: p, vcpus, quantum: argv.quantum as number | undefined, numa: numa as NumaPolicy };
+    monitor = { placement: p, vcpus, quantum: argv.quantum as number | undefined, numa: numaPolicy(argv) };
   }
   const common = { config, threads, maxCycles, echoConsole: true, monitor };
   let r: Awaited<ReturnType<typeof runFlash>>;
@@ -471,7 +476,7 @@ async function runFlashVmsCommand(argv: ReturnType<typeof parseArgs>, config: Ma
   }));
   for (const vm of vms) if (!(vm.memMiB > 0)) throw new UserError(`VM '${vm.name}' is left no memory: the machine has ${vmMiB} MiB for VMs; give the VMs less (mem) or the nodes more (memPerNodeMiB in --config)`);
   for (const vm of file.vms) if (vm.console !== 'stdio') checkWritable(`VM '${vm.name}': console`, vm.console);
-  const r = await runFlashVms({ config, threads, maxCycles: argv['max-cycles'] as number, echoConsole: false, vms, quantum: (argv.quantum as number | undefined) ?? file.quantum });
+  const r = await runFlashVms({ config, threads, maxCycles: argv['max-cycles'] as number, echoConsole: false, vms, quantum: (argv.quantum as number | undefined) ?? file.quantum, numa: numaPolicy(argv) });
   const cpuHz = config.cpuMHz * 1e6;
   let status = 0;
   file.vms.forEach((vm, i) => {
@@ -552,7 +557,6 @@ const NOT_WITH_VMS: ReadonlyArray<readonly [string, string]> = [
   ...['kernel', 'bios', 'initrd', 'append', 'disk', 'disk-write', 'mem'].map((o) => [o, `--${o} is a VM's: with --vms, give it in the VM file ("${o === 'disk-write' ? 'diskWrite' : o}")`] as const),
   ['monitor', '--vms runs every VM in the monitor; drop --monitor'],
   ['placement', '--placement is a VM\'s: with --vms, give it in the VM file ("placement")'],
-  ['numa-policy', '--numa-policy is for one VM on the FLASH machine (--nodes N --monitor) for now; drop it with --vms'],
   ['semihosting', '--semihosting is not served to VMs; drop it with --vms'],
   ['epoch', '--epoch sets the semihosting clock, which VMs do not have; drop it with --vms'],
   ['dtb-out', '--dtb-out writes one device tree; with --vms every VM has its own: drop it'],
@@ -625,9 +629,9 @@ async function runCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
   }
   const costs = configPath !== undefined ? monitorCostConfig(readJsonObject(configPath), configPath, monitorOption!) : undefined;
   const log = createLogger(argv['log-level'] as LogLevel, argv['log-format'] as LogFormat);
+  if (argv['numa-policy'] !== undefined) throw new UserError('--numa-policy moves a VM\'s pages between the nodes of the FLASH machine; the flat board has one node (add --nodes N, or drop --numa-policy)');
   if (argv.vms !== undefined) return runVmsCommand(argv, costs, log);
   if (argv.placement !== undefined) throw new UserError('--placement places a VM\'s pages on the nodes of the FLASH machine; the flat board has one node (add --nodes N, or drop --placement)');
-  if (argv['numa-policy'] !== undefined) throw new UserError('--numa-policy moves a VM\'s pages between the nodes of the FLASH machine; the flat board has one node (add --nodes N, or drop --numa-policy)');
   if (argv.kernel === undefined) throw new UserError('give --kernel FILE, the image to run (or --vms FILE.json for several VMs)');
   const a: RunArgs = {
     ...bootFiles(argv),

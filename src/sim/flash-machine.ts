@@ -461,7 +461,7 @@ function placeBoot(cfg: MachineConfig, files: BootFiles, harts: number, ram: Boo
  * there before the run), its vCPUs on its nodes. Each VM ends alone when its finisher or HTIF
  * ends it (a reset too: a VM does not reboot here); the machine halts when the last one does.
  */
-export async function runFlashVms(o: FlashRunOptions & { vms: FlashVmOptions[]; quantum?: number }): Promise<FlashResult> {
+export async function runFlashVms(o: FlashRunOptions & { vms: FlashVmOptions[]; quantum?: number; numa?: NumaPolicy }): Promise<FlashResult> {
   const cfg = o.config;
   checkThreads(o.threads, cfg.nodes);
   if (o.windowSlack !== undefined) checkWindowSlack(o.windowSlack);
@@ -486,7 +486,7 @@ export async function runFlashVms(o: FlashRunOptions & { vms: FlashVmOptions[]; 
       });
       return { entry: b.entry, bootRegs: b.bootRegs, devices: ioDeviceRanges({ devices: 'virt', htif: b.htif }) };
     });
-    const boot: Boot = { entry: booted[0]!.entry, bootRegs: [], io: { devices: 'virt', htif: [], disk: null, input: null, vms }, monitor: plan.task(booted, o.quantum) };
+    const boot: Boot = { entry: booted[0]!.entry, bootRegs: [], io: { devices: 'virt', htif: [], disk: null, input: null, vms }, monitor: plan.task(booted, o.quantum, o.numa) };
     const { result, io } = await runMachine(o, boot, m.memory, m.memBytes);
     result.sim.vms = o.vms.map((v, i) => {
       const r = io!.vms![i]!;
