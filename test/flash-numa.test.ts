@@ -1,6 +1,7 @@
 // The monitor's NUMA policy on the FLASH machine (docs/numa.md): hot pages migrate to the node
-// whose misses dominate them, through the pmap's owner, with every mapping shot down and the
-// data copied through the protocol, while the guest reads and writes them.
+// whose misses dominate them, or are replicated to the nodes that only read them, through the
+// pmap's owner, with every mapping shot down and the data copied through the protocol, while
+// the guest reads and writes them.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,26 +13,26 @@ import type { NumaPolicy } from '../src/monitor/node-monitor.js';
 import { ROOT, image } from './virt-helpers.js';
 
 type NodeReport = {
-  numa: { hotEvents: number; asked: number; migrated: number; dropped: number; copied: number; freed: number; leavesShotDown: number };
+  numa: { hotEvents: number; asked: number; migrated: number; replicated: number; collapsed: number; dropped: number; copied: number; freed: number; leavesShotDown: number };
   vcpus: Array<{ refaults: number }>;
 };
 
 // A small L2, so that hart 1's sweeps miss every line, and a threshold the sweeps reach.
-function run(threads: number, numa: NumaPolicy, more: Record<string, number> = {}): Promise<FlashResult> {
+function run(threads: number, numa: NumaPolicy, more: Record<string, number> = {}, guest = 'numa-migrate.elf', nodes = 2): Promise<FlashResult> {
   return runFlash({
-    config: applyConfig(defaultConfig(), { nodes: 2, l2KiB: 64, missThreshold: 32, ...more }, 'test'),
+    config: applyConfig(defaultConfig(), { nodes, l2KiB: 64, missThreshold: 32, ...more }, 'test'),
     threads,
     maxCycles: 1e9,
     echoConsole: false,
     monitor: { placement: { policy: 'first-touch' }, numa },
-    virt: { kernel: image('numa-migrate.elf') },
+    virt: { kernel: image(guest) },
   });
 }
 
 const nodesOf = (r: FlashResult) => r.sim.monitor!.nodes as NodeReport[];
 
-describe('--numa-policy migrate', () => {
-  it('moves the pages hart 1 sweeps to its node while it sweeps, every value kept; faster than none; the same at 1 and 2 threads', async () => {
+describe('the NUMA policy (--numa-policy)', () => {
+  it('migrate moves the pages hart 1 sweeps to its node while it sweeps, every value kept; faster than none; the same at 1 and 2 threads', async () => {
     const none = await run(1, 'none');
     expect(none.sim.console).toMatch(/numa-migrate: PASS/);
     // First touch: hart 0 filled the array, so it is node 0's, and nothing moves it.
@@ -58,7 +59,7 @@ describe('--numa-policy migrate', () => {
     expect((await run(2, 'migrate')).sim).toEqual(one.sim);
   }, 120_000);
 
-  it('moves nothing with a budget of 0 moves per counter period', async () => {
+  it('migrate moves nothing with a budget of 0 moves per counter period', async () => {
     const r = await run(1, 'migrate', { numaMovesPerReset: 0 });
     expect(r.sim.console).toMatch(/numa-migrate: PASS/);
     const nodes = nodesOf(r);
@@ -66,7 +67,7 @@ describe('--numa-policy migrate', () => {
     for (const n of nodes) expect(n.numa.asked).toBe(0);
   }, 60_000);
 
-  it('works for several VMs at once (--vms): each VM\'s pages move to its own second node', () => {
+  it('migrate works for several VMs at once (--vms): each VM\'s pages move to its own second node', () => {
     const d = mkdtempSync(join(tmpdir(), 'fd-flash-numa-vms-'));
     const vm = (name: string, nodes: number[]) => ({ name, kernel: image('numa-migrate.elf'), vcpus: 2, nodes, mem: 8, console: `${name}.out` });
     writeFileSync(join(d, 'vms.json'), JSON.stringify({ vms: [vm('a', [0, 1]), vm('b', [2, 3])] }));
@@ -84,10 +85,35 @@ describe('--numa-policy migrate', () => {
     expect(b[1]).toBe(0);
   }, 60_000);
 
+  it('replicate: the table three nodes read gets a copy on each; a write collapses them and every reader sees it; the same at 1 and 2 threads', async () => {
+    // A budget large enough for three copies of every page in one counter period.
+    const replicate = (threads: number, numa: NumaPolicy) => run(threads, numa, { numaMovesPerReset: 1024 }, 'numa-replicate.elf', 4);
+    const none = await replicate(1, 'none');
+    expect(none.sim.console).toMatch(/numa-replicate: PASS \(6 checks\)/);
+    const one = await replicate(1, 'replicate');
+    expect(one.sim.exitCode, one.sim.console).toBe(0);
+    expect(one.sim.console).toMatch(/numa-replicate: PASS \(6 checks\)/);
+    const nodes = nodesOf(one);
+    // The home (node 0, which holds the table) made the copies and collapsed them for hart 2's
+    // writes: nodes 1-3 each copied every page of the table and freed it again.
+    expect(nodes[0]!.numa.replicated).toBeGreaterThanOrEqual(3 * 64);
+    expect(nodes[0]!.numa.collapsed).toBeGreaterThanOrEqual(64);
+    expect(nodes[0]!.numa.migrated).toBe(0);
+    for (const n of nodes.slice(1)) {
+      expect(n.numa.copied).toBeGreaterThanOrEqual(64);
+      expect(n.numa.freed).toBeGreaterThanOrEqual(64);
+    }
+    for (const n of nodes) for (const v of n.vcpus) expect(v.refaults).toBe(0);
+    expect(one.sim.endCycle).toBeLessThan(none.sim.endCycle * 0.9);
+    expect((await replicate(2, 'replicate')).sim).toEqual(one.sim);
+    // Both kinds of move at once keep every value too.
+    expect((await replicate(2, 'disco')).sim.console).toMatch(/numa-replicate: PASS \(6 checks\)/);
+  }, 120_000);
+
   it('refuses an unknown policy, and a policy without the monitor or off the FLASH machine', () => {
     const cli = join(ROOT, 'dist', 'src', 'sim', 'cli.js');
     for (const [args, says] of [
-      [['--nodes', '2', '--monitor', '--numa-policy', 'teleport'], /--numa-policy teleport: not a policy; give one of none, migrate/],
+      [['--nodes', '2', '--monitor', '--numa-policy', 'teleport'], /--numa-policy teleport: not a policy; give one of none, migrate, replicate, disco/],
       [['--nodes', '2', '--boot', 'virt', '--numa-policy', 'migrate'], /--numa-policy moves the pages of a VM; add --monitor/],
       [['--monitor', '--numa-policy', 'migrate'], /the flat board has one node/],
       [['--vms', 'none.json', '--numa-policy', 'migrate'], /the flat board has one node/],

@@ -58,4 +58,8 @@ describe.skipIf(!installed)('OpenSBI and U-Boot from Debian', () => {
   it('fw_dynamic (raw) and U-Boot on two harts', () => {
     expectSession(run(['--bios', join(OPENSBI, 'fw_dynamic.bin'), '--kernel', join(UBOOT, 'u-boot.bin'), '--harts', '2']), 2);
   });
+
+  it('fw_jump and U-Boot in a VM of the monitor, as natively', () => {
+    expectSession(run(['--monitor', '--bios', join(OPENSBI, 'fw_jump.elf'), '--kernel', join(UBOOT, 'u-boot.bin')]), 1);
+  });
 });

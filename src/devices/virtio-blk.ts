@@ -212,11 +212,11 @@ export interface GuestRam {
   readonly size?: number;
   /**
    * Guest RAM scattered page by page over u8 (a monitor's VM, src/monitor/vm-memory.ts): where
-   * guest RAM page `page` (counted from base) lies in u8. Absent: guest RAM is u8 from offset 0.
-   * Negative while the monitor looks the page up (FLASH; only with a DmaEngine, which resumes
-   * the job once it may ask again).
+   * guest RAM page `page` (counted from base) lies in u8, to be written when `write`. Absent:
+   * guest RAM is u8 from offset 0. Negative while the monitor looks the page up or makes it
+   * writable (FLASH; only with a DmaEngine, which resumes the job once it may ask again).
    */
-  pageOffset?(page: number): number;
+  pageOffset?(page: number, write: boolean): number;
 }
 
 export interface VirtioSlotOptions {
@@ -778,13 +778,17 @@ export class VirtioBlk implements MmioDevice {
       let k = this.dma === undefined ? len : Math.min(len, this.dma.lineBytes - (off % this.dma.lineBytes));
       if (paged) k = Math.min(k, PAGE - (off % PAGE));
       let at = off;
-      if (paged) {
-        // A VM's page not known on the I/O node yet: its pmap entry was asked for (dma.ts).
-        let po: number;
-        while ((po = this.ram.pageOffset!(Math.floor(off / PAGE))) < 0) yield { off: -1, write: toRam };
-        at = po + (off % PAGE);
+      for (;;) {
+        if (paged) {
+          // A VM's page not known on the I/O node yet: its pmap entry was asked for (dma.ts).
+          let po: number;
+          while ((po = this.ram.pageOffset!(Math.floor(off / PAGE), toRam)) < 0) yield { off: -1, write: toRam };
+          at = po + (off % PAGE);
+        }
+        if (this.dma !== undefined) yield { off: at, write: toRam };
+        // The page may have moved while the line was awaited (the monitor's NUMA policy): again.
+        if (!paged || this.dma === undefined || this.ram.pageOffset!(Math.floor(off / PAGE), toRam) + (off % PAGE) === at) break;
       }
-      if (this.dma !== undefined) yield { off: at, write: toRam };
       if (toRam) {
         u8.set(buf.subarray(bufOff, bufOff + k), at);
         this.onRamWrite(at, k);

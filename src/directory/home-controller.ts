@@ -39,6 +39,7 @@ export interface HomeViews {
   sharerPtrs: Uint16Array;
   sharerCount: Uint16Array;
   miss: Uint16Array;
+  writes: Uint16Array;
   hotEvents: Uint32Array;
   hotLog: Uint32Array;
 }
@@ -119,7 +120,7 @@ export class HomeController {
     this.type = type; this.src = src; this.line = line; this.a = a; this.now = now;
     if (type === Msg.GETS || type === Msg.GETX || type === Msg.UPGRADE) {
       this.stats.requests++;
-      this.countMiss(line, src, now);
+      this.countMiss(line, src, now, type !== Msg.GETS);
     }
     this.table.fire(this.v.state[line], type, this);
   }
@@ -234,12 +235,13 @@ export class HomeController {
 
   // ---- MAGIC's miss counters ----
 
-  private countMiss(line: number, from: number, now: number): void {
+  private countMiss(line: number, from: number, now: number, write: boolean): void {
     const nodes = this.p.nodes;
     if (now >= this.nextReset) {
       for (let k = 0; k < this.countedPages; k++) {
-        const row = (this.node * this.pagesPerNode + this.countedList[k]) * nodes;
-        this.v.miss.fill(0, row, row + nodes);
+        const page = this.node * this.pagesPerNode + this.countedList[k];
+        this.v.miss.fill(0, page * nodes, page * nodes + nodes);
+        this.v.writes[page] = 0;
         this.counted[this.countedList[k]] = 0;
       }
       this.countedPages = 0;
@@ -250,7 +252,9 @@ export class HomeController {
       this.counted[page] = 1;
       this.countedList[this.countedPages++] = page;
     }
-    const i = (this.node * this.pagesPerNode + page) * nodes + from;
+    const p = this.node * this.pagesPerNode + page;
+    if (write && this.v.writes[p] !== 0xffff) this.v.writes[p]++;
+    const i = p * nodes + from;
     const c = this.v.miss[i];
     if (c === 0xffff) return;
     this.v.miss[i] = c + 1;

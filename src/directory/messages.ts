@@ -19,7 +19,8 @@
 //                       PMAP_ALLOC (home -> the node the placement chose: give a page)
 //                       PMAP_GIVEN (that node -> home: the page, or none left)
 //                       PMAP_DONE (home -> the node that asked: the machine page)
-//                       MIG_REQ (a page's node -> the VM's home: move the page to node B)
+//                       MIG_REQ (a page's node -> the VM's home: move the page to node B, or
+//                       copy it there, or collapse its copies)
 //                       PMAP_INVAL (home -> every node that may know the entry: forget it,
 //                       drop the shadow leaves of the old page) and PMAP_INVAL_ACK back
 //                       MIG_COPY (home -> the target: copy the old page into one of yours)
@@ -70,17 +71,18 @@ export const enum Msg {
   PMAP_ALLOC = 28,
   /** that node -> home: ADDR = guest page, A = VM, B = machine page (-1: none left). */
   PMAP_GIVEN = 29,
-  /** home -> the node that asked: ADDR = guest page, A = VM, B = machine page. */
+  /** home -> the node that asked: ADDR = guest page, A = VM, B = machine page, C = 1: read-only (replicated). */
   PMAP_DONE = 30,
   /** I/O node -> a node with vCPUs of VM A, which ended (its finisher): they stop. */
   HALT_CPU = 31,
   /** a vCPU's node -> the I/O node: the VM cannot go on. A = VM, B = vCPU, ADDR/C = pc low/high word. */
   VM_FAULT = 32,
-  /** a page's node -> the VM's home: ADDR = guest page, A = VM, B = the node to move it to. */
+  /** a page's node -> the VM's home: ADDR = guest page, A = VM, B = the node to move it to, C =
+   * what: 0 migrate, 1 a replica there, 2 collapse the replicas (B -1: the asker waits). */
   MIG_REQ = 33,
   /** home -> a node: ADDR = guest page, A = VM, B = the machine page it leaves: forget the entry. */
   PMAP_INVAL = 34,
-  /** -> home: ADDR = guest page, A = VM, B = 1 when the node cannot let it move now (its DMA). */
+  /** -> home: ADDR = guest page, A = VM. */
   PMAP_INVAL_ACK = 35,
   /** home -> the target: ADDR = guest page, A = VM, B = the machine page to copy. */
   MIG_COPY = 36,

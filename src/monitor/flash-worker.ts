@@ -11,9 +11,9 @@ import { dmaGuestRam, NodeMonitor, type MonitorTask } from './node-monitor.js';
 export const monitorExtension: WorkerExtension = {
   attach(nodes: readonly FlashNode[], ram: RamView, t: WorkerTask, io: FlashNode | null) {
     const task = t.monitor as MonitorTask;
-    const miss = counterLayout(t.config.nodes, (t.config.memPerNodeMiB << 20) >>> 12).views(t.counters).miss;
+    const ctr = counterLayout(t.config.nodes, (t.config.memPerNodeMiB << 20) >>> 12).views(t.counters);
     const monitors = nodes.map((n) => {
-      const m = new NodeMonitor(n, t.config, ram, task, miss);
+      const m = new NodeMonitor(n, t.config, ram, task, ctr.miss, ctr.writes);
       n.attachMonitor(m);
       // A node no VM has a vCPU on runs nothing; its memory and directory serve the others.
       if (m.cpu === null) n.haltCpu();

@@ -28,17 +28,20 @@
 // The I/O node asks the same way for a VM's disk DMA (virtio-blk's paged RAM view: a page not
 // known yet stops the job until the answer, io-node.ts).
 //
-// Migration (docs/numa.md, `numa: 'migrate'`). A hot-page event of this node's MAGIC comes to
-// its instance, which holds the page: when one other node has at least numaMigrateShare of the
-// page's misses, it asks the VM's home to move the page there (MIG_REQ), within a budget of
-// numaMovesPerReset per counter period, and freezes the page for numaFreezeCycles. The home
-// marks the entry moving (requests for it wait), and every node that may know the entry (the
-// VM's vCPUs' nodes and the I/O node) forgets it and shoots down its shadow leaves of the old
-// page (PMAP_INVAL, PMAP_INVAL_ACK; the I/O node refuses while its disk's DMA is under way, and
-// the move is dropped). Then the target copies the page into one of its own, line by line
-// through its caches and the protocol (a DMA job of its own, MIG_COPY, MIG_DONE), the home
-// writes the new entry, the old page's node frees it (PAGE_FREE), and those who waited learn
-// the new entry.
+// NUMA moves (docs/numa.md). A hot-page event of this node's MAGIC comes to its instance, which
+// holds the page: when one other node has at least numaMigrateShare of the page's misses it asks
+// the VM's home to migrate the page there; when nobody wrote it and several nodes read it
+// heavily, to give each of them a replica (MIG_REQ); within a budget of numaMovesPerReset per
+// counter period, and not twice to one node within numaFreezeCycles. The home marks the entry
+// moving (requests for it, and further moves, wait), and every node that may know the entry
+// (the VM's vCPUs' nodes and the I/O node) forgets it and shoots down its shadow leaves of the
+// page it maps (PMAP_INVAL, PMAP_INVAL_ACK). Then the target copies the page into one of its
+// own, line by line through its caches and the protocol (a DMA job of its own, MIG_COPY,
+// MIG_DONE). A migration's new page replaces the old in the pmap, and the old page's node
+// frees it (PAGE_FREE); a replica joins the entry's replica set, kept by the home, which from
+// then on answers each node with its own replica or the master, read-only. A store to a
+// read-only entry asks the home to collapse the replicas (MIG_REQ again): every node forgets
+// the entry, the replicas are freed, and the master is writable again.
 
 import type { MachineConfig } from '../config/machine.js';
 import { Msg } from '../directory/messages.js';
@@ -96,16 +99,21 @@ export interface MonitorTask {
   numa: NumaPolicy;
 }
 
-export type NumaPolicy = 'none' | 'migrate';
-export const NUMA_POLICIES: readonly NumaPolicy[] = ['none', 'migrate'];
+/** none: pages stay where placed; migrate, replicate, or disco (both): docs/numa.md. */
+export type NumaPolicy = 'none' | 'migrate' | 'replicate' | 'disco';
+export const NUMA_POLICIES: readonly NumaPolicy[] = ['none', 'migrate', 'replicate', 'disco'];
 
-/** A page the home is moving: who must still ack, and who waits for the new entry. */
+const enum MoveKind { Migrate = 0, Replicate = 1, Collapse = 2 }
+
+/** A move the home has under way: its master page, who must still ack, and who waits for the entry. */
 interface Move {
+  kind: MoveKind;
   old: number;
   target: number;
   acks: number;
-  refused: boolean;
   waiters: number[];
+  /** Moves of the same page asked meanwhile (kind, target), started when this one ends. */
+  queued: Array<[MoveKind, number]>;
 }
 
 const NOT_KNOWN = -1;
@@ -136,7 +144,7 @@ export class NodeMonitor implements NodeMonitorPort {
   private readonly freePages: number[] = [];
   /** Home duties: pmap index -> the move under way. */
   private readonly moving = new Map<number, Move>();
-  /** Per page of this node: the cycle until which it stays where it is. */
+  /** Per page of this node and node (mp x nodes + n): the cycle until which it does not move to n (n = this node: migrate away). */
   private readonly frozenUntil = new Map<number, number>();
   private movesPeriod = -1;
   private movesLeft = 0;
@@ -144,7 +152,13 @@ export class NodeMonitor implements NodeMonitorPort {
   private copier: DmaDriver | null = null;
   private readonly slicePages: number;
   private readonly ram: RamView;
-  readonly numaStats = { hotEvents: 0, asked: 0, migrated: 0, dropped: 0, copied: 0, freed: 0, leavesShotDown: 0 };
+  readonly numaStats = { hotEvents: 0, asked: 0, migrated: 0, replicated: 0, collapsed: 0, dropped: 0, copied: 0, freed: 0, leavesShotDown: 0 };
+  /** Home duties: pmap index -> the replicas of a replicated page, by node. */
+  private readonly replicas = new Map<number, Map<number, number>>();
+  /** Per VM: 1 where the entry this node knows is read-only (replicated). */
+  private readonly readOnly: Uint8Array[];
+  /** The home MAGIC's write-miss counters (counterLayout's `writes`). */
+  private readonly writes: Uint16Array;
 
   constructor(
     private readonly node: FlashNode,
@@ -152,8 +166,10 @@ export class NodeMonitor implements NodeMonitorPort {
     ram: RamView,
     private readonly t: MonitorTask,
     miss: Uint16Array,
+    writes: Uint16Array,
   ) {
     this.miss = miss;
+    this.writes = writes;
     this.ram = ram;
     const slicePages = (cfg.memPerNodeMiB << 20) / PAGE;
     this.slicePages = slicePages;
@@ -161,6 +177,7 @@ export class NodeMonitor implements NodeMonitorPort {
     this.costs = monitorCosts(cfg);
     this.pmap = pmapLayout(t.pmapEntries).views(t.pmap).pmap;
     this.known = t.vms.map((vm) => this.pmap.slice(vm.pmapAt, vm.pmapAt + vm.bytes / PAGE));
+    this.readOnly = t.vms.map((vm) => new Uint8Array(vm.bytes / PAGE));
     this.pagesOfVm = t.vms.map((vm) => t.bootPages[vm.id]![id]!);
     this.firstPage = id * slicePages;
     this.nextPage = this.firstPage + t.bootUsed[id]!;
@@ -231,8 +248,10 @@ export class NodeMonitor implements NodeMonitorPort {
         if (have >= 0) this.pmap[key] = have;
       }
       if (have >= 0) {
-        k[gpp] = have;
-        return have;
+        const reps = this.replicas.get(key);
+        k[gpp] = reps?.get(this.node.id) ?? have;
+        this.readOnly[vm.id]![gpp] = reps === undefined ? 0 : 1;
+        return k[gpp];
       }
     }
     if (mp === NOT_KNOWN) {
@@ -243,7 +262,7 @@ export class NodeMonitor implements NodeMonitorPort {
     return -1;
   }
 
-  handle(type: number, src: number, gpp: number, req: number, v: number, mp: number): void {
+  handle(type: number, src: number, gpp: number, req: number, v: number, mp: number, c: number): void {
     const vm = this.t.vms[v]!;
     switch (type) {
       case Msg.PMAP_REQ: {
@@ -251,7 +270,7 @@ export class NodeMonitor implements NodeMonitorPort {
         const move = this.moving.get(vm.pmapAt + gpp);
         if (move !== undefined) { move.waiters.push(req); return; }
         const have = this.pmap[vm.pmapAt + gpp]!;
-        if (have >= 0) { this.answer(vm, gpp, have, req); return; }
+        if (have >= 0) { this.answer(vm, gpp, req); return; }
         const key = vm.pmapAt + gpp;
         const w = this.waiting.get(key);
         if (w !== undefined) { w.push(req); return; }
@@ -268,27 +287,35 @@ export class NodeMonitor implements NodeMonitorPort {
         return;
       case Msg.PMAP_DONE:
         this.known[v]![gpp] = mp;
+        this.readOnly[v]![gpp] = c;
         return;
       case Msg.MIG_REQ:
-        this.startMove(vm, gpp, mp);
+        this.startMove(vm, gpp, mp, c as MoveKind, src);
         return;
       case Msg.PMAP_INVAL: {
-        const k = this.known[v]!;
-        if (k[gpp]! >= 0) k[gpp] = NOT_KNOWN;
-        // A disk job under way may hold the old page's place: the page stays.
-        const refuse = this.node.dmaBusy(v);
-        const shadow = this.shadows.get(v);
-        const dropped = refuse || shadow === undefined ? 0 : shadow.shootDown(mp);
+        // Forget the entry and drop every leaf of this node that maps the page it names here.
+        const k = this.known[v]!, mine = k[gpp]!;
+        let dropped = 0;
+        if (mine >= 0) {
+          dropped = this.shadows.get(v)?.shootDown(mine) ?? 0;
+          k[gpp] = NOT_KNOWN;
+          this.readOnly[v]![gpp] = 0;
+        }
         this.numaStats.leavesShotDown += dropped;
-        this.node.send(Msg.PMAP_INVAL_ACK, src, gpp, this.node.id, v, refuse ? 1 : 0, 0, this.costs.remote + dropped * this.costs.shootdown);
+        this.node.send(Msg.PMAP_INVAL_ACK, src, gpp, this.node.id, v, 0, 0, this.costs.remote + dropped * this.costs.shootdown);
         return;
       }
       case Msg.PMAP_INVAL_ACK: {
         const key = vm.pmapAt + gpp, move = this.moving.get(key)!;
-        if (mp === 1) move.refused = true;
         if (--move.acks > 0) return;
-        if (move.refused) this.endMove(vm, gpp, move.old);
-        else this.node.send(Msg.MIG_COPY, move.target, gpp, this.node.id, v, move.old, 0, this.costs.remote);
+        if (move.kind !== MoveKind.Collapse) {
+          this.node.send(Msg.MIG_COPY, move.target, gpp, this.node.id, v, move.old, 0, this.costs.remote);
+          return;
+        }
+        for (const [n, r] of this.replicas.get(key)!) this.release(v, n, r);
+        this.replicas.delete(key);
+        this.numaStats.collapsed++;
+        this.endMove(vm, gpp, false);
         return;
       }
       case Msg.MIG_COPY: {
@@ -299,14 +326,19 @@ export class NodeMonitor implements NodeMonitorPort {
         return;
       }
       case Msg.MIG_DONE: {
-        const old = this.moving.get(vm.pmapAt + gpp)!.old;
-        if (mp < 0) { this.endMove(vm, gpp, old); return; }
-        this.pmap[vm.pmapAt + gpp] = mp;
-        this.numaStats.migrated++;
-        const holder = this.nodeOf(old);
-        if (holder === this.node.id) this.freePage(old);
-        else this.node.send(Msg.PAGE_FREE, holder, old, this.node.id, v, 0, 0, this.costs.remote);
-        this.endMove(vm, gpp, mp);
+        const key = vm.pmapAt + gpp, move = this.moving.get(key)!;
+        if (mp < 0) { this.endMove(vm, gpp, true); return; }
+        if (move.kind === MoveKind.Migrate) {
+          this.pmap[key] = mp;
+          this.numaStats.migrated++;
+          this.release(v, this.nodeOf(move.old), move.old);
+        } else {
+          let reps = this.replicas.get(key);
+          if (reps === undefined) this.replicas.set(key, (reps = new Map()));
+          reps.set(move.target, mp);
+          this.numaStats.replicated++;
+        }
+        this.endMove(vm, gpp, false);
         return;
       }
       case Msg.PAGE_FREE:
@@ -318,12 +350,12 @@ export class NodeMonitor implements NodeMonitorPort {
   // ---- NUMA: hot pages and their moves (see the header) ----
 
   hotPage(mp: number, from: number): void {
-    if (this.t.numa === 'none') return;
+    const policy = this.t.numa;
+    if (policy === 'none') return;
     this.numaStats.hotEvents++;
     const v = this.memmap.vm[mp]!;
     if (v < 0) return;
     const now = this.node.now();
-    if ((this.frozenUntil.get(mp) ?? -1) > now) return;
     const period = this.cfg.missResetCycles > 0 ? Math.floor(now / this.cfg.missResetCycles) : 0;
     if (period !== this.movesPeriod) {
       this.movesPeriod = period;
@@ -331,47 +363,105 @@ export class NodeMonitor implements NodeMonitorPort {
     }
     if (this.movesLeft === 0) return;
     // The page's row: its misses from every node (counterLayout: home page index x nodes).
-    const nodes = this.cfg.nodes, row = mp * nodes;
+    const nodes = this.cfg.nodes, row = mp * nodes, me = this.node.id;
     let total = 0, best = from;
     for (let n = 0; n < nodes; n++) {
       const c = this.miss[row + n]!;
       total += c;
       if (c > this.miss[row + best]!) best = n;
     }
-    if (best === this.node.id || this.miss[row + best]! < this.cfg.numaMigrateShare * total) return;
-    this.movesLeft--;
-    this.numaStats.asked++;
-    this.frozenUntil.set(mp, now + this.cfg.numaFreezeCycles);
-    const vm = this.t.vms[v]!;
-    this.node.send(Msg.MIG_REQ, vm.home, this.memmap.gpp[mp]!, this.node.id, v, best, 0, this.costs.remote);
+    const vm = this.t.vms[v]!, gpp = this.memmap.gpp[mp]!;
+    // A page that moved, or that was asked to move to a node, stays put (for that node) a while.
+    const frozen = (to: number) => (this.frozenUntil.get(mp * nodes + to) ?? -1) > now;
+    const ask = (kind: MoveKind, to: number) => {
+      this.movesLeft--;
+      this.numaStats.asked++;
+      this.frozenUntil.set(mp * nodes + to, now + this.cfg.numaFreezeCycles);
+      this.node.send(Msg.MIG_REQ, vm.home, gpp, me, v, to, kind, this.costs.remote);
+    };
+    if (policy !== 'replicate' && best !== me && this.miss[row + best]! >= this.cfg.numaMigrateShare * total) {
+      // Not away again from where it just arrived, nor twice to the same node.
+      if (!frozen(me) && !frozen(best)) ask(MoveKind.Migrate, best);
+    } else if (policy !== 'migrate' && this.writes[mp] === 0) {
+      // Read-shared: a replica for every other node that reads it heavily, the heaviest first.
+      const heavy = this.cfg.missThreshold / 2;
+      const readers: number[] = [];
+      for (let n = 0; n < nodes; n++) if (this.miss[row + n]! >= heavy) readers.push(n);
+      if (readers.length < 2) return;
+      readers.sort((a, b) => this.miss[row + b]! - this.miss[row + a]! || a - b);
+      for (const n of readers) if (n !== me && !frozen(n) && this.movesLeft > 0) ask(MoveKind.Replicate, n);
+    }
   }
 
-  /** Home: node `target` asks for guest page gpp of vm (see the header). */
-  private startMove(vm: FlashVmSpec, gpp: number, target: number): void {
-    const key = vm.pmapAt + gpp, old = this.pmap[key]!;
-    // Gone, moving or being backed already, or there already: nothing to do.
-    if (old < 0 || this.moving.has(key) || this.waiting.has(key) || this.nodeOf(old) === target) return;
+  /**
+   * Home: a move of guest page gpp of vm (see the header): to node `target` (a migration or a
+   * replica), or the collapse of its replicas that node `from` needs to write it.
+   */
+  private startMove(vm: FlashVmSpec, gpp: number, target: number, kind: MoveKind, from: number): void {
+    const key = vm.pmapAt + gpp, master = this.pmap[key]!;
+    const move = this.moving.get(key), reps = this.replicas.get(key);
+    if (kind === MoveKind.Collapse) {
+      // The asker waits for a writable entry: after the move under way, or now if there are no
+      // replicas (any more).
+      if (move !== undefined) { move.waiters.push(from); return; }
+      if (reps === undefined) { this.answer(vm, gpp, from); return; }
+    } else if (move !== undefined) {
+      move.queued.push([kind, target]);
+      return;
+    } else if (master < 0 || this.waiting.has(key) || this.nodeOf(master) === target) {
+      return;
+    } else if (kind === MoveKind.Migrate ? reps !== undefined : reps?.has(target) === true) {
+      return;
+    }
     const nodes = [...new Set([...vm.cpus, 0])];
-    this.moving.set(key, { old, target, acks: nodes.length, refused: false, waiters: [] });
-    for (const n of nodes) this.node.send(Msg.PMAP_INVAL, n, gpp, this.node.id, vm.id, old, 0, this.costs.remote);
+    this.moving.set(key, { kind, old: master, target, acks: nodes.length, waiters: kind === MoveKind.Collapse ? [from] : [], queued: [] });
+    for (const n of nodes) this.node.send(Msg.PMAP_INVAL, n, gpp, this.node.id, vm.id, master, 0, this.costs.remote);
   }
 
-  /** Home: the move of gpp is over, its entry `mp` (the new page, or the old one if it was dropped). */
-  private endMove(vm: FlashVmSpec, gpp: number, mp: number): void {
+  /** Home: the move of gpp is over (`dropped`: nothing came of it); those who waited learn the entry. */
+  private endMove(vm: FlashVmSpec, gpp: number, dropped: boolean): void {
     const key = vm.pmapAt + gpp, move = this.moving.get(key)!;
     this.moving.delete(key);
-    if (mp === move.old) this.numaStats.dropped++;
-    for (const n of move.waiters) this.answer(vm, gpp, mp, n);
+    if (dropped) this.numaStats.dropped++;
+    for (const n of move.waiters) this.answer(vm, gpp, n);
+    for (const [kind, target] of move.queued) this.startMove(vm, gpp, target, kind, -1);
+  }
+
+  /** Home: machine page r of node n, no longer in vm's pmap, is free again. */
+  private release(v: number, n: number, r: number): void {
+    if (n === this.node.id) this.freePage(r);
+    else this.node.send(Msg.PAGE_FREE, n, r, this.node.id, v, 0, 0, this.costs.remote);
   }
 
   private nodeOf(mp: number): number {
     return Math.floor(mp / this.slicePages);
   }
 
+  /** Whether this node maps guest page gpp of vm read-only (a replicated page). */
+  isReadOnly(vm: FlashVmSpec, gpp: number): boolean {
+    return this.readOnly[vm.id]![gpp] !== 0;
+  }
+
+  /**
+   * Asks the home to collapse the replicas of guest page gpp of vm so that it can be written;
+   * -1 while that is under way. This node's leaves of its read-only copy go now.
+   */
+  makeWritable(vm: FlashVmSpec, gpp: number): number {
+    const k = this.known[vm.id]!, mine = k[gpp]!;
+    if (mine >= 0 && this.readOnly[vm.id]![gpp] === 0) return mine;
+    if (mine >= 0) {
+      this.numaStats.leavesShotDown += this.shadows.get(vm.id)?.shootDown(mine) ?? 0;
+      this.readOnly[vm.id]![gpp] = 0;
+      k[gpp] = ASKED;
+      this.node.send(Msg.MIG_REQ, vm.home, gpp, this.node.id, vm.id, -1, MoveKind.Collapse, this.costs.remote);
+    }
+    return -1;
+  }
+
   /**
    * Machine page `from` into `to`, a line at a time: each line of `from` readable, then the same
    * line of `to` exclusive, through this node's caches (the DMA engine's rules, devices/dma.ts).
-   * No one maps either page meanwhile, so nothing writes `from` while it is read.
+   * No one maps `to`, and no one writes `from` meanwhile (its mappings are gone, or read-only).
    */
   private *copyJob(from: number, to: number, done: () => void): DmaJob {
     const line = this.cfg.lineBytes, u8 = this.ram.u8, buf = new Uint8Array(line);
@@ -383,7 +473,8 @@ export class NodeMonitor implements NodeMonitorPort {
       this.node.dropLine((to * PAGE + o) / line, true);
     }
     this.numaStats.copied++;
-    this.frozenUntil.set(to, this.node.now() + this.cfg.numaFreezeCycles);
+    // A page that arrived here stays (the key `frozen` reads for "to this node").
+    this.frozenUntil.set(to * this.cfg.nodes + this.node.id, this.node.now() + this.cfg.numaFreezeCycles);
     done();
   }
 
@@ -392,7 +483,7 @@ export class NodeMonitor implements NodeMonitorPort {
     this.memmap.assign(mp, -1, -1);
     this.pagesOfVm[v]--;
     this.numaStats.freed++;
-    this.frozenUntil.delete(mp);
+    for (let n = 0; n < this.cfg.nodes; n++) this.frozenUntil.delete(mp * this.cfg.nodes + n);
     this.freePages.push(mp);
   }
 
@@ -441,12 +532,15 @@ export class NodeMonitor implements NodeMonitorPort {
     const key = vm.pmapAt + gpp;
     this.pmap[key] = mp;
     this.asked.delete(key);
-    for (const n of this.waiting.get(key)!) this.answer(vm, gpp, mp, n);
+    for (const n of this.waiting.get(key)!) this.answer(vm, gpp, n);
     this.waiting.delete(key);
   }
 
-  private answer(vm: FlashVmSpec, gpp: number, mp: number, to: number): void {
-    this.node.send(Msg.PMAP_DONE, to, gpp, to, vm.id, mp, 0, this.costs.remote);
+  /** Home: node `to` learns gpp's entry: its own replica if it has one, read-only while there are replicas. */
+  private answer(vm: FlashVmSpec, gpp: number, to: number): void {
+    const key = vm.pmapAt + gpp, reps = this.replicas.get(key);
+    const mp = reps?.get(to) ?? this.pmap[key]!;
+    this.node.send(Msg.PMAP_DONE, to, gpp, to, vm.id, mp, reps === undefined ? 0 : 1, this.costs.remote);
   }
 
   /** One of this node's pages for gpp, or -1 when none is left. */
@@ -523,7 +617,19 @@ class NodeGuestPort implements GuestPort {
     const m = this.machine(paddr, size);
     if (m === PAGE_PENDING) return Grant.Stall;
     if (m < 0) return Grant.Fault;
+    if (kind === Access.Store && this.readOnly(paddr) && this.makeWritable(paddr) === PAGE_PENDING) return Grant.Stall;
     return this.pi.access(m, size, kind);
+  }
+
+  readOnly(paddr: number): boolean {
+    return this.mon.isReadOnly(this.vm, Math.floor((paddr - this.vm.base) / PAGE));
+  }
+
+  makeWritable(paddr: number): number {
+    const mp = this.mon.makeWritable(this.vm, Math.floor((paddr - this.vm.base) / PAGE));
+    if (mp >= 0) return mp * PAGE;
+    this.node.stallOnMonitor();
+    return PAGE_PENDING;
   }
 
   pageGrant(): boolean {
@@ -555,9 +661,10 @@ export function dmaGuestRam(mon: NodeMonitor, vm: FlashVmSpec, ram: RamView) {
     base: vm.base,
     size: vm.bytes,
     u8: ram.u8,
-    pageOffset: (page: number): number => {
+    pageOffset: (page: number, write: boolean): number => {
       const mp = mon.machinePage(vm, page);
-      return mp < 0 ? -1 : mp * PAGE;
+      if (mp < 0 || (write && mon.isReadOnly(vm, page) && mon.makeWritable(vm, page) < 0)) return -1;
+      return mp * PAGE;
     },
   };
 }

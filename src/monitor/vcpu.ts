@@ -433,6 +433,11 @@ export class Vcpu {
     const ro = this.guest.plainRamPage(gpa);
     if (ro === PAGE_PENDING) return Fill.Stall;
     if (ro < 0) return Fill.NotRam;
+    if ((perms & PTE_W) !== 0 && this.guest.readOnly?.(gpa) === true) {
+      // A replicated page: mapped read-only; a store first has the replicas collapsed.
+      if (kind !== Access.Store) perms &= ~PTE_W;
+      else if (this.guest.makeWritable!(gpa) === PAGE_PENDING) return Fill.Stall;
+    }
     if (!this.shadow.fill(this.tree!, va, ro / PAGE, perms, superpage)) {
       // The reserve is used up: start again with empty trees; the access faults once more and
       // fills the new tree.

@@ -59,6 +59,13 @@ export interface GuestPort extends MemoryPort {
    * a device, PAGE_PENDING while its pmap entry is on its way, else -1.
    */
   plainRamPage(paddr: number): number;
+  /** The page at guest physical `paddr` may be read but not written (a NUMA replica's, FLASH). */
+  readOnly?(paddr: number): boolean;
+  /**
+   * Asks for the page at `paddr` to be made writable (its replicas collapsed): PAGE_PENDING
+   * while that is under way (the CPU stalls), else its RAM offset.
+   */
+  makeWritable?(paddr: number): number;
 }
 
 /** What the monitor uses of a VM's memory port on the flat board (src/sim/board-memory.ts). */

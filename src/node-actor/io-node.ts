@@ -673,10 +673,6 @@ export class IoNode implements IoPort {
     return this.sets.every((s) => s.quiet);
   }
 
-  dmaBusy(space: number): boolean {
-    return this.sets[space]?.quiet === false;
-  }
-
   get inputLeft(): boolean {
     return this.sets.some((s) => s.inputLeft);
   }

@@ -55,7 +55,7 @@ export interface NodeMonitorPort {
   /** The virtual CPUs placed on this node, time-sliced on its hart, or null when none is. */
   readonly cpu: NodeCpu | null;
   /** A monitor message (PMAP_*), inside a MAGIC handler. */
-  handle(type: number, src: number, addr: number, req: number, a: number, b: number): void;
+  handle(type: number, src: number, addr: number, req: number, a: number, b: number, c: number): void;
   /** VM `vm` ended (HALT_CPU): its vCPUs here stop; true when none is left on the node. */
   haltVm(vm: number): boolean;
   /** A hot-page event of this node's home MAGIC, inside its handler: machine page `mp`. */
@@ -104,8 +104,6 @@ export interface IoPort {
   setHalted(space: number): boolean;
   /** vCPU `vcpu` of VM `vm` cannot go on (a trap that traps to itself at `pc`): as setHalted. */
   vmFault(vm: number, vcpu: number, pc: number): boolean;
-  /** Set `space`'s disk has a DMA job under way. */
-  dmaBusy(space: number): boolean;
 }
 
 /** Queue flag: the message has passed the input port of the network interface. */
@@ -319,11 +317,6 @@ export class FlashNode implements CacheHost {
     this.monitor?.hotPage(this.id * this.pagesPerNode + page, from);
   }
 
-  /** Device set `space`'s disk has a DMA job under way (I/O node). */
-  dmaBusy(space: number): boolean {
-    return this.io !== null && this.io.dmaBusy(space);
-  }
-
   wake(line: number, time: number): boolean {
     if (this.io !== null) this.io.lineSettled(line, time);
     if (this.monitor !== null) this.monitor.lineSettled(line, time);
@@ -507,7 +500,7 @@ export class FlashNode implements CacheHost {
         break;
       case Msg.PMAP_REQ: case Msg.PMAP_ALLOC: case Msg.PMAP_GIVEN: case Msg.PMAP_DONE:
       case Msg.MIG_REQ: case Msg.PMAP_INVAL: case Msg.PMAP_INVAL_ACK: case Msg.MIG_COPY: case Msg.MIG_DONE: case Msg.PAGE_FREE:
-        this.monitor!.handle(type, src, addr, req, a, b);
+        this.monitor!.handle(type, src, addr, req, a, b, c);
         if (type === Msg.PMAP_DONE && this.state === NodeState.Stalled && this.waiting === WAIT_MONITOR) this.resume(end);
         if (this.io !== null) this.io.monitorAnswered();
         break;

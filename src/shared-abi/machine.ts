@@ -75,6 +75,7 @@ export const HOT_LOG = 256;
 export function counterLayout(nodes: number, pagesPerNode: number) {
   return new Layout('counters', [
     { name: 'miss', type: 'u16', count: nodes * pagesPerNode * nodes, doc: 'misses to home page p of node h by node r at [(h*pages + p)*nodes + r]; written by the home MAGIC, read by the monitor; saturates at 65535' },
+    { name: 'writes', type: 'u16', count: nodes * pagesPerNode, doc: 'write misses (GETX, UPGRADE) to home page p of node h from every node together, at h*pages + p; written by the home MAGIC, cleared with miss; saturates at 65535' },
     { name: 'hotEvents', type: 'u32', count: nodes, doc: 'hot-page events raised by each home MAGIC' },
     { name: 'hotLog', type: 'u32', count: nodes * HOT_LOG * 2, doc: 'the last HOT_LOG events of each home: (page within the home, requesting node) pairs, slot = event number mod HOT_LOG; written by the home MAGIC, for the monitor' },
   ] as const);

@@ -141,7 +141,7 @@ const RUN_OPTIONS = {
   epoch: { type: 'number', requiresArg: true, describe: 'with --semihosting: SYS_TIME at simulated time 0, seconds since 1970 (default 0)' },
   monitor: { type: 'boolean', default: false, describe: 'run the guest in a VM of the Disco-style monitor (virtual CPUs by direct execution, shadow page tables); with --nodes, a vCPU on every node and a monitor instance per node' },
   placement: { type: 'string', requiresArg: true, describe: 'with --nodes and --monitor: which node backs a guest page first touched: first-touch (default), round-robin, node:N' },
-  'numa-policy': { type: 'string', requiresArg: true, describe: 'with --nodes and --monitor or --vms: what the monitor does with hot pages: none (default: pages stay where placed), migrate (to the node whose misses dominate; docs/numa.md)' },
+  'numa-policy': { type: 'string', requiresArg: true, describe: 'with --nodes and --monitor or --vms: what the monitor does with hot pages: none (default: pages stay where placed), migrate (to the node whose misses dominate), replicate (read-only copies for the nodes that only read them), disco (both); docs/numa.md' },
   vms: { type: 'string', requiresArg: true, describe: 'run several VMs at once on the flat board, in the monitor, as FILE.json lists them (see README)' },
   nodes: { type: 'number', requiresArg: true, describe: 'run on an N-node FLASH machine (caches, directory, mesh) instead of the flat board, one hart per node (see --boot)' },
   threads: { type: 'number', requiresArg: true, describe: 'with --nodes: worker threads (default: cores, at most N)' },
