@@ -74,6 +74,8 @@ export interface FlashVmSpec {
   /** vCPU k runs on node cpus[k] (a node may run several, time-sliced). */
   cpus: number[];
   placement: Placement;
+  /** What hot-page events of its pages do (docs/numa.md). */
+  numa: NumaPolicy;
   /** Where its vCPUs start, and their registers besides a0 = the vCPU's number (a1, a2 of the virt boot). */
   entry: number;
   bootRegs: [number, number][];
@@ -95,8 +97,6 @@ export interface MonitorTask {
   bootPages: number[][];
   /** Cycles a vCPU keeps a node's CPU while another vCPU there could run. */
   quantum: number;
-  /** What hot-page events do: nothing, or migrate pages (docs/numa.md). */
-  numa: NumaPolicy;
 }
 
 /** none: pages stay where placed; migrate, replicate, or disco (both): docs/numa.md. */
@@ -350,11 +350,11 @@ export class NodeMonitor implements NodeMonitorPort {
   // ---- NUMA: hot pages and their moves (see the header) ----
 
   hotPage(mp: number, from: number): void {
-    const policy = this.t.numa;
-    if (policy === 'none') return;
-    this.numaStats.hotEvents++;
     const v = this.memmap.vm[mp]!;
     if (v < 0) return;
+    const policy = this.t.vms[v]!.numa;
+    if (policy === 'none') return;
+    this.numaStats.hotEvents++;
     const now = this.node.now();
     const period = this.cfg.missResetCycles > 0 ? Math.floor(now / this.cfg.missResetCycles) : 0;
     if (period !== this.movesPeriod) {

@@ -465,18 +465,20 @@ async function runFlashVmsCommand(argv: ReturnType<typeof parseArgs>, config: Ma
   const given = file.vms.reduce((n, vm) => n + (vm.memGiven ? vm.memMiB : 0), 0);
   const share = unsized === 0 ? 0 : Math.floor((vmMiB - given) / unsized / 2) * 2;
   const stdin = file.vms.some((vm) => vm.console === 'stdio' && vm.input === null) ? await stdinBytes(stdinKind()) : null;
+  const runNuma = numaPolicy(argv);
   const vms: FlashVmOptions[] = file.vms.map((vm) => ({
     name: vm.name,
     boot: { kernel: vm.kernel, bios: vm.bios, initrd: vm.initrd, append: vm.append, disk: vm.disk, diskWrite: vm.diskWrite },
     memMiB: vm.memGiven ? vm.memMiB : share,
     cpus: vm.nodes ?? Array.from({ length: vm.vcpus }, free),
     placement: vm.placement,
+    numa: vm.numa ?? runNuma,
     input: vm.input !== null ? readUserFile(vm.input, `VM '${vm.name}': input`, true) : vm.console === 'stdio' ? stdin : null,
     echo: vm.console === 'stdio',
   }));
   for (const vm of vms) if (!(vm.memMiB > 0)) throw new UserError(`VM '${vm.name}' is left no memory: the machine has ${vmMiB} MiB for VMs; give the VMs less (mem) or the nodes more (memPerNodeMiB in --config)`);
   for (const vm of file.vms) if (vm.console !== 'stdio') checkWritable(`VM '${vm.name}': console`, vm.console);
-  const r = await runFlashVms({ config, threads, maxCycles: argv['max-cycles'] as number, echoConsole: false, vms, quantum: (argv.quantum as number | undefined) ?? file.quantum, numa: numaPolicy(argv) });
+  const r = await runFlashVms({ config, threads, maxCycles: argv['max-cycles'] as number, echoConsole: false, vms, quantum: (argv.quantum as number | undefined) ?? file.quantum });
   const cpuHz = config.cpuMHz * 1e6;
   let status = 0;
   file.vms.forEach((vm, i) => {

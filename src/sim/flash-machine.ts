@@ -117,6 +117,8 @@ export interface FlashVmOptions {
   /** vCPU k runs on node cpus[k]; vCPUs on one node share its CPU, time-sliced. */
   cpus: number[];
   placement: Placement;
+  /** What the monitor does with its hot pages (default none). */
+  numa?: NumaPolicy;
   /** Console input, all of it (a file): handed over a line at a time as the guest waits. */
   input: Uint8Array | null;
   /** Print its console as it appears (the VM whose console is stdio). */
@@ -267,9 +269,9 @@ export async function runFlash(o: FlashRunOptions): Promise<FlashResult> {
       const m = machineMemory(cfg);
       const mon = o.monitor;
       const cpus = Array.from({ length: mon?.vcpus ?? cfg.nodes }, (_, k) => k % cfg.nodes);
-      const vms = mon === undefined ? null : new VmPlan(cfg, [{ name: 'vm0', memMiB: NaN, cpus, placement: mon.placement }], m.ram);
+      const vms = mon === undefined ? null : new VmPlan(cfg, [{ name: 'vm0', memMiB: NaN, cpus, placement: mon.placement, numa: mon.numa }], m.ram);
       const boot = bootVirt(o, vms?.guestRam(0) ?? m.ram, disk === null ? null : { bytes: diskBytes!, fd: disk.fd }, inputFrom, reboots === 0, cpus);
-      if (vms !== null) boot.monitor = vms.task([{ entry: boot.entry, bootRegs: boot.bootRegs, devices: ioDeviceRanges(boot.io) }], mon!.quantum, mon!.numa);
+      if (vms !== null) boot.monitor = vms.task([{ entry: boot.entry, bootRegs: boot.bootRegs, devices: ioDeviceRanges(boot.io) }], mon!.quantum);
       const { result, io } = await runMachine(o, boot, m.memory, m.memBytes);
       result.sim.console = consoleBefore + result.sim.console;
       result.sim.reboots = reboots;
@@ -316,7 +318,7 @@ class VmPlan {
   private readonly specs: Omit<FlashVmSpec, 'entry' | 'bootRegs' | 'devices'>[];
   private readonly slicePages: number;
 
-  constructor(private readonly cfg: MachineConfig, vms: readonly Pick<FlashVmOptions, 'name' | 'memMiB' | 'cpus' | 'placement'>[], private readonly ram: { u8: Uint8Array }) {
+  constructor(private readonly cfg: MachineConfig, vms: readonly Pick<FlashVmOptions, 'name' | 'memMiB' | 'cpus' | 'placement' | 'numa'>[], private readonly ram: { u8: Uint8Array }) {
     this.slicePages = (cfg.memPerNodeMiB << 20) / PAGE;
     const reservePages = (NODE_RESERVE_MIB << 20) / PAGE;
     if (this.slicePages <= reservePages) {
@@ -334,7 +336,7 @@ class VmPlan {
         if (!Number.isInteger(n) || n < 0 || n >= cfg.nodes) throw new UserError(`VM '${v.name}': node ${n} for a vCPU is not one of the machine's nodes 0 to ${cfg.nodes - 1}`);
       }
       const pages = Number.isNaN(v.memMiB) ? machinePages : (v.memMiB << 20) / PAGE;
-      const spec = { id, name: v.name, base: RAM_BASE, bytes: pages * PAGE, pmapAt: at, home: v.cpus[0]!, cpus: v.cpus, placement: v.placement };
+      const spec = { id, name: v.name, base: RAM_BASE, bytes: pages * PAGE, pmapAt: at, home: v.cpus[0]!, cpus: v.cpus, placement: v.placement, numa: v.numa ?? 'none' };
       at += pages;
       return spec;
     });
@@ -370,10 +372,10 @@ class VmPlan {
   }
 
   /** The workers' task, once every VM is booted: its entry, registers and devices, in VM order. */
-  task(booted: Pick<FlashVmSpec, 'entry' | 'bootRegs' | 'devices'>[], quantum = DEFAULT_QUANTUM, numa: NumaPolicy = 'none'): MonitorTask {
+  task(booted: Pick<FlashVmSpec, 'entry' | 'bootRegs' | 'devices'>[], quantum = DEFAULT_QUANTUM): MonitorTask {
     if (!(Number.isSafeInteger(quantum) && quantum > 0)) throw new UserError(`--quantum ${quantum}: give the cycles of a vCPU's time slice, a whole number above 0`);
     const vms = this.specs.map((v, i) => ({ ...v, ...booted[i]! }));
-    return { vms, pmap: this.pmap, pmapEntries: this.pmapEntries, vmPagesPerNode: this.vmPagesPerNode, bootUsed: this.used, bootPages: this.bootPages, quantum, numa };
+    return { vms, pmap: this.pmap, pmapEntries: this.pmapEntries, vmPagesPerNode: this.vmPagesPerNode, bootUsed: this.used, bootPages: this.bootPages, quantum };
   }
 }
 
@@ -461,7 +463,7 @@ function placeBoot(cfg: MachineConfig, files: BootFiles, harts: number, ram: Boo
  * there before the run), its vCPUs on its nodes. Each VM ends alone when its finisher or HTIF
  * ends it (a reset too: a VM does not reboot here); the machine halts when the last one does.
  */
-export async function runFlashVms(o: FlashRunOptions & { vms: FlashVmOptions[]; quantum?: number; numa?: NumaPolicy }): Promise<FlashResult> {
+export async function runFlashVms(o: FlashRunOptions & { vms: FlashVmOptions[]; quantum?: number }): Promise<FlashResult> {
   const cfg = o.config;
   checkThreads(o.threads, cfg.nodes);
   if (o.windowSlack !== undefined) checkWindowSlack(o.windowSlack);
@@ -486,7 +488,7 @@ export async function runFlashVms(o: FlashRunOptions & { vms: FlashVmOptions[]; 
       });
       return { entry: b.entry, bootRegs: b.bootRegs, devices: ioDeviceRanges({ devices: 'virt', htif: b.htif }) };
     });
-    const boot: Boot = { entry: booted[0]!.entry, bootRegs: [], io: { devices: 'virt', htif: [], disk: null, input: null, vms }, monitor: plan.task(booted, o.quantum, o.numa) };
+    const boot: Boot = { entry: booted[0]!.entry, bootRegs: [], io: { devices: 'virt', htif: [], disk: null, input: null, vms }, monitor: plan.task(booted, o.quantum) };
     const { result, io } = await runMachine(o, boot, m.memory, m.memBytes);
     result.sim.vms = o.vms.map((v, i) => {
       const r = io!.vms![i]!;

@@ -12,6 +12,8 @@
 //         "nodes": [4, 5],                    with --nodes: the node of each vCPU (default: the
 //                                             next nodes no other VM names, in file order)
 //         "placement": "first-touch",         first-touch (default), round-robin or node:N
+//         "numa": "disco",                    with --nodes: the NUMA policy of its pages
+//                                             (default: --numa-policy's; docs/numa.md)
 //         "console": "web.out",               "stdio" (one VM at most) or a file to write
 //         "input": "web.in" } ] }             optional: console lines, fed as piped input is
 //
@@ -22,6 +24,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parsePlacement, type Placement } from '../monitor/placement.js';
+import { NUMA_POLICIES, type NumaPolicy } from '../monitor/node-monitor.js';
 import { UserError } from './errors.js';
 import { DEFAULT_MEM_MIB, MAX_HARTS, MAX_MEM_MIB } from './virt-board.js';
 
@@ -47,6 +50,8 @@ export interface VmEntry {
   /** Whether the file gave `mem` (the FLASH machine's default is a share of its memory). */
   memGiven: boolean;
   placement: Placement;
+  /** With --nodes: its NUMA policy, or undefined for the run's. */
+  numa?: NumaPolicy;
   /** 'stdio', or the absolute path of the file the console is written to. */
   console: string;
   /** The absolute path of the console input file, or null. */
@@ -60,7 +65,7 @@ export interface VmsFile {
 }
 
 const TOP_KEYS = ['vms', 'quantum'];
-const VM_KEYS = ['name', 'kernel', 'bios', 'initrd', 'append', 'disk', 'diskWrite', 'mem', 'maxInsns', 'vcpus', 'nodes', 'placement', 'console', 'input'];
+const VM_KEYS = ['name', 'kernel', 'bios', 'initrd', 'append', 'disk', 'diskWrite', 'mem', 'maxInsns', 'vcpus', 'nodes', 'placement', 'numa', 'console', 'input'];
 
 type Json = Record<string, unknown>;
 
@@ -135,6 +140,9 @@ function vmEntry(v: unknown, i: number, dir: string, where: string, machineNodes
   const placement = parsePlacement(placementText, machineNodes ?? FLAT_BOARD_NODES);
   if (typeof placement === 'string') throw new UserError(`${at}: placement ${placement}`);
   const vcpus = v.vcpus === undefined ? 1 : positiveInteger(v.vcpus, `${at}: vcpus`, 'virtual CPUs', MAX_HARTS);
+  const numa = str('numa');
+  if (numa !== undefined && machineNodes === undefined) throw new UserError(`${at}: numa moves pages between the FLASH machine's nodes, and the flat board has one; add --nodes N, or drop numa`);
+  if (numa !== undefined && !(NUMA_POLICIES as readonly string[]).includes(numa)) throw new UserError(`${at}: numa is ${JSON.stringify(numa)}; give one of ${NUMA_POLICIES.join(', ')}`);
   const consoleText = str('console');
   if (consoleText === undefined) throw new UserError(`${at} has no console; give "console": "stdio" or a file to write it to`);
   return {
@@ -151,6 +159,7 @@ function vmEntry(v: unknown, i: number, dir: string, where: string, machineNodes
     nodes: vcpuNodes(v.nodes, vcpus, at, machineNodes),
     memGiven: v.mem !== undefined,
     placement,
+    numa: numa as NumaPolicy | undefined,
     console: consoleText === 'stdio' ? 'stdio' : resolve(dir, consoleText),
     input: file('input') ?? null,
   };
