@@ -110,13 +110,22 @@ describe('the NUMA policy (--numa-policy)', () => {
     expect((await replicate(2, 'disco')).sim.console).toMatch(/numa-replicate: PASS \(6 checks\)/);
   }, 120_000);
 
+  it('first-touch and round-robin are placements whose pages stay put', async () => {
+    const rr = await run(1, 'round-robin');
+    expect(rr.sim.console).toMatch(/numa-migrate: PASS/);
+    const pages = rr.sim.monitor!.vms[0]!.pagesPerNode;
+    expect(Math.abs(pages[0]! - pages[1]!)).toBeLessThanOrEqual(2);
+    expect(rr.sim.monitor!.vms[0]!.placement).toBe('round-robin');
+    for (const n of nodesOf(rr)) expect(n.numa.asked).toBe(0);
+  }, 60_000);
+
   it('refuses an unknown policy, and a policy without the monitor or off the FLASH machine', () => {
     const cli = join(ROOT, 'dist', 'src', 'sim', 'cli.js');
     const d = mkdtempSync(join(tmpdir(), 'fd-flash-numa-bad-'));
     writeFileSync(join(d, 'bad.json'), JSON.stringify({ vms: [{ kernel: image('hello.elf'), console: 'a.out', numa: 'teleport' }] }));
     writeFileSync(join(d, 'flat.json'), JSON.stringify({ vms: [{ kernel: image('hello.elf'), console: 'a.out', numa: 'migrate' }] }));
     for (const [args, says] of [
-      [['--nodes', '2', '--vms', 'bad.json'], /VM 'vm0': numa is "teleport"; give one of none, migrate, replicate, disco/],
+      [['--nodes', '2', '--vms', 'bad.json'], /VM 'vm0': numa is "teleport"; give one of none, first-touch, round-robin, migrate, replicate, disco/],
       [['--vms', 'flat.json'], /VM 'vm0': numa moves pages between the FLASH machine's nodes, and the flat board has one/],
     ] as const) {
       const p = spawnSync(process.execPath, [cli, 'run', ...args], { cwd: d, encoding: 'utf8' });
@@ -125,7 +134,8 @@ describe('the NUMA policy (--numa-policy)', () => {
       expect(p.stderr).toMatch(says);
     }
     for (const [args, says] of [
-      [['--nodes', '2', '--monitor', '--numa-policy', 'teleport'], /--numa-policy teleport: not a policy; give one of none, migrate, replicate, disco/],
+      [['--nodes', '2', '--monitor', '--numa-policy', 'teleport'], /--numa-policy teleport: not a policy; give one of none, first-touch, round-robin, migrate, replicate, disco/],
+      [['--nodes', '2', '--monitor', '--numa-policy', 'round-robin', '--placement', 'node:1'], /--numa-policy round-robin places pages round-robin and --placement says node:1; give one of them/],
       [['--nodes', '2', '--boot', 'virt', '--numa-policy', 'migrate'], /--numa-policy moves the pages of a VM; add --monitor/],
       [['--monitor', '--numa-policy', 'migrate'], /the flat board has one node/],
       [['--vms', 'none.json', '--numa-policy', 'migrate'], /the flat board has one node/],

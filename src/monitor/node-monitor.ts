@@ -99,9 +99,17 @@ export interface MonitorTask {
   quantum: number;
 }
 
-/** none: pages stay where placed; migrate, replicate, or disco (both): docs/numa.md. */
-export type NumaPolicy = 'none' | 'migrate' | 'replicate' | 'disco';
-export const NUMA_POLICIES: readonly NumaPolicy[] = ['none', 'migrate', 'replicate', 'disco'];
+/**
+ * none: pages stay where placed; first-touch, round-robin: that placement, pages stay; migrate,
+ * replicate, or disco (both): docs/numa.md.
+ */
+export type NumaPolicy = 'none' | 'first-touch' | 'round-robin' | 'migrate' | 'replicate' | 'disco';
+export const NUMA_POLICIES: readonly NumaPolicy[] = ['none', 'first-touch', 'round-robin', 'migrate', 'replicate', 'disco'];
+
+/** The placement a policy that names one stands for (first-touch, round-robin), else null. */
+export function numaPlacement(policy: NumaPolicy): Placement | null {
+  return policy === 'first-touch' || policy === 'round-robin' ? { policy } : null;
+}
 
 const enum MoveKind { Migrate = 0, Replicate = 1, Collapse = 2 }
 
@@ -353,7 +361,7 @@ export class NodeMonitor implements NodeMonitorPort {
     const v = this.memmap.vm[mp]!;
     if (v < 0) return;
     const policy = this.t.vms[v]!.numa;
-    if (policy === 'none') return;
+    if (policy !== 'migrate' && policy !== 'replicate' && policy !== 'disco') return;
     this.numaStats.hotEvents++;
     const now = this.node.now();
     const period = this.cfg.missResetCycles > 0 ? Math.floor(now / this.cfg.missResetCycles) : 0;

@@ -81,7 +81,7 @@ import { UserError, EXIT_USAGE, EXIT_MAX_INSNS, EXIT_GUEST_FAULT } from './error
 import { applyConfig, defaultConfig, monitorCostConfig, type MachineConfig, type MonitorCostConfig } from '../config/machine.js';
 import { checkThreads, defaultThreads, runFlash, runFlashVms, NODE_RESERVE_MIB, type FlashMonitorOptions, type FlashVmOptions } from './flash-machine.js';
 import { parsePlacement } from '../monitor/placement.js';
-import { NUMA_POLICIES, type NumaPolicy } from '../monitor/node-monitor.js';
+import { NUMA_POLICIES, numaPlacement, type NumaPolicy } from '../monitor/node-monitor.js';
 import { FlashConsoleInput, feedConsoleInput } from './flash-input.js';
 import { HeldInput } from './held-input.js';
 import { readElf } from './elf.js';
@@ -141,7 +141,7 @@ const RUN_OPTIONS = {
   epoch: { type: 'number', requiresArg: true, describe: 'with --semihosting: SYS_TIME at simulated time 0, seconds since 1970 (default 0)' },
   monitor: { type: 'boolean', default: false, describe: 'run the guest in a VM of the Disco-style monitor (virtual CPUs by direct execution, shadow page tables); with --nodes, a vCPU on every node and a monitor instance per node' },
   placement: { type: 'string', requiresArg: true, describe: 'with --nodes and --monitor: which node backs a guest page first touched: first-touch (default), round-robin, node:N' },
-  'numa-policy': { type: 'string', requiresArg: true, describe: 'with --nodes and --monitor or --vms: what the monitor does with hot pages: none (default: pages stay where placed), migrate (to the node whose misses dominate), replicate (read-only copies for the nodes that only read them), disco (both); docs/numa.md' },
+  'numa-policy': { type: 'string', requiresArg: true, describe: 'with --nodes and --monitor or --vms: what the monitor does with hot pages: none (default: pages stay where placed), first-touch or round-robin (that placement, pages stay), migrate (to the node whose misses dominate), replicate (read-only copies for the nodes that only read them), disco (both); docs/numa.md' },
   vms: { type: 'string', requiresArg: true, describe: 'run several VMs at once on the flat board, in the monitor, as FILE.json lists them (see README)' },
   nodes: { type: 'number', requiresArg: true, describe: 'run on an N-node FLASH machine (caches, directory, mesh) instead of the flat board, one hart per node (see --boot)' },
   threads: { type: 'number', requiresArg: true, describe: 'with --nodes: worker threads (default: cores, at most N)' },
@@ -393,11 +393,16 @@ async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<numb
   const maxCycles = argv['max-cycles'] as number;
   let monitor: FlashMonitorOptions | undefined;
   if (argv.monitor === true) {
+    const numa = numaPolicy(argv);
+    const named = numaPlacement(numa);
+    if (named !== null && argv.placement !== undefined && argv.placement !== named.policy) {
+      throw new UserError(`--numa-policy ${numa} places pages ${numa} and --placement says ${argv.placement as string}; give one of them`);
+    }
     const p = parsePlacement((argv.placement as string | undefined) ?? 'first-touch', nodes);
     if (typeof p === 'string') throw new UserError(`--placement: ${p}`);
     const vcpus = argv.harts as number | undefined;
     if (vcpus !== undefined && !(Number.isSafeInteger(vcpus) && vcpus >= 1)) throw new UserError(`--harts ${vcpus}: give the VM's number of vCPUs, 1 or more`);
-    monitor = { placement: p, vcpus, quantum: argv.quantum as number | undefined, numa: numaPolicy(argv) };
+    monitor = { placement: p, vcpus, quantum: argv.quantum as number | undefined, numa };
   }
   const common = { config, threads, maxCycles, echoConsole: true, monitor };
   let r: Awaited<ReturnType<typeof runFlash>>;

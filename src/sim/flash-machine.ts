@@ -38,7 +38,7 @@ import { FlashConsoleInput } from './flash-input.js';
 import { ioDeviceRanges } from '../node-actor/io-node.js';
 import { pmapLayout } from '../shared-abi/machine.js';
 import { monitorExtension } from '../monitor/flash-worker.js';
-import type { FlashVmSpec, MonitorTask, NodeMonitor, NumaPolicy } from '../monitor/node-monitor.js';
+import { numaPlacement, type FlashVmSpec, type MonitorTask, type NodeMonitor, type NumaPolicy } from '../monitor/node-monitor.js';
 import { placementName, type Placement } from '../monitor/placement.js';
 import { PAGE } from '../monitor/machine-memory.js';
 
@@ -336,7 +336,7 @@ class VmPlan {
         if (!Number.isInteger(n) || n < 0 || n >= cfg.nodes) throw new UserError(`VM '${v.name}': node ${n} for a vCPU is not one of the machine's nodes 0 to ${cfg.nodes - 1}`);
       }
       const pages = Number.isNaN(v.memMiB) ? machinePages : (v.memMiB << 20) / PAGE;
-      const spec = { id, name: v.name, base: RAM_BASE, bytes: pages * PAGE, pmapAt: at, home: v.cpus[0]!, cpus: v.cpus, placement: v.placement, numa: v.numa ?? 'none' };
+      const spec = { id, name: v.name, base: RAM_BASE, bytes: pages * PAGE, pmapAt: at, home: v.cpus[0]!, cpus: v.cpus, placement: numaPlacement(v.numa ?? 'none') ?? v.placement, numa: v.numa ?? 'none' };
       at += pages;
       return spec;
     });

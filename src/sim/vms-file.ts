@@ -24,7 +24,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parsePlacement, type Placement } from '../monitor/placement.js';
-import { NUMA_POLICIES, type NumaPolicy } from '../monitor/node-monitor.js';
+import { NUMA_POLICIES, numaPlacement, type NumaPolicy } from '../monitor/node-monitor.js';
 import { UserError } from './errors.js';
 import { DEFAULT_MEM_MIB, MAX_HARTS, MAX_MEM_MIB } from './virt-board.js';
 
@@ -136,13 +136,15 @@ function vmEntry(v: unknown, i: number, dir: string, where: string, machineNodes
   const diskWrite = v.diskWrite === true;
   const disk = file('disk');
   if (diskWrite && disk === undefined) throw new UserError(`${at}: diskWrite needs a disk`);
-  const placementText = str('placement') ?? 'first-touch';
-  const placement = parsePlacement(placementText, machineNodes ?? FLAT_BOARD_NODES);
-  if (typeof placement === 'string') throw new UserError(`${at}: placement ${placement}`);
-  const vcpus = v.vcpus === undefined ? 1 : positiveInteger(v.vcpus, `${at}: vcpus`, 'virtual CPUs', MAX_HARTS);
   const numa = str('numa');
   if (numa !== undefined && machineNodes === undefined) throw new UserError(`${at}: numa moves pages between the FLASH machine's nodes, and the flat board has one; add --nodes N, or drop numa`);
   if (numa !== undefined && !(NUMA_POLICIES as readonly string[]).includes(numa)) throw new UserError(`${at}: numa is ${JSON.stringify(numa)}; give one of ${NUMA_POLICIES.join(', ')}`);
+  const named = numa === undefined ? null : numaPlacement(numa as NumaPolicy);
+  const placementText = str('placement') ?? named?.policy ?? 'first-touch';
+  if (named !== null && placementText !== named.policy) throw new UserError(`${at}: numa ${numa} places pages ${numa} and placement says ${placementText}; give one of them`);
+  const placement = parsePlacement(placementText, machineNodes ?? FLAT_BOARD_NODES);
+  if (typeof placement === 'string') throw new UserError(`${at}: placement ${placement}`);
+  const vcpus = v.vcpus === undefined ? 1 : positiveInteger(v.vcpus, `${at}: vcpus`, 'virtual CPUs', MAX_HARTS);
   const consoleText = str('console');
   if (consoleText === undefined) throw new UserError(`${at} has no console; give "console": "stdio" or a file to write it to`);
   return {
