@@ -13,7 +13,7 @@ import type { NumaPolicy } from '../src/monitor/node-monitor.js';
 import { ROOT, image } from './virt-helpers.js';
 
 type NodeReport = {
-  numa: { hotEvents: number; asked: number; migrated: number; replicated: number; collapsed: number; dropped: number; copied: number; freed: number; leavesShotDown: number };
+  numa: { hotEvents: number; asked: number; migrated: number; replicated: number; collapsed: number; dropped: number; copied: number; freed: number; leavesShotDown: number; scans: number; hintFaults: number };
   vcpus: Array<{ refaults: number }>;
 };
 
@@ -109,6 +109,19 @@ describe('the NUMA policy (--numa-policy)', () => {
     // Both kinds of move at once keep every value too.
     expect((await replicate(2, 'disco')).sim.console).toMatch(/numa-replicate: PASS \(6 checks\)/);
   }, 120_000);
+
+  it('auto-numa: no counters; scans unmap pages, and a page a node touched in two scans in a row moves there; the same at 1 and 2 threads', async () => {
+    const one = await run(1, 'auto-numa', { numaScanCycles: 1_000_000 });
+    expect(one.sim.console).toMatch(/numa-migrate: PASS \(2 checks\)/);
+    const nodes = nodesOf(one);
+    for (const n of nodes) expect(n.numa.hotEvents).toBe(0);
+    expect(nodes[1]!.numa.scans).toBeGreaterThan(5);
+    expect(nodes[1]!.numa.hintFaults).toBeGreaterThan(64);
+    expect(nodes[1]!.numa.asked).toBeGreaterThan(32);
+    expect(one.sim.monitor!.vms[0]!.pagesPerNode[1]).toBeGreaterThan(32);
+    for (const n of nodes) for (const v of n.vcpus) expect(v.refaults).toBe(0);
+    expect((await run(2, 'auto-numa', { numaScanCycles: 1_000_000 })).sim).toEqual(one.sim);
+  }, 60_000);
 
   it('first-touch and round-robin are placements whose pages stay put', async () => {
     const rr = await run(1, 'round-robin');

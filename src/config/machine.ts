@@ -47,6 +47,8 @@ export interface MachineConfig extends MonitorCostConfig {
   numaMigrateShare: number;
   numaFreezeCycles: number;
   numaMovesPerReset: number;
+  numaScanCycles: number;
+  numaScanPages: number;
   mulExtraCycles: number;
   divExtraCycles: number;
   timebaseHz: number;
@@ -88,6 +90,8 @@ const FLASH_PARAMS: { readonly [K in Exclude<keyof MachineConfig, keyof MonitorC
   numaMigrateShare: { type: 'number', default: 0.75, min: 0.5, max: 1, doc: 'NUMA policy: the share of a hot page\'s misses that one node must have for the page to migrate to it (docs/numa.md)' },
   numaFreezeCycles: { type: 'int', default: 8_000_000, min: 0, doc: 'NUMA policy: a page that moved stays where it is for this long' },
   numaMovesPerReset: { type: 'int', default: 64, min: 0, doc: 'NUMA policy: pages each node\'s monitor moves at most per missResetCycles (0: none)' },
+  numaScanCycles: { type: 'int', default: 4_000_000, min: 1000, doc: 'auto-numa: the period of each node\'s scan for hinting faults' },
+  numaScanPages: { type: 'int', default: 256, min: 1, doc: 'auto-numa: the pages each node\'s scan unmaps, in turn, to see who touches them next' },
   mulExtraCycles: { type: 'int', default: 2, min: 0, doc: 'extra cycles of a multiply' },
   divExtraCycles: { type: 'int', default: 32, min: 0, doc: 'extra cycles of a divide or remainder' },
   timebaseHz: { type: 'number', default: 10_000_000, min: 1, doc: 'frequency of mtime and the time CSR' },

@@ -103,8 +103,8 @@ export interface MonitorTask {
  * none: pages stay where placed; first-touch, round-robin: that placement, pages stay; migrate,
  * replicate, or disco (both): docs/numa.md.
  */
-export type NumaPolicy = 'none' | 'first-touch' | 'round-robin' | 'migrate' | 'replicate' | 'disco';
-export const NUMA_POLICIES: readonly NumaPolicy[] = ['none', 'first-touch', 'round-robin', 'migrate', 'replicate', 'disco'];
+export type NumaPolicy = 'none' | 'first-touch' | 'round-robin' | 'migrate' | 'replicate' | 'disco' | 'auto-numa';
+export const NUMA_POLICIES: readonly NumaPolicy[] = ['none', 'first-touch', 'round-robin', 'migrate', 'replicate', 'disco', 'auto-numa'];
 
 /** The placement a policy that names one stands for (first-touch, round-robin), else null. */
 export function numaPlacement(policy: NumaPolicy): Placement | null {
@@ -160,13 +160,19 @@ export class NodeMonitor implements NodeMonitorPort {
   private copier: DmaDriver | null = null;
   private readonly slicePages: number;
   private readonly ram: RamView;
-  readonly numaStats = { hotEvents: 0, asked: 0, migrated: 0, replicated: 0, collapsed: 0, dropped: 0, copied: 0, freed: 0, leavesShotDown: 0 };
+  readonly numaStats = { hotEvents: 0, asked: 0, migrated: 0, replicated: 0, collapsed: 0, dropped: 0, copied: 0, freed: 0, leavesShotDown: 0, scans: 0, hintFaults: 0 };
   /** Home duties: pmap index -> the replicas of a replicated page, by node. */
   private readonly replicas = new Map<number, Map<number, number>>();
   /** Per VM: 1 where the entry this node knows is read-only (replicated). */
   private readonly readOnly: Uint8Array[];
   /** The home MAGIC's write-miss counters (counterLayout's `writes`). */
   private readonly writes: Uint16Array;
+  /** auto-numa: the VMs with vCPUs here that it scans, their pages unmapped by the last scan, the scan in which this node last took a hinting fault on each, and where the next scan goes on. */
+  private readonly scanned: FlashVmSpec[];
+  private readonly hinted: Uint8Array[];
+  private readonly lastHint: Int32Array[];
+  private scans = 0;
+  private scanFrom = 0;
 
   constructor(
     private readonly node: FlashNode,
@@ -226,6 +232,15 @@ export class NodeMonitor implements NodeMonitorPort {
       });
     }
     if (slots.length > 0) this.cpu = new NodeScheduler(node, slots, t.quantum);
+    // auto-numa: every numaScanCycles this node unmaps numaScanPages of the pages its vCPUs map,
+    // in turn; the next touch of such a page is a hinting fault (hinted), and a remote page that
+    // this node touched in two scans in a row migrates here, as Linux's NUMA balancing does.
+    this.scanned = here.filter((vm) => vm.numa === 'auto-numa');
+    this.hinted = t.vms.map((vm) => new Uint8Array(this.scanned.includes(vm) ? vm.bytes / PAGE : 0));
+    this.lastHint = t.vms.map((vm) => new Int32Array(this.scanned.includes(vm) ? vm.bytes / PAGE : 0).fill(-2));
+    if (this.cpu !== null && this.scanned.length > 0) {
+      this.cpu.periodic = { nextAt: cfg.numaScanCycles, run: (now) => this.scan(now) };
+    }
   }
 
   haltVm(vm: number): boolean {
@@ -445,6 +460,41 @@ export class NodeMonitor implements NodeMonitorPort {
     return Math.floor(mp / this.slicePages);
   }
 
+  /** auto-numa's scan (see the constructor): unmaps the next numaScanPages known pages. */
+  private scan(now: number): void {
+    this.scans++;
+    let left = this.cfg.numaScanPages, dropped = 0;
+    for (const vm of this.scanned) {
+      const k = this.known[vm.id]!, shadow = this.shadows.get(vm.id)!, pages = k.length;
+      for (let i = 0; i < pages && left > 0; i++) {
+        const g = (this.scanFrom + i) % pages;
+        if (k[g]! < 0 || this.readOnly[vm.id]![g] !== 0) continue;
+        dropped += shadow.shootDown(k[g]!);
+        this.hinted[vm.id]![g] = 1;
+        left--;
+      }
+    }
+    this.scanFrom += this.cfg.numaScanPages;
+    this.numaStats.scans++;
+    this.numaStats.leavesShotDown += dropped;
+    this.cpu!.chargeShootdown(dropped * this.costs.shootdown);
+    this.cpu!.periodic!.nextAt = now - (now % this.cfg.numaScanCycles) + this.cfg.numaScanCycles;
+  }
+
+  /** A shadow fill of guest page gpp, in machine page mp: a hinting fault if the scan unmapped it. */
+  touched(vm: FlashVmSpec, gpp: number, mp: number): void {
+    const hinted = this.hinted[vm.id]!;
+    if (hinted.length === 0 || hinted[gpp] === 0) return;
+    hinted[gpp] = 0;
+    this.numaStats.hintFaults++;
+    const last = this.lastHint[vm.id]!;
+    const me = this.node.id, twice = last[gpp] === this.scans - 1;
+    last[gpp] = this.scans;
+    if (!twice || this.nodeOf(mp) === me) return;
+    this.numaStats.asked++;
+    this.node.send(Msg.MIG_REQ, vm.home, gpp, me, vm.id, me, MoveKind.Migrate, this.costs.remote);
+  }
+
   /** Whether this node maps guest page gpp of vm read-only (a replicated page). */
   isReadOnly(vm: FlashVmSpec, gpp: number): boolean {
     return this.readOnly[vm.id]![gpp] !== 0;
@@ -656,7 +706,9 @@ class NodeGuestPort implements GuestPort {
     const page = paddr - (paddr % PAGE);
     if (overlapsDevice(this.devices, page, PAGE)) return -1;
     const m = this.machine(page, PAGE);
-    return m < 0 ? m : m - this.ram.base;
+    if (m < 0) return m;
+    this.mon.touched(this.vm, (page - this.vm.base) / PAGE, (m - this.ram.base) / PAGE);
+    return m - this.ram.base;
   }
 }
 

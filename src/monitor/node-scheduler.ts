@@ -31,7 +31,16 @@ export interface VcpuSlot {
   hart: number;
 }
 
+/** Monitor work at fixed cycles of the node's CPU (a NUMA scan): due at `nextAt`. */
+export interface PeriodicWork {
+  nextAt: number;
+  /** Due: do it, at `now`, and move nextAt on. */
+  run(now: number): void;
+}
+
 export class NodeScheduler implements NodeCpu {
+  /** Work the loaded vCPU's run stops for, at its cycle. */
+  periodic: PeriodicWork | null = null;
   private cur = 0;
   /** When the loaded vCPU was loaded. */
   private loadedAt = 0;
@@ -66,6 +75,7 @@ export class NodeScheduler implements NodeCpu {
         this.retry = false;
       } else {
         this.retry = false;
+        if (this.periodic !== null && now >= this.periodic.nextAt) this.periodic.run(now);
         const want = this.choose(now);
         if (want < 0) return this.live === 0 ? Stop.Halt : Stop.Wfi;
         if (want !== this.cur) this.load(want, now);
@@ -126,7 +136,7 @@ export class NodeScheduler implements NodeCpu {
 
   /** Where the loaded vCPU's run must end for the next decision (see the header). */
   private limit(now: number, cycleLimit: number): number {
-    let limit = cycleLimit;
+    let limit = this.periodic !== null && this.periodic.nextAt < cycleLimit ? this.periodic.nextAt : cycleLimit;
     const n = this.slots.length;
     for (let k = 0; k < n; k++) {
       if (k === this.cur || this.halted[k] !== 0) continue;
@@ -150,6 +160,11 @@ export class NodeScheduler implements NodeCpu {
     this.loads[k]++;
     this.node.loadHart(v.real, s.vm);
     v.switchIn();
+  }
+
+  /** Monitor work for the node, charged to the vCPU on its CPU. */
+  chargeShootdown(cycles: number): void {
+    this.slots[this.cur]!.vcpu.chargeShootdown(cycles);
   }
 
   private stop(k: number): void {
@@ -178,14 +193,19 @@ export class NodeScheduler implements NodeCpu {
     this.slots[this.cur]!.vcpu.idleUntilCycle(time);
   }
 
-  /** The first Sstc timer of a live vCPU (a node asleep wakes for it). */
+  /**
+   * The first Sstc timer of a live vCPU, or periodic work while a vCPU is awake or has a timer
+   * (a node asleep wakes for either; one that only an interrupt can wake scans nothing).
+   */
   nextTimerCycle(): number {
-    let t = Infinity;
+    let t = Infinity, awake = false;
     for (let k = 0; k < this.slots.length; k++) {
       if (this.halted[k] !== 0) continue;
-      const c = this.slots[k]!.vcpu.nextTimerCycle();
+      const v = this.slots[k]!.vcpu, c = v.nextTimerCycle();
       if (c < t) t = c;
+      if (!v.inWfi) awake = true;
     }
+    if (this.periodic !== null && (awake || t < Infinity) && this.periodic.nextAt < t) t = this.periodic.nextAt;
     return t;
   }
 

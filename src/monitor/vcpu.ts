@@ -607,6 +607,14 @@ export class Vcpu {
     this.monitorStats.stalls++;
   }
 
+  /** Monitor work done for this vCPU's node outside a trap (a NUMA scan's shoot-down). */
+  chargeShootdown(cycles: number): void {
+    this.account();
+    this.real.extraCycles += cycles;
+    this.monitorStats.monitor[Charge.Shootdown] += cycles;
+    this.mark += cycles;
+  }
+
   /** The shadow tree the real hart walks now (tests). */
   get shadowTree(): ShadowTree | null {
     return this.tree;
