@@ -106,6 +106,10 @@ export interface MonitorTask {
 export type NumaPolicy = 'none' | 'first-touch' | 'round-robin' | 'migrate' | 'replicate' | 'disco' | 'auto-numa';
 export const NUMA_POLICIES: readonly NumaPolicy[] = ['none', 'first-touch', 'round-robin', 'migrate', 'replicate', 'disco', 'auto-numa'];
 
+export function isNumaPolicy(text: string): text is NumaPolicy {
+  return (NUMA_POLICIES as readonly string[]).includes(text);
+}
+
 /** The placement a policy that names one stands for (first-touch, round-robin), else null. */
 export function numaPlacement(policy: NumaPolicy): Placement | null {
   return policy === 'first-touch' || policy === 'round-robin' ? { policy } : null;
@@ -675,7 +679,7 @@ class NodeGuestPort implements GuestPort {
     const m = this.machine(paddr, size);
     if (m === PAGE_PENDING) return Grant.Stall;
     if (m < 0) return Grant.Fault;
-    if (kind === Access.Store && this.readOnly(paddr) && this.makeWritable(paddr) === PAGE_PENDING) return Grant.Stall;
+    if (kind === Access.Store && this.makeWritable(paddr) === PAGE_PENDING) return Grant.Stall;
     return this.pi.access(m, size, kind);
   }
 
@@ -723,7 +727,7 @@ export function dmaGuestRam(mon: NodeMonitor, vm: FlashVmSpec, ram: RamView) {
     u8: ram.u8,
     pageOffset: (page: number, write: boolean): number => {
       const mp = mon.machinePage(vm, page);
-      if (mp < 0 || (write && mon.isReadOnly(vm, page) && mon.makeWritable(vm, page) < 0)) return -1;
+      if (mp < 0 || (write && mon.makeWritable(vm, page) < 0)) return -1;
       return mp * PAGE;
     },
   };

@@ -81,7 +81,7 @@ import { UserError, EXIT_USAGE, EXIT_MAX_INSNS, EXIT_GUEST_FAULT } from './error
 import { applyConfig, defaultConfig, monitorCostConfig, type MachineConfig, type MonitorCostConfig } from '../config/machine.js';
 import { checkThreads, defaultThreads, runFlash, runFlashVms, NODE_RESERVE_MIB, type FlashMonitorOptions, type FlashVmOptions } from './flash-machine.js';
 import { parsePlacement } from '../monitor/placement.js';
-import { NUMA_POLICIES, numaPlacement, type NumaPolicy } from '../monitor/node-monitor.js';
+import { NUMA_POLICIES, isNumaPolicy, numaPlacement, type NumaPolicy } from '../monitor/node-monitor.js';
 import { FlashConsoleInput, feedConsoleInput } from './flash-input.js';
 import { HeldInput } from './held-input.js';
 import { readElf } from './elf.js';
@@ -350,8 +350,8 @@ class ConsoleInput {
 /** --numa-policy, checked (default none). */
 function numaPolicy(argv: ReturnType<typeof parseArgs>): NumaPolicy {
   const numa = (argv['numa-policy'] as string | undefined) ?? 'none';
-  if (!(NUMA_POLICIES as readonly string[]).includes(numa)) throw new UserError(`--numa-policy ${numa}: not a policy; give one of ${NUMA_POLICIES.join(', ')}`);
-  return numa as NumaPolicy;
+  if (!isNumaPolicy(numa)) throw new UserError(`--numa-policy ${numa}: not a policy; give one of ${NUMA_POLICIES.join(', ')}`);
+  return numa;
 }
 
 /** Options that ask for a virt boot on the FLASH machine. */

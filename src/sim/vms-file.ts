@@ -24,7 +24,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parsePlacement, type Placement } from '../monitor/placement.js';
-import { NUMA_POLICIES, numaPlacement, type NumaPolicy } from '../monitor/node-monitor.js';
+import { NUMA_POLICIES, isNumaPolicy, numaPlacement, type NumaPolicy } from '../monitor/node-monitor.js';
 import { UserError } from './errors.js';
 import { DEFAULT_MEM_MIB, MAX_HARTS, MAX_MEM_MIB } from './virt-board.js';
 
@@ -138,8 +138,8 @@ function vmEntry(v: unknown, i: number, dir: string, where: string, machineNodes
   if (diskWrite && disk === undefined) throw new UserError(`${at}: diskWrite needs a disk`);
   const numa = str('numa');
   if (numa !== undefined && machineNodes === undefined) throw new UserError(`${at}: numa moves pages between the FLASH machine's nodes, and the flat board has one; add --nodes N, or drop numa`);
-  if (numa !== undefined && !(NUMA_POLICIES as readonly string[]).includes(numa)) throw new UserError(`${at}: numa is ${JSON.stringify(numa)}; give one of ${NUMA_POLICIES.join(', ')}`);
-  const named = numa === undefined ? null : numaPlacement(numa as NumaPolicy);
+  if (numa !== undefined && !isNumaPolicy(numa)) throw new UserError(`${at}: numa is ${JSON.stringify(numa)}; give one of ${NUMA_POLICIES.join(', ')}`);
+  const named = numa === undefined ? null : numaPlacement(numa);
   const placementText = str('placement') ?? named?.policy ?? 'first-touch';
   if (named !== null && placementText !== named.policy) throw new UserError(`${at}: numa ${numa} places pages ${numa} and placement says ${placementText}; give one of them`);
   const placement = parsePlacement(placementText, machineNodes ?? FLAT_BOARD_NODES);
