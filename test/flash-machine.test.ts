@@ -48,6 +48,21 @@ describe('miss latencies', () => {
   });
 });
 
+describe('the uma setting', () => {
+  it('makes a remote miss cost the local latency plus one MAGIC handler, and is refused with a network parameter', async () => {
+    const cfg = config({ nodes: 4, uma: 1 });
+    expect([cfg.niCycles, cfg.hopCycles]).toEqual([0, 0]);
+    const r = await run({ config: cfg, image: image('flash-latency') });
+    const m = /latency: hit (\d+) local (\d+) remote (\d+)/.exec(r.sim.console);
+    expect(m, r.sim.console).not.toBeNull();
+    const [, , local, remote] = m!.map(Number);
+    expect(local).toBe(cfg.magicCycles + cfg.memoryCycles + cfg.magicCycles);
+    // One cycle a message each way, and the requester's handler of its request.
+    expect(remote).toBe(local! + cfg.magicCycles + 2);
+    expect(() => config({ uma: 1, hopCycles: 4 })).toThrow(/'uma' makes the network free .* drop hopCycles or 'uma'/);
+  });
+});
+
 describe('protocol stress', () => {
   it('a million loads, stores and AMOs on four shared lines keep coherence, with no violation', async () => {
     const cfg = config({ nodes: 8 });

@@ -99,7 +99,11 @@ describe('one VM on the FLASH machine, a vCPU per node', () => {
     expect(one.sim.messages.PMAP_DONE).toBe(nodes[0]!.served);
     const vm = one.sim.monitor!.vms[0]!;
     expect(vm.memMiB).toBe(vmMiB(4));
-    expect(vm.pagesPerNode.reduce((a, b) => a + b, 0)).toBeGreaterThan(1000);
+    // Backed as used: the kernel, its processes and its buffers, not its free pages (its
+    // allocator keeps the free list outside them, so a page is first touched when handed out).
+    const backed = vm.pagesPerNode.reduce((a, b) => a + b, 0);
+    expect(backed).toBeGreaterThan(300);
+    expect(backed).toBeLessThan((vmMiB(4) << 20) / 4096 / 4);
     // The disk's DMA went through the pmap into the VM's pages.
     expect((one.sim.devices.virtio0 as { reads: number }).reads).toBeGreaterThan(10);
 

@@ -41,9 +41,19 @@ int mappages(pagetable_t pt, uint64 va, uint64 size, uint64 pa, uint64 perm);
 pagetable_t uvmcreate(void);
 void uvmfree(pagetable_t pt);
 int uvmdemand(struct proc *p, uint64 va);
+void uvmunmap(pagetable_t pt, uint64 va, uint64 size);
 int copyin(struct proc *p, void *dst, uint64 srcva, uint64 len);
 int copyout(struct proc *p, uint64 dstva, const void *src, uint64 len);
 int copyinstr(struct proc *p, char *dst, uint64 srcva, uint64 max);
+
+// shm.c
+void shminit(void);
+long shmget(int key, uint64 size, int flags);
+long shmat(struct proc *p, int id);
+long shmdt(struct proc *p, uint64 va);
+long shmrm(int id);
+void shmexit(struct proc *p);
+int shmdemand(struct proc *p, uint64 va);
 
 // disk.c
 int diskinit(void);

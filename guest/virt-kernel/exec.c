@@ -3,9 +3,42 @@
 // the file read from FDFS instead of memory).
 //
 // File-backed pages are read in now. The part of a segment past its file bytes (.bss) starts on
-// the first page past them and is left unmapped: uvmdemand() maps it on first touch.
+// the first page past them and is left unmapped: uvmdemand() maps it on first touch. The pages
+// of read-only segments (text, rodata) come from the page cache: read from the disk by the first
+// exec of the file and mapped into every process that runs it, as any Unix shares program text.
 #include "defs.h"
 #include "elf.h"
+
+// The page cache: a read-only page of an executable by file and address. Never evicted (the
+// disk is small); when full, a process gets pages of its own.
+#define NCACHE 256
+static struct {
+  int file;
+  uint64 va, pa;
+} cache[NCACHE];
+static int ncache;
+static struct spinlock cache_lock = {0, -1, "pagecache"};
+
+static uint64 cache_lookup(int file, uint64 va) {
+  for (int i = 0; i < ncache; i++)
+    if (cache[i].file == file && cache[i].va == va)
+      return cache[i].pa;
+  return 0;
+}
+
+// Keeps `pa` as the page of (file, va) unless another exec got there first; returns the page to
+// map, and whether it is the cache's.
+static uint64 cache_insert(int file, uint64 va, uint64 pa, int *shared) {
+  acquire(&cache_lock);
+  uint64 had = cache_lookup(file, va);
+  if (!had && ncache < NCACHE)
+    cache[ncache++] = (typeof(cache[0])){file, va, pa};
+  release(&cache_lock);
+  *shared = had || cache_lookup(file, va) == pa;
+  if (had)
+    kfree((void *)pa);
+  return had ? had : pa;
+}
 
 static uint64 flags_to_perm(uint32 f) {
   uint64 perm = PTE_U;
@@ -18,16 +51,38 @@ static uint64 flags_to_perm(uint32 f) {
   return perm;
 }
 
+// A fresh page holding the segment's file bytes that fall in [va, va + PGSIZE), or 0.
+static uint8 *readpage(int file, const struct proghdr *ph, uint64 va) {
+  uint8 *page = kalloc();
+  uint64 lo = va < ph->vaddr ? ph->vaddr : va;
+  uint64 hi = va + PGSIZE < ph->vaddr + ph->filesz ? va + PGSIZE : ph->vaddr + ph->filesz;
+  if (page && lo < hi && fs_read(file, ph->off + (lo - ph->vaddr), page + (lo - va), hi - lo) != (long)(hi - lo)) {
+    kfree(page);
+    return 0;
+  }
+  return page;
+}
+
 static int loadseg(pagetable_t pt, int file, const struct proghdr *ph) {
   uint64 start = PGROUNDDOWN(ph->vaddr), end = PGROUNDUP(ph->vaddr + ph->filesz);
+  int readonly = !(ph->flags & PF_W);
   for (uint64 va = start; va < end; va += PGSIZE) {
-    uint8 *page = kalloc();
-    if (!page || mappages(pt, va, PGSIZE, (uint64)page, flags_to_perm(ph->flags)) < 0)
+    acquire(&cache_lock);
+    uint64 pa = readonly ? cache_lookup(file, va) : 0;
+    release(&cache_lock);
+    int shared = pa != 0;
+    if (!pa) {
+      pa = (uint64)readpage(file, ph, va); // the disk may sleep: no lock held
+      if (!pa)
+        return -1;
+      if (readonly)
+        pa = cache_insert(file, va, pa, &shared);
+    }
+    if (mappages(pt, va, PGSIZE, pa, flags_to_perm(ph->flags) | (shared ? PTE_SHARED : 0)) < 0) {
+      if (!shared)
+        kfree((void *)pa);
       return -1;
-    uint64 lo = va < ph->vaddr ? ph->vaddr : va;
-    uint64 hi = va + PGSIZE < ph->vaddr + ph->filesz ? va + PGSIZE : ph->vaddr + ph->filesz;
-    if (lo < hi && fs_read(file, ph->off + (lo - ph->vaddr), page + (lo - va), hi - lo) != (long)(hi - lo))
-      return -1;
+    }
   }
   return 0;
 }

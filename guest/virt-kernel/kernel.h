@@ -9,19 +9,27 @@
 // rest R W) and the device windows at IO(pa) = IOBASE + pa. A process's table shares those
 // root entries (no U bit), so a trap from U-mode runs kernel code without switching satp; the
 // process itself owns root entries 0 and 1 (addresses below 2 GiB):
-//   0x0001_0000  its ELF segments; .bss pages on first touch
+//   0x0001_0000  its ELF segments; .bss pages on first touch; read-only pages shared through
+//                the page cache (exec.c)
+//   SHM_BASE     shared memory segments it attached, one slot each (shm.c)
 //   USTACK_TOP   the top of its stack; pages below the first are mapped on first touch
 #pragma once
 #include "riscv.h"
 
 #define NCPU 8              // harts we can run on (the device tree may say fewer)
-#define NPROC 16
+#define NPROC 64
 #define NOFILE 8            // open files per process
 #define NARG 8
 #define KSTACK_BOOT 16384   // per-hart boot and scheduler stack
 #define TIMESLICE_US 1000   // timer slice of a process, in simulated microseconds
 #define IOBASE 0xffffffc000000000UL
 #define IO(pa) (IOBASE + (uint64)(pa))
+#define SHM_BASE 0x20000000UL  // shared memory attachments: slot i at SHM_BASE + i * SHM_SLOT
+#define SHM_SLOT 0x10000000UL
+#define NSHMAT 4                // attachments per process
+#define NSHM 16                 // segments
+#define SHM_MAX (8UL << 20)     // bytes per segment
+#define PTE_SHARED (1UL << 8)   // RSW bit: the page is the page cache's or a segment's, not the table's
 #define USTACK_TOP 0x7fff0000UL
 #define USTACK_PAGES 16
 #define USER_LIMIT 0x80000000UL // user addresses: root entries 0 and 1
@@ -72,6 +80,7 @@ struct proc {
   int xstate;
   uint64 bss_lo, bss_hi;  // demand-zero range
   struct file files[NOFILE];
+  int shm[NSHMAT];        // segment attached at slot i, or -1
   // statistics
   int lastcpu, migrations, preemptions, faults, syscalls;
 };

@@ -2,7 +2,8 @@
 // (virt-sbi here; OpenSBI's fw_dynamic would do) at 0x80200000 with a0 = hart id, a1 = device
 // tree. The boot hart reads the device tree (memory, harts, timebase, bootargs, UART, PLIC,
 // virtio slots), sets up memory and Sv39 paging, the console and the disk, starts the other
-// harts through SBI HSM and runs /virt-user as init (pid 1); then every hart schedules
+// harts through SBI HSM and runs /virt-user as init (pid 1), with the words of bootargs after
+// "--" as its arguments (as Linux hands init what follows "--"); then every hart schedules
 // processes. init's reboot call powers the machine off through SBI SRST.
 #include "defs.h"
 
@@ -78,6 +79,27 @@ void poweroff(int failed) {
   sbi_shutdown(failed);
 }
 
+// init's argv: "init", then the words of bootargs after a "--" word (cut in place).
+static void init_argv(char **argv) {
+  int argc = 0;
+  argv[argc++] = "init";
+  int after = 0;
+  for (char *p = machine.bootargs; *p && argc < NARG;) {
+    while (*p == ' ')
+      *p++ = 0;
+    if (!*p)
+      break;
+    char *word = p;
+    while (*p && *p != ' ')
+      p++;
+    if (after)
+      argv[argc++] = word;
+    else
+      after = p - word == 2 && word[0] == '-' && word[1] == '-';
+  }
+  argv[argc] = 0;
+}
+
 void kmain(uint64 hartid, uint64 dtb) {
   printf("virt-kernel: booting on hart %ld, device tree at 0x%lx\n", hartid, dtb);
   read_device_tree(dtb);
@@ -93,6 +115,7 @@ void kmain(uint64 hartid, uint64 dtb) {
   printf("[kernel] Sv39 paging on; console on the UART at 0x%lx (irq %d); %d free pages\n", machine.uart,
          machine.uart_irq, kfreecount());
   procinit();
+  shminit();
   if (diskinit() < 0)
     panic("no virtio block device");
   int n = fsinit();
@@ -102,7 +125,8 @@ void kmain(uint64 hartid, uint64 dtb) {
   for (int h = 0; h < machine.ncpu && h < NCPU; h++)
     if (h != (int)hartid && sbi_hart_start(h, (uint64)secondary_entry, 0) != 0)
       printf("[kernel] hart %d did not start\n", h);
-  char *argv[] = {"init", 0};
+  char *argv[NARG + 1];
+  init_argv(argv);
   if (spawn(0, "virt-user", argv) != 1)
     panic("cannot start init (virt-user on the disk)");
   scheduler();

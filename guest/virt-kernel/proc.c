@@ -25,7 +25,7 @@ struct exited {
   char name[16];
 };
 static struct exited history[32];
-static int nhistory;
+static int nhistory, nexited;
 
 struct cpu *mycpu(void) { return &cpus[cpuid()]; }
 struct proc *myproc(void) { return mycpu()->proc; }
@@ -69,6 +69,8 @@ static struct proc *allocproc(const char *name) {
   memset((char *)p + sizeof(p->state), 0, sizeof(*p) - sizeof(p->state));
   p->pid = pid;
   p->lastcpu = -1;
+  for (int i = 0; i < NSHMAT; i++)
+    p->shm[i] = -1;
   p->kstack = (uint64)kalloc();
   p->tf = kalloc();
   if (!p->kstack || !p->tf) {
@@ -221,6 +223,7 @@ void exitproc(int status) {
   struct proc *p = myproc();
   for (int i = 0; i < NOFILE; i++)
     p->files[i].used = 0;
+  shmexit(p);
   acquire(&ptable_lock);
   for (struct proc *q = proc; q < &proc[NPROC]; q++) // orphans go to init
     if (q->state != UNUSED && q->parent == p->pid)
@@ -230,6 +233,7 @@ void exitproc(int status) {
   struct proc *parent = findpid(p->parent);
   if (parent)
     wakeup1(parent);
+  nexited++;
   if (nhistory < (int)NELEM(history)) {
     struct exited *e = &history[nhistory++];
     *e = (struct exited){p->pid, status, p->migrations, p->preemptions, p->faults, p->syscalls, {0}};
@@ -275,6 +279,8 @@ void report(void) {
     printf("[kernel]   pid %d %-8s status %d, %d preemptions, %d migrations, %d page faults, %d syscalls\n", e->pid,
            e->name, e->xstate, e->preemptions, e->migrations, e->faults, e->syscalls);
   }
+  if (nexited > nhistory)
+    printf("[kernel]   and %d more\n", nexited - nhistory);
   for (int h = 0; h < machine.ncpu && h < NCPU; h++)
     printf("[kernel] hart %d: %ld switches, %ld idle waits, %ld interrupts, %ld IPIs\n", h, cpus[h].switches,
            cpus[h].idle_waits, cpus[h].interrupts, cpus[h].ipis);

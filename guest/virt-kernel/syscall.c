@@ -5,6 +5,8 @@
 //   57 close(fd)        61 getdents64(fd, buf, n)     63 read(fd, buf, n)    64 write(fd, buf, n)
 //   93 exit(status)     94 exit_group(status)         113 clock_gettime(clock, ts)
 //   124 sched_yield()   142 reboot(magic, magic2, cmd, failed): power off or restart   172 getpid()
+//   194 shmget(key, size, flags)   195 shmctl(id, cmd, buf): IPC_RMID only   196 shmat(id, addr, flags):
+//   addr 0 only, the kernel picks it   197 shmdt(addr)   (shm.c)
 //   260 wait4(pid, status, options, rusage)
 //   500 spawn(path, argv) -> pid   (a new process running path with argv; not Linux)
 // fd 0 is the console's input, 1 and 2 its output; files get 3 and up.
@@ -21,6 +23,10 @@
 #define SYS_sched_yield 124
 #define SYS_reboot 142
 #define SYS_getpid 172
+#define SYS_shmget 194
+#define SYS_shmctl 195
+#define SYS_shmat 196
+#define SYS_shmdt 197
 #define SYS_wait4 260
 #define SYS_spawn 500
 
@@ -35,6 +41,7 @@
 #define LINUX_REBOOT_CMD_POWER_OFF 0x4321fedc
 #define LINUX_REBOOT_CMD_RESTART 0x01234567
 #define FD_FIRST 3
+#define IPC_RMID 0
 
 static uint64 arg(struct proc *p, int n) { return p->tf->regs[REG_A0 + n]; }
 
@@ -183,6 +190,10 @@ static long sys_spawn(struct proc *p) {
   return r;
 }
 
+static long sys_shmctl(struct proc *p) { return arg(p, 1) == IPC_RMID ? shmrm((int)arg(p, 0)) : -EINVAL; }
+
+static long sys_shmat(struct proc *p) { return arg(p, 1) ? -EINVAL : shmat(p, (int)arg(p, 0)); }
+
 static long sys_reboot(struct proc *p) {
   if (arg(p, 2) == LINUX_REBOOT_CMD_RESTART) {
     printf("[kernel] restarting\n");
@@ -209,6 +220,10 @@ void syscall(struct proc *p) {
   case SYS_sched_yield: yield(0); r = 0; break;
   case SYS_reboot: r = sys_reboot(p); break;
   case SYS_getpid: r = p->pid; break;
+  case SYS_shmget: r = shmget((int)arg(p, 0), arg(p, 1), (int)arg(p, 2)); break;
+  case SYS_shmctl: r = sys_shmctl(p); break;
+  case SYS_shmat: r = sys_shmat(p); break;
+  case SYS_shmdt: r = shmdt(p, arg(p, 0)); break;
   case SYS_wait4: r = sys_wait4(p); break;
   case SYS_spawn: r = sys_spawn(p); break;
   default:

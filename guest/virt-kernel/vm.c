@@ -91,33 +91,50 @@ pagetable_t uvmcreate(void) {
   return pt;
 }
 
-// Frees a user table and every page it maps; the shared kernel entries are not followed.
+// Frees a user table and every page it owns; the shared kernel entries are not followed.
 static void freewalk(pagetable_t pt, int level) {
   for (int i = 0; i < 512; i++) {
     pte_t pte = pt[i];
     if (!(pte & PTE_V) || (level == 2 && i >= SHARED_ROOT))
       continue;
-    if (pte & (PTE_R | PTE_W | PTE_X))
-      kfree((void *)PTE2PA(pte));
-    else
+    if (!(pte & (PTE_R | PTE_W | PTE_X)))
       freewalk((pagetable_t)PTE2PA(pte), level - 1);
+    else if (!(pte & PTE_SHARED)) // the page cache's and segments' pages are not the table's
+      kfree((void *)PTE2PA(pte));
   }
   kfree(pt);
 }
 
 void uvmfree(pagetable_t pt) { freewalk(pt, 2); }
 
+// Drops the 4 KiB leaves of [va, va + size) (the pages are not freed: they are a segment's).
+void uvmunmap(pagetable_t pt, uint64 va, uint64 size) {
+  for (uint64 a = va; a < va + size; a += PGSIZE) {
+    pte_t *pte = walk(pt, a, 0);
+    if (pte)
+      *pte = 0;
+  }
+}
+
 static int in_demand_range(struct proc *p, uint64 va) {
   return (va >= p->bss_lo && va < p->bss_hi) || (va >= USTACK_TOP - USTACK_PAGES * PGSIZE && va < USTACK_TOP);
 }
 
-// Maps a zero page at va if it lies in a demand-zero range with nothing mapped there yet.
+// Maps a zero page at va if it lies in a demand-zero range with nothing mapped there yet, or the
+// page of a shared memory segment attached there.
 int uvmdemand(struct proc *p, uint64 va) {
-  if (va >= USER_LIMIT || !in_demand_range(p, va))
+  if (va >= USER_LIMIT)
     return 0;
   pte_t *pte = walk(p->pagetable, va, 0);
   if (pte && (*pte & PTE_V))
     return 0; // mapped: a protection fault
+  if (shmdemand(p, va)) {
+    sfence_vma_addr(PGROUNDDOWN(va));
+    p->faults++;
+    return 1;
+  }
+  if (!in_demand_range(p, va))
+    return 0;
   void *mem = kalloc();
   if (!mem)
     return 0;

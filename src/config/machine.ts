@@ -53,6 +53,7 @@ export interface MachineConfig extends MonitorCostConfig {
   divExtraCycles: number;
   timebaseHz: number;
   deviceCycles: number;
+  uma: number;
 }
 
 export interface Param {
@@ -96,6 +97,7 @@ const FLASH_PARAMS: { readonly [K in Exclude<keyof MachineConfig, keyof MonitorC
   divExtraCycles: { type: 'int', default: 32, min: 0, doc: 'extra cycles of a divide or remainder' },
   timebaseHz: { type: 'number', default: 10_000_000, min: 1, doc: 'frequency of mtime and the time CSR' },
   deviceCycles: { type: 'int', default: 20, min: 0, doc: 'device register access at the I/O node' },
+  uma: { type: 'int', default: 0, min: 0, max: 1, doc: '1: a free network (niCycles and hopCycles 0, links of 1024 bytes a cycle), so a remote miss costs the local one plus one MAGIC handler: Disco\'s UMA bound (docs/numa.md)' },
 };
 
 export const PARAMS: { readonly [K in keyof MachineConfig]: Param } = { ...FLASH_PARAMS, ...MONITOR_COST_PARAMS };
@@ -120,11 +122,25 @@ export function defaultMemPerNode(nodes: number): number {
 
 const MAX_MACHINE_MIB = 2048;
 
+/**
+ * The network of a UMA machine. The exact engine's lookahead is MAGIC's occupancy plus the least
+ * network latency (node.ts), so the network can cost almost nothing but not less than a cycle a
+ * message: a remote miss then costs 130 cycles against a local one's 120 (the requester's MAGIC
+ * handles the request and the reply), where the default network makes it 360.
+ */
+const UMA_VALUES = { niCycles: 0, hopCycles: 0, linkBytesPerCycle: 1024 } as const;
+const UMA_NETWORK = Object.keys(UMA_VALUES);
+
 /** Apply overrides (from --config or flags); `source` names them in errors. */
 export function applyConfig(base: MachineConfig, overrides: Record<string, unknown>, source: string): MachineConfig {
   const c: Record<string, number> = { ...base };
   if (overrides.memPerNodeMiB === undefined && typeof overrides.nodes === 'number') {
     c.memPerNodeMiB = defaultMemPerNode(overrides.nodes);
+  }
+  if (overrides.uma === 1) {
+    const set = UMA_NETWORK.filter((k) => overrides[k] !== undefined);
+    if (set.length > 0) throw new UserError(`${source}: 'uma' makes the network free and sets ${UMA_NETWORK.join(', ')}; drop ${set.join(', ')} or 'uma'`);
+    Object.assign(c, UMA_VALUES);
   }
   for (const [k, v] of Object.entries(overrides)) {
     const p = (PARAMS as Record<string, Param>)[k];

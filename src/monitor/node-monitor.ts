@@ -126,6 +126,8 @@ interface Move {
   waiters: number[];
   /** Moves of the same page asked meanwhile (kind, target), started when this one ends. */
   queued: Array<[MoveKind, number]>;
+  /** When the home started it. */
+  started: number;
 }
 
 const NOT_KNOWN = -1;
@@ -164,7 +166,13 @@ export class NodeMonitor implements NodeMonitorPort {
   private copier: DmaDriver | null = null;
   private readonly slicePages: number;
   private readonly ram: RamView;
-  readonly numaStats = { hotEvents: 0, asked: 0, migrated: 0, replicated: 0, collapsed: 0, dropped: 0, copied: 0, freed: 0, leavesShotDown: 0, scans: 0, hintFaults: 0 };
+  readonly numaStats = {
+    hotEvents: 0, asked: 0, migrated: 0, replicated: 0, collapsed: 0, dropped: 0, copied: 0, freed: 0, leavesShotDown: 0, scans: 0, hintFaults: 0,
+    /** Home: cycles from the start of each migration (replication) done to its remap. */
+    migrateCycles: 0, replicateCycles: 0,
+    /** Home: replica pages of its VMs now, and at most. */
+    replicaPages: 0, replicaPagesPeak: 0,
+  };
   /** Home duties: pmap index -> the replicas of a replicated page, by node. */
   private readonly replicas = new Map<number, Map<number, number>>();
   /** Per VM: 1 where the entry this node knows is read-only (replicated). */
@@ -339,7 +347,9 @@ export class NodeMonitor implements NodeMonitorPort {
           this.node.send(Msg.MIG_COPY, move.target, gpp, this.node.id, v, move.old, 0, this.costs.remote);
           return;
         }
-        for (const [n, r] of this.replicas.get(key)!) this.release(v, n, r);
+        const reps = this.replicas.get(key)!;
+        for (const [n, r] of reps) this.release(v, n, r);
+        this.numaStats.replicaPages -= reps.size;
         this.replicas.delete(key);
         this.numaStats.collapsed++;
         this.endMove(vm, gpp, false);
@@ -355,15 +365,19 @@ export class NodeMonitor implements NodeMonitorPort {
       case Msg.MIG_DONE: {
         const key = vm.pmapAt + gpp, move = this.moving.get(key)!;
         if (mp < 0) { this.endMove(vm, gpp, true); return; }
+        const st = this.numaStats, took = this.node.now() - move.started;
         if (move.kind === MoveKind.Migrate) {
           this.pmap[key] = mp;
-          this.numaStats.migrated++;
+          st.migrated++;
+          st.migrateCycles += took;
           this.release(v, this.nodeOf(move.old), move.old);
         } else {
           let reps = this.replicas.get(key);
           if (reps === undefined) this.replicas.set(key, (reps = new Map()));
           reps.set(move.target, mp);
-          this.numaStats.replicated++;
+          st.replicated++;
+          st.replicateCycles += took;
+          st.replicaPagesPeak = Math.max(st.replicaPagesPeak, ++st.replicaPages);
         }
         this.endMove(vm, gpp, false);
         return;
@@ -441,7 +455,7 @@ export class NodeMonitor implements NodeMonitorPort {
       return;
     }
     const nodes = [...new Set([...vm.cpus, 0])];
-    this.moving.set(key, { kind, old: master, target, acks: nodes.length, waiters: kind === MoveKind.Collapse ? [from] : [], queued: [] });
+    this.moving.set(key, { kind, old: master, target, acks: nodes.length, waiters: kind === MoveKind.Collapse ? [from] : [], queued: [], started: this.node.now() });
     for (const n of nodes) this.node.send(Msg.PMAP_INVAL, n, gpp, this.node.id, vm.id, master, 0, this.costs.remote);
   }
 
