@@ -191,6 +191,14 @@ export class Hart {
    */
   leafPte = 0;
   leafLevel = 0;
+  /**
+   * Where a walk that stalled goes on (mmu.ts): at level walkLevel, in the table at walkTable, for
+   * the addresses under root walkRoot whose bits above that level are walkPrefix; -1: nowhere.
+   */
+  walkLevel = -1;
+  walkRoot = 0;
+  walkPrefix = 0;
+  walkTable = 0;
   /** Platform-provided mtime; null: time runs at cycles / costs.cyclesPerTick, plus timeOffset. */
   timeSource: (() => number) | null = null;
   /**
@@ -370,6 +378,7 @@ export class Hart {
 
   flushTlb(): void {
     this.spinState = SPIN_NONE;
+    this.walkLevel = -1;
     for (let k = 0; k < 3; k++) {
       this.tlbTag[k].fill(NaN);
       this.xlTag[k].fill(NaN);

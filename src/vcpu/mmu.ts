@@ -4,9 +4,14 @@
 //   PTE:              | 63..54 reserved | PPN 53..10 | RSW 9..8 | D A G U X W R V |
 //
 // Page-table entries are read and updated through the memory port like any other access, so a
-// walk can stall on a line that is not present (invariant 4) and restart from the top. A and D
-// are set by the walker, which needs the PTE's line writable; that is asked for only once the
-// access has passed every permission check, so a faulting access changes nothing.
+// walk can stall on a line that is not present (invariant 4). It goes on where it stalled when
+// the access is retried, from the table it had reached (a one-entry walk cache, as the
+// specification allows for non-leaf entries until sfence.vma; flushTlb forgets it): restarting
+// from the top would need every level's line present at once, and when more lines than an L2
+// set has ways take turns (a monitor's shadow walk and the guest walk it fills from), each
+// retry would evict the line the last one brought, for ever. A and D are set by the walker,
+// which needs the PTE's line writable; that is asked for only once the access has passed every
+// permission check, so a faulting access changes nothing.
 
 import type { Hart } from './hart.js';
 import { Access, Grant } from './port.js';
@@ -39,13 +44,19 @@ export function translate(h: Hart, va: number, kind: Access, p: Priv): number {
   const v = va < 0 ? va + TWO39 : va;
   const port = h.port;
   const dv = h.dv;
-  let table = c.satpPpn * 4096;
-  for (let level = 2; level >= 0; level--) {
+  const root = c.satpPpn * 4096;
+  let table = root, level = 2;
+  if (h.walkLevel >= 0 && h.walkRoot === root && h.walkPrefix === Math.floor(v / 2 ** (21 + 9 * h.walkLevel))) {
+    level = h.walkLevel;
+    table = h.walkTable;
+    h.walkLevel = -1;
+  }
+  for (; level >= 0; level--) {
     const shift = 12 + 9 * level;
     const vpn = Math.floor(v / 2 ** shift) & 511;
     const pteAddr = table + vpn * 8;
     const g = port.access(pteAddr, 8, Access.Load);
-    if (g < 0) return g === Grant.Stall ? TranslateFault.Stall : TranslateFault.Access;
+    if (g < 0) return g === Grant.Stall ? stalled(h, level, root, table, v) : TranslateFault.Access;
     const lo = dv.getInt32(g, true), hi = dv.getInt32(g + 4, true);
     if ((lo & PTE_V) === 0 || ((lo & PTE_R) === 0 && (lo & PTE_W) !== 0)) return TranslateFault.Page;
     if ((hi >>> 22) !== 0) return TranslateFault.Page;
@@ -60,7 +71,7 @@ export function translate(h: Hart, va: number, kind: Access, p: Priv): number {
     const need = PTE_A | (kind === Access.Store ? PTE_D : 0);
     if ((lo & need) !== need) {
       const gw = port.access(pteAddr, 8, Access.Store);
-      if (gw < 0) return gw === Grant.Stall ? TranslateFault.Stall : TranslateFault.Access;
+      if (gw < 0) return gw === Grant.Stall ? stalled(h, level, root, table, v) : TranslateFault.Access;
       dv.setInt32(gw, lo | need, true);
       h.storedRam(gw, 8);
     }
@@ -69,6 +80,15 @@ export function translate(h: Hart, va: number, kind: Access, p: Priv): number {
     return ppn * 4096 + (v % (span * 4096));
   }
   return TranslateFault.Page;
+}
+
+/** The walk stalled at `level` in `table`: the retry goes on from there. */
+function stalled(h: Hart, level: number, root: number, table: number, v: number): TranslateFault {
+  h.walkLevel = level;
+  h.walkRoot = root;
+  h.walkTable = table;
+  h.walkPrefix = Math.floor(v / 2 ** (21 + 9 * level));
+  return TranslateFault.Stall;
 }
 
 function leafAllows(pte: number, kind: Access, p: Priv, mstatus: number): boolean {
