@@ -118,6 +118,17 @@ export class Vcpu {
   /** The shadow tables' generation at the last fill: a shoot-down since makes a new fault fair. */
   private lastFillGen = -1;
   /**
+   * A page-fault trap that stalled: its cause, address and pc, and the tables' generation then.
+   * The retry serves the trap again without running the instruction up to it: the real hart
+   * would fault the same way while nothing dropped a leaf, but its shadow walk needs lines of
+   * its own, which could evict, retry after retry, the line the trap waits for (the guest walk's
+   * and the shadow walk's lines together can be more than an L2 set holds).
+   */
+  private stalledCause = -1;
+  private stalledTval = 0n;
+  private stalledPc = NaN;
+  private stalledGen = -1;
+  /**
    * What the trap now being served has charged, by Charge: taken back if it stalls, since the
    * instruction traps again once the line or the pmap entry it waits for comes.
    */
@@ -288,9 +299,17 @@ export class Vcpu {
     this.stopWith = Stop.Budget;
     this.stopAsked = false;
     this.account();
+    const start = r.instret;
+    if (this.stalledPc === r.pc && this.stalledGen === this.shadow.generation && !this.stepping) {
+      // As if the instruction had trapped again; the trap's first cycle is the run loop's.
+      this.stalledPc = NaN;
+      this.onTrap(r, this.stalledCause, this.stalledTval, r.pc);
+      r.extraCycles++;
+      if ((this.stopWith as Stop) === Stop.Stall) return Stop.Stall;
+    }
+    this.stalledPc = NaN;
     // Another vCPU's fence may have dropped trees (this one's included) since the last run.
     if (this.generation !== this.shadow.generation) this.applyContext();
-    const start = r.instret;
     while (this.stopWith === Stop.Budget && !this.stopAsked) {
       const left = budget - (r.instret - start);
       if (left <= 0 || r.simTime() >= cycleLimit) break;
@@ -348,6 +367,12 @@ export class Vcpu {
       this.takeBack();
       this.real.pc = pc;
       this.real.requestStop();
+      if (kind !== undefined) {
+        this.stalledCause = cause;
+        this.stalledTval = tval;
+        this.stalledPc = pc;
+        this.stalledGen = this.shadow.generation;
+      }
     }
     // The run loop charges the trap's first cycle once this returns; `trap` includes it.
     this.real.extraCycles--;
