@@ -11,6 +11,10 @@
 //                    [--kernel ELF [--linux-kernel ELF]] [--json FILE]
 //       one hart on flat memory next to qemu-riscv64: the integer and floating-point
 //       benchmarks, or one given image (bench/hart-speed.ts)
+//   npm run bench -- --experiment numa [--nodes N] [--workloads engineering,raytrace,pmake]
+//                    [--runs none,...,uma] [--threads T] [--jobs J] [--json FILE] [--svg FILE]
+//       Disco's NUMA experiment: the workloads in VMs of the project's kernel under each NUMA
+//       policy and on a UMA machine (bench/numa.ts)
 //   npm run bench -- --suite monitor [--only bench-int|bench-fp|kernel|priv-sv39] [--repeat N]
 //                    [--config FILE.json] [--json FILE]
 //       each workload natively and in one VM of the monitor on the flat board: simulated
@@ -34,6 +38,7 @@ import { applyConfig, defaultConfig, monitorCostConfig } from '../src/config/mac
 import { MONITOR_WORKLOADS, formatMonitorBench, runMonitorBench } from './monitor-overhead.js';
 import { checkThreads, checkWindowSlack, defaultThreads } from '../src/sim/flash-machine.js';
 import { readElf } from '../src/sim/elf.js';
+import { NUMA_RUNS, NUMA_WORKLOADS, formatNumaTable, numaSvg, parseNumaRuns, runNumaExperiment } from './numa.js';
 
 /** The repository root: the nearest folder above this file that holds package.json. */
 function repoRoot(): string {
@@ -63,8 +68,13 @@ async function main(): Promise<void> {
     .scriptName('npm run bench --')
     .usage('npm run bench -- [--nodes N] [--threads T] [--workload W] [--json FILE] [--compare-threads 1,2,...]\nnpm run bench -- --suite hart\nnpm run bench -- --suite monitor [--only W] [--repeat N]\nnpm run bench -- --suite sync [--compare-threads 1,2,...] [--work-us 3,10,30]')
     .options({
+      experiment: { choices: ['numa'] as const, describe: 'numa: Disco\'s NUMA experiment, each workload in VMs of the project\'s kernel under each NUMA policy and on a UMA machine (bench/numa.ts); --nodes runs every workload on N nodes (default: engineering and pmake on 8, raytrace on 16)' },
+      workloads: { type: 'string', requiresArg: true, describe: `numa experiment: comma-separated workloads (${NUMA_WORKLOADS.map((w) => w.name).join(', ')})` },
+      runs: { type: 'string', requiresArg: true, describe: `numa experiment: comma-separated policies and uma (default all: ${NUMA_RUNS.join(', ')})` },
+      jobs: { type: 'number', requiresArg: true, describe: 'numa experiment: runs at once (default: cores / threads)' },
+      svg: { type: 'string', requiresArg: true, describe: 'numa experiment: write the bar chart (Disco\'s Figure 8) to this SVG file' },
       suite: { choices: ['flash', 'hart', 'monitor', 'sync'] as const, default: 'flash' as const, describe: 'flash: the FLASH machine benchmark; hart: one hart on flat memory next to qemu-riscv64; monitor: workloads natively and in a VM of the monitor; sync: the parallel engine\'s coordination alone' },
-      nodes: { type: 'number', default: 16, requiresArg: true, describe: 'FLASH nodes' },
+      nodes: { type: 'number', requiresArg: true, describe: 'FLASH nodes (default 16)' },
       threads: { type: 'number', requiresArg: true, describe: 'worker threads (default: cores, at most nodes)' },
       workload: { type: 'string', default: 'radix', requiresArg: true, describe: `parallel workload: ${Object.keys(WORKLOADS).join(', ')}, or an ELF file` },
       size: { type: 'number', requiresArg: true, describe: "the workload's size parameter (radix: keys; stencil: grid rows)" },
@@ -106,6 +116,21 @@ async function main(): Promise<void> {
     const windowSlack = argv['window-slack'];
     if (windowSlack !== undefined) checkWindowSlack(windowSlack);
     if (spinUs !== undefined && !(Number.isFinite(spinUs) && spinUs >= 0)) fail(`--spin-us ${spinUs}: give microseconds, 0 or more`);
+    if (argv.experiment === 'numa') {
+      const names = argv.workloads?.split(',').map((x) => x.trim()) ?? NUMA_WORKLOADS.map((w) => w.name);
+      const workloads = names.map((n) => NUMA_WORKLOADS.find((w) => w.name === n) ?? fail(`--workloads: '${n}' is none of ${NUMA_WORKLOADS.map((w) => w.name).join(', ')}`));
+      const runs = argv.runs !== undefined ? parseNumaRuns(argv.runs) : [...NUMA_RUNS];
+      if (argv.nodes !== undefined && !(Number.isInteger(argv.nodes) && argv.nodes >= 1)) fail(`--nodes ${argv.nodes}: give a whole number of nodes, 1 or more`);
+      const threads = argv.threads ?? 1;
+      if (!(Number.isInteger(threads) && threads >= 1)) fail(`--threads ${threads}: give a whole number, 1 or more`);
+      if (argv.jobs !== undefined && !(Number.isInteger(argv.jobs) && argv.jobs >= 1)) fail(`--jobs ${argv.jobs}: give a whole number of runs at once, 1 or more`);
+      const result = await runNumaExperiment({ root, nodes: argv.nodes, workloads, runs, threads, jobs: argv.jobs, progress: (line) => process.stderr.write(`${line}\n`) });
+      process.stdout.write(formatNumaTable(result) + '\n');
+      if (argv.json !== undefined) writeFileSync(argv.json, JSON.stringify(result, null, 2) + '\n');
+      if (argv.svg !== undefined) writeFileSync(argv.svg, numaSvg(result) + '\n');
+      if (!result.ok) process.exitCode = 1;
+      return;
+    }
     if (argv.suite === 'sync') {
       const cores = availableParallelism();
       const threads = argv['compare-threads'] !== undefined
@@ -146,10 +171,11 @@ async function main(): Promise<void> {
       if (result.checksumsMatch === false) process.exitCode = 1;
       return;
     }
-    if (!Number.isInteger(argv.nodes) || argv.nodes < 1) fail(`--nodes ${argv.nodes}: give a whole number of nodes, 1 or more`);
+    const nodes = argv.nodes ?? 16;
+    if (!Number.isInteger(nodes) || nodes < 1) fail(`--nodes ${nodes}: give a whole number of nodes, 1 or more`);
     let overrides: Record<string, unknown> = {};
     if (argv.config !== undefined) overrides = readConfigFile(argv.config);
-    const config = applyConfig(defaultConfig(), { ...overrides, nodes: argv.nodes }, argv.config ?? '--nodes');
+    const config = applyConfig(defaultConfig(), { ...overrides, nodes }, argv.config ?? '--nodes');
     const balance = argv.balance === undefined ? undefined : numberList(argv.balance, '--balance', 1);
     if (balance !== undefined && (argv['compare-threads'] !== undefined || (argv.threads ?? 1) !== 1)) {
       fail('--balance runs the machine on one thread; leave out --threads and --compare-threads');

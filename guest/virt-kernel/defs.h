@@ -70,6 +70,7 @@ long fs_read(int index, uint64 off, void *dst, uint64 n);
 
 // exec.c
 int exec(struct proc *p, const char *path, char **argv);
+void pagecache_report(void);
 
 // proc.c
 extern struct cpu cpus[NCPU];

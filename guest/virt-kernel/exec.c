@@ -16,8 +16,10 @@ static struct {
   int file;
   uint64 va, pa;
 } cache[NCACHE];
-static int ncache;
+static int ncache, nshared; // pages cached; mappings of cached pages made by exec
 static struct spinlock cache_lock = {0, -1, "pagecache"};
+
+void pagecache_report(void) { printf("[kernel] page cache: %d pages, mapped %d times\n", ncache, nshared); }
 
 static uint64 cache_lookup(int file, uint64 va) {
   for (int i = 0; i < ncache; i++)
@@ -83,6 +85,8 @@ static int loadseg(pagetable_t pt, int file, const struct proghdr *ph) {
         kfree((void *)pa);
       return -1;
     }
+    if (shared)
+      __atomic_fetch_add(&nshared, 1, __ATOMIC_RELAXED);
   }
   return 0;
 }

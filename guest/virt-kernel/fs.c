@@ -8,7 +8,7 @@
 // (little-endian; the test that boots the kernel writes the image, see test/virt-kernel.test.ts)
 #include "defs.h"
 
-#define MAXFILES 64
+#define MAXFILES 256
 
 struct dirent {
   char name[48];

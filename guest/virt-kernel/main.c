@@ -75,6 +75,7 @@ void exit(int code) { poweroff(code != 0); }
 
 void poweroff(int failed) {
   report();
+  pagecache_report();
   printf("[kernel] free pages: %d; powering off (%s)\n", kfreecount(), failed ? "failure" : "clean");
   sbi_shutdown(failed);
 }

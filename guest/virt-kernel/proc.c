@@ -4,8 +4,10 @@
 // ptable_lock guards every process's state, chan, parent and xstate, and the choice of who
 // runs. A hart's scheduler holds it across swtch() into a process and gets it back when the
 // process gives up the hart (yield, sleep, exit all call sched() holding it); a new process
-// releases it in forkret. Each hart runs its own scheduler loop over the shared table, so a
-// process may run on any hart and moves between them (counted as migrations).
+// releases it in forkret. Each hart runs its own scheduler loop over the shared table: it
+// prefers the processes that last ran on it, and takes another hart's when it has none of its
+// own, so a process stays on its hart while the load allows and moves when a hart would
+// otherwise idle (counted as migrations).
 //
 // Idle: a hart with nothing to run cancels its timer (tickless) and waits in wfi with
 // interrupts masked, so nothing can slip in between its look at the table and the wait; an
@@ -122,21 +124,34 @@ static void idle(struct cpu *c) {
   CSR_CLEAR(sstatus, MSTATUS_SIE);
 }
 
+// The next process for hart `me` to run, round-robin from *next: one that last ran here, or
+// never ran, if there is one (cache affinity, as IRIX's and Linux's schedulers have it); else
+// any, which then migrates here. Caller holds ptable_lock.
+static struct proc *pick(int me, int *next) {
+  struct proc *any = 0;
+  for (int i = 0; i < NPROC; i++) {
+    struct proc *q = &proc[(*next + i) % NPROC];
+    if (q->state != RUNNABLE)
+      continue;
+    if (q->lastcpu == me || q->lastcpu < 0) {
+      *next = (*next + i + 1) % NPROC;
+      return q;
+    }
+    if (!any)
+      any = q;
+  }
+  if (any)
+    *next = (any - proc + 1) % NPROC;
+  return any;
+}
+
 void scheduler(void) {
   struct cpu *c = mycpu();
   uint64 slice = machine.timebase * TIMESLICE_US / 1000000;
   int next = 0;
   for (;;) {
     acquire(&ptable_lock);
-    struct proc *p = 0;
-    for (int i = 0; i < NPROC; i++) {
-      struct proc *q = &proc[(next + i) % NPROC];
-      if (q->state == RUNNABLE) {
-        p = q;
-        next = (next + i + 1) % NPROC;
-        break;
-      }
-    }
+    struct proc *p = pick(cpuid(), &next);
     if (!p) {
       release(&ptable_lock);
       idle(c);
@@ -172,6 +187,7 @@ void yield(int preempted) {
   acquire(&ptable_lock);
   p->state = RUNNABLE;
   p->preemptions += preempted;
+  kick_idle_harts(); // a hart with nothing of its own to run may take it
   sched();
   release(&ptable_lock);
 }

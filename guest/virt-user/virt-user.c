@@ -3,56 +3,20 @@
 //
 //   init            runs `cat motd.txt`, starts the shell, and sieve and collatz in the
 //                   background; when the shell ends it waits for the jobs and powers off
-//                   (status 0 only if every job succeeded)
+//                   (status 0 only if every job succeeded). `init PROG ARGS...` (the kernel
+//                   passes what follows "--" in bootargs) runs just that job and powers off
 //   sh              prompt "$ ", one command per line: help, ls, cat FILE, echo ..., run PROG ...,
 //                   uptime, reboot, exit (also at end of input)
 //   cat FILE...     copies files to stdout
 //   ls              lists the root directory (getdents64)
 //   sieve, collatz  CPU-bound jobs with checked answers (timer preemption moves them around)
+//   engineering, raytrace, pmake   the NUMA workloads (engineering.c, raytrace.c, pmake.c), and
+//                   the programs they start: logicsim, cachesim, rtworker, cc
 //
-// System calls are Linux's (numbers and arguments), so cat, ls, sieve and collatz also run
-// under qemu-riscv64 (`qemu-riscv64 virt-user.linux.elf cat FILE`: argv[1] names the program
-// when argv[0] does not); init and sh need the kernel's spawn call (SYS_spawn below).
-#include "lib.h"
-
-#define SYS_getdents64 61
-#define SYS_openat 56
-#define SYS_close 57
-#define SYS_read 63
-#define SYS_write 64
-#define SYS_exit 93
-#define SYS_clock_gettime 113
-#define SYS_sched_yield 124
-#define SYS_reboot 142
-#define SYS_getpid 172
-#define SYS_wait4 260
-#define SYS_spawn 500 // virt-kernel: spawn(path, argv) -> pid; not a Linux call
-#define AT_FDCWD (-100)
-#define LINUX_REBOOT_MAGIC1 0xfee1dead
-#define LINUX_REBOOT_MAGIC2 672274793
-#define LINUX_REBOOT_CMD_POWER_OFF 0x4321fedc
-#define LINUX_REBOOT_CMD_RESTART 0x01234567
-
-static long sys6(long n, long a0, long a1, long a2, long a3, long a4, long a5) {
-  register long r0 asm("a0") = a0;
-  register long r1 asm("a1") = a1;
-  register long r2 asm("a2") = a2;
-  register long r3 asm("a3") = a3;
-  register long r4 asm("a4") = a4;
-  register long r5 asm("a5") = a5;
-  register long r7 asm("a7") = n;
-  asm volatile("ecall" : "+r"(r0) : "r"(r1), "r"(r2), "r"(r3), "r"(r4), "r"(r5), "r"(r7) : "memory");
-  return r0;
-}
-#define sys(n, a, b, c) sys6(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
-
-static long xwrite(int fd, const void *p, size_t n) { return sys(SYS_write, fd, p, n); }
-static long xread(int fd, void *p, size_t n) { return sys(SYS_read, fd, p, n); }
-static int xopen(const char *path) { return (int)sys6(SYS_openat, AT_FDCWD, (long)path, 0, 0, 0, 0); }
-static void xclose(int fd) { sys(SYS_close, fd, 0, 0); }
-static long spawn(const char *path, char **argv) { return sys(SYS_spawn, path, argv, 0); }
-static long waitpid(long pid, int *status) { return sys6(SYS_wait4, pid, (long)status, 0, 0, 0, 0); }
-static void yield(void) { sys(SYS_sched_yield, 0, 0, 0); }
+// System calls are Linux's (numbers and arguments, user.h), so all but init, sh and the
+// workloads' parents also run under qemu-riscv64 (`qemu-riscv64 virt-user.linux.elf cat FILE`:
+// argv[1] names the program when argv[0] does not); those need the kernel's spawn call.
+#include "user.h"
 
 static void puts_fd(int fd, const char *s) { xwrite(fd, s, strlen(s)); }
 
@@ -250,7 +214,22 @@ static int sh(void) {
 
 // ---- init ----
 
-static int init(void) {
+static void poweroff(int failed) {
+  sys6(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_POWER_OFF, failed, 0, 0);
+}
+
+// `init PROG ARGS...` runs one job alone, as a benchmark wants the machine, and powers off with
+// its verdict.
+static int init_job(char **argv) {
+  int status = run(argv);
+  printf("init: %s exited with status %d\n", argv[0], status);
+  poweroff(status != 0);
+  return 1;
+}
+
+static int init(int argc, char **argv) {
+  if (argc > 1)
+    return init_job(argv + 1);
   char *sieve_argv[] = {"sieve", 0}, *collatz_argv[] = {"collatz", 0};
   char *cat_argv[] = {"cat", "motd.txt", 0}, *sh_argv[] = {"sh", 0};
   run(cat_argv);
@@ -268,8 +247,38 @@ static int init(void) {
     failed |= status != 0;
   }
   printf("init: %s, powering off\n", failed ? "FAIL" : "all jobs done");
-  sys6(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_POWER_OFF, failed, 0, 0);
+  poweroff(failed);
   return 1;
+}
+
+// ---- arguments, for the workloads ----
+
+long number(const char *s) {
+  long v = 0;
+  for (; *s >= '0' && *s <= '9'; s++)
+    v = v * 10 + (*s - '0');
+  return v;
+}
+
+// The number after `flag` (as in "-p 16"), or dflt when the flag is absent.
+long option(int argc, char **argv, const char *flag, long dflt) {
+  for (int i = 1; i + 1 < argc; i++)
+    if (strcmp(argv[i], flag) == 0)
+      return number(argv[i + 1]);
+  return dflt;
+}
+
+// v in decimal into buf (room for 21 bytes), for the argv of a process we start; returns buf.
+char *decimal(char *buf, uint64 v) {
+  char tmp[20];
+  int n = 0;
+  do
+    tmp[n++] = '0' + v % 10;
+  while (v /= 10);
+  for (int i = 0; i < n; i++)
+    buf[i] = tmp[n - 1 - i];
+  buf[n] = 0;
+  return buf;
 }
 
 static const char *base(const char *p) {
@@ -283,14 +292,20 @@ static const char *base(const char *p) {
 int main(int argc, char **argv) {
   for (int pass = 0; pass < 2 && argc > 0; pass++, argc--, argv++) {
     const char *me = base(argv[0]);
-    if (strcmp(me, "init") == 0) return init();
+    if (strcmp(me, "init") == 0) return init(argc, argv);
     if (strcmp(me, "sh") == 0) return sh();
     if (strcmp(me, "cat") == 0) return cat(argc, argv);
     if (strcmp(me, "ls") == 0) return ls(argc, argv);
     if (strcmp(me, "sieve") == 0) return sieve();
     if (strcmp(me, "collatz") == 0) return collatz();
-    (void)yield;
+    if (strcmp(me, "engineering") == 0) return engineering(argc, argv);
+    if (strcmp(me, "logicsim") == 0) return logicsim(argc, argv);
+    if (strcmp(me, "cachesim") == 0) return cachesim(argc, argv);
+    if (strcmp(me, "raytrace") == 0) return raytrace(argc, argv);
+    if (strcmp(me, "rtworker") == 0) return rtworker(argc, argv);
+    if (strcmp(me, "pmake") == 0) return pmake(argc, argv);
+    if (strcmp(me, "cc") == 0) return cc(argc, argv);
   }
-  printf("usage: virt-user init|sh|cat FILE...|ls|sieve|collatz\n");
+  printf("usage: virt-user init [PROG ARGS...]|sh|cat FILE...|ls|sieve|collatz|engineering|raytrace|pmake\n");
   return 2;
 }

@@ -300,12 +300,17 @@ export class Vcpu {
     this.stopAsked = false;
     this.account();
     const start = r.instret;
-    if (this.stalledPc === r.pc && this.stalledGen === this.shadow.generation && !this.stepping) {
-      // As if the instruction had trapped again; the trap's first cycle is the run loop's.
+    const pc = r.pc;
+    if (this.stalledPc === pc && this.stalledGen === this.shadow.generation && !this.stepping) {
       this.stalledPc = NaN;
-      this.onTrap(r, this.stalledCause, this.stalledTval, r.pc);
-      r.extraCycles++;
-      if ((this.stopWith as Stop) === Stop.Stall) return Stop.Stall;
+      // An interrupt that came meanwhile goes first, as it would before the instruction ran again.
+      this.deliverInterrupt();
+      if (r.pc === pc) {
+        // As if the instruction had trapped again; the trap's first cycle is the run loop's.
+        this.onTrap(r, this.stalledCause, this.stalledTval, pc);
+        r.extraCycles++;
+        if ((this.stopWith as Stop) === Stop.Stall) return Stop.Stall;
+      }
     }
     this.stalledPc = NaN;
     // Another vCPU's fence may have dropped trees (this one's included) since the last run.
