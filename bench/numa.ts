@@ -63,13 +63,13 @@ export const NUMA_RUNS = ['none', 'first-touch', 'round-robin', 'migrate', 'repl
 export type NumaRun = (typeof NUMA_RUNS)[number];
 
 /**
- * The machine of every run. Our workloads are smaller than Disco's by far, so the L2 is too
- * (Disco's Raytrace run already cut it to 256 KB): 64 KiB keeps the working sets out of it. The
- * counters clear every 1 M cycles (2.5 ms) and a page is hot at 32 misses from one node, so
- * that pages move within runs of some tens of millions of cycles; each node may move 256 pages
- * a period.
+ * The machine of every run (docs/numa.md, "The experiment"). Our workloads are smaller than
+ * Disco's by far, so the L2 is too (Disco's Raytrace run already cut it to 256 KB): 64 KiB keeps
+ * the working sets out of it. The counters clear every 2 M cycles (5 ms) and a page is hot at 16
+ * misses from one node, so that pages move within runs of about 100 M cycles; each node may ask
+ * for 256 moves a period, and a page that moved stays 4 M cycles.
  */
-export const NUMA_MACHINE = { l2KiB: 64, missThreshold: 32, missResetCycles: 1_000_000, numaMovesPerReset: 256, numaFreezeCycles: 4_000_000, numaScanCycles: 1_000_000 } as const;
+export const NUMA_MACHINE = { l2KiB: 64, missThreshold: 16, missResetCycles: 2_000_000, numaMovesPerReset: 256, numaFreezeCycles: 4_000_000 } as const;
 
 export interface NumaRow {
   workload: string;
@@ -112,6 +112,8 @@ export interface NumaOptions {
   workloads: readonly NumaWorkload[];
   runs: readonly NumaRun[];
   threads: number;
+  /** Machine parameters over NUMA_MACHINE (--config). */
+  machine?: Record<string, unknown>;
   /** Runs at once (default: the cores over the threads). */
   jobs?: number;
   progress?: (line: string) => void;
@@ -168,7 +170,7 @@ export async function runNumaExperiment(o: NumaOptions): Promise<NumaResult> {
       const base = rows.find((b) => b.workload === r.workload && b.run === 'none' && b.ok);
       r.normalized = base !== undefined && r.ok ? (100 * r.cycles) / base.cycles : NaN;
     }
-    return { machine: { ...NUMA_MACHINE }, rows, ok: rows.every((r) => r.ok) };
+    return { machine: { ...NUMA_MACHINE, ...o.machine } as Record<string, number>, rows, ok: rows.every((r) => r.ok) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -180,7 +182,8 @@ async function runOne(o: NumaOptions, dir: string, disk: string, w: NumaWorkload
   const name = `${i}-${w.name}-${run}`;
   const vmsFile = join(dir, `${name}.json`), config = join(dir, `${name}.config.json`), stats = join(dir, `${name}.stats.json`);
   const policy = run === 'uma' ? 'none' : run;
-  writeFileSync(config, JSON.stringify(run === 'uma' ? { ...NUMA_MACHINE, uma: 1 } : NUMA_MACHINE));
+  const machine = { ...NUMA_MACHINE, ...o.machine };
+  writeFileSync(config, JSON.stringify(run === 'uma' ? { ...machine, uma: 1 } : machine));
   writeFileSync(vmsFile, JSON.stringify({
     vms: groups.map((g, k) => ({
       name: `${w.name}${k}`, bios: join(o.root, 'guest/build/virt-sbi.elf'), kernel: join(o.root, 'guest/build/virt-kernel.elf'),

@@ -12,7 +12,7 @@
 //       one hart on flat memory next to qemu-riscv64: the integer and floating-point
 //       benchmarks, or one given image (bench/hart-speed.ts)
 //   npm run bench -- --experiment numa [--nodes N] [--workloads engineering,raytrace,pmake]
-//                    [--runs none,...,uma] [--threads T] [--jobs J] [--json FILE] [--svg FILE]
+//                    [--runs none,...,uma] [--config FILE.json] [--threads T] [--jobs J] [--json FILE] [--svg FILE]
 //       Disco's NUMA experiment: the workloads in VMs of the project's kernel under each NUMA
 //       policy and on a UMA machine (bench/numa.ts)
 //   npm run bench -- --suite monitor [--only bench-int|bench-fp|kernel|priv-sv39] [--repeat N]
@@ -124,7 +124,8 @@ async function main(): Promise<void> {
       const threads = argv.threads ?? 1;
       if (!(Number.isInteger(threads) && threads >= 1)) fail(`--threads ${threads}: give a whole number, 1 or more`);
       if (argv.jobs !== undefined && !(Number.isInteger(argv.jobs) && argv.jobs >= 1)) fail(`--jobs ${argv.jobs}: give a whole number of runs at once, 1 or more`);
-      const result = await runNumaExperiment({ root, nodes: argv.nodes, workloads, runs, threads, jobs: argv.jobs, progress: (line) => process.stderr.write(`${line}\n`) });
+      const machine = argv.config !== undefined ? readConfigFile(argv.config) : {};
+      const result = await runNumaExperiment({ root, nodes: argv.nodes, workloads, runs, threads, machine, jobs: argv.jobs, progress: (line) => process.stderr.write(`${line}\n`) });
       process.stdout.write(formatNumaTable(result) + '\n');
       if (argv.json !== undefined) writeFileSync(argv.json, JSON.stringify(result, null, 2) + '\n');
       if (argv.svg !== undefined) writeFileSync(argv.svg, numaSvg(result) + '\n');

@@ -27,7 +27,6 @@ void kinit(uint64 start, uint64 end) {
 void kfree(void *pa) {
   if ((uint64)pa % PGSIZE || (uint64)pa < lo || (uint64)pa >= hi)
     panic("kfree");
-  memset(pa, 1, PGSIZE); // junk: a use after free shows up as garbage
   acquire(&lock);
   stack[nfree++] = ((uint64)pa - lo) / PGSIZE;
   release(&lock);

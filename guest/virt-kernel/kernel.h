@@ -89,6 +89,7 @@ struct proc {
 struct cpu {
   struct proc *proc;       // running now, or 0
   struct context context;  // the scheduler's
+  int new_slice;           // the process it switched to gets a fresh timer slice on its way out
   uint64 switches, idle_waits, interrupts, ipis;
 };
 

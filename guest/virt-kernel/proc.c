@@ -147,7 +147,6 @@ static struct proc *pick(int me, int *next) {
 
 void scheduler(void) {
   struct cpu *c = mycpu();
-  uint64 slice = machine.timebase * TIMESLICE_US / 1000000;
   int next = 0;
   for (;;) {
     acquire(&ptable_lock);
@@ -166,7 +165,7 @@ void scheduler(void) {
     sfence_vma();
     w_satp(MAKE_SATP(p->pagetable));
     sfence_vma(); // no ASIDs: forget the previous address space
-    sbi_set_timer(r_time() + slice);
+    c->new_slice = 1; // armed by usertrapret, out of ptable_lock: an SBI call is slow
     swtch(&c->context, &p->context);
     c->proc = 0;
     kvminithart(); // off the process's table, which wait() may free
@@ -187,7 +186,6 @@ void yield(int preempted) {
   acquire(&ptable_lock);
   p->state = RUNNABLE;
   p->preemptions += preempted;
-  kick_idle_harts(); // a hart with nothing of its own to run may take it
   sched();
   release(&ptable_lock);
 }

@@ -52,8 +52,10 @@ void usertrap(struct trapframe *tf) {
     tf->epc += 4;
     syscall(p);
   } else if (cause & CAUSE_INTERRUPT) {
-    if (devintr(cause) == INTR_TIMER)
-      yield(1); // the scheduler sets the next slice's timer
+    if (devintr(cause) == INTR_TIMER) {
+      kick_idle_harts(); // a hart with nothing of its own to run may take this process
+      yield(1);
+    }
   } else if (is_page_fault(cause) && uvmdemand(p, r_stval())) {
     // mapped: retry the instruction
   } else {
@@ -66,6 +68,11 @@ void usertrap(struct trapframe *tf) {
 
 // To user mode at tf->epc, interrupts on there.
 void usertrapret(struct proc *p) {
+  struct cpu *c = mycpu();
+  if (c->new_slice) {
+    c->new_slice = 0;
+    sbi_set_timer(r_time() + machine.timebase * TIMESLICE_US / 1000000);
+  }
   w_stvec((uint64)uservec);
   p->tf->kernel_sp = p->kstack + PGSIZE;
   p->tf->hartid = cpuid();

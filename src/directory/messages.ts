@@ -26,6 +26,7 @@
 //                       MIG_COPY (home -> the target: copy the old page into one of yours)
 //                       MIG_DONE (target -> home: the new page) and PAGE_FREE (home -> the old
 //                       page's node); COPY_RETRY (node-internal: the copy asks for a line again)
+//                       HINT (auto-numa: a node's hinting fault on a page -> the page's node)
 //   I/O node -> any     HALT_CPU (a VM with vCPUs there has ended)
 //   any -> I/O node     VM_FAULT (a vCPU's guest cannot go on: its VM ends with a report)
 
@@ -92,16 +93,18 @@ export const enum Msg {
   PAGE_FREE = 38,
   /** node-internal: the monitor's page copy asks again for a line after a NACK's back-off. */
   COPY_RETRY = 39,
+  /** a node -> a page's node (auto-numa): ADDR = the machine page, REQ = the node that took a hinting fault on it, A = VM. */
+  HINT = 40,
 }
 
-export const MSG_COUNT = 40;
+export const MSG_COUNT = 41;
 
 export const MSG_NAMES: readonly string[] = [
   'GETS', 'GETX', 'UPGRADE', 'PUTS', 'PUTE', 'PUTX', 'DATA_S', 'DATA_E', 'DATA_X', 'UPGRADE_ACK', 'NACK',
   'WB_ACK', 'INV', 'INV_ACK', 'FWD_GETS', 'FWD_GETX', 'SHARING_WB', 'XFER', 'UNC_READ', 'UNC_WRITE',
   'UNC_DATA', 'UNC_ACK', 'IRQ', 'IO_TIMER', 'IO_INPUT', 'IO_DMA', 'TIME',
   'PMAP_REQ', 'PMAP_ALLOC', 'PMAP_GIVEN', 'PMAP_DONE', 'HALT_CPU', 'VM_FAULT',
-  'MIG_REQ', 'PMAP_INVAL', 'PMAP_INVAL_ACK', 'MIG_COPY', 'MIG_DONE', 'PAGE_FREE', 'COPY_RETRY',
+  'MIG_REQ', 'PMAP_INVAL', 'PMAP_INVAL_ACK', 'MIG_COPY', 'MIG_DONE', 'PAGE_FREE', 'COPY_RETRY', 'HINT',
 ];
 
 export function msgName(t: number): string {

@@ -179,11 +179,11 @@ export class NodeMonitor implements NodeMonitorPort {
   private readonly readOnly: Uint8Array[];
   /** The home MAGIC's write-miss counters (counterLayout's `writes`). */
   private readonly writes: Uint16Array;
-  /** auto-numa: the VMs with vCPUs here that it scans, their pages unmapped by the last scan, the scan in which this node last took a hinting fault on each, and where the next scan goes on. */
+  /** auto-numa: the VMs with vCPUs here that it scans, their pages unmapped by the last scan, and where the next scan goes on. */
   private readonly scanned: FlashVmSpec[];
   private readonly hinted: Uint8Array[];
-  private readonly lastHint: Int32Array[];
-  private scans = 0;
+  /** auto-numa, for this node's pages: the node of the last hinting fault on each, or -1. */
+  private readonly lastHint: Int16Array;
   private scanFrom = 0;
 
   constructor(
@@ -245,11 +245,12 @@ export class NodeMonitor implements NodeMonitorPort {
     }
     if (slots.length > 0) this.cpu = new NodeScheduler(node, slots, t.quantum);
     // auto-numa: every numaScanCycles this node unmaps numaScanPages of the pages its vCPUs map,
-    // in turn; the next touch of such a page is a hinting fault (hinted), and a remote page that
-    // this node touched in two scans in a row migrates here, as Linux's NUMA balancing does.
+    // in turn; the next touch of such a page is a hinting fault (hinted), which the page's node
+    // hears of (HINT): a page whose last two hinting faults were one other node's migrates to
+    // it, as Linux's NUMA balancing does (its last_cpupid), so that a page many nodes share stays.
     this.scanned = here.filter((vm) => vm.numa === 'auto-numa');
     this.hinted = t.vms.map((vm) => new Uint8Array(this.scanned.includes(vm) ? vm.bytes / PAGE : 0));
-    this.lastHint = t.vms.map((vm) => new Int32Array(this.scanned.includes(vm) ? vm.bytes / PAGE : 0).fill(-2));
+    this.lastHint = new Int16Array(t.vms.some((vm) => vm.numa === 'auto-numa') ? slicePages : 0).fill(-1);
     if (this.cpu !== null && this.scanned.length > 0) {
       this.cpu.periodic = { nextAt: cfg.numaScanCycles, run: (now) => this.scan(now) };
     }
@@ -385,6 +386,9 @@ export class NodeMonitor implements NodeMonitorPort {
       case Msg.PAGE_FREE:
         this.freePage(gpp);
         return;
+      case Msg.HINT:
+        this.hint(gpp, req);
+        return;
     }
   }
 
@@ -480,7 +484,6 @@ export class NodeMonitor implements NodeMonitorPort {
 
   /** auto-numa's scan (see the constructor): unmaps the next numaScanPages known pages. */
   private scan(now: number): void {
-    this.scans++;
     let left = this.cfg.numaScanPages, dropped = 0;
     for (const vm of this.scanned) {
       const k = this.known[vm.id]!, shadow = this.shadows.get(vm.id)!, pages = k.length;
@@ -505,12 +508,19 @@ export class NodeMonitor implements NodeMonitorPort {
     if (hinted.length === 0 || hinted[gpp] === 0) return;
     hinted[gpp] = 0;
     this.numaStats.hintFaults++;
-    const last = this.lastHint[vm.id]!;
-    const me = this.node.id, twice = last[gpp] === this.scans - 1;
-    last[gpp] = this.scans;
-    if (!twice || this.nodeOf(mp) === me) return;
+    const owner = this.nodeOf(mp);
+    if (owner === this.node.id) this.hint(mp, owner);
+    else this.node.send(Msg.HINT, owner, mp, this.node.id, vm.id, 0, 0, this.costs.remote);
+  }
+
+  /** The page's node: node `from` took a hinting fault on machine page mp (see the constructor). */
+  private hint(mp: number, from: number): void {
+    const i = mp - this.firstPage, last = this.lastHint[i]!;
+    this.lastHint[i] = from;
+    const v = this.memmap.vm[mp]!;
+    if (v < 0 || last !== from || from === this.node.id) return;
     this.numaStats.asked++;
-    this.node.send(Msg.MIG_REQ, vm.home, gpp, me, vm.id, me, MoveKind.Migrate, this.costs.remote);
+    this.node.send(Msg.MIG_REQ, this.t.vms[v]!.home, this.memmap.gpp[mp]!, this.node.id, v, from, MoveKind.Migrate, this.costs.remote);
   }
 
   /** Whether this node maps guest page gpp of vm read-only (a replicated page). */

@@ -499,7 +499,7 @@ export class FlashNode implements CacheHost {
         }
         break;
       case Msg.PMAP_REQ: case Msg.PMAP_ALLOC: case Msg.PMAP_GIVEN: case Msg.PMAP_DONE:
-      case Msg.MIG_REQ: case Msg.PMAP_INVAL: case Msg.PMAP_INVAL_ACK: case Msg.MIG_COPY: case Msg.MIG_DONE: case Msg.PAGE_FREE:
+      case Msg.MIG_REQ: case Msg.PMAP_INVAL: case Msg.PMAP_INVAL_ACK: case Msg.MIG_COPY: case Msg.MIG_DONE: case Msg.PAGE_FREE: case Msg.HINT:
         this.monitor!.handle(type, src, addr, req, a, b, c);
         if (type === Msg.PMAP_DONE && this.state === NodeState.Stalled && this.waiting === WAIT_MONITOR) this.resume(end);
         if (this.io !== null) this.io.monitorAnswered();
