@@ -52,12 +52,11 @@ export const NUMA_WORKLOADS: readonly NumaWorkload[] = [
 ];
 
 /**
- * The policies compared, and `uma`: policy none on a machine whose network is free. Pages are
- * placed round-robin over the VM's nodes except under first-touch: the interleaving a machine
- * gives an OS that knows nothing of NUMA, Disco's "IRIX on NUMA" baseline (a page is local to
- * one node in N), from which the moves start. (Placed where first touched, a fresh kernel's
- * pages start local to whoever allocated them, which a long-running one's free list has long
- * scrambled.)
+ * The policies compared, and `uma`: policy none on a machine whose network is free. Under `none`
+ * (and `uma`) pages are placed round-robin over the VM's nodes: the interleaving a machine gives
+ * an OS that knows nothing of NUMA, Disco's "IRIX on NUMA" baseline, where a page is local to one
+ * node in N. The monitor's own policies place a page where it is first touched, as a monitor (or
+ * Linux) that knows the machine would, and `first-touch` is that placement alone.
  */
 export const NUMA_RUNS = ['none', 'first-touch', 'round-robin', 'migrate', 'replicate', 'disco', 'auto-numa', 'uma'] as const;
 export type NumaRun = (typeof NUMA_RUNS)[number];
@@ -145,6 +144,7 @@ function vmNodes(w: NumaWorkload, nodes: number): number[][] {
 }
 
 export async function runNumaExperiment(o: NumaOptions): Promise<NumaResult> {
+  for (const w of o.workloads) vmNodes(w, o.nodes ?? w.nodes); // bad --nodes: refused before anything runs
   const dir = mkdtempSync(join(tmpdir(), 'flashdisco-numa-'));
   try {
     const tool = (await import(pathToFileURL(join(o.root, 'guest', 'virt-kernel', 'mkfdfs.mjs')).href)) as { fdfsImage(files: [string, Uint8Array][]): Uint8Array };
@@ -188,7 +188,7 @@ async function runOne(o: NumaOptions, dir: string, disk: string, w: NumaWorkload
     vms: groups.map((g, k) => ({
       name: `${w.name}${k}`, bios: join(o.root, 'guest/build/virt-sbi.elf'), kernel: join(o.root, 'guest/build/virt-kernel.elf'),
       disk, append: `console=ttyS0 -- ${w.command(g.length)}`, mem: w.memMiB(g.length), vcpus: g.length, nodes: g, numa: policy,
-      ...(policy === 'first-touch' || policy === 'round-robin' ? {} : { placement: 'round-robin' }),
+      ...(policy === 'none' ? { placement: 'round-robin' } : {}),
       console: join(dir, `${name}.vm${k}.out`),
     })),
   }));
@@ -285,7 +285,7 @@ export function numaSvg(r: NumaResult): string {
   const workloads = [...new Set(r.rows.map((w) => w.workload))];
   for (const w of workloads) {
     const rows = r.rows.filter((y) => y.workload === w);
-    out.push(`<text x="${x + (rows.length * (bar + gap)) / 2}" y="${top + height + 48}" text-anchor="middle" font-weight="bold">${w}</text>`);
+    out.push(`<text x="${x + (rows.length * (bar + gap)) / 2}" y="${top + height + 84}" text-anchor="middle" font-weight="bold">${w}</text>`);
     for (const row of rows) {
       let y = top + height;
       if (row.ok) {
@@ -305,7 +305,7 @@ export function numaSvg(r: NumaResult): string {
   const axis = [0, 25, 50, 75, 100].filter((v) => v <= max).map((v) => `<text x="${left - 6}" y="${(top + height - v * scale + 4).toFixed(1)}" text-anchor="end" font-size="10">${v}</text><line x1="${left - 3}" x2="${x}" y1="${(top + height - v * scale).toFixed(1)}" y2="${(top + height - v * scale).toFixed(1)}" stroke="#ddd"/>`);
   const legend = parts.map(([k, c], i) => `<rect x="${x}" y="${top + 16 * i}" width="12" height="12" fill="${c}"/><text x="${x + 16}" y="${top + 16 * i + 10}" font-size="11">${k}</text>`);
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${top + height + 64}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${top + height + 96}" font-family="sans-serif" font-size="12">`,
     `<text x="${left}" y="20">Execution time (none = 100), local-miss share on each bar</text>`,
     ...axis, ...out, ...legend, '</svg>',
   ].join('\n');

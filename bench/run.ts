@@ -125,6 +125,7 @@ async function main(): Promise<void> {
       if (!(Number.isInteger(threads) && threads >= 1)) fail(`--threads ${threads}: give a whole number, 1 or more`);
       if (argv.jobs !== undefined && !(Number.isInteger(argv.jobs) && argv.jobs >= 1)) fail(`--jobs ${argv.jobs}: give a whole number of runs at once, 1 or more`);
       const machine = argv.config !== undefined ? readConfigFile(argv.config) : {};
+      applyConfig(defaultConfig(), machine, argv.config ?? 'the experiment'); // refused before anything runs
       const result = await runNumaExperiment({ root, nodes: argv.nodes, workloads, runs, threads, machine, jobs: argv.jobs, progress: (line) => process.stderr.write(`${line}\n`) });
       process.stdout.write(formatNumaTable(result) + '\n');
       if (argv.json !== undefined) writeFileSync(argv.json, JSON.stringify(result, null, 2) + '\n');

@@ -128,6 +128,44 @@ describe('bench: the monitor suite', () => {
   });
 });
 
+describe('bench: the NUMA experiment', () => {
+  it('runs each workload under each policy asked and on the UMA machine: Disco\'s table, its JSON and its bar chart', () => {
+    const json = join(dir, 'numa.json'), svg = join(dir, 'numa.svg');
+    const r = spawnSync(process.execPath, ['dist/bench/run.js', '--experiment', 'numa', '--workloads', 'engineering,pmake', '--runs', 'none,disco,uma',
+      '--nodes', '2', '--json', json, '--svg', svg], { encoding: 'utf8', timeout: 240_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^workload +run +nodes +time +local +miss cyc +migr\/s +migr us +repl\/s +repl us +monitor +replicas KiB +kernel\/user\/idle/m);
+    expect(r.stdout).toMatch(/^engineering +none +2 +100 /m);
+    const result = JSON.parse(readFileSync(json, 'utf8')) as { ok: boolean; machine: Record<string, number>; rows: Array<Record<string, number | string | boolean> & { breakdown: Record<string, number> }> };
+    expect(result.ok).toBe(true);
+    expect(result.machine.l2KiB).toBe(64);
+    expect(result.rows.map((x) => `${x.workload} ${x.run}`)).toEqual(['engineering none', 'engineering disco', 'engineering uma', 'pmake none', 'pmake disco', 'pmake uma']);
+    const row = (w: string, run: string) => result.rows.find((x) => x.workload === w && x.run === run)!;
+    for (const x of result.rows) {
+      expect(x.ok).toBe(true);
+      const b = x.breakdown;
+      expect(b.kernel! + b.user! + b.monitor! + b.idle!).toBeCloseTo(1, 6);
+    }
+    expect(row('engineering', 'none').normalized).toBe(100);
+    // The monitor moved pages under disco and made more misses local; on the UMA machine a
+    // miss costs little more than a local one's 120 cycles.
+    const disco = row('engineering', 'disco'), none = row('engineering', 'none');
+    expect(disco.migrations as number).toBeGreaterThan(0);
+    expect(disco.localShare as number).toBeGreaterThan(none.localShare as number);
+    expect(disco.normalized as number).toBeLessThan(100);
+    expect(row('engineering', 'uma').meanMissCycles as number).toBeLessThan(150);
+    expect(row('pmake', 'disco').replications as number).toBeGreaterThan(0);
+    expect(readFileSync(svg, 'utf8')).toMatch(/^<svg [^]*<rect [^]*engineering[^]*pmake[^]*<\/svg>\n$/);
+  }, 240_000);
+
+  it('refuses an unknown workload or run, and nodes a workload\'s VMs cannot divide, in one line', () => {
+    expectRefused(bench('--experiment', 'numa', '--runs', 'none,teleport'), /--runs: 'teleport' is none of none, first-touch, round-robin, migrate, replicate, disco, auto-numa, uma/);
+    expectRefused(bench('--experiment', 'numa', '--workloads', 'nope'), /--workloads: 'nope' is none of engineering, raytrace, pmake/);
+    expectRefused(bench('--experiment', 'numa', '--nodes', '12'), /--nodes 12: engineering runs a VM on every 8 nodes; give a multiple of 8, or fewer than 8/);
+    expectRefused(bench('--experiment', 'numa', '--config', configFile({ missThreshold: -1 })), /missThreshold/);
+  });
+});
+
 describe('bench: repeats', () => {
   it('--repeat N runs each thread count N times on the same workers, reports the fastest and lists all', () => {
     const json = join(dir, 'repeat.json');
