@@ -356,5 +356,10 @@ describe('several VMs on the FLASH machine (--vms with --nodes)', () => {
     await refused(['--nodes', '4'], /the VMs need 64 MiB and the machine has 56 MiB for VMs/);
     write([{ kernel: image('hello.elf'), console: 'a.out', nodes: [0] }]);
     await refused([], /nodes places vCPUs on the FLASH machine's nodes/);
+    // Four vCPUs a node, at least 64: 17 nodes take 68, not 72.
+    write(Array.from({ length: 9 }, (_, i) => ({ kernel: image('hello.elf'), console: `v${i}.out`, vcpus: 8, mem: 4, name: `v${i}` })));
+    await refused(['--nodes', '17'], /the VMs have 72 vCPUs in all; at most 68 run at once/);
+    write(Array.from({ length: 65 }, (_, i) => ({ kernel: image('hello.elf'), console: `v${i}.out`, mem: 4, name: `v${i}` })));
+    await refused(['--nodes', '2'], /names 65 VMs; at most 64 run at once on 2 nodes/);
   });
 });

@@ -28,9 +28,18 @@ import { NUMA_POLICIES, isNumaPolicy, numaPlacement, type NumaPolicy } from '../
 import { UserError } from './errors.js';
 import { DEFAULT_MEM_MIB, MAX_HARTS, MAX_MEM_MIB } from './virt-board.js';
 
-/** At most this many VMs, and this many vCPUs in all (each costs what a hart costs). */
+/**
+ * At most this many VMs, and this many vCPUs in all (each costs what a hart costs), on the flat
+ * board, where one thread runs them all; the FLASH machine takes a VM and four vCPUs a node as
+ * well (vcpuLimits).
+ */
 export const MAX_VMS = MAX_HARTS;
 export const MAX_VCPUS = MAX_HARTS;
+
+/** The most VMs and vCPUs a run takes: on `machineNodes` FLASH nodes, or the flat board. */
+export function vcpuLimits(machineNodes: number | undefined): { vms: number; vcpus: number } {
+  return machineNodes === undefined ? { vms: MAX_VMS, vcpus: MAX_VCPUS } : { vms: Math.max(MAX_VMS, machineNodes), vcpus: Math.max(MAX_VCPUS, 4 * machineNodes) };
+}
 /** The flat board's nodes, for placement policies. */
 const FLAT_BOARD_NODES = 1;
 
@@ -95,11 +104,12 @@ export function readVmsFile(path: string, machineNodes?: number): VmsFile {
   }
   const list = top.vms;
   if (!Array.isArray(list) || list.length === 0) throw new UserError(`${where} names no VMs; give "vms": a list of at least one VM`);
-  if (list.length > MAX_VMS) throw new UserError(`${where} names ${list.length} VMs; at most ${MAX_VMS} run at once`);
+  const limits = vcpuLimits(machineNodes);
+  if (list.length > limits.vms) throw new UserError(`${where} names ${list.length} VMs; at most ${limits.vms} run at once${machineNodes === undefined ? '' : ` on ${machineNodes} nodes`}`);
   const quantum = top.quantum === undefined ? undefined : positiveInteger(top.quantum, `${where}: quantum`, 'cycles per time slice');
   const dir = dirname(resolve(path));
   const vms = list.map((v, i) => vmEntry(v, i, dir, where, machineNodes));
-  checkTogether(vms, where);
+  checkTogether(vms, where, limits.vcpus);
   return { path, quantum, vms };
 }
 
@@ -177,7 +187,7 @@ function vcpuNodes(x: unknown, vcpus: number, at: string, machineNodes: number |
 }
 
 /** What no VM can be told alone: unique names, one stdio console, files not shared. */
-function checkTogether(vms: VmEntry[], where: string): void {
+function checkTogether(vms: VmEntry[], where: string, maxVcpus: number): void {
   const seen = new Map<string, string>();
   const claim = (key: string, name: string, what: string) => {
     const other = seen.get(key);
@@ -198,5 +208,5 @@ function checkTogether(vms: VmEntry[], where: string): void {
     if (other !== undefined) throw new UserError(`${where}: VMs '${vm.name}' and '${other.name}' share the disk '${vm.disk}', which '${vm.name}' writes back; give each its own disk`);
   }
   const vcpus = vms.reduce((n, vm) => n + vm.vcpus, 0);
-  if (vcpus > MAX_VCPUS) throw new UserError(`${where}: the VMs have ${vcpus} vCPUs in all; at most ${MAX_VCPUS} run at once`);
+  if (vcpus > maxVcpus) throw new UserError(`${where}: the VMs have ${vcpus} vCPUs in all; at most ${maxVcpus} run at once`);
 }
