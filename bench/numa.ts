@@ -27,6 +27,9 @@ export interface NumaWorkload {
   memMiB(vcpus: number): number;
 }
 
+/** pmake compiles this many sources a vCPU. */
+const PMAKE_FILES_PER_VCPU = 8;
+
 export const NUMA_WORKLOADS: readonly NumaWorkload[] = [
   {
     name: 'engineering',
@@ -46,7 +49,7 @@ export const NUMA_WORKLOADS: readonly NumaWorkload[] = [
     name: 'pmake',
     what: 'short compile processes, a job a vCPU, sharing program text, reading their sources',
     nodes: 8,
-    command: (v) => `pmake -j ${v} -n ${8 * v}`,
+    command: (v) => `pmake -j ${v} -n ${PMAKE_FILES_PER_VCPU * v}`,
     memMiB: (v) => 16 + 2 * v,
   },
 ];
@@ -149,7 +152,9 @@ export async function runNumaExperiment(o: NumaOptions): Promise<NumaResult> {
   try {
     const tool = (await import(pathToFileURL(join(o.root, 'guest', 'virt-kernel', 'mkfdfs.mjs')).href)) as { fdfsImage(files: [string, Uint8Array][]): Uint8Array };
     const disk = join(dir, 'root.img');
-    const pmakeFiles = Math.max(...o.workloads.map((w) => (w.name === 'pmake' ? 8 * Math.min(w.nodes, o.nodes ?? w.nodes) : 0)), 1);
+    // The same disk whichever workloads run, so that a workload's figures do not depend on the others.
+    const pmake = NUMA_WORKLOADS.find((w) => w.name === 'pmake')!;
+    const pmakeFiles = PMAKE_FILES_PER_VCPU * Math.min(pmake.nodes, o.nodes ?? pmake.nodes);
     writeFileSync(disk, tool.fdfsImage(numaDiskFiles(join(o.root, 'guest', 'build'), pmakeFiles)));
     const tasks = o.workloads.flatMap((w) => o.runs.map((run) => ({ w, run })));
     const rows: NumaRow[] = new Array(tasks.length);
