@@ -110,6 +110,22 @@ describe('the NUMA policy (--numa-policy)', () => {
     expect((await replicate(2, 'disco')).sim.console).toMatch(/numa-replicate: PASS \(6 checks\)/);
   }, 120_000);
 
+  it('a page that moved stays put for numaFreezeCycles: frozen for the whole run, none of the swept pages goes back for hart 0\'s check', async () => {
+    const frozen = await run(1, 'migrate', { numaFreezeCycles: 1_000_000_000 });
+    expect(frozen.sim.console).toMatch(/numa-migrate: PASS/);
+    const [f0, f1] = nodesOf(frozen) as [NodeReport, NodeReport];
+    expect(f0.numa.migrated).toBeGreaterThan(32);
+    expect(f1.numa.asked).toBe(0); // node 1 never asks to send a page back
+    expect(f0.numa.copied).toBe(0); // so node 0 never copies one
+    expect(frozen.sim.monitor!.vms[0]!.pagesPerNode[1]).toBe(f0.numa.migrated);
+    // Unfrozen, hart 0's check at the end pulls some back.
+    const loose = await run(1, 'migrate', { numaFreezeCycles: 0 });
+    expect(loose.sim.console).toMatch(/numa-migrate: PASS/);
+    const [l0, l1] = nodesOf(loose) as [NodeReport, NodeReport];
+    expect(l1.numa.asked).toBeGreaterThan(8);
+    expect(l0.numa.copied).toBeGreaterThan(8);
+  }, 60_000);
+
   it('auto-numa: no counters; scans unmap pages, and a page a node touched in two scans in a row moves there; the same at 1 and 2 threads', async () => {
     const one = await run(1, 'auto-numa', { numaScanCycles: 1_000_000 });
     expect(one.sim.console).toMatch(/numa-migrate: PASS \(2 checks\)/);
