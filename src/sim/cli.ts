@@ -37,7 +37,9 @@
 // points that depend on simulated state alone (io-node.ts); a file is read before the machine
 // starts, a pipe or a terminal (line by line as typed, Ctrl-D ends it) is fed to it as it comes,
 // and where the guest waits for a line that has not come the machine waits for it, so a run is
-// the same for any --threads.
+// the same for any --threads; except where the guest listens while other harts keep working, and
+// after 0.1 s of listening takes a line that has come (uart-input.ts, Offer): a piped line that
+// comes later goes in where it next can, which depends on when it came.
 //
 //   flashdisco run --nodes N --monitor [--harts VCPUS] [--quantum N] [--placement P] [virt boot options]
 //   flashdisco run --nodes N --vms FILE.json [--quantum N]
