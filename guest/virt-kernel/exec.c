@@ -33,10 +33,11 @@ static uint64 cache_lookup(int file, uint64 va) {
 static uint64 cache_insert(int file, uint64 va, uint64 pa, int *shared) {
   acquire(&cache_lock);
   uint64 had = cache_lookup(file, va);
-  if (!had && ncache < NCACHE)
+  int kept = !had && ncache < NCACHE;
+  if (kept)
     cache[ncache++] = (typeof(cache[0])){file, va, pa};
   release(&cache_lock);
-  *shared = had || cache_lookup(file, va) == pa;
+  *shared = had || kept;
   if (had)
     kfree((void *)pa);
   return had ? had : pa;
