@@ -135,6 +135,11 @@ describe('flashdisco run: bad input', () => {
     expectRefusal(cli('run', '--kernel', k, '--frobnicate'), /frobnicate/);
     expectRefusal(cli('fly'), /fly/);
     expectRefusal(cli('run', '--kernel', k, '--stats', join(dir, 'no', 'such', 'dir.json')), /--stats/);
+    // --time-slice is for vCPUs that share a CPU; a hart's turn in a round is --quantum.
+    expectRefusal(
+      cli('run', '--kernel', k, '--time-slice', '5000'),
+      /^flashdisco: --time-slice is the time slice of vCPUs that share a CPU: with --vms FILE\.json, or with --nodes N and --monitor; here every hart has a CPU of its own \(its turn in a round is --quantum N\)$/,
+    );
   });
 });
 

@@ -174,7 +174,7 @@ describe('one VM on the FLASH machine, a vCPU per node', () => {
   it('more vCPUs than nodes: virt-smp\'s 4 vCPUs take turns on 2 nodes\' CPUs, print what they print natively, the same at 1 and 2 threads', async () => {
     const virt = { kernel: image('virt-smp.elf') };
     const native = await run(4, 1, { virt }, null);
-    const one = await run(2, 1, { virt, monitor: { placement: FIRST_TOUCH, vcpus: 4, quantum: 5000 } });
+    const one = await run(2, 1, { virt, monitor: { placement: FIRST_TOUCH, vcpus: 4, timeSlice: 5000 } });
     expect(one.sim.exitCode, one.sim.console).toBe(0);
     expect(one.sim.console).toBe(native.sim.console);
     const nodes = nodesOf(one);
@@ -189,10 +189,10 @@ describe('one VM on the FLASH machine, a vCPU per node', () => {
     }
     // One shadow partition per node for the VM, shared by its two vCPUs there.
     expect(nodes.map((n) => n.shadow.map((t) => t.vm))).toEqual([['vm0'], ['vm0']]);
-    expect((await run(2, 2, { virt, monitor: { placement: FIRST_TOUCH, vcpus: 4, quantum: 5000 } })).sim).toEqual(one.sim);
+    expect((await run(2, 2, { virt, monitor: { placement: FIRST_TOUCH, vcpus: 4, timeSlice: 5000 } })).sim).toEqual(one.sim);
   }, 120_000);
 
-  it('refuses a placement on a node the machine lacks, and --placement without --monitor', () => {
+  it('refuses a placement on a node the machine lacks, --placement without --monitor, --quantum, and --time-slice without --monitor', () => {
     const cli = join(ROOT, 'dist', 'src', 'sim', 'cli.js');
     for (const [args, says] of [
       [['--monitor', '--placement', 'node:4'], /node:4 names a node this machine does not have/],
@@ -200,7 +200,11 @@ describe('one VM on the FLASH machine, a vCPU per node', () => {
       [['--monitor', '--boot', 'mp'], /--monitor runs a guest of the virt board in a VM; drop --boot mp/],
       [['--harts', '2'], /--harts is for the flat board, or the vCPUs of --monitor/],
       [['--monitor', '--harts', '0'], /--harts 0: give the VM's number of vCPUs, 1 or more/],
-      [['--monitor', '--quantum', '0'], /quantum 0: give the cycles of a vCPU's time slice/],
+      [['--monitor', '--time-slice', '0'], /^flashdisco: --time-slice 0: give the cycles of a vCPU's time slice, a whole number above 0$/m],
+      // --quantum is kept for the timing quantum of --timing quantum; the vCPU time slice is --time-slice.
+      [['--monitor', '--quantum', '5000'], /^flashdisco: --quantum: on the FLASH machine the time slice of the vCPUs of --monitor and --vms is --time-slice N; --quantum with --nodes is kept for the timing quantum of --timing quantum/],
+      [['--quantum', '5000'], /--quantum: on the FLASH machine the time slice of the vCPUs of --monitor and --vms is --time-slice N/],
+      [['--time-slice', '5000'], /--time-slice is the time slice of vCPUs that share a node's CPU; add --monitor or --vms FILE.json/],
     ] as const) {
       const p = spawnSync(process.execPath, [cli, 'run', '--nodes', '4', '--kernel', image('hello.elf'), ...args], { encoding: 'utf8' });
       expect(p.status, p.stderr).toBe(2);
@@ -318,10 +322,12 @@ describe('several VMs on the FLASH machine (--vms with --nodes)', () => {
     // 7 vCPUs on 2 nodes: hello, smp's vCPUs 0-3, traps and flood take turns. (hostile-flood's
     // address spaces need 8 MiB.)
     const vms = [vm('hello', 'hello.elf', { nodes: [0] }), vm('smp', 'virt-smp.elf', { vcpus: 4 }), vm('traps', 'priv-traps.elf'), vm('flood', 'hostile-flood.elf', { nodes: [1], mem: 8 })];
-    writeFileSync(join(d, 'vms.json'), JSON.stringify({ quantum: 20000, vms }));
+    // The time slice from the file at 1 thread, from --time-slice at 2: the same run.
+    writeFileSync(join(d, 'vms.json'), JSON.stringify({ timeSlice: 20000, vms }));
+    writeFileSync(join(d, 'vms-bare.json'), JSON.stringify({ vms }));
     const runs = [];
-    for (const threads of ['1', '2']) {
-      const p = await flashdisco(d, '--nodes', '2', '--threads', threads, '--vms', 'vms.json', '--stats', 'stats.json');
+    for (const [threads, slice] of [['1', ['--vms', 'vms.json']], ['2', ['--vms', 'vms-bare.json', '--time-slice', '20000']]] as const) {
+      const p = await flashdisco(d, '--nodes', '2', '--threads', threads, ...slice, '--stats', 'stats.json');
       runs.push({ p, sim: JSON.parse(readFileSync(join(d, 'stats.json'), 'utf8')).sim as FlashResult['sim'], out: vms.map((v) => readFileSync(join(d, v.console), 'latin1')) });
     }
     const [one, two] = runs as [typeof runs[0], typeof runs[0]];
@@ -361,5 +367,10 @@ describe('several VMs on the FLASH machine (--vms with --nodes)', () => {
     await refused(['--nodes', '17'], /the VMs have 72 vCPUs in all; at most 68 run at once/);
     write(Array.from({ length: 65 }, (_, i) => ({ kernel: image('hello.elf'), console: `v${i}.out`, mem: 4, name: `v${i}` })));
     await refused(['--nodes', '2'], /names 65 VMs; at most 64 run at once on 2 nodes/);
+    // The vCPU time slice is --time-slice (the file's timeSlice); --quantum is kept for --timing quantum.
+    write([{ kernel: image('hello.elf'), console: 'a.out' }]);
+    await refused(['--nodes', '2', '--quantum', '5000'], /^flashdisco: --quantum: on the FLASH machine the time slice of the vCPUs of --monitor and --vms is --time-slice N; --quantum with --nodes is kept for the timing quantum of --timing quantum, which is not built yet/);
+    writeFileSync(join(d, 'vms.json'), JSON.stringify({ quantum: 20000, vms: [{ kernel: image('hello.elf'), console: 'a.out' }] }));
+    await refused(['--nodes', '2'], /^flashdisco: --vms 'vms.json': the key 'quantum' is now 'timeSlice' \(the cycles of a vCPU's time slice\); rename it in the file$/m);
   });
 });

@@ -121,7 +121,7 @@ interface VmReport {
   };
 }
 interface Report {
-  config: { cpus: number; vcpus: number; sharing: string; slice: number | null };
+  config: { cpus: number; vcpus: number; sharing: string; timeSlice: number | null; slice: number | null };
   machine: { vmPages: number; vmPagesUsed: number; reservePages: number };
   cpus: Array<{ cpu: number; slices: number; switches: number }> | null;
   vms: VmReport[];
@@ -211,7 +211,8 @@ describe('more vCPUs than CPUs: time slices', () => {
       { name: 'traps', kernel: image('priv-traps.elf'), mem: 16, console: 'traps-s.out' },
     ];
     const stats = join(dir, 'sliced.json.stats');
-    const r = cli(['--vms', vmsFile('sliced.json', vms, { quantum: 20_000 }), '--harts', '2', '--quantum', '5000', '--stats', stats]);
+    // --time-slice wins over the file's timeSlice
+    const r = cli(['--vms', vmsFile('sliced.json', vms, { timeSlice: 20_000 }), '--harts', '2', '--time-slice', '5000', '--stats', stats]);
     expect(r.status, r.stderr).toBe(0);
     for (const l of endLines(r.stderr).values()) expect(l).toMatch(EXIT0);
     // what does not measure time is as alone
@@ -220,7 +221,7 @@ describe('more vCPUs than CPUs: time slices', () => {
     expect(consoleOf(vms[1]!)).toContain('virt-smp: PASS');
     for (const vm of vms.slice(2)) expect(consoleOf(vm)).toBe(alone(vm).stdout);
     const s = JSON.parse(readFileSync(stats, 'utf8')) as Report;
-    expect(s.config).toMatchObject({ cpus: 2, vcpus: 7, sharing: 'shared', slice: 5000 });
+    expect(s.config).toMatchObject({ cpus: 2, vcpus: 7, sharing: 'shared', timeSlice: 5000, slice: 5000 });
     expect(s.cpus).toHaveLength(2);
     for (const c of s.cpus!) {
       expect(c.slices).toBeGreaterThan(100);
@@ -244,7 +245,7 @@ describe('more vCPUs than CPUs: time slices', () => {
           spec('traps', image('priv-traps.elf'), sinks[2]!),
         ],
         cpus: 1,
-        quantum: 3000,
+        timeSlice: 3000,
       });
       expect(v.run()).toBe('done');
       return { text: sinks.map((k) => k.text()), report: v.report() };
@@ -262,7 +263,7 @@ describe('more vCPUs than CPUs: time slices', () => {
       const v = new VmsRun({
         vms: [spec('traps', image('priv-traps.elf'), sinks[0]!), spec('sv39', image('priv-sv39.elf'), sinks[1]!)],
         cpus: 1,
-        quantum: 3000,
+        timeSlice: 3000,
         costs: c,
       });
       expect(v.run()).toBe('done');
@@ -459,6 +460,12 @@ describe('bad VM files are refused before anything runs', () => {
     expect(refuse('stdio2.json', { vms: [{ ...ok, console: 'stdio' }, { ...ok, name: 'y', console: 'stdio' }] })).toMatch(/VMs 'x' and 'y' both have the console "stdio"; one VM at most writes to stdout/);
     expect(refuse('with-kernel.json', { vms: [ok] }, ['--kernel', image('hello.elf')])).toBe('flashdisco: --kernel is a VM\'s: with --vms, give it in the VM file ("kernel")');
     expect(refuse('harts0.json', { vms: [ok] }, ['--harts', '0'])).toMatch(/^flashdisco: --harts 0: with --vms, the number of physical CPUs must be a whole number from 1 to 64$/);
+    // The vCPUs' time slice was --quantum and the file's quantum: now --time-slice and timeSlice.
+    expect(refuse('old-quantum.json', { quantum: 5000, vms: [ok] }))
+      .toMatch(/^flashdisco: --vms '.*old-quantum\.json': the key 'quantum' is now 'timeSlice' \(the cycles of a vCPU's time slice\); rename it in the file$/);
+    expect(refuse('quantum.json', { vms: [ok] }, ['--quantum', '5000']))
+      .toBe('flashdisco: --quantum is a hart\'s turn in a round on the flat board; with --vms the time slice of the VMs\' vCPUs is --time-slice N (or "timeSlice" in the VM file)');
+    expect(refuse('slice0.json', { vms: [ok] }, ['--time-slice', '0'])).toBe('flashdisco: --time-slice 0: give a whole number of cycles per time slice, 1 or more');
     expect(existsSync(join(dir, 'never.out'))).toBe(false);
   });
 
@@ -471,8 +478,9 @@ describe('bad VM files are refused before anything runs', () => {
     };
     bad('{"vms": [', /is not valid JSON/);
     bad({ vms: [] }, /names no VMs/);
-    bad({ vms: [ok], quantum: 0 }, /quantum is 0; give a whole number of cycles per time slice from 1/);
-    bad({ vms: [ok], harts: 2 }, /unknown key 'harts' at the top level; the keys are vms, quantum/);
+    bad({ vms: [ok], timeSlice: 0 }, /timeSlice is 0; give a whole number of cycles per time slice from 1/);
+    bad({ vms: [ok], quantum: 10000 }, /--vms '.*bad\.json': the key 'quantum' is now 'timeSlice' \(the cycles of a vCPU's time slice\); rename it in the file$/);
+    bad({ vms: [ok], harts: 2 }, /unknown key 'harts' at the top level; the keys are vms, timeSlice$/);
     bad({ vms: [{ console: 'c' }] }, /VM 'vm0' has no kernel/);
     bad({ vms: [{ ...ok, console: undefined }] }, /VM 'x' has no console; give "console": "stdio" or a file/);
     bad({ vms: [{ ...ok, vcpus: 0 }] }, /VM 'x': vcpus is 0; give a whole number of virtual CPUs from 1 to 64/);

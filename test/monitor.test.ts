@@ -457,6 +457,12 @@ describe('flashdisco run --monitor', () => {
     expect(r.stderr).toBe('flashdisco: --placement places a VM\'s pages on the nodes of the FLASH machine; the flat board has one node (add --nodes N, or drop --placement)\n');
   });
 
+  it('refuses --time-slice: every vCPU has a CPU of its own (--quantum sets their turns)', () => {
+    const r = cli('--monitor', '--harts', '2', '--time-slice', '5000', '--kernel', image('hello.elf'));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('flashdisco: --time-slice is the time slice of vCPUs that share a CPU: with --vms FILE.json, or with --nodes N and --monitor; here every vCPU has a CPU of its own (its turn in a round is --quantum N)\n');
+  });
+
   it('refuses more memory than the machine has for VMs', () => {
     const r = cli('--monitor', '--mem', '2048', '--kernel', image('hello.elf'));
     expect(r.status).toBe(2);

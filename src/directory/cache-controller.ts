@@ -371,6 +371,29 @@ export class CacheController {
     if (this.removeWriteback(this.line)) this.host.wake(this.line, this.host.now());
   }
 
+  /**
+   * The quantum mode's weave found that this node may keep at most a shared copy of `line`
+   * (`shared`), or none: take it down without messages, since the weave has settled the
+   * directory and memory already. A line in transition keeps its request's outcome, except that
+   * a shared copy still on its way is used by nothing (IS_I).
+   */
+  correct(line: number, shared: boolean): void {
+    const w = this.l2.find(line);
+    if (w < 0) return;
+    const st = this.l2.state[w];
+    if (st === CState.IS && !shared) { this.l2.state[w] = CState.IS_I; return; }
+    if (st > CState.M || (shared && st === CState.S)) return;
+    if (shared) {
+      this.l2.state[w] = CState.S;
+      const b = this.l1d.find(line);
+      if (b >= 0) this.l1d.state[b] = L1_READ;
+      this.host.dropLine(line, false);
+      return;
+    }
+    this.l2.clear(w);
+    this.dropFromL1(line, true);
+  }
+
   /** Can the hart be granted `kind` on `line` for the filter (the L1 holds it so)? */
   l1Holds(line: number, kind: Access): boolean {
     const l1 = kind === Access.Fetch ? this.l1i : this.l1d;

@@ -95,8 +95,8 @@ export interface MonitorTask {
   bootUsed: number[];
   /** Of those, each VM's: [vm][node]. */
   bootPages: number[][];
-  /** Cycles a vCPU keeps a node's CPU while another vCPU there could run. */
-  quantum: number;
+  /** Cycles a vCPU keeps a node's CPU while another vCPU there could run (its time slice). */
+  timeSlice: number;
 }
 
 /**
@@ -243,7 +243,7 @@ export class NodeMonitor implements NodeMonitorPort {
         slots.push({ vcpu, vm: vm.id, hart: k });
       });
     }
-    if (slots.length > 0) this.cpu = new NodeScheduler(node, slots, t.quantum);
+    if (slots.length > 0) this.cpu = new NodeScheduler(node, slots, t.timeSlice);
     // auto-numa: every numaScanCycles this node unmaps numaScanPages of the pages its vCPUs map,
     // in turn; the next touch of such a page is a hinting fault (hinted), which the page's node
     // hears of (HINT): a page whose last two hinting faults were one other node's migrates to

@@ -4,13 +4,13 @@
 // Each vCPU keeps a real hart of its own (registers, TLB, clock), all on the node's port and
 // caches; loading one onto the CPU (FlashNode.loadHart) is the monitor's context switch, charged
 // to the vCPU loaded (Vcpu.switchIn). The loaded vCPU keeps the CPU until it waits in wfi, its
-// VM ends, or it has run a quantum since it was loaded while another vCPU could run; then the
+// VM ends, or it has run a time slice since it was loaded while another vCPU could run; then the
 // next one that can run, in round-robin order, is loaded. A vCPU in wfi can run again once an
 // interrupt line rises for it or its Sstc timer is due. A vCPU that stalled on a line, a pmap
 // entry or a device keeps the CPU until its instruction has been retried.
 //
 // Every decision is taken at a cycle fixed by simulated state alone: a run is cut where the next
-// one could change (the quantum's end while another vCPU could run, the next timer of one that
+// one could change (the time slice's end while another vCPU could run, the next timer of one that
 // waits), and a message that wakes a vCPU is handled at its own time; so however the engine cuts
 // the node's time into windows, the schedule is the same, for any --threads.
 //
@@ -50,11 +50,11 @@ export class NodeScheduler implements NodeCpu {
   private readonly halted: Uint8Array;
   /** Per vCPU off the CPU in wfi: the cycle an interrupt line rose for it (NaN: none yet). */
   private readonly wokeAt: Float64Array;
-  /** Per vCPU: times loaded onto the CPU, and quanta it waited for it (preempted). */
+  /** Per vCPU: times loaded onto the CPU, and time slices it waited for it (preempted). */
   private readonly loads: Float64Array;
   private readonly preempted: Float64Array;
 
-  constructor(private readonly node: FlashNode, readonly slots: readonly VcpuSlot[], private readonly quantum: number) {
+  constructor(private readonly node: FlashNode, readonly slots: readonly VcpuSlot[], private readonly timeSlice: number) {
     const n = slots.length;
     this.live = n;
     this.halted = new Uint8Array(n);
@@ -101,14 +101,14 @@ export class NodeScheduler implements NodeCpu {
   }
 
   /**
-   * The vCPU to run at `now`: the loaded one while it can and its quantum lasts or nobody else
+   * The vCPU to run at `now`: the loaded one while it can and its time slice lasts or nobody else
    * can run; else the next that can, round-robin. -1 when none can (every live one waits in wfi,
    * and one of them is loaded to carry the node's clock), or none is left.
    */
   private choose(now: number): number {
     const n = this.slots.length, c = this.cur;
     const mine = this.halted[c] === 0 && this.canRun(c, now);
-    if (mine && (n === 1 || now - this.loadedAt < this.quantum)) return c;
+    if (mine && (n === 1 || now - this.loadedAt < this.timeSlice)) return c;
     for (let k = 1; k < n; k++) {
       const o = (c + k) % n;
       if (this.halted[o] === 0 && this.canRun(o, now)) {
@@ -140,7 +140,7 @@ export class NodeScheduler implements NodeCpu {
     const n = this.slots.length;
     for (let k = 0; k < n; k++) {
       if (k === this.cur || this.halted[k] !== 0) continue;
-      const t = this.canRun(k, now) ? this.loadedAt + this.quantum : this.slots[k]!.vcpu.nextTimerCycle();
+      const t = this.canRun(k, now) ? this.loadedAt + this.timeSlice : this.slots[k]!.vcpu.nextTimerCycle();
       if (t < limit) limit = t;
     }
     return limit;

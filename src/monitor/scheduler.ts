@@ -1,7 +1,7 @@
 // The vCPU scheduler: which virtual CPUs, of every VM, run on the machine's physical CPUs in
 // the next time slice, when there are more vCPUs than CPUs (docs/monitor.md, "Scheduling").
 //
-// Time is cut into slices of the quantum, the same for every CPU. At each slice boundary the
+// Time is cut into time slices (--time-slice), the same for every CPU. At each slice boundary the
 // runner (src/sim/run-vms.ts) says which vCPUs want a CPU for the slice: those not in wfi, and
 // those in wfi whose next timer or device event falls inside it (a vCPU in wfi is descheduled
 // until something can wake it). assign() picks up to `cpus` of them, in round-robin order over

@@ -28,6 +28,7 @@ import { EventQueue } from './event-queue.js';
 import { ProcessorInterface, WAIT_ANY, WAIT_UNCACHED, type DeviceRange } from './processor-interface.js';
 import type { MmioDevice } from '../vcpu/flat-memory.js';
 import type { Irq } from '../vcpu/trap.js';
+import { QuantumPort, WAIT_QUANTUM, type QuantumSizes, type QuantumViews } from './quantum-port.js';
 
 export const enum NodeState { Running = 0, Stalled = 1, Wfi = 2, Halted = 3, Idle = 4 }
 
@@ -128,6 +129,8 @@ export class FlashNode implements CacheHost {
   readonly cache: CacheController;
   readonly home: HomeController;
   readonly pi: ProcessorInterface;
+  /** The quantum timing mode's port (the same object as pi), or null in the exact mode. */
+  readonly qport: QuantumPort | null;
   readonly queue = new EventQueue();
   readonly ni = new NetworkInterface();
   state = NodeState.Running;
@@ -182,17 +185,27 @@ export class FlashNode implements CacheHost {
     skipSpins = true,
     /** Decoded instructions, shared by the nodes of a worker (vcpu/decode-cache.ts); else the hart's own. */
     decodeCache?: DecodeCache,
+    /** The quantum timing mode's shared tables (quantum-port.ts); absent in the exact mode. */
+    quantum?: { views: QuantumViews; sizes: QuantumSizes; codePages: Uint32Array },
   ) {
     this.lineShift = Math.log2(cfg.lineBytes);
     this.pagesPerNode = (cfg.memPerNodeMiB << 20) >>> 12;
     this.magicCycles = cfg.magicCycles;
     this.cache = new CacheController(id, cfg, this);
     this.home = new HomeController(id, cfg, homeViews, this);
-    this.pi = new ProcessorInterface(ram, this.cache, deviceRanges, cfg.lineBytes, {
-      stallOn: (w) => { this.waiting = w; },
-      uncached: (load, paddr, size, lo, hi) =>
+    const host = {
+      stallOn: (w: number) => { this.waiting = w; },
+      uncached: (load: boolean, paddr: number, size: number, lo: number, hi: number) =>
         this.send(load ? Msg.UNC_READ : Msg.UNC_WRITE, 0, paddr, this.deviceSpace, size, lo, hi, 0),
-    });
+      reply: (time: number, type: Msg, src: number, line: number, local: boolean) => {
+        this.stats.msgsSent[type]++;
+        this.sentCount++;
+        this.enqueue(time, type, src, this.id, line, this.id, 0, 0, 0, this.seq++, local ? ARRIVED : 0);
+      },
+    };
+    this.qport = quantum === undefined ? null
+      : new QuantumPort(ram, this.cache, deviceRanges, cfg, host, id, quantum.views, homeViews, mesh, quantum.sizes);
+    this.pi = this.qport ?? new ProcessorInterface(ram, this.cache, deviceRanges, cfg.lineBytes, host);
     this.hartOptions = {
       port: this.pi,
       hartId: id,
@@ -202,6 +215,7 @@ export class FlashNode implements CacheHost {
       decodeCacheBits: Math.log2((cfg.l1iKiB << 10) / 2),
       decodeCache,
       skipSpins,
+      codePages: quantum?.codePages,
     };
     this.hart = new Hart(this.hartOptions);
     this.pi.hart = this.hart;
@@ -284,6 +298,10 @@ export class FlashNode implements CacheHost {
       if (this.inDeviceEvent) t += this.magicCycles;
     }
     this.stats.msgsSent[type]++;
+    if (this.qport !== null && type <= Msg.PUTX) {
+      this.requestNow(type, dst, addr, a, t);
+      return;
+    }
     this.sentCount++;
     const seq = this.seq++;
     if (dst === this.id) {
@@ -295,6 +313,36 @@ export class FlashNode implements CacheHost {
     const ser = this.mesh.serialization(bytes);
     const depart = this.ni.depart(t, ser);
     this.router.deliver(depart + this.mesh.latency(this.id, dst, bytes), type, this.id, dst, addr, req, a, b, c, seq);
+  }
+
+  /**
+   * Quantum mode: a request of this node's caches leaves at `t` and is answered at once
+   * (QuantumPort.request); a request to this node's own home occupies its MAGIC as the home's
+   * handler would.
+   */
+  private requestNow(type: Msg, home: number, line: number, a: number, t: number): void {
+    if (home === this.id) {
+      const start = t > this.magicFree ? t : this.magicFree;
+      this.magicFree = start + this.magicCycles;
+      this.stats.magicBusyCycles += this.magicCycles;
+      this.qport!.request(type, line, a, this.magicFree, true);
+      return;
+    }
+    const bytes = msgBytes(type, this.cfg.headerBytes, this.cfg.lineBytes);
+    this.stats.bytesSent += bytes;
+    this.qport!.request(type, line, a, this.ni.depart(t, this.mesh.serialization(bytes)), false);
+  }
+
+  /** Quantum mode: the weave answered what the hart blocked on; it goes on at `time`. */
+  resumeBlocked(time: number): void {
+    if (this.state !== NodeState.Stalled || this.waiting !== WAIT_QUANTUM) return;
+    const now = this.cpu.simTime();
+    this.resume(time > now ? time : now);
+  }
+
+  /** Quantum mode: the hart waits for the weave. */
+  get blocked(): boolean {
+    return this.state === NodeState.Stalled && this.waiting === WAIT_QUANTUM;
   }
 
   enqueue(time: number, type: number, src: number, dst: number, addr: number, req: number, a: number, b: number, c: number, seq: number, flags = 0): void {

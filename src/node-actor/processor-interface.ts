@@ -36,10 +36,10 @@ export const WAIT_UNCACHED = -2;
 const enum Unc { Idle, Pending, Done }
 
 export class ProcessorInterface implements MemoryPort {
-  readonly exclusiveGrants = true;
+  readonly exclusiveGrants: boolean = true;
   readonly grantShift: number;
   hart: Hart | null = null;
-  private readonly lineShift: number;
+  protected readonly lineShift: number;
   private unc = Unc.Idle;
   /** NaN until the first uncached access: a double from the start (see Hart.mmioPaddr). */
   private uncAddr = NaN;
@@ -51,10 +51,10 @@ export class ProcessorInterface implements MemoryPort {
 
   constructor(
     readonly ram: RamView,
-    private readonly cache: CacheController,
-    private readonly devices: readonly DeviceRange[],
+    protected readonly cache: CacheController,
+    protected readonly devices: readonly DeviceRange[],
     lineBytes: number,
-    private readonly host: PiHost,
+    protected readonly host: PiHost,
   ) {
     this.lineShift = Math.log2(lineBytes);
     this.grantShift = this.lineShift;

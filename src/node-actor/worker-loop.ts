@@ -35,6 +35,7 @@ import { DecodeCache } from '../vcpu/decode-cache.js';
 import { FlashNode, NodeState, lookahead, type Router } from './node.js';
 import type { RamView } from '../vcpu/port.js';
 import type { GuestRam } from '../devices/virtio-blk.js';
+import type { QuantumTask } from './quantum-loop.js';
 
 /**
  * Windows per lookahead, by default, with several workers: windows are L / K cycles, and
@@ -97,6 +98,8 @@ export interface WorkerTask {
   costLog?: boolean;
   /** In-process runs only: called after every window with this worker's nodes (checkers). */
   onWindow?: (nodes: readonly FlashNode[], windowEnd: number) => void;
+  /** The quantum timing mode (quantum-loop.ts); absent in the exact mode. */
+  quantum?: QuantumTask;
   /**
    * The monitor's part of the task when the machine runs VMs (src/monitor/node-monitor.ts,
    * MonitorTask), for the WorkerExtension that attaches it; this layer only passes it on.

@@ -7,14 +7,57 @@
 //   counters    per home page, per requesting node: MAGIC's cache-miss counters
 //   input       console input for the I/O node's UART, written by the coordinator
 //   pmap        the monitor's guest-physical to machine page maps, one per VM
+//   quantum     the quantum timing mode's store buffers' tables, miss logs, blocked requests,
+//               the weave's answers and the phase barrier (docs/quantum.md)
 //
 // Only this file computes their sizes; everything else uses the views built here.
 
 import { Layout } from './layout.js';
 
-export function memoryLayout(nodes: number, sliceBytes: number) {
+/** `arenaBytes`: the quantum mode's store-buffer lines, right after machine memory (quantumArena). */
+export function memoryLayout(nodes: number, sliceBytes: number, arenaBytes = 0) {
   return new Layout('memory', [
-    { name: 'bytes', type: 'u8', count: nodes * sliceBytes, doc: 'guest physical 0x8000_0000 + i; node k is home of [k*slice, (k+1)*slice). Written by a node only while its cache holds the line exclusive (invariant 3).' },
+    { name: 'bytes', type: 'u8', count: nodes * sliceBytes, doc: 'guest physical 0x8000_0000 + i; node k is home of [k*slice, (k+1)*slice). Written by a node only while its cache holds the line exclusive (invariant 3); in the quantum mode only by the weave, which commits the store buffers' },
+    { name: 'arena', type: 'u8', count: arenaBytes, doc: 'quantum mode: node k\'s store-buffer slot s at (k * slots + s) * lineBytes, a copy of its line with the node\'s stores of the quantum over it; written by the node in its bound phase, read by the weave. It follows machine memory in one buffer so that the hart reaches both at RAM offsets' },
+  ] as const);
+}
+
+/** Bytes of the store-buffer arena after machine memory (memoryLayout). */
+export function quantumArena(nodes: number, slots: number, lineBytes: number): number {
+  return nodes * slots * lineBytes;
+}
+
+/** Words of a miss-log entry besides its time: message type, line, flags (quantum-port.ts). */
+export const LOG_WORDS = 3;
+/** Words of a blocked request besides its time and address: kind, size, AMO op, value lo, value hi. */
+export const BLOCK_WORDS = 5;
+/** Words of a directive of the weave: node, line, what it may keep (weave.ts). */
+export const DIRECTIVE_WORDS = 3;
+/** Words of each worker's quantum report: see quantumLayout. */
+export const QREPORT_WORDS = 6;
+
+export function quantumLayout(nodes: number, workers: number, slots: number, lineBytes: number, logCap: number, directiveCap: number) {
+  return new Layout('quantum', [
+    { name: 'slotLine', type: 'i32', count: nodes * slots, doc: 'the line each store-buffer slot holds, in the order the node first stored to them; written by the node, read by the weave' },
+    { name: 'slotCount', type: 'i32', count: nodes, doc: 'slots each node used in this quantum; written by the node (reset at its quantum start), read by the weave' },
+    { name: 'slotMask', type: 'u32', count: nodes * slots * (lineBytes / 32), doc: 'per slot, one bit per byte of the line the node stored to; written by the node, read by the weave' },
+    { name: 'logCount', type: 'i32', count: nodes, doc: 'entries in each node\'s miss log this quantum; written by the node, read by the weave' },
+    { name: 'logTime', type: 'f64', count: nodes * logCap, doc: 'per entry: the cycle its request reaches the home; written by the node' },
+    { name: 'logWords', type: 'i32', count: nodes * logCap * LOG_WORDS, doc: 'per entry: request type (GETS, GETX, UPGRADE, PUTS, PUTE, PUTX), line, flags (1: instruction fetch, 2: granted exclusive); written by the node' },
+    { name: 'blockTime', type: 'f64', count: nodes, doc: 'the cycle at which a node blocked (NaN: it did not); written by the node, read by the weave' },
+    { name: 'blockAddr', type: 'f64', count: nodes, doc: 'the physical address of a blocked atomic; written by the node' },
+    { name: 'block', type: 'i32', count: nodes * BLOCK_WORDS, doc: 'the blocked request: kind (quantum-port.ts Block), size, AMO op, value lo, hi; written by the node, read by the weave' },
+    { name: 'resume', type: 'f64', count: nodes, doc: 'the cycle a blocked node goes on at; written by the weave, read by the node\'s worker' },
+    { name: 'result', type: 'i32', count: nodes * 2, doc: 'a blocked atomic\'s answer: the old value lo, hi (AMO), or 0 stored / 1 failed (SC); written by the weave' },
+    { name: 'delay', type: 'f64', count: nodes, doc: 'contention cycles the weave charges each node for its misses of the quantum; written by the weave, read by the node\'s worker' },
+    { name: 'directiveCount', type: 'i32', count: 1, doc: 'directives the last weave wrote' },
+    { name: 'directives', type: 'i32', count: directiveCap * DIRECTIVE_WORDS, doc: 'what a node\'s caches may keep of a line after the weave: node, line, 0 nothing / 1 a shared copy; written by the weave, read by every worker for its nodes' },
+    { name: 'committedCount', type: 'i32', count: 1, doc: 'lines the last weave wrote to memory' },
+    { name: 'committed', type: 'i32', count: nodes * slots + nodes, doc: 'the lines the last weave wrote (store buffers, then atomics); read by every worker to drop decoded instructions' },
+    { name: 'arrived', type: 'i32', count: workers, ownLine: true, doc: 'quanta each worker has finished its bound phase of; Atomics.store and notify by that worker, waited on by worker 0' },
+    { name: 'woven', type: 'i32', count: 1, ownLine: true, doc: 'quanta whose weave is done; Atomics.store and notify by worker 0, waited on by the others' },
+    { name: 'report', type: 'f64', count: workers * QREPORT_WORDS, doc: 'per worker, after its bound phase: CPUs not halted or idle, CPUs asleep in wfi, messages in flight from its nodes, the earliest cycle one of its nodes can act (-1 while one executes), console input it waits for, halt requested (worker 0)' },
+    { name: 'decision', type: 'f64', count: 4, doc: 'written by worker 0 in the weave: the next quantum\'s start cycle, stop (0 go on, 1 halt, 2 idle, 3 max cycles), exit code, the halting cycle' },
   ] as const);
 }
 

@@ -16,13 +16,16 @@
 // `monitor` in --stats; --config then sets the monitor's costs (the monitor rows of the machine
 // configuration, src/config/monitor-costs.ts) and refuses every other key.
 //
-//   flashdisco run --vms FILE.json [--harts CPUS] [--quantum N] [--max-insns N] [--stats FILE.json]
+//   flashdisco run --vms FILE.json [--harts CPUS] [--time-slice N] [--max-insns N] [--stats FILE.json]
 //                  [--config FILE.json]
 //
 // runs several VMs at once in the monitor on the flat board (run-vms.ts), as the file lists them
 // (vms-file.ts): each VM's console to its file or stdout, one line per VM on stderr as it ends;
 // exit status 0 if every VM exited 0, else that of the first VM in the file that did not.
-// --config sets the monitor's costs, as with --monitor.
+// --config sets the monitor's costs, as with --monitor. Where the VMs' vCPUs outnumber the CPUs
+// they take turns in time slices of --time-slice cycles (or the file's timeSlice; default 10000),
+// which is also every board's round; --quantum is refused here, and so is --time-slice without
+// --vms on the flat board (there every hart has a CPU of its own).
 //
 //   flashdisco run --nodes N [--threads T] [--config FILE.json] [--max-cycles N] [--boot mp|virt]
 //                  --kernel FILE [--bios FILE] [--initrd FILE] [--append ARGS] [--disk FILE]
@@ -41,13 +44,20 @@
 // after 0.1 s of listening takes a line that has come (uart-input.ts, Offer): a piped line that
 // comes later goes in where it next can, which depends on when it came.
 //
-//   flashdisco run --nodes N --monitor [--harts VCPUS] [--quantum N] [--placement P] [virt boot options]
-//   flashdisco run --nodes N --vms FILE.json [--quantum N]
+//   flashdisco run --nodes N --monitor [--harts VCPUS] [--time-slice N] [--placement P] [virt boot options]
+//   flashdisco run --nodes N --vms FILE.json [--time-slice N]
 //
 // run the virt boot as one VM (VCPUS vCPUs, default one per node; vCPU k on node k mod N), or
 // the file's VMs, in the monitor with an instance on every node (src/monitor/node-monitor.ts).
-// vCPUs that share a node take turns on its CPU, each for up to --quantum cycles while another
-// waits (default 10000).
+// vCPUs that share a node take turns on its CPU, each for up to --time-slice cycles (or the VM
+// file's timeSlice) while another waits (default 10000).
+//
+//   flashdisco run --nodes N --timing quantum [--quantum CYCLES] ...
+//
+// keeps time in quanta of CYCLES (default 1000) instead of at every message's cycle: nodes run a
+// quantum against frozen memory, their stores buffered, and what crosses nodes is settled at its
+// end in a fixed order (docs/quantum.md); results are the same for any --threads. Not yet with
+// --monitor, --vms or --disk.
 //
 // Console input (stdin -> UART receiver):
 //   terminal   raw mode; every key goes to the guest as typed. Ctrl-A x quits, Ctrl-A Ctrl-A
@@ -81,7 +91,7 @@ import { hideBin } from 'yargs/helpers';
 import { BufferedConsole } from '../devices/htif.js';
 import { UserError, EXIT_USAGE, EXIT_MAX_INSNS, EXIT_GUEST_FAULT } from './errors.js';
 import { applyConfig, defaultConfig, monitorCostConfig, type MachineConfig, type MonitorCostConfig } from '../config/machine.js';
-import { checkThreads, defaultThreads, runFlash, runFlashVms, NODE_RESERVE_MIB, type FlashMonitorOptions, type FlashVmOptions } from './flash-machine.js';
+import { checkThreads, defaultThreads, runFlash, runFlashVms, DEFAULT_TIMING_QUANTUM, NODE_RESERVE_MIB, type FlashMonitorOptions, type FlashVmOptions, type Timing } from './flash-machine.js';
 import { parsePlacement } from '../monitor/placement.js';
 import { NUMA_POLICIES, isNumaPolicy, numaPlacement, type NumaPolicy } from '../monitor/node-monitor.js';
 import { FlashConsoleInput, feedConsoleInput } from './flash-input.js';
@@ -125,7 +135,13 @@ const RUN_OPTIONS = {
   quantum: {
     type: 'number',
     requiresArg: true,
-    describe: `flat board: cycles each hart runs per round (default ${DEFAULT_QUANTUM}, one hart alone ${SINGLE_HART_QUANTUM}); with --vms also the time slice of vCPUs that share CPUs; with --nodes and --monitor or --vms, the time slice of vCPUs that share a node (default ${DEFAULT_QUANTUM})`,
+    describe: `flat board, alone or with --monitor: cycles each hart runs per round (default ${DEFAULT_QUANTUM}, one hart alone ${SINGLE_HART_QUANTUM}); with --nodes and --timing quantum: the timing quantum (default ${DEFAULT_TIMING_QUANTUM}); not with --vms (the vCPUs' time slice is --time-slice)`,
+  },
+  timing: { type: 'string', requiresArg: true, describe: `with --nodes: how simulated time is kept: exact (default; every message at its cycle) or quantum (nodes run --quantum cycles at a time, what crosses nodes settled at each quantum's end; docs/quantum.md)` },
+  'time-slice': {
+    type: 'number',
+    requiresArg: true,
+    describe: `with --vms, or with --nodes and --monitor: cycles of a vCPU's time slice where vCPUs share a CPU (default: the VM file's timeSlice, else ${DEFAULT_QUANTUM}); on the flat board also every VM board's round`,
   },
   mem: { type: 'number', requiresArg: true, describe: `RAM size in MiB, at 0x80000000 (default ${DEFAULT_MEM_MIB}; with --nodes: nodes x memPerNodeMiB of --config)` },
   'max-insns': {
@@ -370,7 +386,13 @@ async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<numb
     throw new UserError('--semihosting runs on the flat board only (the FLASH machine\'s harts run on worker threads, away from the console and files it serves); drop --nodes');
   }
   const vmsOrMonitor = argv.vms !== undefined || argv.monitor === true;
-  if (argv.quantum !== undefined && !vmsOrMonitor) throw new UserError('--quantum is for the flat board, or the vCPUs of --monitor and --vms; drop it with --nodes');
+  if (argv.quantum !== undefined && argv.timing !== 'quantum') {
+    throw new UserError(vmsOrMonitor
+      ? '--quantum: on the FLASH machine the time slice of the vCPUs of --monitor and --vms is --time-slice N; --quantum with --nodes is the timing quantum of --timing quantum'
+      : '--quantum with --nodes is the timing quantum of --timing quantum: add --timing quantum, or drop --quantum');
+  }
+  if (argv.timing === 'quantum' && vmsOrMonitor) throw new UserError('--timing quantum does not run the monitor yet (--monitor, --vms): use --timing exact');
+  if (argv['time-slice'] !== undefined && !vmsOrMonitor) throw new UserError('--time-slice is the time slice of vCPUs that share a node\'s CPU; add --monitor or --vms FILE.json (without them every node runs its one hart alone)');
   if (argv.harts !== undefined && argv.monitor !== true) throw new UserError('--harts is for the flat board, or the vCPUs of --monitor; with --nodes every node has one hart');
   if (argv.mem !== undefined) throw new UserError('--mem is for the flat board; with --nodes, RAM is nodes x memPerNodeMiB (give memPerNodeMiB in a --config file)');
   const boot = (argv.boot as 'mp' | 'virt' | undefined) ?? (VIRT_BOOT_OPTIONS.some(given) || argv.monitor === true ? 'virt' : 'mp');
@@ -404,9 +426,10 @@ async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<numb
     if (typeof p === 'string') throw new UserError(`--placement: ${p}`);
     const vcpus = argv.harts as number | undefined;
     if (vcpus !== undefined && !(Number.isSafeInteger(vcpus) && vcpus >= 1)) throw new UserError(`--harts ${vcpus}: give the VM's number of vCPUs, 1 or more`);
-    monitor = { placement: p, vcpus, quantum: argv.quantum as number | undefined, numa };
+    monitor = { placement: p, vcpus, timeSlice: argv['time-slice'] as number | undefined, numa };
   }
-  const common = { config, threads, maxCycles, echoConsole: true, monitor };
+  const timing = argv.timing as Timing | undefined;
+  const common = { config, threads, maxCycles, echoConsole: true, monitor, timing, quantumCycles: argv.quantum as number | undefined };
   let r: Awaited<ReturnType<typeof runFlash>>;
   if (boot === 'mp') {
     r = await runFlash({ ...common, image: readElf(argv.kernel as string) });
@@ -485,7 +508,7 @@ async function runFlashVmsCommand(argv: ReturnType<typeof parseArgs>, config: Ma
   }));
   for (const vm of vms) if (!(vm.memMiB > 0)) throw new UserError(`VM '${vm.name}' is left no memory: the machine has ${vmMiB} MiB for VMs; give the VMs less (mem) or the nodes more (memPerNodeMiB in --config)`);
   for (const vm of file.vms) if (vm.console !== 'stdio') checkWritable(`VM '${vm.name}': console`, vm.console);
-  const r = await runFlashVms({ config, threads, maxCycles: argv['max-cycles'] as number, echoConsole: false, vms, quantum: (argv.quantum as number | undefined) ?? file.quantum });
+  const r = await runFlashVms({ config, threads, maxCycles: argv['max-cycles'] as number, echoConsole: false, vms, timeSlice: (argv['time-slice'] as number | undefined) ?? file.timeSlice });
   const cpuHz = config.cpuMHz * 1e6;
   let status = 0;
   file.vms.forEach((vm, i) => {
@@ -578,6 +601,7 @@ const NOT_WITH_VMS: ReadonlyArray<readonly [string, string]> = [
  */
 async function runVmsCommand(argv: ReturnType<typeof parseArgs>, costs: MonitorCostConfig | undefined, log: Logger): Promise<number> {
   for (const [opt, why] of NOT_WITH_VMS) if (argv[opt] !== undefined && argv[opt] !== false) throw new UserError(why);
+  if (argv.quantum !== undefined) throw new UserError('--quantum is a hart\'s turn in a round on the flat board; with --vms the time slice of the VMs\' vCPUs is --time-slice N (or "timeSlice" in the VM file)');
   const file = readVmsFile(argv.vms as string);
   const statsPath = argv.stats as string | undefined;
   if (statsPath !== undefined) checkWritable('--stats', statsPath);
@@ -593,7 +617,7 @@ async function runVmsCommand(argv: ReturnType<typeof parseArgs>, costs: MonitorC
       input: vm.input !== null ? readUserFile(vm.input, `VM '${vm.name}': input`, true) : vm.console === 'stdio' ? stdin : null,
     })),
     cpus: argv.harts as number | undefined,
-    quantum: (argv.quantum as number | undefined) ?? file.quantum,
+    timeSlice: (argv['time-slice'] as number | undefined) ?? file.timeSlice,
     costs,
     log,
   });
@@ -641,6 +665,10 @@ async function runCommand(argv: ReturnType<typeof parseArgs>): Promise<number> {
   if (argv['numa-policy'] !== undefined) throw new UserError('--numa-policy moves a VM\'s pages between the nodes of the FLASH machine; the flat board has one node (add --nodes N, or drop --numa-policy)');
   if (argv.vms !== undefined) return runVmsCommand(argv, costs, log);
   if (argv.placement !== undefined) throw new UserError('--placement places a VM\'s pages on the nodes of the FLASH machine; the flat board has one node (add --nodes N, or drop --placement)');
+  if (argv.timing !== undefined) throw new UserError('--timing keeps time on the FLASH machine: add --nodes N');
+  if (argv['time-slice'] !== undefined) {
+    throw new UserError(`--time-slice is the time slice of vCPUs that share a CPU: with --vms FILE.json, or with --nodes N and --monitor; here every ${argv.monitor === true ? 'vCPU' : 'hart'} has a CPU of its own (its turn in a round is --quantum N)`);
+  }
   if (argv.kernel === undefined) throw new UserError('give --kernel FILE, the image to run (or --vms FILE.json for several VMs)');
   const a: RunArgs = {
     ...bootFiles(argv),

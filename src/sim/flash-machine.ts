@@ -21,7 +21,8 @@ import { Piscina } from 'piscina';
 import { unpack } from 'msgpackr';
 import type { MachineConfig } from '../config/machine.js';
 import { spinPolicy, windowStart } from '../node-actor/window-clock.js';
-import { controlLayout, counterLayout, directoryLayout, mailboxLayout, memoryLayout } from '../shared-abi/machine.js';
+import { controlLayout, counterLayout, directoryLayout, mailboxLayout, memoryLayout, quantumArena, quantumLayout } from '../shared-abi/machine.js';
+import { runQuantumWorker, type QuantumResult } from '../node-actor/quantum-loop.js';
 import { Mesh } from '../interconnect/mesh.js';
 import { MSG_NAMES } from '../directory/messages.js';
 import { lookahead } from '../node-actor/node.js';
@@ -75,6 +76,14 @@ export interface FlashRunOptions {
    * results are the same for every K.
    */
   windowSlack?: number;
+  /**
+   * How time is kept: `exact` (the default, the reference) delivers every message at its cycle;
+   * `quantum` runs nodes a quantum at a time against frozen memory and settles what crosses
+   * nodes at its end (docs/quantum.md).
+   */
+  timing?: Timing;
+  /** The quantum of the quantum mode, in cycles (default DEFAULT_TIMING_QUANTUM). */
+  quantumCycles?: number;
   /** Step every window, even those in which nothing can happen (default false). */
   noIdleSkip?: boolean;
   /** Step every node in every window, even one that would only repeat itself (default false). */
@@ -103,7 +112,7 @@ export interface FlashMonitorOptions {
   /** vCPUs of the VM (default: one per node); vCPU k runs on node k mod nodes. */
   vcpus?: number;
   /** Cycles a vCPU keeps its node's CPU while another there could run (default DEFAULT_QUANTUM). */
-  quantum?: number;
+  timeSlice?: number;
   /** What the monitor does with hot pages (docs/numa.md; default none). */
   numa?: NumaPolicy;
 }
@@ -214,10 +223,38 @@ export interface FlashResult {
      */
     workers: { worker: number; nodes: number; spans: number; busySeconds: number; waitSeconds: number; sleeps: number; sleepTimeouts: number }[];
     trace: TraceBlock[][];
+    /**
+     * The quantum mode: its quantum, the quanta stepped and jumped over, node-quanta that ended
+     * blocked on the weave, the weave's host time (serial, on worker 0) and its counts.
+     */
+    quantum: { cycles: number; quanta: number; quantaSkipped: number; blockedNodeQuanta: number; weaveSeconds: number; weave: QuantumResult['weave'] } | null;
   };
 }
 
 const MAILBOX_SLOTS_MAX = 16384;
+
+export type Timing = 'exact' | 'quantum';
+export const TIMINGS: readonly Timing[] = ['exact', 'quantum'];
+/** The quantum mode's default quantum in cycles (docs/quantum.md, "Accuracy"). */
+export const DEFAULT_TIMING_QUANTUM = 1000;
+/** Store-buffer lines per node, miss-log entries per node and quantum (quantum-port.ts). */
+const QUANTUM_SLOTS = 256;
+const QUANTUM_LOG = 512;
+
+/** The quantum mode's sizes for this run, or null in the exact mode; refuses what it cannot run. */
+function quantumPlan(o: FlashRunOptions): { cycles: number; slots: number; logCap: number; directiveCap: number } | null {
+  const timing = o.timing ?? 'exact';
+  if (!TIMINGS.includes(timing)) throw new UserError(`--timing ${timing}: give one of ${TIMINGS.join(', ')}`);
+  if (timing === 'exact') {
+    if (o.quantumCycles !== undefined) throw new UserError('--quantum is the quantum of --timing quantum: add --timing quantum, or drop --quantum');
+    return null;
+  }
+  const cycles = o.quantumCycles ?? DEFAULT_TIMING_QUANTUM;
+  if (!(Number.isSafeInteger(cycles) && cycles >= 16)) throw new UserError(`--quantum ${cycles}: give the quantum in cycles, a whole number of 16 or more`);
+  if (o.monitor !== undefined || o.vms !== undefined) throw new UserError('--timing quantum does not run the monitor yet (--monitor, --vms): use --timing exact');
+  if (o.virt?.disk !== undefined) throw new UserError('--timing quantum has no disk DMA yet (--disk): use --timing exact');
+  return { cycles, slots: QUANTUM_SLOTS, logCap: QUANTUM_LOG, directiveCap: Math.max(1 << 16, o.config.nodes * 256) };
+}
 
 /** The worker entry: the node actors', or with VMs the monitor's (src/monitor/flash-worker.ts). */
 function workerFile(entry: string): string {
@@ -252,8 +289,9 @@ export async function runFlash(o: FlashRunOptions): Promise<FlashResult> {
   const cfg = o.config;
   checkThreads(o.threads, cfg.nodes);
   if (o.windowSlack !== undefined) checkWindowSlack(o.windowSlack);
+  const qp = quantumPlan(o);
   if (o.virt === undefined) {
-    const m = machineMemory(cfg);
+    const m = machineMemory(cfg, qp);
     return (await runMachine(o, bootMp(o, m.ram, cfg.memPerNodeMiB << 20), m.memory, m.memBytes)).result;
   }
   const v = o.virt;
@@ -266,12 +304,12 @@ export async function runFlash(o: FlashRunOptions): Promise<FlashResult> {
     let inputFrom = 0;
     let consoleBefore = '';
     for (let reboots = 0; ; reboots++) {
-      const m = machineMemory(cfg);
+      const m = machineMemory(cfg, qp);
       const mon = o.monitor;
       const cpus = Array.from({ length: mon?.vcpus ?? cfg.nodes }, (_, k) => k % cfg.nodes);
       const vms = mon === undefined ? null : new VmPlan(cfg, [{ name: 'vm0', memMiB: NaN, cpus, placement: mon.placement, numa: mon.numa }], m.ram);
       const boot = bootVirt(o, vms?.guestRam(0) ?? m.ram, disk === null ? null : { bytes: diskBytes!, fd: disk.fd }, inputFrom, reboots === 0, cpus);
-      if (vms !== null) boot.monitor = vms.task([{ entry: boot.entry, bootRegs: boot.bootRegs, devices: ioDeviceRanges(boot.io) }], mon!.quantum);
+      if (vms !== null) boot.monitor = vms.task([{ entry: boot.entry, bootRegs: boot.bootRegs, devices: ioDeviceRanges(boot.io) }], mon!.timeSlice);
       const { result, io } = await runMachine(o, boot, m.memory, m.memBytes);
       result.sim.console = consoleBefore + result.sim.console;
       result.sim.reboots = reboots;
@@ -285,10 +323,11 @@ export async function runFlash(o: FlashRunOptions): Promise<FlashResult> {
   }
 }
 
-function machineMemory(cfg: MachineConfig) {
+function machineMemory(cfg: MachineConfig, qp: { slots: number } | null = null) {
   const slice = cfg.memPerNodeMiB << 20;
-  const memory = memoryLayout(cfg.nodes, slice).allocate();
-  const memBytes = memoryLayout(cfg.nodes, slice).views(memory).bytes;
+  const layout = memoryLayout(cfg.nodes, slice, qp === null ? 0 : quantumArena(cfg.nodes, qp.slots, cfg.lineBytes));
+  const memory = layout.allocate();
+  const memBytes = layout.views(memory).bytes;
   const ram = { base: RAM_BASE, size: memBytes.length, u8: memBytes, dv: new DataView(memory) };
   return { memory, memBytes, ram };
 }
@@ -372,10 +411,10 @@ class VmPlan {
   }
 
   /** The workers' task, once every VM is booted: its entry, registers and devices, in VM order. */
-  task(booted: Pick<FlashVmSpec, 'entry' | 'bootRegs' | 'devices'>[], quantum = DEFAULT_QUANTUM): MonitorTask {
-    if (!(Number.isSafeInteger(quantum) && quantum > 0)) throw new UserError(`--quantum ${quantum}: give the cycles of a vCPU's time slice, a whole number above 0`);
+  task(booted: Pick<FlashVmSpec, 'entry' | 'bootRegs' | 'devices'>[], timeSlice = DEFAULT_QUANTUM): MonitorTask {
+    if (!(Number.isSafeInteger(timeSlice) && timeSlice > 0)) throw new UserError(`--time-slice ${timeSlice}: give the cycles of a vCPU's time slice, a whole number above 0`);
     const vms = this.specs.map((v, i) => ({ ...v, ...booted[i]! }));
-    return { vms, pmap: this.pmap, pmapEntries: this.pmapEntries, vmPagesPerNode: this.vmPagesPerNode, bootUsed: this.used, bootPages: this.bootPages, quantum };
+    return { vms, pmap: this.pmap, pmapEntries: this.pmapEntries, vmPagesPerNode: this.vmPagesPerNode, bootUsed: this.used, bootPages: this.bootPages, timeSlice };
   }
 }
 
@@ -463,7 +502,7 @@ function placeBoot(cfg: MachineConfig, files: BootFiles, harts: number, ram: Boo
  * there before the run), its vCPUs on its nodes. Each VM ends alone when its finisher or HTIF
  * ends it (a reset too: a VM does not reboot here); the machine halts when the last one does.
  */
-export async function runFlashVms(o: FlashRunOptions & { vms: FlashVmOptions[]; quantum?: number }): Promise<FlashResult> {
+export async function runFlashVms(o: FlashRunOptions & { vms: FlashVmOptions[]; timeSlice?: number }): Promise<FlashResult> {
   const cfg = o.config;
   checkThreads(o.threads, cfg.nodes);
   if (o.windowSlack !== undefined) checkWindowSlack(o.windowSlack);
@@ -488,7 +527,7 @@ export async function runFlashVms(o: FlashRunOptions & { vms: FlashVmOptions[]; 
       });
       return { entry: b.entry, bootRegs: b.bootRegs, devices: ioDeviceRanges({ devices: 'virt', htif: b.htif }) };
     });
-    const boot: Boot = { entry: booted[0]!.entry, bootRegs: [], io: { devices: 'virt', htif: [], disk: null, input: null, vms }, monitor: plan.task(booted, o.quantum) };
+    const boot: Boot = { entry: booted[0]!.entry, bootRegs: [], io: { devices: 'virt', htif: [], disk: null, input: null, vms }, monitor: plan.task(booted, o.timeSlice) };
     const { result, io } = await runMachine(o, boot, m.memory, m.memBytes);
     result.sim.vms = o.vms.map((v, i) => {
       const r = io!.vms![i]!;
@@ -506,6 +545,9 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
   const slice = cfg.memPerNodeMiB << 20;
   const slots = Math.max(256, Math.min(MAILBOX_SLOTS_MAX, Math.floor((1 << 22) / (workers * workers))));
   const mesh = new Mesh(cfg);
+  const qp = quantumPlan(o);
+  const quantum = qp === null ? undefined
+    : { ...qp, buffer: quantumLayout(cfg.nodes, workers, qp.slots, cfg.lineBytes, qp.logCap, qp.directiveCap).allocate() };
   const base = {
     workers,
     config: cfg,
@@ -530,6 +572,7 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
     windowSlack: slack(o),
     costLog: o.costLog === true,
     monitor: boot.monitor,
+    quantum,
   };
   // Only node 0's worker needs the disk; the others would only copy it.
   const taskOf = (w: number): WorkerTask => ({ ...base, worker: w, io: w === 0 ? boot.io : { ...boot.io, disk: null, vms: boot.io.vms?.map((v) => ({ ...v, disk: null })) } });
@@ -538,7 +581,7 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
   if (o.inProcess && workers === 1) {
     // The worker would wait for input on the thread that feeds it.
     if (o.input !== undefined && !o.input.complete) throw new Error('runFlash: an in-process run needs all its console input before it starts (FlashConsoleInput.of)');
-    results = [runWorker({ ...taskOf(0), onWindow: o.onWindow }, boot.monitor === undefined ? undefined : monitorExtension)];
+    results = [quantum !== undefined ? runQuantumWorker(taskOf(0)) : runWorker({ ...taskOf(0), onWindow: o.onWindow }, boot.monitor === undefined ? undefined : monitorExtension)];
   } else {
     if (o.workers !== undefined && (o.workers.threads !== workers || o.workers.vms !== (boot.monitor !== undefined))) {
       throw new Error(`runFlash: a pool of ${o.workers.threads} workers${o.workers.vms ? ' for VMs' : ''} for a run on ${workers}${boot.monitor !== undefined ? ' with VMs' : ''}`);
@@ -595,6 +638,9 @@ function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, memB
   const cfg = o.config;
   const perNode = results.flatMap((r) => r.nodes).sort((a, b) => a.id - b.id);
   const first = results[0];
+  const quantum = (first as WorkerResult & { quantum?: QuantumResult }).quantum;
+  // In the quantum mode the homes' controllers run in the weave, on worker 0.
+  if (quantum?.homes != null) for (const n of perNode) n.home = quantum.homes[n.id]!;
   const totals: Record<string, number> = {};
   const add = (k: string, v: number) => { totals[k] = (totals[k] ?? 0) + v; };
   const messages: Record<string, number> = {};
@@ -644,6 +690,14 @@ function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, memB
       nodeWindowsLeft: results.reduce((a, r) => a + r.nodeWindowsLeft, 0),
       workers: results.map((r) => ({ worker: r.worker, nodes: r.nodes.length, spans: r.spans, busySeconds: r.busyNs / 1e9, waitSeconds: r.waitNs / 1e9, sleeps: r.sleeps, sleepTimeouts: r.sleepTimeouts })),
       trace: results.map((r) => r.trace),
+      quantum: quantum === undefined ? null : {
+        cycles: o.quantumCycles ?? DEFAULT_TIMING_QUANTUM,
+        quanta: quantum.quanta,
+        quantaSkipped: quantum.quantaSkipped,
+        blockedNodeQuanta: results.reduce((a, r) => a + ((r as WorkerResult & { quantum: QuantumResult }).quantum.blockedNodeQuanta), 0),
+        weaveSeconds: quantum.weaveNs / 1e9,
+        weave: quantum.weave,
+      },
     },
   };
 }

@@ -15,7 +15,7 @@
 //               prints, and counts, what it does alone. The boards take turns a round at a
 //               time, the one whose next round starts first in simulated time going next (ties:
 //               file order).
-//   shared      cpus < vCPUs: time runs in slices of `quantum` cycles, the same for every board.
+//   shared      cpus < vCPUs: time runs in slices of `timeSlice` cycles, the same for every board.
 //               At each slice boundary every board opens a round to the slice's end (host input
 //               goes in), the scheduler (src/monitor/scheduler.ts) gives the CPUs to vCPUs that
 //               want one, the others are held (their clocks move to the slice's end, waiting or
@@ -61,8 +61,11 @@ export interface VmsRunConfig {
   vms: VmRunSpec[];
   /** Physical CPUs (default: one per vCPU). */
   cpus?: number;
-  /** Cycles per time slice when vCPUs share CPUs, and per round of every board (default: the board's). */
-  quantum?: number;
+  /**
+   * Cycles per time slice when vCPUs share CPUs (default DEFAULT_QUANTUM), and per round of
+   * every board (default: the board's); `--time-slice` or the VM file's `timeSlice`.
+   */
+  timeSlice?: number;
   costs?: MonitorCostConfig;
   /** Each VM's partition of the monitor's reserve, whole pages (default DEFAULT_RESERVE_MIB MiB). */
   reserveBytes?: number;
@@ -84,7 +87,7 @@ export class VmsRun {
   readonly cpus: number;
   readonly vcpus: number;
   /** Cycles per time slice in the shared mode. */
-  readonly quantum: number;
+  readonly timeSlice: number;
   /** Called when VM i has ended (its outcome is there). */
   onVmEnd: ((i: number) => void) | null = null;
   /** Host seconds spent running (host-dependent, never part of results). */
@@ -98,7 +101,7 @@ export class VmsRun {
   private readonly first: number[];
   private readonly wants: Uint8Array;
   private live: number;
-  private readonly givenQuantum: number | undefined;
+  private readonly givenTimeSlice: number | undefined;
   /** Shared mode: where the next slice starts. */
   private now = 0;
 
@@ -110,11 +113,11 @@ export class VmsRun {
     if (!Number.isInteger(this.cpus) || this.cpus < 1 || this.cpus > MAX_HARTS) {
       throw new UserError(`--harts ${this.cpus}: with --vms, the number of physical CPUs must be a whole number from 1 to ${MAX_HARTS}`);
     }
-    if (cfg.quantum !== undefined && (!Number.isSafeInteger(cfg.quantum) || cfg.quantum < 1)) {
-      throw new UserError(`--quantum ${cfg.quantum}: give a whole number of cycles per time slice, 1 or more`);
+    if (cfg.timeSlice !== undefined && (!Number.isSafeInteger(cfg.timeSlice) || cfg.timeSlice < 1)) {
+      throw new UserError(`--time-slice ${cfg.timeSlice}: give a whole number of cycles per time slice, 1 or more`);
     }
-    this.givenQuantum = cfg.quantum;
-    this.quantum = cfg.quantum ?? DEFAULT_QUANTUM;
+    this.givenTimeSlice = cfg.timeSlice;
+    this.timeSlice = cfg.timeSlice ?? DEFAULT_QUANTUM;
     const vmBytes = specs.reduce((n, s) => n + s.memMiB * MiB, 0);
     const machineBytes = vmBytes + specs.length * reserveBytes;
     if (machineBytes > MAX_MACHINE_BYTES) {
@@ -134,7 +137,7 @@ export class VmsRun {
       try {
         const session = new RunSession({
           kernel: s.kernel, bios: s.bios, initrd: s.initrd, append: s.append, disk: s.disk, diskWrite: s.diskWrite,
-          harts: s.vcpus, memMiB: s.memMiB, maxInsns: s.maxInsns, quantum: cfg.quantum,
+          harts: s.vcpus, memMiB: s.memMiB, maxInsns: s.maxInsns, quantum: cfg.timeSlice,
           console: s.console, log: cfg.log,
           platform: vmPlatform(this.monitor, { reserveBytes, identity: { name: s.name, placement: s.placement } }),
         });
@@ -201,7 +204,7 @@ export class VmsRun {
 
   /** Shared CPUs: one time slice of every board (see the header). */
   private slice(sched: CpuScheduler): void {
-    const end = this.now + this.quantum;
+    const end = this.now + this.timeSlice;
     const n = this.sessions.length;
     for (let i = 0; i < n; i++) {
       if (this.outcomes[i] !== null) continue;
@@ -272,9 +275,10 @@ export class VmsRun {
       config: {
         cpus: this.cpus, vcpus: this.vcpus,
         sharing: this.scheduler !== null ? 'shared' : 'dedicated',
-        /** Cycles per round of every board (null: each board's default), and per time slice when shared. */
-        quantum: this.givenQuantum ?? null,
-        slice: this.scheduler !== null ? this.quantum : null,
+        /** The time slice given (null: none), the cycles per round of every board too (null: each board's default). */
+        timeSlice: this.givenTimeSlice ?? null,
+        /** Cycles per time slice when shared. */
+        slice: this.scheduler !== null ? this.timeSlice : null,
       },
       costs: m.costs,
       machine: m.machine,

@@ -1,7 +1,8 @@
 // The VM file of `flashdisco run --vms FILE.json`: the VMs to run at once, on the flat board or (with
 // --nodes) on the FLASH machine.
 //
-//   { "quantum": 10000,                       optional: cycles per time slice (--quantum wins)
+//   { "timeSlice": 10000,                     optional: cycles of a vCPU's time slice where
+//                                             vCPUs share a CPU (--time-slice wins)
 //     "vms": [                                one object per VM, in the order they are numbered
 //       { "name": "web",                      optional (default vmN): letters, digits, . _ -
 //         "bios": "virt-sbi.elf",             the run options' keys, as `flashdisco run` has
@@ -69,11 +70,12 @@ export interface VmEntry {
 
 export interface VmsFile {
   path: string;
-  quantum?: number;
+  /** Cycles of a vCPU's time slice (the file's timeSlice), if it gives one. */
+  timeSlice?: number;
   vms: VmEntry[];
 }
 
-const TOP_KEYS = ['vms', 'quantum'];
+const TOP_KEYS = ['vms', 'timeSlice'];
 const VM_KEYS = ['name', 'kernel', 'bios', 'initrd', 'append', 'disk', 'diskWrite', 'mem', 'maxInsns', 'vcpus', 'nodes', 'placement', 'numa', 'console', 'input'];
 
 type Json = Record<string, unknown>;
@@ -99,6 +101,9 @@ export function readVmsFile(path: string, machineNodes?: number): VmsFile {
   }
   if (Array.isArray(top)) top = { vms: top };
   if (!isObject(top)) throw new UserError(`${where} must hold an object {"vms": [...]} or a list of VMs`);
+  if ('quantum' in top) {
+    throw new UserError(`${where}: the key 'quantum' is now 'timeSlice' (the cycles of a vCPU's time slice); rename it in the file`);
+  }
   for (const k of Object.keys(top)) {
     if (!TOP_KEYS.includes(k)) throw new UserError(`${where}: unknown key '${k}' at the top level; the keys are ${TOP_KEYS.join(', ')}`);
   }
@@ -106,11 +111,11 @@ export function readVmsFile(path: string, machineNodes?: number): VmsFile {
   if (!Array.isArray(list) || list.length === 0) throw new UserError(`${where} names no VMs; give "vms": a list of at least one VM`);
   const limits = vcpuLimits(machineNodes);
   if (list.length > limits.vms) throw new UserError(`${where} names ${list.length} VMs; at most ${limits.vms} run at once${machineNodes === undefined ? '' : ` on ${machineNodes} nodes`}`);
-  const quantum = top.quantum === undefined ? undefined : positiveInteger(top.quantum, `${where}: quantum`, 'cycles per time slice');
+  const timeSlice = top.timeSlice === undefined ? undefined : positiveInteger(top.timeSlice, `${where}: timeSlice`, 'cycles per time slice');
   const dir = dirname(resolve(path));
   const vms = list.map((v, i) => vmEntry(v, i, dir, where, machineNodes));
   checkTogether(vms, where, limits.vcpus);
-  return { path, quantum, vms };
+  return { path, timeSlice, vms };
 }
 
 function positiveInteger(v: unknown, what: string, unit: string, max = Number.MAX_SAFE_INTEGER): number {

@@ -62,6 +62,13 @@ export interface HartOptions {
   decodeCache?: DecodeCache;
   /** Count the iterations of exact spin loops instead of executing them (default true). */
   skipSpins?: boolean;
+  /**
+   * The pages fetched from, one bit each, shared with the harts that share `decodeCache`, so that
+   * one look tells whether any of them decoded a line another agent wrote. Only for ports that
+   * never grant stores (the quantum mode's): a hart flushes its store filter when it marks a
+   * page, which the others sharing the bitmap would then not do. Else the hart's own.
+   */
+  codePages?: Uint32Array;
 }
 
 const PAGE = 4096;
@@ -224,7 +231,7 @@ export class Hart {
     const ram = this.port.ram;
     this.dv = ram.dv;
     this.u8 = ram.u8;
-    this.codePage = new Uint32Array(Math.ceil(ram.size / PAGE / 32));
+    this.codePage = opts.codePages ?? new Uint32Array(Math.ceil(ram.size / PAGE / 32));
     this.skipSpins = opts.skipSpins ?? true;
     const dc = opts.decodeCache ?? new DecodeCache(opts.decodeCacheBits ?? DC_BITS);
     this.dc = dc;
@@ -407,9 +414,22 @@ export class Hart {
     if (dataMayChange) {
       // Only pages this hart fetched from hold decoded instructions of its making (an
       // instruction may start in the page before and run into this span).
-      if (this.isCodePage(spanRo >>> 12) || (spanRo > 0 && this.isCodePage((spanRo - 2) >>> 12))) this.invalidateRam(spanRo, this.grantMask + 1);
+      if (this.fetchedFrom(spanRo)) this.invalidateRam(spanRo, this.grantMask + 1);
       if (this.reservation >= spanRo && this.reservation <= spanRo + this.grantMask) this.reservation = -1;
     }
+  }
+
+  /**
+   * Drop every grant at RAM offset `from` or above: a quantum-mode store buffer's lines
+   * (quantum-port.ts), which are not where their addresses' low bits say, so dropGrant's search
+   * would miss them.
+   */
+  dropGrantsFrom(from: number): void {
+    for (let k = 0; k < 3; k++) {
+      const tag = this.tlbTag[k], ram = this.tlbRam[k];
+      for (let t = 0; t < TLB_SIZE; t++) if (ram[t] >= from) tag[t] = NaN;
+    }
+    this.spinState = SPIN_NONE;
   }
 
   /**
@@ -1011,20 +1031,9 @@ export class Hart {
    */
   resolve(lo: number, hi: number, size: number, kind: Access): number {
     this.slowPaths++;
-    const pageFault = kind === Access.Load ? Cause.LoadPageFault : Cause.StorePageFault;
-    const accessFault = kind === Access.Load ? Cause.LoadAccess : Cause.StoreAccess;
-    const p = this.dataPriv();
-    if (!(hi > -2097152 && hi < 2097152)) {
-      this.raise(this.translationOn(p) ? pageFault : accessFault, lo, hi, this.insnPc);
-      return MEM_TRAPPED;
-    }
+    const pa = this.translateData(lo, hi, kind);
+    if (pa < 0) return pa;
     const va = toNumber(lo, hi);
-    const pa = this.translateCached(va, lo, kind, p);
-    if (pa < 0) {
-      if (pa === TranslateFault.Stall) return MEM_STALL;
-      this.raise(pa === TranslateFault.Page ? pageFault : accessFault, lo, hi, this.insnPc);
-      return MEM_TRAPPED;
-    }
     const g = this.port.access(pa, size, kind);
     if (g >= 0) {
       const m = this.grantMask;
@@ -1038,8 +1047,33 @@ export class Hart {
     }
     if (g === Grant.Stall) return MEM_STALL;
     if (g === Grant.Mmio) { this.mmioPaddr = pa; return MEM_MMIO; }
-    this.raise(accessFault, lo, hi, this.insnPc);
+    this.raise(kind === Access.Load ? Cause.LoadAccess : Cause.StoreAccess, lo, hi, this.insnPc);
     return MEM_TRAPPED;
+  }
+
+  /**
+   * The physical address of a data access of `kind` at virtual (lo, hi), as resolve() finds it,
+   * without asking the port (atomics on a port that performs them): the address, or MEM_STALL
+   * or MEM_TRAPPED after raising the fault.
+   */
+  translateData(lo: number, hi: number, kind: Access): number {
+    const pageFault = kind === Access.Load ? Cause.LoadPageFault : Cause.StorePageFault;
+    const accessFault = kind === Access.Load ? Cause.LoadAccess : Cause.StoreAccess;
+    const p = this.dataPriv();
+    if (!(hi > -2097152 && hi < 2097152)) {
+      this.raise(this.translationOn(p) ? pageFault : accessFault, lo, hi, this.insnPc);
+      return MEM_TRAPPED;
+    }
+    const pa = this.translateCached(toNumber(lo, hi), lo, kind, p);
+    if (pa >= 0) return pa;
+    if (pa === TranslateFault.Stall) return MEM_STALL;
+    this.raise(pa === TranslateFault.Page ? pageFault : accessFault, lo, hi, this.insnPc);
+    return MEM_TRAPPED;
+  }
+
+  /** Whether this hart may hold decoded instructions of the span at RAM offset `spanRo` (see dropGrant). */
+  fetchedFrom(spanRo: number): boolean {
+    return this.isCodePage(spanRo >>> 12) || (spanRo > 0 && this.isCodePage((spanRo - 2) >>> 12));
   }
 
   /**

@@ -132,8 +132,13 @@ export const RV64I: Record<string, Handler> = {
   sraw: (h, rd, rs1, rs2) => sext32(h, rd, h.xl[rs1] >> (h.xl[rs2] & 31)),
 
   // This hart performs memory accesses in program order and keeps its decoded instructions
-  // coherent with every store (invariant 5), so neither fence needs to do anything.
-  fence: () => Status.Ok,
-  fence_i: () => Status.Ok,
+  // coherent with every store (invariant 5), so neither fence needs to do anything, unless its
+  // port buffers stores (MemoryPort.atomics): then both wait until the stores are visible.
+  fence: (h) => fence(h),
+  fence_i: (h) => fence(h),
 };
 
+function fence(h: Hart): number {
+  const ap = h.port.atomics;
+  return ap === undefined || ap.fence() ? Status.Ok : Status.Stall;
+}

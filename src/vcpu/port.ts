@@ -75,4 +75,28 @@ export interface MemoryPort {
   mmioLoad(paddr: number, size: number, out: Int32Array): MmioStatus;
   /** Device store of `size` bytes of the value lo/hi. */
   mmioStore(paddr: number, size: number, lo: number, hi: number): MmioStatus;
+  /**
+   * Present on ports that perform atomics and order memory themselves (the quantum timing
+   * mode's store buffers, docs/quantum.md); absent, the hart performs atomics on the RAM the
+   * port grants and fences need nothing.
+   */
+  readonly atomics?: AtomicPort;
+}
+
+/** The AMOs, in the order insns-rv64a.ts numbers them. */
+export const enum AmoOp { Swap, Add, Xor, And, Or, Min, Max, Minu, Maxu }
+
+/**
+ * Atomics and fences on a port that buffers stores. Each call may answer Stall, after which the
+ * hart abandons the instruction and executes it again later; the port then answers the retry.
+ */
+export interface AtomicPort {
+  /** AMO `op` of `size` bytes at `paddr` with operand lo/hi; the old value goes to out[0..1]. */
+  amo(paddr: number, size: number, op: AmoOp, lo: number, hi: number, out: Int32Array): MmioStatus;
+  /** An LR of the word at `paddr` is performed (its value read through access()). */
+  reserve(paddr: number): void;
+  /** SC of lo/hi at `paddr`, after an LR of it: out[0] = 0 when it stored, 1 when it failed. */
+  sc(paddr: number, size: number, lo: number, hi: number, out: Int32Array): MmioStatus;
+  /** A fence (or fence.i): true to go on, false to stall until the port's stores are visible. */
+  fence(): boolean;
 }

@@ -1,0 +1,290 @@
+// The quantum timing mode's worker (docs/quantum.md): the same nodes as the exact engine's
+// (worker-loop.ts), stepped a quantum of Q cycles at a time instead of half a lookahead.
+//
+//   each quantum [start, start + Q):
+//     take the last weave's answers: what each own node's caches keep (directives), decoded
+//       instructions of lines written, blocked nodes' answers and resume cycles, delays
+//     hand over the messages sent in the last quantum (every message between nodes waits for
+//       the quantum's end, so what a node receives never depends on the threads' timing)
+//     node 0's worker: let the I/O node hand console input over
+//     bound phase: advance every own node to the quantum's end against frozen memory and
+//       directory, stores into its store buffer (quantum-port.ts)
+//     report (harts running, asleep, messages in flight, next activity) and arrive at the barrier
+//     worker 0: wait for all, weave (weave.ts), decide: go on, jump over idle quanta, or stop
+//     the others: wait for the weave
+//
+// Each node's bound phase reads only what the last weave left and writes only its own state,
+// and the weave runs in one order, so the machine is the same, quantum by quantum, for any
+// number of threads.
+
+import { F_DST, F_TYPE, F_SRC, F_ADDR, F_REQ, F_A, F_B, F_C, F_SEQ } from '../directory/messages.js';
+import { Mailboxes } from '../interconnect/mailbox.js';
+import { Mesh } from '../interconnect/mesh.js';
+import { BLOCK_WORDS, DIRECTIVE_WORDS, QREPORT_WORDS, controlLayout, counterLayout, directoryLayout, mailboxLayout, quantumLayout, quantumArena } from '../shared-abi/machine.js';
+import { IoNode, ioDeviceRanges } from './io-node.js';
+import { DecodeCache } from '../vcpu/decode-cache.js';
+import { FlashNode, NodeState, lookahead, type Router } from './node.js';
+import { Block, type QuantumSizes } from './quantum-port.js';
+import { Weave, type WeaveStats } from './weave.js';
+import { AbortedError } from './window-clock.js';
+import { RAM_BASE, nodesOf, workerOfNode, type WorkerResult, type WorkerTask } from './worker-loop.js';
+import type { HomeStats } from '../directory/home-controller.js';
+
+/** What the quantum mode adds to a worker's task. */
+export interface QuantumTask {
+  buffer: SharedArrayBuffer;
+  /** Q, the quantum in cycles. */
+  cycles: number;
+  slots: number;
+  logCap: number;
+  directiveCap: number;
+}
+
+/** The quantum mode's own results (worker 0 has the weave's). */
+export interface QuantumResult {
+  quanta: number;
+  quantaSkipped: number;
+  /** Node-quanta whose node ended blocked on the weave. */
+  blockedNodeQuanta: number;
+  weaveNs: number;
+  weave: WeaveStats | null;
+  /** The homes' statistics as the weave kept them, by node (worker 0). */
+  homes: HomeStats[] | null;
+}
+
+const enum Stop { Go = 0, Halt = 1, Idle = 2, MaxCycles = 3 }
+
+export function quantumSizes(t: WorkerTask): QuantumSizes {
+  const c = t.config;
+  return { slots: t.quantum!.slots, logCap: t.quantum!.logCap, arenaBase: c.nodes * (c.memPerNodeMiB << 20) };
+}
+
+export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: QuantumResult } {
+  const cfg = t.config, qt = t.quantum!;
+  const Q = qt.cycles;
+  const sizes = quantumSizes(t);
+  const all = new Uint8Array(t.memory);
+  const ram = { base: RAM_BASE, size: sizes.arenaBase, u8: all, dv: new DataView(t.memory) };
+  const control = controlLayout(cfg.nodes, t.workers).views(t.control);
+  const boxes = new Mailboxes(mailboxLayout(t.workers, t.mailboxSlots, 9).views(t.mailboxes), t.workers, t.mailboxSlots);
+  const slice = cfg.memPerNodeMiB << 20;
+  const dir = directoryLayout(cfg.nodes, slice / cfg.lineBytes, cfg.dirPointers).views(t.directory);
+  const ctr = counterLayout(cfg.nodes, slice >>> 12).views(t.counters);
+  const homeViews = { ...dir, ...ctr };
+  const q = quantumLayout(cfg.nodes, t.workers, qt.slots, cfg.lineBytes, qt.logCap, qt.directiveCap).views(qt.buffer);
+  if (t.memory.byteLength < sizes.arenaBase + quantumArena(cfg.nodes, qt.slots, cfg.lineBytes)) throw new Error('quantum mode: machine memory has no store-buffer arena');
+  const mesh = new Mesh(cfg);
+  const me = t.worker, T = t.workers;
+  const ids = nodesOf(me, T, cfg.nodes);
+  const nodes: FlashNode[] = [];
+
+  // Messages between nodes wait for the quantum's end: to nodes of this worker here, to the
+  // others' in their rings, published at the barrier.
+  const held: number[] = [];
+  const router: Router = {
+    deliver(time, type, src, dst, addr, req, a, b, c, seq) {
+      const w = workerOfNode(dst, T);
+      if (w === me) { held.push(time, type, src, dst, addr, req, a, b, c, seq); return; }
+      if (!boxes.push(me, w, time, type, src, dst, addr, req, a, b, c, seq)) {
+        throw new Error(`quantum mode: more than ${t.mailboxSlots} messages from worker ${me} to worker ${w} in one quantum; use a smaller --quantum`);
+      }
+    },
+  };
+  const decoded = new DecodeCache(16);
+  const codePages = new Uint32Array(Math.ceil(sizes.arenaBase / 4096 / 32));
+  for (const id of ids) {
+    nodes.push(new FlashNode(id, cfg, ram, homeViews, ioDeviceRanges(t.io), mesh, router, t.entry, t.skipSpins, decoded, { views: q, sizes, codePages }));
+  }
+  for (const n of nodes) {
+    n.hart.setX(10, n.id);
+    for (const [reg, value] of t.bootRegs) n.hart.setX(reg, value);
+  }
+  const io = me === 0 ? new IoNode(nodes[0], cfg, [ram], t.io, t.echoConsole, control, Q) : null;
+  const weave = me === 0 ? new Weave(cfg, mesh, q, ram, homeViews, sizes) : null;
+  const sink = (time: number, words: Int32Array, b: number): void => {
+    nodes[(words[b + F_DST] / T) | 0].enqueue(time, words[b + F_TYPE], words[b + F_SRC], words[b + F_DST], words[b + F_ADDR],
+      words[b + F_REQ], words[b + F_A], words[b + F_B], words[b + F_C], words[b + F_SEQ]);
+  };
+  const LINE = 16;
+  const waitAtLeast = (view: Int32Array, index: number, value: number): void => {
+    let spins = 0;
+    const started = performance.now();
+    for (;;) {
+      const now = Atomics.load(view, index);
+      if (now >= value) return;
+      if (Atomics.load(control.abort, 0) !== 0) throw new AbortedError('another worker failed');
+      if (++spins < 2000) continue;
+      Atomics.wait(view, index, now, 50);
+      if (Atomics.load(control.inputWait, 0) === 0 && performance.now() - started > t.watchdogMs) {
+        Atomics.store(control.abort, 0, 1);
+        throw new Error(`watchdog: worker ${me} waited ${t.watchdogMs} ms at the quantum barrier`);
+      }
+    }
+  };
+
+  let start = 0, k = 0, busyNs = 0, waitNs = 0, weaveNs = 0, blockedNodeQuanta = 0, quantaSkipped = 0;
+  let stopped: WorkerResult['stopped'] = 'max-cycles', halted = false, exitCode = 0, endCycle = 0;
+  let asleepAll = false, awaitInput = false;
+  const t0 = performance.now();
+  let a = t0;
+  for (;;) {
+    const end = Math.min(start + Q, t.maxCycles);
+    // The last weave's answers.
+    if (k > 0) {
+      const dc = q.directiveCount[0], d = q.directives;
+      for (let i = 0; i < dc; i++) {
+        const node = d[i * DIRECTIVE_WORDS];
+        if (node < 0 || workerOfNode(node, T) !== me) continue;
+        nodes[(node / T) | 0].cache.correct(d[i * DIRECTIVE_WORDS + 1], d[i * DIRECTIVE_WORDS + 2] === 1);
+      }
+      const cc = q.committedCount[0], shift = Math.log2(cfg.lineBytes);
+      for (let i = 0; i < cc; i++) {
+        const ro = q.committed[i] << shift;
+        // The worker's harts share one bitmap of pages fetched from.
+        if (nodes.length > 0 && nodes[0].hart.fetchedFrom(ro)) for (const n of nodes) n.hart.dropGrant(ro, true);
+      }
+      for (const n of nodes) {
+        if (n.blocked) {
+          const kind = q.block[n.id * BLOCK_WORDS] as Block;
+          if (kind === Block.Amo || kind === Block.Sc) n.qport!.answer(kind);
+          n.resumeBlocked(q.resume[n.id]);
+        }
+        const delay = q.delay[n.id];
+        if (delay > 0 && n.state !== NodeState.Halted && n.state !== NodeState.Idle) n.hart.extraCycles += delay;
+      }
+    }
+    for (const n of nodes) n.qport!.beginQuantum(k);
+    for (let i = 0; i < held.length; i += 10) {
+      nodes[(held[i + 3] / T) | 0].enqueue(held[i], held[i + 1], held[i + 2], held[i + 3], held[i + 4], held[i + 5], held[i + 6], held[i + 7], held[i + 8], held[i + 9]);
+    }
+    held.length = 0;
+    for (let src = 0; src < T; src++) if (src !== me) boxes.drain(src, me, sink);
+    if (io !== null) io.beforeEpoch(start, asleepAll, awaitInput);
+
+    // The bound phase.
+    let running = 0, asleep = 0, inFlight = 0, next = Infinity;
+    for (const n of nodes) {
+      n.advance(end);
+      if (n.state !== NodeState.Halted && n.state !== NodeState.Idle) running++;
+      if (n.inWfi) asleep++;
+      if (n.blocked) blockedNodeQuanta++;
+      inFlight += n.sentCount - n.handledCount;
+      const act = n.nextActivity();
+      if (act < next) next = act;
+    }
+    let input = 0;
+    if (io !== null) {
+      if (!io.quiet) asleep = 0;
+      if (io.inputLeft) { input = 1; if (!io.inputSpent) next = -1; }
+    }
+    const r = q.report, o = me * QREPORT_WORDS;
+    r[o] = running; r[o + 1] = asleep; r[o + 2] = inFlight; r[o + 3] = next; r[o + 4] = input;
+    r[o + 5] = me === 0 && nodes[0].haltRequested ? 1 : 0;
+    boxes.publish(me);
+    const b = performance.now();
+    busyNs += (b - a) * 1e6;
+    Atomics.store(q.arrived, me * LINE, k + 1);
+    Atomics.notify(q.arrived, me * LINE);
+    let woven = 0;
+    if (me === 0) {
+      for (let w = 1; w < T; w++) waitAtLeast(q.arrived, w * LINE, k + 1);
+      const w0 = performance.now();
+      weave!.run();
+      woven = (performance.now() - w0) * 1e6;
+      weaveNs += woven;
+      decide(end);
+      Atomics.store(q.woven, 0, k + 1);
+      Atomics.notify(q.woven, 0);
+    } else {
+      waitAtLeast(q.woven, 0, k + 1);
+    }
+    a = performance.now();
+    waitNs += (a - b) * 1e6 - woven;
+    k++;
+    const stop = q.decision[1] as Stop;
+    if (stop !== Stop.Go) {
+      stopped = stop === Stop.Halt ? 'halt' : stop === Stop.Idle ? 'idle' : 'max-cycles';
+      halted = stop === Stop.Halt;
+      exitCode = q.decision[2];
+      endCycle = stop === Stop.Halt ? Math.min(q.decision[3] + lookahead(cfg, mesh), t.maxCycles) : Math.min(end, t.maxCycles);
+      break;
+    }
+    if (q.decision[0] > end) quantaSkipped += Math.round((q.decision[0] - end) / Q);
+    start = q.decision[0];
+  }
+
+  /** Worker 0, after the weave: the next quantum's start, or why the machine stops. */
+  function decide(end: number): void {
+    let running = 0, asleep = 0, inFlight = 0, next = Infinity, input = 0;
+    for (let w = 0; w < T; w++) {
+      const o = w * QREPORT_WORDS;
+      running += q.report[o];
+      asleep += q.report[o + 1];
+      inFlight += q.report[o + 2];
+      if (q.report[o + 3] < next) next = q.report[o + 3];
+      input += q.report[o + 4];
+    }
+    // For the I/O node's console input at the next quantum's start (IoNode.beforeEpoch).
+    asleepAll = asleep === cfg.nodes;
+    awaitInput = running === 0 && inFlight === 0 && input > 0;
+    const d = q.decision;
+    d[1] = Stop.Go;
+    if (q.report[5] === 1) {
+      d[1] = Stop.Halt;
+      d[2] = io!.outcome()?.code ?? 0;
+      d[3] = nodes[0].haltCycle;
+      return;
+    }
+    if (running === 0 && inFlight === 0 && input === 0) { d[1] = Stop.Idle; return; }
+    // Nothing executes and nothing is in flight: on to the quantum of the first timer.
+    let at = end;
+    if (next > end && inFlight === 0 && next !== Infinity) at = Math.floor(next / Q) * Q;
+    d[0] = at;
+    if (at >= t.maxCycles) d[1] = Stop.MaxCycles;
+  }
+
+  for (const n of nodes) n.advance(endCycle);
+  const ioResult = io?.finish() ?? null;
+  for (const n of nodes) control.clock[n.id * 8] = n.hart.simTime();
+  const homes = weave === null ? null : Array.from({ length: cfg.nodes }, (_, id) => ({ ...weave.homeStats(id) }));
+  return {
+    worker: me,
+    nodes: nodes.map((n) => ({
+      id: n.id,
+      state: n.state,
+      instret: n.hart.instret,
+      cycles: n.hart.simTime(),
+      hart: n.cpuStats(),
+      cache: { ...n.cache.stats },
+      home: { ...n.home.stats },
+      msgsSent: Array.from(n.stats.msgsSent),
+      bytesSent: n.stats.bytesSent,
+      magicBusyCycles: n.stats.magicBusyCycles,
+      niDelayCycles: n.stats.niDelayCycles,
+      magicDelayCycles: n.stats.magicDelayCycles,
+      uncachedServed: n.stats.uncachedServed,
+      uncachedAccesses: n.pi.uncachedAccesses,
+      cacheTransitions: Array.from(n.cache.table.counts),
+      homeTransitions: Array.from(n.home.table.counts),
+    })),
+    console: io?.console ?? [],
+    io: ioResult,
+    stopped,
+    windows: k,
+    spans: k,
+    endCycle,
+    busyNs,
+    waitNs,
+    sleeps: 0,
+    sleepTimeouts: 0,
+    halted,
+    exitCode,
+    trace: [],
+    spinSkipped: nodes.reduce((s, n) => s + n.hart.spinSkipped, 0),
+    windowsSkipped: quantaSkipped,
+    nodeWindowsLeft: 0,
+    costs: null,
+    monitor: null,
+    quantum: { quanta: k, quantaSkipped, blockedNodeQuanta, weaveNs, weave: weave?.stats ?? null, homes },
+  };
+}

@@ -1,0 +1,354 @@
+// The quantum timing mode's bound phase, memory side (docs/quantum.md): the hart's port on a
+// FLASH node while machine memory and the directory are frozen for the quantum.
+//
+// Loads and fetches read memory as the last weave left it, or the node's own store buffer where
+// it has stored to the line; stores go to the store buffer, a slot of the arena (a line copied
+// from memory, with a bit per byte the node stored), which the weave commits. The node's caches
+// run their protocol as in the exact mode, but a request never reaches a home: it is answered
+// here at once, with the latency it would have without contention, from the directory's state
+// at the quantum's start, and goes into the node's miss log for the weave. Atomics, and fences
+// while the buffer holds stores, block: the weave performs them and the node goes on after it.
+//
+// Everything the weave reads (the slots' lines and masks, the log, the blocked request) lives
+// in the quantum region of src/shared-abi.
+
+import type { MachineConfig } from '../config/machine.js';
+import { Access, Grant, MmioStatus, type AmoOp, type AtomicPort, type RamView } from '../vcpu/port.js';
+import { ProcessorInterface, overlapsDevice, type DeviceRange, type PiHost } from './processor-interface.js';
+import { ACCESS_STALL, ACCESS_STALL_ANY, type CacheController } from '../directory/cache-controller.js';
+import { DirState, type HomeViews } from '../directory/home-controller.js';
+import { Msg, msgBytes } from '../directory/messages.js';
+import { Sharers } from '../directory/sharers.js';
+import type { Mesh } from '../interconnect/mesh.js';
+import { BLOCK_WORDS, LOG_WORDS, type quantumLayout } from '../shared-abi/machine.js';
+
+export type QuantumViews = ReturnType<ReturnType<typeof quantumLayout>['views']>;
+
+/** Why a node blocked until the weave (QuantumViews.block word 0). */
+export const enum Block { None = 0, Fence = 1, Amo = 2, Sc = 3, Full = 4 }
+
+/** The hart waits for the weave (FlashNode.waiting). */
+export const WAIT_QUANTUM = -5;
+
+/** Miss-log flags: the request was an instruction fetch; it was answered with an exclusive copy. */
+export const LOG_FETCH = 1;
+export const LOG_EXCLUSIVE = 2;
+
+/** What the port needs from its node besides the processor interface's. */
+export interface QuantumHost extends PiHost {
+  /** A reply for this node's caches, due at `time` (`local`: it does not pass the network). */
+  reply(time: number, type: Msg, src: number, line: number, local: boolean): void;
+}
+
+export interface QuantumSizes {
+  /** Store-buffer lines per node. */
+  slots: number;
+  /** Miss-log entries per node and quantum. */
+  logCap: number;
+  /** RAM offset of the arena (the size of machine memory). */
+  arenaBase: number;
+}
+
+export class QuantumPort extends ProcessorInterface implements AtomicPort {
+  override readonly exclusiveGrants = false;
+  readonly atomics: AtomicPort = this;
+  /** The quantum the node is in (set by the loop). */
+  quantum = 0;
+  private readonly lineMask: number;
+  private readonly lineWords: number;
+  private readonly slotBase: number;
+  /** Open-addressed map line -> slot for this quantum: keys, values, and the quantum they were set in. */
+  private readonly mapLine: Int32Array;
+  private readonly mapSlot: Int32Array;
+  private readonly mapGen: Int32Array;
+  private readonly mapMask: number;
+  private gen = 1;
+  private used = 0;
+  private logged = 0;
+  /** The LR reservation: physical address and quantum (an SC in another quantum fails). */
+  private resAddr = NaN;
+  private resQuantum = -1;
+  /** The weave's answer to a blocked AMO or SC, for the retry. */
+  private answered = Block.None;
+  private answerLo = 0;
+  private answerHi = 0;
+  private readonly zero: ZeroLoad;
+
+  constructor(
+    ram: RamView,
+    cache: CacheController,
+    devices: readonly DeviceRange[],
+    private readonly cfg: MachineConfig,
+    protected override readonly host: QuantumHost,
+    private readonly node: number,
+    private readonly q: QuantumViews,
+    dir: HomeViews,
+    private readonly mesh: Mesh,
+    private readonly sizes: QuantumSizes,
+  ) {
+    super(ram, cache, devices, cfg.lineBytes, host);
+    this.lineMask = cfg.lineBytes - 1;
+    this.lineWords = cfg.lineBytes / 32;
+    this.slotBase = sizes.arenaBase + node * sizes.slots * cfg.lineBytes;
+    let m = 16;
+    while (m < sizes.slots * 2) m *= 2;
+    this.mapLine = new Int32Array(m);
+    this.mapSlot = new Int32Array(m);
+    this.mapGen = new Int32Array(m);
+    this.mapMask = m - 1;
+    this.zero = new ZeroLoad(cfg, mesh, dir);
+  }
+
+  /** A new quantum: the weave has committed the buffer and read the log. */
+  beginQuantum(quantum: number): void {
+    if (this.used > 0) this.hart!.dropGrantsFrom(this.sizes.arenaBase);
+    this.quantum = quantum;
+    this.gen++;
+    this.used = 0;
+    this.logged = 0;
+    this.q.slotCount[this.node] = 0;
+    this.q.logCount[this.node] = 0;
+    this.q.blockTime[this.node] = NaN;
+  }
+
+  /** The node blocked (its request is in QuantumViews.block) and the weave answered it. */
+  answer(kind: Block): void {
+    this.answered = kind;
+    this.answerLo = this.q.result[this.node * 2];
+    this.answerHi = this.q.result[this.node * 2 + 1];
+  }
+
+  /** Lines in the store buffer. */
+  get buffered(): number {
+    return this.used;
+  }
+
+  override access(paddr: number, size: number, kind: Access): number {
+    if (this.devices.length !== 0 && overlapsDevice(this.devices, paddr, size)) return Grant.Mmio;
+    const ro = paddr - this.ram.base;
+    if (!(ro >= 0 && ro + size <= this.ram.size)) return Grant.Fault;
+    const line = ro >>> this.lineShift;
+    // A miss and the eviction it causes take two log entries.
+    if (this.logged > this.sizes.logCap - 2) return this.block(Block.Full, 0, 0, 0, 0, 0);
+    const r = this.cache.access(line, kind);
+    if (r < 0) {
+      this.host.stallOn(r === ACCESS_STALL ? line : r === ACCESS_STALL_ANY ? -1 : line);
+      return Grant.Stall;
+    }
+    if (r > 0) this.hart!.extraCycles += r;
+    if (kind === Access.Fetch) return ro;
+    let s = this.slotOf(line);
+    if (kind === Access.Load) return s < 0 ? ro : this.slotBase + s * this.cfg.lineBytes + (ro & this.lineMask);
+    if (s < 0) {
+      if (this.used === this.sizes.slots) return this.block(Block.Full, 0, 0, 0, 0, 0);
+      s = this.newSlot(line, ro - (ro & this.lineMask));
+    }
+    const off = ro & this.lineMask;
+    const m = this.q.slotMask, base = (this.node * this.sizes.slots + s) * this.lineWords;
+    for (let b = off; b < off + size; b++) m[base + (b >>> 5)] |= 1 << (b & 31);
+    return this.slotBase + s * this.cfg.lineBytes + off;
+  }
+
+  override pageGrant(spanRo: number, kind: Access): boolean {
+    // Stores always come here, to mark the bytes they write.
+    if (kind === Access.Store) return false;
+    if (spanRo >= this.sizes.arenaBase) return true;
+    return super.pageGrant(spanRo, kind);
+  }
+
+  private slotOf(line: number): number {
+    let i = (Math.imul(line, 0x9e3779b1) >>> 0) & this.mapMask;
+    for (;;) {
+      if (this.mapGen[i] !== this.gen) return -1;
+      if (this.mapLine[i] === line) return this.mapSlot[i];
+      i = (i + 1) & this.mapMask;
+    }
+  }
+
+  private newSlot(line: number, lineRo: number): number {
+    const s = this.used++;
+    let i = (Math.imul(line, 0x9e3779b1) >>> 0) & this.mapMask;
+    while (this.mapGen[i] === this.gen) i = (i + 1) & this.mapMask;
+    this.mapGen[i] = this.gen;
+    this.mapLine[i] = line;
+    this.mapSlot[i] = s;
+    const k = this.node * this.sizes.slots + s;
+    this.q.slotLine[k] = line;
+    this.q.slotCount[this.node] = this.used;
+    this.q.slotMask.fill(0, k * this.lineWords, (k + 1) * this.lineWords);
+    const u8 = this.ram.u8, at = this.slotBase + s * this.cfg.lineBytes;
+    u8.copyWithin(at, lineRo, lineRo + this.cfg.lineBytes);
+    // Loads granted on the line in memory must now come here, to see the buffer.
+    this.hart!.dropGrant(lineRo, false);
+    return s;
+  }
+
+  private block(kind: Block, paddr: number, size: number, op: number, lo: number, hi: number): number {
+    const n = this.node, b = n * BLOCK_WORDS;
+    this.q.blockTime[n] = this.hart!.simTime();
+    this.q.blockAddr[n] = paddr;
+    this.q.block[b] = kind;
+    this.q.block[b + 1] = size;
+    this.q.block[b + 2] = op;
+    this.q.block[b + 3] = lo;
+    this.q.block[b + 4] = hi;
+    // The retry must be the blocked instruction itself: an interrupt handler's atomic would take
+    // its answer.
+    if (kind === Block.Amo || kind === Block.Sc) this.hart!.interruptsHeld = true;
+    this.host.stallOn(WAIT_QUANTUM);
+    return Grant.Stall;
+  }
+
+  private inRam(paddr: number, size: number): boolean {
+    const ro = paddr - this.ram.base;
+    return ro >= 0 && ro + size <= this.ram.size && !(this.devices.length !== 0 && overlapsDevice(this.devices, paddr, size));
+  }
+
+  // ---- AtomicPort ----
+
+  amo(paddr: number, size: number, op: AmoOp, lo: number, hi: number, out: Int32Array): MmioStatus {
+    if (this.answered === Block.Amo) {
+      this.answered = Block.None;
+      this.hart!.interruptsHeld = false;
+      out[0] = this.answerLo; out[1] = this.answerHi;
+      return MmioStatus.Ok;
+    }
+    if (!this.inRam(paddr, size)) return MmioStatus.Fault;
+    this.block(Block.Amo, paddr, size, op, lo, hi);
+    return MmioStatus.Stall;
+  }
+
+  reserve(paddr: number): void {
+    this.resAddr = paddr;
+    this.resQuantum = this.quantum;
+  }
+
+  sc(paddr: number, size: number, lo: number, hi: number, out: Int32Array): MmioStatus {
+    if (this.answered === Block.Sc) {
+      this.answered = Block.None;
+      this.hart!.interruptsHeld = false;
+      out[0] = this.answerLo;
+      return MmioStatus.Ok;
+    }
+    if (!this.inRam(paddr, size)) return MmioStatus.Fault;
+    // The weave can only tell whether others stored to the line in the quantum of the LR.
+    if (paddr !== this.resAddr || this.resQuantum !== this.quantum) { out[0] = 1; return MmioStatus.Ok; }
+    this.resAddr = NaN;
+    this.block(Block.Sc, paddr, size, 0, lo, hi);
+    return MmioStatus.Stall;
+  }
+
+  fence(): boolean {
+    if (this.used === 0) return true;
+    this.block(Block.Fence, 0, 0, 0, 0, 0);
+    return false;
+  }
+
+  // ---- the homes' answers ----
+
+  /**
+   * A protocol request of this node's caches leaves it at `t` (`local`: its home is this node,
+   * and `t` is the end of the home's handler on this node's MAGIC). Logs it, and queues the reply
+   * the home would send without contention, from the directory as the last weave left it.
+   */
+  request(type: Msg, line: number, a: number, t: number, local: boolean): void {
+    const c = this.cfg, z = this.zero;
+    const h = z.homeOf(line);
+    const arrive = local ? t - c.magicCycles : t + this.mesh.latency(this.node, h, msgBytes(type, c.headerBytes, c.lineBytes));
+    const to = z.answer(type, this.node, line, (a & LOG_FETCH) !== 0, local ? t : arrive + c.magicCycles);
+    this.log(arrive, type, line, (a & LOG_FETCH) | (z.exclusive ? LOG_EXCLUSIVE : 0));
+    if (z.reply >= 0) this.host.reply(to, z.reply, z.src, line, z.src === this.node);
+  }
+
+  private log(time: number, type: Msg, line: number, flags: number): void {
+    const n = this.node, i = n * this.sizes.logCap + this.logged++;
+    this.q.logTime[i] = time;
+    const w = i * LOG_WORDS;
+    this.q.logWords[w] = type;
+    this.q.logWords[w + 1] = line;
+    this.q.logWords[w + 2] = flags;
+    this.q.logCount[n] = this.logged;
+  }
+}
+
+/**
+ * What a home (with an owner or the sharers) answers a request, and when the answer reaches the
+ * requester, if nothing else were going on: the exact machine's messages at their zero-load
+ * latencies, from the directory as it stands. The bound phase answers its misses so; the weave
+ * times the atomics it performs so.
+ */
+export class ZeroLoad {
+  /** The last answer: its type (-1: none, for PUTS), its sender, whether it grants exclusive. */
+  reply: number = Msg.WB_ACK;
+  src = 0;
+  exclusive = false;
+  private readonly sharers: Sharers;
+  private readonly linesPerNode: number;
+  private invAt = 0;
+  private invFrom = 0;
+  private invLast = 0;
+  private invCount = 0;
+
+  constructor(private readonly cfg: MachineConfig, private readonly mesh: Mesh, private readonly dir: HomeViews) {
+    this.sharers = new Sharers(dir, cfg.nodes, cfg.dirPointers);
+    this.linesPerNode = (cfg.memPerNodeMiB << 20) / cfg.lineBytes;
+  }
+
+  homeOf(line: number): number {
+    return Math.floor(line / this.linesPerNode);
+  }
+
+  /** Cycles a request without data takes from node r to node h over the network. */
+  requestLatency(r: number, h: number): number {
+    return this.mesh.latency(r, h, this.cfg.headerBytes);
+  }
+
+  /**
+   * Request `type` of node `r` for `line`, its home's handler ending at `e`: the cycle its answer
+   * reaches r (before r's MAGIC handles it). Sets reply, src and exclusive.
+   */
+  answer(type: Msg, r: number, line: number, fetch: boolean, e: number): number {
+    const c = this.cfg, h = this.homeOf(line), hdr = c.headerBytes;
+    let at = e;
+    this.src = h;
+    this.exclusive = false;
+    this.reply = Msg.WB_ACK;
+    if (type === Msg.PUTS) { this.reply = -1; return e; }
+    if (type === Msg.GETS || type === Msg.GETX || type === Msg.UPGRADE) {
+      const st = this.dir.state[line], owner = this.dir.owner[line];
+      const write = type !== Msg.GETS;
+      if (st === DirState.EX && owner !== r) {
+        // Three hops: the owner supplies the line.
+        this.src = owner;
+        at = e + (owner === h ? 0 : this.mesh.latency(h, owner, hdr)) + c.magicCycles + c.cacheToCacheCycles;
+        this.reply = write ? Msg.DATA_X : Msg.DATA_S;
+        this.exclusive = write;
+      } else if (!write) {
+        this.exclusive = (st === DirState.U && !fetch) || st === DirState.EX;
+        this.reply = this.exclusive ? Msg.DATA_E : Msg.DATA_S;
+        at = e + c.memoryCycles;
+      } else {
+        this.exclusive = true;
+        const shares = st === DirState.S && this.sharers.has(line, r) && !this.sharers.overflowed(line);
+        if (st === DirState.S) {
+          this.invAt = e; this.invFrom = h; this.invLast = e; this.invCount = 0;
+          this.sharers.forEach(line, r, this.invalidation);
+          if (this.invCount > 0) at = Math.max(this.invLast, e + this.invCount * c.magicCycles) + c.magicCycles;
+        }
+        this.reply = type === Msg.UPGRADE && shares ? Msg.UPGRADE_ACK : Msg.DATA_X;
+        if (this.reply === Msg.DATA_X) at += c.memoryCycles;
+      }
+    }
+    return this.src === r ? at : at + this.mesh.latency(this.src, r, msgBytes(this.reply, hdr, c.lineBytes));
+  }
+
+  /** An invalidation from the home at invAt and its ack back, the home's NI sending one at a time. */
+  private readonly invalidation = (k: number): void => {
+    const c = this.cfg, h = this.invFrom;
+    const leave = this.invAt + this.invCount * this.mesh.serialization(c.headerBytes);
+    this.invCount++;
+    const back = k === h ? leave + c.magicCycles
+      : leave + this.mesh.latency(h, k, c.headerBytes) + c.magicCycles + this.mesh.latency(k, h, c.headerBytes);
+    if (back > this.invLast) this.invLast = back;
+  };
+}

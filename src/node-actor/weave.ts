@@ -1,0 +1,292 @@
+// The quantum timing mode's weave (docs/quantum.md): what crosses nodes in a quantum, settled
+// at its end in one fixed order, on one thread (worker 0) while the others wait.
+//
+//   1. commit every store buffer to memory, node by node in node order, each slot's marked bytes
+//   2. replay the quantum's miss logs and blocked atomics in (cycle, node, sequence) order through
+//      the homes' directory controllers (home-controller.ts, over the shared directory), whose
+//      invalidations and forwards are answered at once: the directory, MAGIC's miss counters and
+//      hot-page counts end as the exact machine's would for that order of requests
+//   3. perform the atomics on memory in that order (an SC stores only if no other node stored to
+//      its line in the quantum), and time them from the directory as the replay finds it
+//   4. charge each request's wait for its home's MAGIC (busy one handler per request) to its node
+//   5. leave for the workers: what each node's caches may keep of the lines others took
+//      (directives), the lines written, each blocked node's answer and resume cycle, the delays
+//
+// The bound phase answered every miss at once without contention (quantum-port.ts); here it
+// learns which lines others took and what the queues at the homes cost.
+
+import type { MachineConfig } from '../config/machine.js';
+import { HomeController, DirState, type HomeViews } from '../directory/home-controller.js';
+import { Msg } from '../directory/messages.js';
+import { Sharers } from '../directory/sharers.js';
+import type { Mesh } from '../interconnect/mesh.js';
+import { BLOCK_WORDS, DIRECTIVE_WORDS, LOG_WORDS } from '../shared-abi/machine.js';
+import { amoApply } from '../vcpu/insns-rv64a.js';
+import type { AmoOp } from '../vcpu/port.js';
+import { Block, LOG_EXCLUSIVE, LOG_FETCH, ZeroLoad, type QuantumSizes, type QuantumViews } from './quantum-port.js';
+
+/** Sequence number of a node's blocked request among its log entries: after all of them. */
+const BLOCK_SEQ = 1 << 30;
+
+export interface WeaveStats {
+  weaves: number;
+  committedLines: number;
+  replayed: number;
+  atomics: number;
+  scFailed: number;
+  directives: number;
+  /** Cycles of MAGIC queueing charged to the nodes. */
+  contentionCycles: number;
+}
+
+export class Weave {
+  readonly stats: WeaveStats = { weaves: 0, committedLines: 0, replayed: 0, atomics: 0, scFailed: 0, directives: 0, contentionCycles: 0 };
+  private readonly homes: HomeController[] = [];
+  private readonly zero: ZeroLoad;
+  private readonly sharers: Sharers;
+  private readonly magicFree: Float64Array;
+  private readonly lineShift: number;
+  private readonly lineWords: number;
+  private readonly linesPerNode: number;
+  /** line -> the node whose atomic last wrote it in this weave. */
+  private readonly written = new Map<number, number>();
+  /** (line, node) -> index of the node's latest directive for the line. */
+  private readonly latest = new Map<number, number>();
+  private evTime = new Float64Array(1024);
+  private evNode = new Int32Array(1024);
+  private evSeq = new Int32Array(1024);
+  private order: number[] = [];
+  private directiveCount = 0;
+  private committedCount = 0;
+  private readonly out = new Int32Array(2);
+  /** Answers the replayed home sends that the weave must act on: type, node. */
+  private readonly synth: number[] = [];
+
+  constructor(
+    private readonly cfg: MachineConfig,
+    mesh: Mesh,
+    private readonly q: QuantumViews,
+    private readonly mem: { u8: Uint8Array; dv: DataView; base: number },
+    private readonly dir: HomeViews,
+    private readonly sizes: QuantumSizes,
+  ) {
+    const outbox = {
+      send: (type: Msg, dst: number, line: number) => this.homeSent(type, dst, line),
+    };
+    for (let h = 0; h < cfg.nodes; h++) this.homes.push(new HomeController(h, cfg, dir, outbox));
+    this.zero = new ZeroLoad(cfg, mesh, dir);
+    this.sharers = new Sharers(dir, cfg.nodes, cfg.dirPointers);
+    this.magicFree = new Float64Array(cfg.nodes);
+    this.lineShift = Math.log2(cfg.lineBytes);
+    this.lineWords = cfg.lineBytes / 32;
+    this.linesPerNode = (cfg.memPerNodeMiB << 20) / cfg.lineBytes;
+  }
+
+  /** The homes' statistics, by node (requests, invalidations, forwards, hot-page events). */
+  homeStats(node: number): HomeController['stats'] {
+    return this.homes[node].stats;
+  }
+
+  run(): void {
+    const q = this.q, n = this.cfg.nodes;
+    this.stats.weaves++;
+    this.written.clear();
+    this.latest.clear();
+    this.directiveCount = 0;
+    this.committedCount = 0;
+    for (let k = 0; k < n; k++) q.delay[k] = 0;
+    this.commit();
+    this.collect();
+    for (const e of this.order) this.replay(e);
+    q.directiveCount[0] = this.directiveCount;
+    q.committedCount[0] = this.committedCount;
+  }
+
+  // ---- 1. commit ----
+
+  private commit(): void {
+    const q = this.q, u8 = this.mem.u8, lb = this.cfg.lineBytes, slots = this.sizes.slots;
+    for (let n = 0; n < this.cfg.nodes; n++) {
+      const count = q.slotCount[n];
+      for (let s = 0; s < count; s++) {
+        const k = n * slots + s, line = q.slotLine[k];
+        const to = line << this.lineShift, from = this.sizes.arenaBase + k * lb;
+        const mb = k * this.lineWords;
+        for (let w = 0; w < this.lineWords; w++) {
+          const m = q.slotMask[mb + w];
+          if (m === 0) continue;
+          const o = w * 32;
+          if (m === 0xffffffff) { u8.copyWithin(to + o, from + o, from + o + 32); continue; }
+          for (let b = 0; b < 32; b++) if (((m >>> b) & 1) !== 0) u8[to + o + b] = u8[from + o + b];
+        }
+        this.q.committed[this.committedCount++] = line;
+      }
+      this.stats.committedLines += count;
+    }
+  }
+
+  /** Whether a node other than r stored to `line` in this quantum: its buffer, or an atomic before. */
+  private writtenByOthers(line: number, r: number): boolean {
+    const w = this.written.get(line);
+    if (w !== undefined && w !== r) return true;
+    const q = this.q, slots = this.sizes.slots;
+    for (let n = 0; n < this.cfg.nodes; n++) {
+      if (n === r) continue;
+      const count = q.slotCount[n];
+      for (let s = 0; s < count; s++) if (q.slotLine[n * slots + s] === line) return true;
+    }
+    return false;
+  }
+
+  // ---- 2. the quantum's requests in order ----
+
+  private collect(): void {
+    const q = this.q, cap = this.sizes.logCap;
+    let e = 0;
+    for (let n = 0; n < this.cfg.nodes; n++) {
+      const count = q.logCount[n];
+      if (e + count + 1 > this.evTime.length) this.grow(e + count + 1);
+      for (let i = 0; i < count; i++, e++) {
+        this.evTime[e] = q.logTime[n * cap + i];
+        this.evNode[e] = n;
+        this.evSeq[e] = i;
+      }
+      if (!Number.isNaN(q.blockTime[n])) {
+        this.evTime[e] = q.blockTime[n];
+        this.evNode[e] = n;
+        this.evSeq[e] = BLOCK_SEQ;
+        e++;
+      }
+    }
+
+    const order = this.order;
+    order.length = e;
+    for (let i = 0; i < e; i++) order[i] = i;
+    const t = this.evTime, nd = this.evNode, sq = this.evSeq;
+    order.sort((a, b) => t[a] - t[b] || nd[a] - nd[b] || sq[a] - sq[b]);
+  }
+
+  private grow(need: number): void {
+    let size = this.evTime.length;
+    while (size < need) size *= 2;
+    const t = new Float64Array(size), n = new Int32Array(size), s = new Int32Array(size);
+    t.set(this.evTime); n.set(this.evNode); s.set(this.evSeq);
+    this.evTime = t; this.evNode = n; this.evSeq = s;
+  }
+
+  private replay(e: number): void {
+    const r = this.evNode[e], time = this.evTime[e], seq = this.evSeq[e];
+    if (seq === BLOCK_SEQ) { this.blocked(r, time); return; }
+    const q = this.q, w = (r * this.sizes.logCap + seq) * LOG_WORDS;
+    const type = q.logWords[w], line = q.logWords[w + 1], flags = q.logWords[w + 2];
+    this.stats.replayed++;
+    this.queue(r, line, time, type !== Msg.PUTS && type !== Msg.PUTE && type !== Msg.PUTX);
+    this.home(type, r, line, (flags & LOG_FETCH) !== 0, time);
+    // The bound phase granted an exclusive copy from the directory it saw; another node's
+    // request earlier in the quantum may have left only a shared copy, or none.
+    if ((flags & LOG_EXCLUSIVE) !== 0 && !(this.dir.state[line] === DirState.EX && this.dir.owner[line] === r)) {
+      this.directive(r, line, this.dir.state[line] === DirState.S && this.sharers.has(line, r));
+    }
+  }
+
+  /** The request waits for its home's MAGIC: charge the wait to its node. */
+  private queue(r: number, line: number, time: number, charge: boolean): number {
+    const h = Math.floor(line / this.linesPerNode);
+    const start = time > this.magicFree[h] ? time : this.magicFree[h];
+    this.magicFree[h] = start + this.cfg.magicCycles;
+    if (charge && start > time) {
+      this.q.delay[r] += start - time;
+      this.stats.contentionCycles += start - time;
+    }
+    return start;
+  }
+
+  /** Request `type` of node r through the home's controller, its forwards and invalidations answered at once. */
+  private home(type: number, r: number, line: number, fetch: boolean, time: number): void {
+    const st = this.dir.state[line];
+    const request = type === Msg.GETS || type === Msg.GETX || type === Msg.UPGRADE;
+    // r's later request supersedes what earlier ones of others took from it.
+    if (request) this.latest.delete(line * this.cfg.nodes + r);
+    if (request && st === DirState.EX && this.dir.owner[line] === r) return; // its own already
+    const h = Math.floor(line / this.linesPerNode);
+    this.homes[h].handle(type, r, line, fetch ? 1 : 0, time);
+    while (this.synth.length > 0) {
+      const from = this.synth.pop()!, t = this.synth.pop()!;
+      this.homes[h].handle(t, from, line, t === Msg.SHARING_WB ? 1 : 0, time);
+    }
+  }
+
+  /** What a replayed home sends: invalidations and forwards take the line from other nodes. */
+  private homeSent(type: Msg, dst: number, line: number): void {
+    switch (type) {
+      case Msg.INV:
+        this.directive(dst, line, false);
+        this.synth.push(Msg.INV_ACK, dst);
+        break;
+      case Msg.FWD_GETS:
+        this.directive(dst, line, true);
+        this.synth.push(Msg.SHARING_WB, dst);
+        break;
+      case Msg.FWD_GETX:
+        this.directive(dst, line, false);
+        this.synth.push(Msg.XFER, dst);
+        break;
+      default:
+    }
+  }
+
+  private directive(node: number, line: number, shared: boolean): void {
+    const key = line * this.cfg.nodes + node;
+    const d = this.q.directives, i = this.directiveCount;
+    if ((i + 1) * DIRECTIVE_WORDS > d.length) throw new Error(`quantum weave: more than ${d.length / DIRECTIVE_WORDS} directives in one quantum; use a smaller --quantum`);
+    const prev = this.latest.get(key);
+    // A later directive for the same line and node replaces the earlier one.
+    if (prev !== undefined) d[prev * DIRECTIVE_WORDS] = -1;
+    this.latest.set(key, i);
+    d[i * DIRECTIVE_WORDS] = node;
+    d[i * DIRECTIVE_WORDS + 1] = line;
+    d[i * DIRECTIVE_WORDS + 2] = shared ? 1 : 0;
+    this.directiveCount++;
+    this.stats.directives++;
+  }
+
+  // ---- 3. atomics and fences ----
+
+  private blocked(r: number, time: number): void {
+    const q = this.q, b = r * BLOCK_WORDS, kind = q.block[b] as Block;
+    q.resume[r] = time;
+    if (kind !== Block.Amo && kind !== Block.Sc) return;
+    this.stats.atomics++;
+    const paddr = q.blockAddr[r], size = q.block[b + 1];
+    const ro = paddr - this.mem.base, line = ro >>> this.lineShift;
+    const dv = this.mem.dv;
+    const ol = dv.getInt32(ro, true), oh = size === 8 ? dv.getInt32(ro + 4, true) : ol >> 31;
+    let store = true;
+    if (kind === Block.Amo) {
+      amoApply(q.block[b + 2] as AmoOp, ol, oh, q.block[b + 3], q.block[b + 4], this.out);
+      q.result[r * 2] = ol;
+      q.result[r * 2 + 1] = oh;
+    } else {
+      store = !this.writtenByOthers(line, r);
+      if (!store) this.stats.scFailed++;
+      this.out[0] = q.block[b + 3];
+      this.out[1] = q.block[b + 4];
+      q.result[r * 2] = store ? 0 : 1;
+    }
+    if (store) {
+      dv.setInt32(ro, this.out[0], true);
+      if (size === 8) dv.setInt32(ro + 4, this.out[1], true);
+      this.written.set(line, r);
+      this.q.committed[this.committedCount++] = line;
+    }
+    // Timed as the exclusive request the exact machine would make: to its home through MAGIC
+    // and the network, its wait for the home's MAGIC, and the handler that takes the answer.
+    const c = this.cfg, h = this.zero.homeOf(line);
+    const leave = time + c.magicCycles;
+    const arrive = h === r ? leave : leave + this.zero.requestLatency(r, h);
+    const start = this.queue(r, line, arrive, false);
+    const at = this.zero.answer(Msg.GETX, r, line, false, start + c.magicCycles);
+    this.home(Msg.GETX, r, line, false, arrive);
+    q.resume[r] = at + c.magicCycles;
+  }
+}
