@@ -3,13 +3,15 @@
 // load) apart from what it cost the host (wall time, aggregate guest MIPS, per-worker busy and
 // waiting time). --compare-threads runs the same machine at several thread counts, checks that
 // every simulated result is identical (DESIGN.md invariant 1) and prints the speedup.
+// --timing quantum [--quantum Q] runs the machine in the quantum timing mode (docs/quantum.md);
+// the report and the JSON say which mode and quantum gave the figures.
 
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { MachineConfig } from '../src/config/machine.js';
-import { FlashWorkers, runFlash, type FlashResult } from '../src/sim/flash-machine.js';
+import { DEFAULT_TIMING_QUANTUM, FlashWorkers, runFlash, type FlashResult, type Timing } from '../src/sim/flash-machine.js';
 import type { ElfImage } from '../src/sim/elf.js';
 import { UserError } from '../src/sim/errors.js';
 import { WINDOW_SLACK } from '../src/node-actor/worker-loop.js';
@@ -34,12 +36,18 @@ export interface FlashBenchOptions {
   echoConsole: boolean;
   /** Keep every node's host time per window (one thread only) and replay it for these thread counts (balance.ts). */
   balance?: number[];
+  /** How time is kept (default exact), and the quantum mode's quantum (default DEFAULT_TIMING_QUANTUM). */
+  timing?: Timing;
+  quantumCycles?: number;
   progress?: (line: string) => void;
 }
 
 export interface FlashBenchResult {
   benchmark: 'flash';
   workload: string;
+  /** The timing mode of every run, and its quantum in cycles (null in the exact mode). */
+  timing: Timing;
+  quantumCycles: number | null;
   config: MachineConfig;
   sim: Omit<FlashResult['sim'], 'perNode'> & { perNode: FlashResult['sim']['perNode'] };
   identicalAcrossThreads: boolean | null;
@@ -58,7 +66,7 @@ export function simulatedFingerprint(r: FlashResult): string {
  * V8 does not count them as pressure soon enough (a later 2-thread run measured 15% slower).
  */
 let gc: (() => void) | null = null;
-function collectGarbage(): void {
+export function collectGarbage(): void {
   if (gc === null) {
     setFlagsFromString('--expose-gc');
     gc = runInNewContext('gc') as () => void;
@@ -67,6 +75,10 @@ function collectGarbage(): void {
 }
 
 export async function runFlashBench(o: FlashBenchOptions): Promise<FlashBenchResult> {
+  const timing = o.timing ?? 'exact';
+  const quantumCycles = timing === 'quantum' ? o.quantumCycles ?? DEFAULT_TIMING_QUANTUM : null;
+  if (timing === 'quantum' && o.balance !== undefined) throw new UserError('--balance replays the exact mode\'s windows; leave out --timing quantum');
+  if (timing === 'quantum' && o.traceEvents !== undefined) throw new UserError('--trace-events traces the exact mode\'s windows; leave out --timing quantum');
   const once = async (threads: number, first: boolean, workers: FlashWorkers): Promise<FlashResult> => {
     if (!first) collectGarbage();
     const r = await runFlash({
@@ -81,9 +93,12 @@ export async function runFlashBench(o: FlashBenchOptions): Promise<FlashBenchRes
       windowSlack: o.windowSlack ?? (o.balance !== undefined ? WINDOW_SLACK : undefined),
       echoConsole: o.echoConsole && first,
       patch: o.patch,
+      timing,
+      quantumCycles: quantumCycles ?? undefined,
       traceBlock: o.traceEvents !== undefined ? 64 : 0,
       costLog: o.balance !== undefined,
-      progress: o.progress === undefined ? undefined : (cycle, windows) =>
+      // The quantum mode's workers do not report their progress (the cycle would read 0).
+      progress: o.progress === undefined || timing !== 'exact' ? undefined : (cycle, windows) =>
         o.progress!(`  ... simulated cycle ${cycle.toLocaleString('en-US')} (${windows.toLocaleString('en-US')} windows)`),
     });
     if (!r.sim.halted) {
@@ -103,7 +118,7 @@ export async function runFlashBench(o: FlashBenchOptions): Promise<FlashBenchRes
     const workers = new FlashWorkers(threads);
     try {
       for (let k = 0; k < o.repeat; k++) {
-        o.progress?.(`flash: ${o.config.nodes} nodes, ${threads} thread(s), workload ${o.workload}${o.repeat > 1 ? `, run ${k + 1} of ${o.repeat}` : ''}`);
+        o.progress?.(`flash: ${o.config.nodes} nodes, ${threads} thread(s), workload ${o.workload}, ${timingName(timing, quantumCycles)}${o.repeat > 1 ? `, run ${k + 1} of ${o.repeat}` : ''}`);
         const r = await once(threads, fingerprint === null, workers);
         all.push(r.host.wallSeconds);
         const fp = simulatedFingerprint(r);
@@ -121,6 +136,8 @@ export async function runFlashBench(o: FlashBenchOptions): Promise<FlashBenchRes
   return {
     benchmark: 'flash',
     workload: o.workload,
+    timing,
+    quantumCycles,
     config: o.config,
     sim: runs[0].sim,
     identicalAcrossThreads: runs.length > 1 || o.repeat > 1 ? identical : null,
@@ -142,6 +159,11 @@ function chromeTrace(r: FlashResult): unknown {
   return { traceEvents: events, displayTimeUnit: 'ms' };
 }
 
+/** 'exact timing' or 'quantum timing, quantum 1,000 cycles'. */
+export function timingName(timing: Timing, quantumCycles: number | null): string {
+  return timing === 'exact' ? 'exact timing' : `quantum timing, quantum ${(quantumCycles ?? DEFAULT_TIMING_QUANTUM).toLocaleString('en-US')} cycles`;
+}
+
 const pct = (a: number, b: number) => (b > 0 ? `${((100 * a) / b).toFixed(2)}%` : '-');
 const num = (v: number) => v.toLocaleString('en-US');
 const mean = (sum: number, n: number) => (n > 0 ? (sum / n).toFixed(1) : '-');
@@ -151,6 +173,7 @@ export function formatFlashBench(b: FlashBenchResult): string {
   const ipc = s.perNode.map((n) => (n.cycles > 0 ? n.instret / n.cycles : 0));
   const lines = [
     `FLASH machine: ${s.nodes} nodes (${s.mesh} mesh), ${c.cpuMHz} MHz, ${c.lineBytes} B lines, L1 ${c.l1iKiB}+${c.l1dKiB} KiB, L2 ${c.l2KiB} KiB, lookahead ${s.lookaheadCycles} cycles`,
+    `timing: ${timingName(b.timing, b.quantumCycles)}${b.timing === 'quantum' ? ' (docs/quantum.md)' : ''}`,
     `workload: ${b.workload}; exit ${s.exitCode}; console: ${JSON.stringify(s.console.trim())}`,
     '',
     'simulated',
@@ -173,7 +196,10 @@ export function formatFlashBench(b: FlashBenchResult): string {
   const base = b.host.runs[0];
   // One line per window length: one thread runs in windows of the whole lookahead, more in halves.
   const lengths = b.host.runs.filter((h, i, all) => all.findIndex((x) => x.windowSlack === h.windowSlack) === i);
-  for (const h of lengths) {
+  if (b.timing === 'quantum') {
+    const q = base.quantum!;
+    lines.push(`  quanta               ${num(q.quanta)} of ${num(q.cycles)} cycles stepped, ${num(q.quantaSkipped)} more jumped over`);
+  } else for (const h of lengths) {
     const which = lengths.length > 1 ? ` (${b.host.runs.filter((x) => x.windowSlack === h.windowSlack).map((x) => x.threads).join(', ')} thread(s))` : '';
     lines.push(`  windows              ${num(h.windows)} of ${+h.windowCycles.toFixed(2)} cycles (${h.windowSlack} per lookahead), ${num(h.windowsSkipped)} of them jumped over${which}`);
   }
@@ -182,7 +208,12 @@ export function formatFlashBench(b: FlashBenchResult): string {
     const speedup = base.wallSeconds / h.wallSeconds;
     const all = h.allWallSeconds.length > 1 ? ` (fastest of ${h.allWallSeconds.map((x) => x.toFixed(2)).join(', ')})` : '';
     lines.push(`  ${String(h.threads).padStart(3)} thread(s)  wall ${h.wallSeconds.toFixed(2)} s  ${h.mips.toFixed(2)} MIPS  speedup ${speedup.toFixed(2)}x${all}`);
-    lines.push(`      ${num(h.nodeWindowsLeft)} of ${num((h.windows - h.windowsSkipped) * s.nodes)} node-windows left alone (a hart waiting on a miss, asleep or spinning, nothing due)`);
+    if (h.quantum !== null) {
+      const q = h.quantum;
+      lines.push(`      ${num(q.blockedNodeQuanta)} of ${num(q.quanta * s.nodes)} node-quanta blocked on the weave; weave ${q.weaveSeconds.toFixed(2)} s (serial, worker 0)`);
+    } else {
+      lines.push(`      ${num(h.nodeWindowsLeft)} of ${num((h.windows - h.windowsSkipped) * s.nodes)} node-windows left alone (a hart waiting on a miss, asleep or spinning, nothing due)`);
+    }
     for (const w of h.workers) {
       lines.push(`      worker ${w.worker}: ${w.nodes} node(s) in ${num(w.spans)} passes, busy ${w.busySeconds.toFixed(2)} s, waiting ${w.waitSeconds.toFixed(2)} s, slept ${num(w.sleeps)} times (${num(w.sleepTimeouts)} to the timeout)`);
     }

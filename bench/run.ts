@@ -3,7 +3,14 @@
 //   npm run bench -- [--nodes N] [--threads T] [--workload radix|stencil|ELF] [--size S]
 //                    [--config FILE.json] [--compare-threads 1,2,...] [--repeat N] [--trace-events FILE] [--json FILE]
 //                    [--balance 2,4,...] [--window-slack K] [--no-spans] [--spin-us N]
-//       the FLASH machine benchmark (bench/flash.ts), the default suite
+//                    [--timing exact|quantum] [--quantum CYCLES]
+//       the FLASH machine benchmark (bench/flash.ts), the default suite, in the exact timing mode
+//       (the default) or the quantum mode (docs/quantum.md)
+//   npm run bench -- --validate-timing [--quantum 250,1000,4000] [--nodes 16,64] [--workloads radix,stencil]
+//                    [--size S] [--threads T] [--config FILE.json] [--json FILE]
+//       the quantum mode against the exact mode: each workload on each node count once exactly
+//       and once per quantum, the errors of time, IPC, misses, latencies, NACKs and messages
+//       (bench/validate-timing.ts)
 //   npm run bench -- --suite sync [--compare-threads 1,2,4,...] [--work-us 3,10,30] [--windows N]
 //                    [--messages M] [--jitter J] [--window-slack K] [--spin-us N] [--repeat N] [--json FILE]
 //       the parallel engine's coordination alone, around fixed work per window (bench/sync.ts)
@@ -21,8 +28,9 @@
 //       overhead, the Disco paper's Figure 5 breakdown, host time (bench/monitor-overhead.ts)
 //
 // Exit status: 0 when the run finished (and, where compared, results matched: checksums against
-// QEMU, simulated results across thread counts; every monitor workload passed on both sides); 1
-// when they differ; 2 for bad input.
+// QEMU, simulated results across thread counts; every monitor workload passed on both sides; every
+// quantum run of --validate-timing ended as its exact run, whatever its errors); 1 when they
+// differ; 2 for bad input.
 
 import { writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -36,7 +44,8 @@ import { formatFlashBench, runFlashBench } from './flash.js';
 import { formatSyncBench, runSyncBench } from './sync.js';
 import { applyConfig, defaultConfig, monitorCostConfig } from '../src/config/machine.js';
 import { MONITOR_WORKLOADS, formatMonitorBench, runMonitorBench } from './monitor-overhead.js';
-import { checkThreads, checkWindowSlack, defaultThreads } from '../src/sim/flash-machine.js';
+import { DEFAULT_TIMING_QUANTUM, TIMINGS, checkThreads, checkWindowSlack, defaultThreads } from '../src/sim/flash-machine.js';
+import { formatValidateTiming, runValidateTiming } from './validate-timing.js';
 import { readElf } from '../src/sim/elf.js';
 import { NUMA_RUNS, NUMA_WORKLOADS, formatNumaTable, numaSvg, parseNumaRuns, runNumaExperiment } from './numa.js';
 
@@ -69,14 +78,17 @@ async function main(): Promise<void> {
     .usage('npm run bench -- [--nodes N] [--threads T] [--workload W] [--json FILE] [--compare-threads 1,2,...]\nnpm run bench -- --suite hart\nnpm run bench -- --suite monitor [--only W] [--repeat N]\nnpm run bench -- --suite sync [--compare-threads 1,2,...] [--work-us 3,10,30]')
     .options({
       experiment: { choices: ['numa'] as const, describe: 'numa: Disco\'s NUMA experiment, each workload in VMs of the project\'s kernel under each NUMA policy and on a UMA machine (bench/numa.ts); --nodes runs every workload on N nodes (default: engineering and pmake on 8, raytrace on 16)' },
-      workloads: { type: 'string', requiresArg: true, describe: `numa experiment: comma-separated workloads (${NUMA_WORKLOADS.map((w) => w.name).join(', ')})` },
+      workloads: { type: 'string', requiresArg: true, describe: `numa experiment: comma-separated workloads (${NUMA_WORKLOADS.map((w) => w.name).join(', ')}); --validate-timing: ${Object.keys(WORKLOADS).join(', ')} (default both)` },
       runs: { type: 'string', requiresArg: true, describe: `numa experiment: comma-separated policies and uma (default all: ${NUMA_RUNS.join(', ')})` },
       jobs: { type: 'number', requiresArg: true, describe: 'numa experiment: runs at once (default: cores / threads)' },
       svg: { type: 'string', requiresArg: true, describe: 'numa experiment: write the bar chart (Disco\'s Figure 8) to this SVG file' },
       suite: { choices: ['flash', 'hart', 'monitor', 'sync'] as const, default: 'flash' as const, describe: 'flash: the FLASH machine benchmark; hart: one hart on flat memory next to qemu-riscv64; monitor: workloads natively and in a VM of the monitor; sync: the parallel engine\'s coordination alone' },
-      nodes: { type: 'number', requiresArg: true, describe: 'FLASH nodes (default 16)' },
+      nodes: { type: 'string', requiresArg: true, describe: 'FLASH nodes (default 16); --validate-timing: comma-separated node counts (default 16,64)' },
       threads: { type: 'number', requiresArg: true, describe: 'worker threads (default: cores, at most nodes)' },
-      workload: { type: 'string', default: 'radix', requiresArg: true, describe: `parallel workload: ${Object.keys(WORKLOADS).join(', ')}, or an ELF file` },
+      workload: { type: 'string', requiresArg: true, describe: `parallel workload: ${Object.keys(WORKLOADS).join(', ')}, or an ELF file (default radix)` },
+      timing: { choices: TIMINGS, requiresArg: true, describe: 'flash suite: how the machine keeps time: exact (the default, every message at its cycle) or quantum (nodes run a quantum at a time, docs/quantum.md)' },
+      quantum: { type: 'string', requiresArg: true, describe: `with --timing quantum: the quantum in cycles (default ${DEFAULT_TIMING_QUANTUM}); --validate-timing: comma-separated quanta (default 250,1000,4000)` },
+      'validate-timing': { type: 'boolean', describe: 'run each workload (--workloads) on each node count (--nodes) once in the exact mode and once in the quantum mode per quantum (--quantum), and print the quantum mode\'s errors (bench/validate-timing.ts)' },
       size: { type: 'number', requiresArg: true, describe: "the workload's size parameter (radix: keys; stencil: grid rows)" },
       config: { type: 'string', requiresArg: true, describe: 'JSON file overriding machine parameters (see src/config/machine.ts); monitor suite: the monitor\'s costs only (src/config/monitor-costs.ts)' },
       'compare-threads': { type: 'string', requiresArg: true, describe: 'comma-separated thread counts: run each, check identical results, print speedups' },
@@ -104,7 +116,7 @@ async function main(): Promise<void> {
     .version(false)
     .fail((msg, err) => {
       if (err) throw err;
-      fail(`${msg} (see npm run bench -- --help)`);
+      fail(`${msg.replace(/\s*\n\s*/g, ' ')} (see npm run bench -- --help)`);
     })
     .parseSync();
 
@@ -116,17 +128,25 @@ async function main(): Promise<void> {
     const windowSlack = argv['window-slack'];
     if (windowSlack !== undefined) checkWindowSlack(windowSlack);
     if (spinUs !== undefined && !(Number.isFinite(spinUs) && spinUs >= 0)) fail(`--spin-us ${spinUs}: give microseconds, 0 or more`);
+    const timingGiven = argv.timing !== undefined || argv.quantum !== undefined || argv['validate-timing'] === true;
+    if (timingGiven && (argv.experiment !== undefined || argv.suite !== 'flash')) {
+      fail('--timing, --quantum and --validate-timing belong to the FLASH machine benchmark (the default suite); the other suites and the NUMA experiment run the exact mode');
+    }
+    if (argv['validate-timing'] === true) {
+      await validateTiming(root, argv, windowSlack, spinUs);
+      return;
+    }
     if (argv.experiment === 'numa') {
       const names = argv.workloads?.split(',').map((x) => x.trim()) ?? NUMA_WORKLOADS.map((w) => w.name);
       const workloads = names.map((n) => NUMA_WORKLOADS.find((w) => w.name === n) ?? fail(`--workloads: '${n}' is none of ${NUMA_WORKLOADS.map((w) => w.name).join(', ')}`));
       const runs = argv.runs !== undefined ? parseNumaRuns(argv.runs) : [...NUMA_RUNS];
-      if (argv.nodes !== undefined && !(Number.isInteger(argv.nodes) && argv.nodes >= 1)) fail(`--nodes ${argv.nodes}: give a whole number of nodes, 1 or more`);
+      const nodes = argv.nodes === undefined ? undefined : oneNodeCount(argv.nodes);
       const threads = argv.threads ?? 1;
       if (!(Number.isInteger(threads) && threads >= 1)) fail(`--threads ${threads}: give a whole number, 1 or more`);
       if (argv.jobs !== undefined && !(Number.isInteger(argv.jobs) && argv.jobs >= 1)) fail(`--jobs ${argv.jobs}: give a whole number of runs at once, 1 or more`);
       const machine = argv.config !== undefined ? readConfigFile(argv.config) : {};
       applyConfig(defaultConfig(), machine, argv.config ?? 'the experiment'); // refused before anything runs
-      const result = await runNumaExperiment({ root, nodes: argv.nodes, workloads, runs, threads, machine, jobs: argv.jobs, progress: (line) => process.stderr.write(`${line}\n`) });
+      const result = await runNumaExperiment({ root, nodes, workloads, runs, threads, machine, jobs: argv.jobs, progress: (line) => process.stderr.write(`${line}\n`) });
       process.stdout.write(formatNumaTable(result) + '\n');
       if (argv.json !== undefined) writeFileSync(argv.json, JSON.stringify(result, null, 2) + '\n');
       if (argv.svg !== undefined) writeFileSync(argv.svg, numaSvg(result) + '\n');
@@ -173,8 +193,15 @@ async function main(): Promise<void> {
       if (result.checksumsMatch === false) process.exitCode = 1;
       return;
     }
-    const nodes = argv.nodes ?? 16;
-    if (!Number.isInteger(nodes) || nodes < 1) fail(`--nodes ${nodes}: give a whole number of nodes, 1 or more`);
+    const nodes = argv.nodes === undefined ? 16 : oneNodeCount(argv.nodes);
+    const timing = argv.timing ?? 'exact';
+    let quantumCycles: number | undefined;
+    if (argv.quantum !== undefined) {
+      if (timing !== 'quantum') throw new UserError('--quantum is the quantum of --timing quantum: add --timing quantum, or drop --quantum');
+      if (argv.quantum.includes(',')) fail(`--quantum ${argv.quantum}: give one quantum for a run (lists are for --validate-timing)`);
+      quantumCycles = quantumList(argv.quantum)[0];
+    }
+    if (argv.workloads !== undefined) fail('--workloads belongs to --validate-timing and --experiment numa; the benchmark runs one --workload');
     let overrides: Record<string, unknown> = {};
     if (argv.config !== undefined) overrides = readConfigFile(argv.config);
     const config = applyConfig(defaultConfig(), { ...overrides, nodes }, argv.config ?? '--nodes');
@@ -192,16 +219,17 @@ async function main(): Promise<void> {
     if (threads.some((t) => t > cores)) {
       process.stderr.write(`flashdisco bench: warning: ${Math.max(...threads)} threads on ${cores} cores; workers that share a core wait for each other, so wall times will not scale\n`);
     }
-    const w = WORKLOADS[argv.workload];
-    const imagePath = w !== undefined ? join(root, w.image) : argv.workload;
-    if (w === undefined && !existsSync(imagePath)) fail(`--workload '${argv.workload}' is neither a known workload (${Object.keys(WORKLOADS).join(', ')}) nor an ELF file`);
+    const workload = argv.workload ?? 'radix';
+    const w = WORKLOADS[workload];
+    const imagePath = w !== undefined ? join(root, w.image) : workload;
+    if (w === undefined && !existsSync(imagePath)) fail(`--workload '${workload}' is neither a known workload (${Object.keys(WORKLOADS).join(', ')}) nor an ELF file`);
     if (argv.size !== undefined && (w === undefined || !Number.isInteger(argv.size) || argv.size < 1)) {
       fail(w === undefined ? '--size needs a known --workload' : `--size ${argv.size}: give a positive whole number`);
     }
     const result = await runFlashBench({
       config,
       image: readElf(rel(imagePath), 'workload'),
-      workload: argv.workload,
+      workload,
       threads,
       repeat,
       maxCycles: argv['max-cycles'],
@@ -212,6 +240,8 @@ async function main(): Promise<void> {
       traceEvents: argv['trace-events'],
       echoConsole: argv.console,
       balance,
+      timing,
+      quantumCycles,
       progress: (line) => process.stderr.write(`${line}\n`),
     });
     process.stdout.write(formatFlashBench(result) + '\n');
@@ -221,6 +251,80 @@ async function main(): Promise<void> {
     if (e instanceof UserError) fail(e.message);
     throw e;
   }
+}
+
+type Argv = Record<string, unknown> & {
+  nodes?: string; threads?: number; workloads?: string; workload?: string; quantum?: string; timing?: string; size?: number;
+  config?: string; json?: string; 'max-cycles': number; spans: boolean; 'compare-threads'?: string; balance?: string;
+  repeat?: number; 'trace-events'?: string;
+};
+
+/** --validate-timing: the quantum mode against the exact mode (bench/validate-timing.ts). */
+async function validateTiming(root: string, argv: Argv, windowSlack: number | undefined, spinUs: number | undefined): Promise<void> {
+  if (argv.timing !== undefined) fail('--validate-timing runs both timing modes; leave out --timing');
+  for (const [flag, given] of [['--compare-threads', argv['compare-threads']], ['--balance', argv.balance], ['--repeat', argv.repeat], ['--trace-events', argv['trace-events']]] as const) {
+    if (given !== undefined) fail(`${flag} is not for --validate-timing, which runs each configuration once (give --threads T for all runs)`);
+  }
+  if (argv.workload !== undefined) fail('--validate-timing takes --workloads (comma-separated), not --workload');
+  const names = argv.workloads?.split(',').map((x) => x.trim()) ?? Object.keys(WORKLOADS);
+  for (const n of names) {
+    if (NUMA_WORKLOADS.some((x) => x.name === n)) {
+      throw new UserError(`--workloads: ${n} runs in VMs of the monitor, which --timing quantum does not run yet; validate with ${Object.keys(WORKLOADS).join(', ')}`);
+    }
+    if (WORKLOADS[n] === undefined) fail(`--workloads: '${n}' is none of ${Object.keys(WORKLOADS).join(', ')}`);
+  }
+  if (argv.size !== undefined) {
+    if (names.length !== 1) fail('--size sizes one workload; with --validate-timing give it with a single --workloads');
+    if (!Number.isInteger(argv.size) || argv.size < 1) fail(`--size ${argv.size}: give a positive whole number`);
+  }
+  const nodes = argv.nodes === undefined ? [16, 64] : numberList(argv.nodes, '--nodes', 1);
+  const quanta = quantumList(argv.quantum ?? '250,1000,4000');
+  const overrides = argv.config !== undefined ? readConfigFile(argv.config) : {};
+  const configs = new Map(nodes.map((n) => [n, applyConfig(defaultConfig(), { ...overrides, nodes: n }, argv.config ?? '--nodes')]));
+  if (argv.threads !== undefined) for (const n of nodes) checkThreads(argv.threads, n);
+  const cores = availableParallelism();
+  const threadsFor = (n: number) => argv.threads ?? defaultThreads(n);
+  if (nodes.some((n) => threadsFor(n) > cores)) {
+    process.stderr.write(`flashdisco bench: warning: ${Math.max(...nodes.map(threadsFor))} threads on ${cores} cores; workers that share a core wait for each other, so host seconds will not scale\n`);
+  }
+  const rel = (p: string) => relative(process.cwd(), resolve(p)) || p;
+  const workloads = names.map((n) => ({
+    name: n,
+    image: readElf(rel(join(root, WORKLOADS[n].image)), 'workload'),
+    patch: argv.size !== undefined ? { [WORKLOADS[n].sizeSymbol]: argv.size } : {},
+  }));
+  const result = await runValidateTiming({
+    workloads,
+    nodes,
+    quanta,
+    config: (n) => configs.get(n)!,
+    threads: threadsFor,
+    maxCycles: argv['max-cycles'],
+    spinUs,
+    windowSlack,
+    noSpans: !argv.spans,
+    progress: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stdout.write(formatValidateTiming(result) + '\n');
+  if (argv.json !== undefined) writeFileSync(argv.json, JSON.stringify(result, null, 2) + '\n');
+  if (!result.ok) process.exitCode = 1;
+}
+
+/** --nodes for a single machine: one whole number, 1 or more. */
+function oneNodeCount(text: string): number {
+  const n = Number(text.trim());
+  if (text.includes(',')) fail(`--nodes ${text}: give one node count (lists are for --validate-timing)`);
+  if (text.trim() === '' || !Number.isInteger(n) || n < 1) fail(`--nodes ${text}: give a whole number of nodes, 1 or more`);
+  return n;
+}
+
+/** Quanta in cycles, comma-separated: whole numbers of 16 or more (the quantum mode's least). */
+function quantumList(text: string): number[] {
+  const xs = text.split(',').map((x) => Number(x.trim()));
+  for (const x of xs) {
+    if (!(Number.isSafeInteger(x) && x >= 16)) fail(`--quantum ${text}: give the quantum in cycles, a whole number of 16 or more${xs.length > 1 ? ' each' : ''}`);
+  }
+  return xs;
 }
 
 /** A comma-separated list of numbers, each at least `min` (whole numbers when min is 1). */

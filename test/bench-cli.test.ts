@@ -235,6 +235,120 @@ describe('bench: --balance', () => {
   });
 });
 
+describe('bench: timing modes', () => {
+  it('says which timing mode gave the figures: exact by default', () => {
+    const json = join(dir, 'timing-exact.json');
+    const r = bench('--nodes', '2', '--threads', '1', '--size', '1024', '--no-console', '--json', json);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^timing: exact timing$/m);
+    expect(r.stdout).toMatch(/^ {2}windows +[0-9,]+ of /m);
+    const out = JSON.parse(readFileSync(json, 'utf8'));
+    expect(out.timing).toBe('exact');
+    expect(out.quantumCycles).toBeNull();
+    expect(out.host.runs[0].quantum).toBeNull();
+  });
+
+  it('--timing quantum --compare-threads 1,2: the quantum, its host figures, and identical simulated results', () => {
+    const json = join(dir, 'timing-quantum.json');
+    const r = bench('--nodes', '4', '--size', '1024', '--compare-threads', '1,2', '--timing', 'quantum', '--quantum', '500', '--no-console', '--json', json);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^timing: quantum timing, quantum 500 cycles/m);
+    expect(r.stdout).toMatch(/^ {2}quanta +[0-9,]+ of 500 cycles stepped, [0-9,]+ more jumped over$/m);
+    expect(r.stdout).toMatch(/^ {6}[0-9,]+ of [0-9,]+ node-quanta blocked on the weave; weave [0-9.]+ s/m);
+    expect(r.stdout).toMatch(/simulated results identical across thread counts: yes/);
+    expect(r.stderr).toMatch(/flash: 4 nodes, 2 thread\(s\), workload radix, quantum timing, quantum 500 cycles/);
+    const out = JSON.parse(readFileSync(json, 'utf8'));
+    expect(out.timing).toBe('quantum');
+    expect(out.quantumCycles).toBe(500);
+    expect(out.identicalAcrossThreads).toBe(true);
+    expect(out.sim.exitCode).toBe(0);
+    expect(out.host.runs.map((h: { threads: number }) => h.threads)).toEqual([1, 2]);
+    for (const h of out.host.runs) {
+      expect(h.quantum.cycles).toBe(500);
+      expect(h.quantum.quanta).toBeGreaterThan(0);
+      expect(h.quantum.blockedNodeQuanta).toBeGreaterThanOrEqual(0);
+      expect(h.quantum.weaveSeconds).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('--validate-timing: one exact run and one per quantum, the errors against the targets, messages side by side, a verdict per quantum', () => {
+    const json = join(dir, 'validate.json');
+    const r = bench('--validate-timing', '--nodes', '4', '--workloads', 'stencil', '--quantum', '500', '--size', '24', '--json', json);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^validate-timing: stencil, 4 nodes, [0-9]+ thread\(s\), exact$/m);
+    expect(r.stderr).toMatch(/^validate-timing: stencil, 4 nodes, [0-9]+ thread\(s\), quantum 500$/m);
+    expect(r.stdout).toMatch(/^stencil, 4 nodes \(2x2 mesh\), [0-9]+ thread\(s\), stencil_height 24: stencil: 512x24 grid/m);
+    expect(r.stdout).toMatch(/^ +exact +Q=500$/m);
+    const err = '[-+][0-9]+\\.[0-9]{2}%';
+    for (const row of ['time \\(cycles\\)', 'L1 misses \\(I\\+D\\)', 'L2 misses', 'local misses', 'remote misses']) {
+      expect(r.stdout).toMatch(new RegExp(`^ {2}${row} +[0-9,]+ +[0-9,]+ +${err} (ok|OUT)$`, 'm'));
+    }
+    for (const row of ['IPC \\(machine\\)', ' {2}mean latency', 'NACKs received', 'home invalidations', 'home forwards']) {
+      expect(r.stdout).toMatch(new RegExp(`^ {2}${row} +[0-9,.]+ +[0-9,.]+ +${err}$`, 'm'));
+    }
+    for (const type of ['GETS', 'GETX', 'UPGRADE', 'INV', 'FWD_GETS', 'FWD_GETX', 'PUTX']) {
+      expect(r.stdout).toMatch(new RegExp(`^ {4}${type} +[0-9,]+ +[0-9,]+ +(${err}|-)$`, 'm'));
+    }
+    expect(r.stdout).toMatch(new RegExp(`^ {2}host seconds +[0-9.]+ +[0-9.]+ +${err}$`, 'm'));
+    expect(r.stdout).toMatch(/^ {2}quanta stepped +[0-9,]+$/m);
+    expect(r.stdout).toMatch(/^ {2}blocked node-quanta +[0-9,]+$/m);
+    expect(r.stdout).toMatch(/^ {2}weave seconds +[0-9.]+$/m);
+    expect(r.stdout).toMatch(new RegExp(`^ {2}Q=500 +time ${err} \\(stencil, 4 nodes\\); miss count ${err} \\(stencil, 4 nodes, [^)]+\\): (within|OUTSIDE) the targets$`, 'm'));
+
+    const out = JSON.parse(readFileSync(json, 'utf8'));
+    expect(out.benchmark).toBe('validate-timing');
+    expect(out.ok).toBe(true);
+    expect(out.targets).toEqual({ timePct: 3, missPct: 5 });
+    expect(out.ipc).toBe('instructions / (endCycle * nodes)');
+    expect(out.cells).toHaveLength(1);
+    const c = out.cells[0];
+    expect([c.workload, c.nodes, c.patch]).toEqual(['stencil', 4, { stencil_height: 24 }]);
+    expect(c.exact.timing).toBe('exact');
+    expect(c.exact.quantum).toBeNull();
+    expect(c.exact.exitCode).toBe(0);
+    expect(c.quantum).toHaveLength(1);
+    const q = c.quantum[0];
+    expect(q.quantumCycles).toBe(500);
+    expect(q.run.timing).toBe('quantum');
+    expect(q.run.quantum.cycles).toBe(500);
+    expect(q.run.quantum.quanta).toBeGreaterThan(0);
+    expect(q.sameOutcome).toBe(true);
+    for (const k of ['endCycle', 'ipc', 'l1Misses', 'l2Misses', 'localMisses', 'localMissMean', 'remoteMisses', 'remoteMissMean', 'nacks', 'msg.GETS', 'msg.GETX', 'msg.UPGRADE', 'hostSeconds']) {
+      expect(Number.isFinite(q.errorsPct[k]), k).toBe(true);
+    }
+    // Loose sanity: the quantum mode simulates the same program on the same machine.
+    expect(Math.abs(q.errorsPct.endCycle)).toBeLessThan(50);
+    expect(Math.abs(q.errorsPct.l1Misses)).toBeLessThan(50);
+    expect(Object.keys(q.withinTarget).sort()).toEqual(['endCycle', 'l1Misses', 'l2Misses', 'localMisses', 'remoteMisses']);
+    expect(q.withinTarget.endCycle).toBe(Math.abs(q.errorsPct.endCycle) <= 3);
+    for (const k of ['GETS', 'GETX', 'INV', 'FWD_GETS']) expect(c.exact.messages[k]).toBeGreaterThan(0);
+    expect(c.exact.hostSeconds).toBeGreaterThan(0);
+    expect(q.run.hostSeconds).toBeGreaterThan(0);
+    expect(out.verdicts).toHaveLength(1);
+    expect(out.verdicts[0].quantumCycles).toBe(500);
+    expect(out.verdicts[0].maxTimeErrorPct).toBeCloseTo(q.errorsPct.endCycle, 10);
+    expect(Number.isFinite(out.verdicts[0].maxMissErrorPct)).toBe(true);
+  });
+
+  it('refuses --quantum without --timing quantum, bad quanta, and the monitor\'s workloads for --validate-timing, in one line', () => {
+    expectRefused(bench('--nodes', '4', '--quantum', '500'), /--quantum is the quantum of --timing quantum: add --timing quantum, or drop --quantum/);
+    expectRefused(bench('--nodes', '4', '--timing', 'exact', '--quantum', '500'), /add --timing quantum/);
+    expectRefused(bench('--nodes', '4', '--timing', 'quantum', '--quantum', '8'), /--quantum 8: give the quantum in cycles, a whole number of 16 or more/);
+    expectRefused(bench('--nodes', '4', '--timing', 'quantum', '--quantum', '250,500'), /--quantum 250,500: give one quantum for a run/);
+    expectRefused(bench('--nodes', '4', '--timing', 'fast'), /timing.*fast.*exact.*quantum/);
+    expectRefused(bench('--validate-timing', '--workloads', 'engineering'), /--workloads: engineering runs in VMs of the monitor, which --timing quantum does not run yet/);
+    expectRefused(bench('--validate-timing', '--workloads', 'stencil,pmake'), /pmake runs in VMs of the monitor/);
+    expectRefused(bench('--validate-timing', '--workloads', 'quicksort'), /--workloads: 'quicksort' is none of radix, stencil/);
+    expectRefused(bench('--validate-timing', '--timing', 'quantum'), /--validate-timing runs both timing modes; leave out --timing/);
+    expectRefused(bench('--validate-timing', '--quantum', '250,x'), /--quantum 250,x: give the quantum in cycles/);
+    expectRefused(bench('--validate-timing', '--nodes', '4,0'), /--nodes 4,0/);
+    expectRefused(bench('--validate-timing', '--size', '24'), /--size sizes one workload/);
+    expectRefused(bench('--validate-timing', '--compare-threads', '1,2'), /--compare-threads is not for --validate-timing/);
+    expectRefused(bench('--nodes', '16,64'), /--nodes 16,64: give one node count/);
+    expectRefused(bench('--suite', 'sync', '--timing', 'quantum'), /belong to the FLASH machine benchmark/);
+  });
+});
+
 describe('bench: the sync suite', () => {
   it('runs the window loop around fixed work at each thread count, every message in order, efficiency against 1 thread', () => {
     const json = join(dir, 'sync.json');

@@ -76,10 +76,20 @@ export class Mailboxes {
     }
   }
 
-  /** Hand every published record of ring (src -> dst) to `sink`; returns how many. */
-  drain(src: number, dst: number, sink: RecordSink): number {
+  /** Records `src` has pushed into ring (src -> dst) so far, published or not (the producer only). */
+  pushed(src: number, dst: number): number {
+    return this.written[this.ring(src, dst)];
+  }
+
+  /**
+   * Hand every published record of ring (src -> dst) to `sink`, or those before the `upTo`-th
+   * the producer ever pushed (a count it published earlier: the quantum mode takes only what was
+   * sent before its barrier); returns how many.
+   */
+  drain(src: number, dst: number, sink: RecordSink, upTo = Infinity): number {
     const ring = this.ring(src, dst);
-    const tail = Atomics.load(this.v.tail, ring * LINE_STRIDE);
+    const published = Atomics.load(this.v.tail, ring * LINE_STRIDE);
+    const tail = upTo < published ? upTo : published;
     let head = this.v.head[ring * LINE_STRIDE];
     const n = tail - head;
     while (head < tail) {

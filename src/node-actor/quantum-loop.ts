@@ -91,7 +91,8 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
     },
   };
   const decoded = new DecodeCache(16);
-  const codePages = new Uint32Array(Math.ceil(sizes.arenaBase / 4096 / 32));
+  // Over the store-buffer arena too: a hart runs code from its own buffer (quantum-port.ts).
+  const codePages = new Uint32Array(Math.ceil(t.memory.byteLength / 4096 / 32));
   for (const id of ids) {
     nodes.push(new FlashNode(id, cfg, ram, homeViews, ioDeviceRanges(t.io), mesh, router, t.entry, t.skipSpins, decoded, { views: q, sizes, codePages }));
   }
@@ -140,8 +141,13 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
       const cc = q.committedCount[0], shift = Math.log2(cfg.lineBytes);
       for (let i = 0; i < cc; i++) {
         const ro = q.committed[i] << shift;
-        // The worker's harts share one bitmap of pages fetched from.
-        if (nodes.length > 0 && nodes[0].hart.fetchedFrom(ro)) for (const n of nodes) n.hart.dropGrant(ro, true);
+        // The worker's harts share one bitmap of pages fetched from, and one decode cache. Their
+        // LR reservations are the weave's to break (dropGrant's dataMayChange would clear them
+        // by whether any hart of this worker fetched from the page).
+        if (nodes.length > 0 && nodes[0].hart.fetchedFrom(ro)) {
+          nodes[0].hart.invalidateRam(ro, cfg.lineBytes);
+          for (const n of nodes) n.hart.dropGrant(ro, false);
+        }
       }
       for (const n of nodes) {
         if (n.blocked) {
@@ -158,7 +164,9 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
       nodes[(held[i + 3] / T) | 0].enqueue(held[i], held[i + 1], held[i + 2], held[i + 3], held[i + 4], held[i + 5], held[i + 6], held[i + 7], held[i + 8], held[i + 9]);
     }
     held.length = 0;
-    for (let src = 0; src < T; src++) if (src !== me) boxes.drain(src, me, sink);
+    // Only what was sent before the last barrier: a worker that went on may be publishing more.
+    const sent = (k & 1) * T * T;
+    if (k > 0) for (let src = 0; src < T; src++) if (src !== me) boxes.drain(src, me, sink, q.pushed[sent + src * T + me]);
     if (io !== null) io.beforeEpoch(start, asleepAll, awaitInput);
 
     // The bound phase.
@@ -181,6 +189,7 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
     r[o] = running; r[o + 1] = asleep; r[o + 2] = inFlight; r[o + 3] = next; r[o + 4] = input;
     r[o + 5] = me === 0 && nodes[0].haltRequested ? 1 : 0;
     boxes.publish(me);
+    for (let dst = 0; dst < T; dst++) q.pushed[((k + 1) & 1) * T * T + me * T + dst] = boxes.pushed(me, dst);
     const b = performance.now();
     busyNs += (b - a) * 1e6;
     Atomics.store(q.arrived, me * LINE, k + 1);

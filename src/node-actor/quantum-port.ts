@@ -65,9 +65,8 @@ export class QuantumPort extends ProcessorInterface implements AtomicPort {
   private gen = 1;
   private used = 0;
   private logged = 0;
-  /** The LR reservation: physical address and quantum (an SC in another quantum fails). */
+  /** The LR reservation's physical address; whether another node broke it is the weave's to know. */
   private resAddr = NaN;
-  private resQuantum = -1;
   /** The weave's answer to a blocked AMO or SC, for the retry. */
   private answered = Block.None;
   private answerLo = 0;
@@ -101,7 +100,12 @@ export class QuantumPort extends ProcessorInterface implements AtomicPort {
 
   /** A new quantum: the weave has committed the buffer and read the log. */
   beginQuantum(quantum: number): void {
-    if (this.used > 0) this.hart!.dropGrantsFrom(this.sizes.arenaBase);
+    if (this.used > 0) {
+      const h = this.hart!, lb = this.cfg.lineBytes;
+      h.dropGrantsFrom(this.sizes.arenaBase);
+      // The slots hold other lines next: what was decoded from them goes.
+      for (let s = 0; s < this.used; s++) if (h.fetchedFrom(this.slotBase + s * lb)) h.invalidateRam(this.slotBase + s * lb, lb);
+    }
     this.quantum = quantum;
     this.gen++;
     this.used = 0;
@@ -136,9 +140,9 @@ export class QuantumPort extends ProcessorInterface implements AtomicPort {
       return Grant.Stall;
     }
     if (r > 0) this.hart!.extraCycles += r;
-    if (kind === Access.Fetch) return ro;
     let s = this.slotOf(line);
-    if (kind === Access.Load) return s < 0 ? ro : this.slotBase + s * this.cfg.lineBytes + (ro & this.lineMask);
+    // A hart runs what it just stored, as in the exact machine (invariant 5).
+    if (kind !== Access.Store) return s < 0 ? ro : this.slotBase + s * this.cfg.lineBytes + (ro & this.lineMask);
     if (s < 0) {
       if (this.used === this.sizes.slots) return this.block(Block.Full, 0, 0, 0, 0, 0);
       s = this.newSlot(line, ro - (ro & this.lineMask));
@@ -220,10 +224,11 @@ export class QuantumPort extends ProcessorInterface implements AtomicPort {
 
   reserve(paddr: number): void {
     this.resAddr = paddr;
-    this.resQuantum = this.quantum;
+    this.q.resLine[this.node] = (paddr - this.ram.base) >>> this.lineShift;
+    this.q.resOk[this.node] = 1;
   }
 
-  sc(paddr: number, size: number, lo: number, hi: number, out: Int32Array): MmioStatus {
+  sc(paddr: number, size: number, lo: number, hi: number, held: boolean, out: Int32Array): MmioStatus {
     if (this.answered === Block.Sc) {
       this.answered = Block.None;
       this.hart!.interruptsHeld = false;
@@ -231,8 +236,7 @@ export class QuantumPort extends ProcessorInterface implements AtomicPort {
       return MmioStatus.Ok;
     }
     if (!this.inRam(paddr, size)) return MmioStatus.Fault;
-    // The weave can only tell whether others stored to the line in the quantum of the LR.
-    if (paddr !== this.resAddr || this.resQuantum !== this.quantum) { out[0] = 1; return MmioStatus.Ok; }
+    if (!held || paddr !== this.resAddr) { out[0] = 1; return MmioStatus.Ok; }
     this.resAddr = NaN;
     this.block(Block.Sc, paddr, size, 0, lo, hi);
     return MmioStatus.Stall;

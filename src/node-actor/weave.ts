@@ -48,8 +48,8 @@ export class Weave {
   private readonly lineShift: number;
   private readonly lineWords: number;
   private readonly linesPerNode: number;
-  /** line -> the node whose atomic last wrote it in this weave. */
-  private readonly written = new Map<number, number>();
+  /** The lines some node holds an LR reservation on (the weave breaks it when another writes). */
+  private readonly reserved = new Set<number>();
   /** (line, node) -> index of the node's latest directive for the line. */
   private readonly latest = new Map<number, number>();
   private evTime = new Float64Array(1024);
@@ -90,7 +90,8 @@ export class Weave {
   run(): void {
     const q = this.q, n = this.cfg.nodes;
     this.stats.weaves++;
-    this.written.clear();
+    this.reserved.clear();
+    for (let k = 0; k < n; k++) if (q.resLine[k] >= 0 && q.resOk[k] === 1) this.reserved.add(q.resLine[k]);
     this.latest.clear();
     this.directiveCount = 0;
     this.committedCount = 0;
@@ -120,22 +121,16 @@ export class Weave {
           for (let b = 0; b < 32; b++) if (((m >>> b) & 1) !== 0) u8[to + o + b] = u8[from + o + b];
         }
         this.q.committed[this.committedCount++] = line;
+        if (this.reserved.size > 0 && this.reserved.has(line)) this.breakReservations(line, n);
       }
       this.stats.committedLines += count;
     }
   }
 
-  /** Whether a node other than r stored to `line` in this quantum: its buffer, or an atomic before. */
-  private writtenByOthers(line: number, r: number): boolean {
-    const w = this.written.get(line);
-    if (w !== undefined && w !== r) return true;
-    const q = this.q, slots = this.sizes.slots;
-    for (let n = 0; n < this.cfg.nodes; n++) {
-      if (n === r) continue;
-      const count = q.slotCount[n];
-      for (let s = 0; s < count; s++) if (q.slotLine[n * slots + s] === line) return true;
-    }
-    return false;
+  /** Node `writer` stored to `line`: the other nodes' reservations on it are gone. */
+  private breakReservations(line: number, writer: number): void {
+    const q = this.q;
+    for (let k = 0; k < this.cfg.nodes; k++) if (k !== writer && q.resLine[k] === line) q.resOk[k] = 0;
   }
 
   // ---- 2. the quantum's requests in order ----
@@ -267,7 +262,8 @@ export class Weave {
       q.result[r * 2] = ol;
       q.result[r * 2 + 1] = oh;
     } else {
-      store = !this.writtenByOthers(line, r);
+      store = q.resLine[r] === line && q.resOk[r] === 1;
+      q.resLine[r] = -1;
       if (!store) this.stats.scFailed++;
       this.out[0] = q.block[b + 3];
       this.out[1] = q.block[b + 4];
@@ -276,7 +272,7 @@ export class Weave {
     if (store) {
       dv.setInt32(ro, this.out[0], true);
       if (size === 8) dv.setInt32(ro + 4, this.out[1], true);
-      this.written.set(line, r);
+      this.breakReservations(line, r);
       this.q.committed[this.committedCount++] = line;
     }
     // Timed as the exclusive request the exact machine would make: to its home through MAGIC

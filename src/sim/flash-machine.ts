@@ -546,8 +546,12 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
   const slots = Math.max(256, Math.min(MAILBOX_SLOTS_MAX, Math.floor((1 << 22) / (workers * workers))));
   const mesh = new Mesh(cfg);
   const qp = quantumPlan(o);
-  const quantum = qp === null ? undefined
-    : { ...qp, buffer: quantumLayout(cfg.nodes, workers, qp.slots, cfg.lineBytes, qp.logCap, qp.directiveCap).allocate() };
+  let quantum: (NonNullable<typeof qp> & { buffer: SharedArrayBuffer }) | undefined;
+  if (qp !== null) {
+    const layout = quantumLayout(cfg.nodes, workers, qp.slots, cfg.lineBytes, qp.logCap, qp.directiveCap);
+    quantum = { ...qp, buffer: layout.allocate() };
+    layout.views(quantum.buffer).resLine.fill(-1);
+  }
   const base = {
     workers,
     config: cfg,

@@ -429,6 +429,7 @@ export class Hart {
       const tag = this.tlbTag[k], ram = this.tlbRam[k];
       for (let t = 0; t < TLB_SIZE; t++) if (ram[t] >= from) tag[t] = NaN;
     }
+    this.fvBase = NaN;
     this.spinState = SPIN_NONE;
   }
 

@@ -124,12 +124,10 @@ function sc(h: Hart, rd: number, rs1: number, rs2: number, size: number): number
   if (ap !== undefined) {
     const pa = portAddress(h, lo, hi, Access.Store);
     if (pa < 0) return -1 - pa;
-    let failed = 1;
-    if (h.reservation >= 0 && lo === h.reservationLo && hi === h.reservationHi) {
-      const st = ap.sc(pa, size, h.xl[rs2], size === 8 ? h.xh[rs2] : 0, portOut);
-      if (st !== MmioStatus.Ok) return portStatus(h, st, lo, hi);
-      failed = portOut[0];
-    }
+    const held = h.reservation >= 0 && lo === h.reservationLo && hi === h.reservationHi;
+    const st = ap.sc(pa, size, h.xl[rs2], size === 8 ? h.xh[rs2] : 0, held, portOut);
+    if (st !== MmioStatus.Ok) return portStatus(h, st, lo, hi);
+    const failed = portOut[0];
     h.reservation = -1;
     h.xl[rd] = failed; h.xh[rd] = 0;
     return Status.Ok;

@@ -95,8 +95,11 @@ export interface AtomicPort {
   amo(paddr: number, size: number, op: AmoOp, lo: number, hi: number, out: Int32Array): MmioStatus;
   /** An LR of the word at `paddr` is performed (its value read through access()). */
   reserve(paddr: number): void;
-  /** SC of lo/hi at `paddr`, after an LR of it: out[0] = 0 when it stored, 1 when it failed. */
-  sc(paddr: number, size: number, lo: number, hi: number, out: Int32Array): MmioStatus;
+  /**
+   * SC of lo/hi at `paddr` (`held`: the hart still holds the reservation of an LR of it): out[0]
+   * = 0 when it stored, 1 when it failed.
+   */
+  sc(paddr: number, size: number, lo: number, hi: number, held: boolean, out: Int32Array): MmioStatus;
   /** A fence (or fence.i): true to go on, false to stall until the port's stores are visible. */
   fence(): boolean;
 }
