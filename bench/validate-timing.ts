@@ -53,6 +53,8 @@ interface Metric {
   target: number | null;
   /** A count of misses: part of the verdict's miss-count error. */
   miss?: boolean;
+  /** A count of misses without the exact mode's NACKed tries: the verdict's second miss-count error. */
+  lessRetries?: boolean;
   digits?: number;
 }
 
@@ -93,11 +95,12 @@ const METRICS: Metric[] = [
   { key: 'l2Misses', label: 'L2 misses', value: (r) => r.l2Misses, target: MISS_TARGET_PCT, miss: true },
   // The exact mode's NACKed requests are tried again, each try another L1 and L2 miss; the
   // quantum mode's bound-phase misses are never NACKed. Without the retries (no target).
-  { key: 'l1MissesLessRetries', label: '  L1 less NACK retries', value: (r) => r.l1Misses - r.nacks, target: null },
-  { key: 'l2MissesLessRetries', label: '  L2 less NACK retries', value: (r) => r.l2Misses - r.nacks, target: null },
-  { key: 'localMisses', label: 'local misses', value: (r) => r.localMisses, target: MISS_TARGET_PCT, miss: true },
+  { key: 'l1MissesLessRetries', label: '  L1 less NACK retries', value: (r) => r.l1Misses - r.nacks, target: null, lessRetries: true },
+  { key: 'l2MissesLessRetries', label: '  L2 less NACK retries', value: (r) => r.l2Misses - r.nacks, target: null, lessRetries: true },
+  // Local and remote misses are counted as they complete: a NACKed try is not one.
+  { key: 'localMisses', label: 'local misses', value: (r) => r.localMisses, target: MISS_TARGET_PCT, miss: true, lessRetries: true },
   { key: 'localMissMean', label: '  mean latency', value: (r) => r.localMissMean, target: null, digits: 1 },
-  { key: 'remoteMisses', label: 'remote misses', value: (r) => r.remoteMisses, target: MISS_TARGET_PCT, miss: true },
+  { key: 'remoteMisses', label: 'remote misses', value: (r) => r.remoteMisses, target: MISS_TARGET_PCT, miss: true, lessRetries: true },
   { key: 'remoteMissMean', label: '  mean latency', value: (r) => r.remoteMissMean, target: null, digits: 1 },
   { key: 'nacks', label: 'NACKs received', value: (r) => r.nacks, target: null },
   { key: 'homeInvalidations', label: 'home invalidations', value: (r) => r.homeInvalidations, target: null },
@@ -132,6 +135,10 @@ export interface QuantumVerdict {
   maxTimeAt: { workload: string; nodes: number } | null;
   maxMissErrorPct: number | null;
   maxMissAt: { workload: string; nodes: number; metric: string } | null;
+  /** The same over the miss counts without the exact mode's NACK retries (L1 and L2 less NACKs, local, remote). */
+  maxMissLessRetriesPct: number | null;
+  maxMissLessRetriesAt: { workload: string; nodes: number; metric: string } | null;
+  /** Time and every miss count with a target within it (the counts as they are, retries included). */
   withinTargets: boolean;
 }
 
@@ -249,6 +256,7 @@ export async function runValidateTiming(o: ValidateTimingOptions): Promise<Valid
   const verdicts = o.quanta.map((q): QuantumVerdict => {
     let maxTime: number | null = null, maxTimeAt: QuantumVerdict['maxTimeAt'] = null;
     let maxMiss: number | null = null, maxMissAt: QuantumVerdict['maxMissAt'] = null;
+    let maxLess: number | null = null, maxLessAt: QuantumVerdict['maxMissAt'] = null;
     let within = true;
     for (const c of cells) {
       const cmp = c.quantum.find((x) => x.quantumCycles === q)!;
@@ -261,8 +269,13 @@ export async function runValidateTiming(o: ValidateTimingOptions): Promise<Valid
         if (err === null) continue;
         if (maxMiss === null || Math.abs(err) > Math.abs(maxMiss)) { maxMiss = err; maxMissAt = { workload: c.workload, nodes: c.nodes, metric: m.label }; }
       }
+      for (const m of METRICS.filter((x) => x.lessRetries)) {
+        const err = cmp.errorsPct[m.key];
+        if (err === null) continue;
+        if (maxLess === null || Math.abs(err) > Math.abs(maxLess)) { maxLess = err; maxLessAt = { workload: c.workload, nodes: c.nodes, metric: m.label.trim() }; }
+      }
     }
-    return { quantumCycles: q, maxTimeErrorPct: maxTime, maxTimeAt, maxMissErrorPct: maxMiss, maxMissAt, withinTargets: within };
+    return { quantumCycles: q, maxTimeErrorPct: maxTime, maxTimeAt, maxMissErrorPct: maxMiss, maxMissAt, maxMissLessRetriesPct: maxLess, maxMissLessRetriesAt: maxLessAt, withinTargets: within };
   });
   return {
     benchmark: 'validate-timing',
@@ -328,7 +341,9 @@ export function formatValidateTiming(v: ValidateTimingResult): string {
   for (const d of v.verdicts) {
     const time = d.maxTimeAt === null ? 'n/a' : `${signed(d.maxTimeErrorPct)} (${d.maxTimeAt.workload}, ${d.maxTimeAt.nodes} nodes)`;
     const miss = d.maxMissAt === null ? 'n/a' : `${signed(d.maxMissErrorPct)} (${d.maxMissAt.workload}, ${d.maxMissAt.nodes} nodes, ${d.maxMissAt.metric})`;
+    const less = d.maxMissLessRetriesAt === null ? 'n/a' : `${signed(d.maxMissLessRetriesPct)} (${d.maxMissLessRetriesAt.workload}, ${d.maxMissLessRetriesAt.nodes} nodes, ${d.maxMissLessRetriesAt.metric})`;
     lines.push(`  Q=${num(d.quantumCycles).padEnd(6)} time ${time}; miss count ${miss}: ${d.withinTargets ? 'within the targets' : 'OUTSIDE the targets'}`);
+    lines.push(`  ${' '.repeat(8)} miss count less NACK retries ${less}`);
   }
   if (!v.ok) lines.push('  some quantum runs ended otherwise than their exact runs (above)');
   return lines.join('\n');

@@ -294,6 +294,7 @@ describe('bench: timing modes', () => {
     expect(r.stdout).toMatch(/^ {2}blocked node-quanta +[0-9,]+$/m);
     expect(r.stdout).toMatch(/^ {2}weave seconds +[0-9.]+$/m);
     expect(r.stdout).toMatch(new RegExp(`^ {2}Q=500 +time ${err} \\(stencil, 4 nodes\\); miss count ${err} \\(stencil, 4 nodes, [^)]+\\): (within|OUTSIDE) the targets$`, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^ {11}miss count less NACK retries ${err} \\(stencil, 4 nodes, [^)]+\\)$`, 'm'));
 
     const out = JSON.parse(readFileSync(json, 'utf8'));
     expect(out.benchmark).toBe('validate-timing');
@@ -328,6 +329,8 @@ describe('bench: timing modes', () => {
     expect(out.verdicts[0].quantumCycles).toBe(500);
     expect(out.verdicts[0].maxTimeErrorPct).toBeCloseTo(q.errorsPct.endCycle, 10);
     expect(Number.isFinite(out.verdicts[0].maxMissErrorPct)).toBe(true);
+    expect(Number.isFinite(out.verdicts[0].maxMissLessRetriesPct)).toBe(true);
+    expect(out.verdicts[0].withinTargets).toBe(Object.values(q.withinTarget).every((x) => x));
   });
 
   it('refuses --quantum without --timing quantum, bad quanta, and the monitor\'s workloads for --validate-timing, in one line', () => {

@@ -160,13 +160,17 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
       }
     }
     for (const n of nodes) n.qport!.beginQuantum(k);
-    for (let i = 0; i < held.length; i += 10) {
-      nodes[(held[i + 3] / T) | 0].enqueue(held[i], held[i + 1], held[i + 2], held[i + 3], held[i + 4], held[i + 5], held[i + 6], held[i + 7], held[i + 8], held[i + 9]);
+    // What was sent in the last quantum (or, at the first, while the devices were set up: those
+    // come at the second, whichever worker sent them). Of the others' rings only what was sent
+    // before the last barrier: a worker that went on may be publishing more.
+    if (k > 0) {
+      for (let i = 0; i < held.length; i += 10) {
+        nodes[(held[i + 3] / T) | 0].enqueue(held[i], held[i + 1], held[i + 2], held[i + 3], held[i + 4], held[i + 5], held[i + 6], held[i + 7], held[i + 8], held[i + 9]);
+      }
+      held.length = 0;
+      const sent = (k & 1) * T * T;
+      for (let src = 0; src < T; src++) if (src !== me) boxes.drain(src, me, sink, q.pushed[sent + src * T + me]);
     }
-    held.length = 0;
-    // Only what was sent before the last barrier: a worker that went on may be publishing more.
-    const sent = (k & 1) * T * T;
-    if (k > 0) for (let src = 0; src < T; src++) if (src !== me) boxes.drain(src, me, sink, q.pushed[sent + src * T + me]);
     if (io !== null) io.beforeEpoch(start, asleepAll, awaitInput);
 
     // The bound phase.
