@@ -202,8 +202,9 @@ describe('one VM on the FLASH machine, a vCPU per node', () => {
       [['--monitor', '--harts', '0'], /--harts 0: give the VM's number of vCPUs, 1 or more/],
       [['--monitor', '--time-slice', '0'], /^flashdisco: --time-slice 0: give the cycles of a vCPU's time slice, a whole number above 0$/m],
       // --quantum is kept for the timing quantum of --timing quantum; the vCPU time slice is --time-slice.
-      [['--monitor', '--quantum', '5000'], /^flashdisco: --quantum: on the FLASH machine the time slice of the vCPUs of --monitor and --vms is --time-slice N; --quantum with --nodes is kept for the timing quantum of --timing quantum/],
-      [['--quantum', '5000'], /--quantum: on the FLASH machine the time slice of the vCPUs of --monitor and --vms is --time-slice N/],
+      [['--monitor', '--quantum', '5000'], /^flashdisco: --quantum: on the FLASH machine the time slice of the vCPUs of --monitor and --vms is --time-slice N; --quantum with --nodes is the timing quantum of --timing quantum/],
+      [['--quantum', '5000'], /^flashdisco: --quantum with --nodes is the timing quantum of --timing quantum: add --timing quantum/],
+      [['--monitor', '--timing', 'quantum'], /^flashdisco: --timing quantum does not run the monitor yet/],
       [['--time-slice', '5000'], /--time-slice is the time slice of vCPUs that share a node's CPU; add --monitor or --vms FILE.json/],
     ] as const) {
       const p = spawnSync(process.execPath, [cli, 'run', '--nodes', '4', '--kernel', image('hello.elf'), ...args], { encoding: 'utf8' });
@@ -369,7 +370,7 @@ describe('several VMs on the FLASH machine (--vms with --nodes)', () => {
     await refused(['--nodes', '2'], /names 65 VMs; at most 64 run at once on 2 nodes/);
     // The vCPU time slice is --time-slice (the file's timeSlice); --quantum is kept for --timing quantum.
     write([{ kernel: image('hello.elf'), console: 'a.out' }]);
-    await refused(['--nodes', '2', '--quantum', '5000'], /^flashdisco: --quantum: on the FLASH machine the time slice of the vCPUs of --monitor and --vms is --time-slice N; --quantum with --nodes is kept for the timing quantum of --timing quantum, which is not built yet/);
+    await refused(['--nodes', '2', '--quantum', '5000'], /^flashdisco: --quantum: on the FLASH machine the time slice of the vCPUs of --monitor and --vms is --time-slice N; --quantum with --nodes is the timing quantum of --timing quantum/);
     writeFileSync(join(d, 'vms.json'), JSON.stringify({ quantum: 20000, vms: [{ kernel: image('hello.elf'), console: 'a.out' }] }));
     await refused(['--nodes', '2'], /^flashdisco: --vms 'vms.json': the key 'quantum' is now 'timeSlice' \(the cycles of a vCPU's time slice\); rename it in the file$/m);
   });
