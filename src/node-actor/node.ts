@@ -219,6 +219,7 @@ export class FlashNode implements CacheHost {
     };
     this.hart = new Hart(this.hartOptions);
     this.pi.hart = this.hart;
+    this.qport?.attachHart(this.hart);
     this.cpu = this.hart;
   }
 

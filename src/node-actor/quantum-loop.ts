@@ -107,6 +107,8 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
       words[b + F_REQ], words[b + F_A], words[b + F_B], words[b + F_C], words[b + F_SEQ]);
   };
   const LINE = 16;
+  // Spin (up to the policy's budget, as the exact engine's window-clock.ts) before sleeping:
+  // a quantum's phases are short, and waking from Atomics.wait costs tens of microseconds.
   const waitAtLeast = (view: Int32Array, index: number, value: number): void => {
     let spins = 0;
     const started = performance.now();
@@ -114,7 +116,7 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
       const now = Atomics.load(view, index);
       if (now >= value) return;
       if (Atomics.load(control.abort, 0) !== 0) throw new AbortedError('another worker failed');
-      if (++spins < 2000) continue;
+      if ((++spins & 63) !== 0 || (performance.now() - started) * 1000 < t.spin.limitUs) continue;
       Atomics.wait(view, index, now, 50);
       if (Atomics.load(control.inputWait, 0) === 0 && performance.now() - started > t.watchdogMs) {
         Atomics.store(control.abort, 0, 1);

@@ -59,6 +59,8 @@ export class Weave {
   private directiveCount = 0;
   private committedCount = 0;
   private readonly out = new Int32Array(2);
+  /** Machine memory and the arena as words, for whole stretches of 32 bytes. */
+  private readonly words: Int32Array;
   /** Answers the replayed home sends that the weave must act on: type, node. */
   private readonly synth: number[] = [];
 
@@ -77,6 +79,7 @@ export class Weave {
     this.zero = new ZeroLoad(cfg, mesh, dir);
     this.sharers = new Sharers(dir, cfg.nodes, cfg.dirPointers);
     this.magicFree = new Float64Array(cfg.nodes);
+    this.words = new Int32Array(mem.u8.buffer, mem.u8.byteOffset, mem.u8.byteLength >>> 2);
     this.lineShift = Math.log2(cfg.lineBytes);
     this.lineWords = cfg.lineBytes / 32;
     this.linesPerNode = (cfg.memPerNodeMiB << 20) / cfg.lineBytes;
@@ -106,7 +109,7 @@ export class Weave {
   // ---- 1. commit ----
 
   private commit(): void {
-    const q = this.q, u8 = this.mem.u8, lb = this.cfg.lineBytes, slots = this.sizes.slots;
+    const q = this.q, u8 = this.mem.u8, words = this.words, lb = this.cfg.lineBytes, slots = this.sizes.slots;
     for (let n = 0; n < this.cfg.nodes; n++) {
       const count = q.slotCount[n];
       for (let s = 0; s < count; s++) {
@@ -116,9 +119,16 @@ export class Weave {
         for (let w = 0; w < this.lineWords; w++) {
           const m = q.slotMask[mb + w];
           if (m === 0) continue;
+          // Clear for the slot's next line: the node fills masks of slots it takes anew.
+          q.slotMask[mb + w] = 0;
           const o = w * 32;
-          if (m === 0xffffffff) { u8.copyWithin(to + o, from + o, from + o + 32); continue; }
-          for (let b = 0; b < 32; b++) if (((m >>> b) & 1) !== 0) u8[to + o + b] = u8[from + o + b];
+          if (m === 0xffffffff) { words.copyWithin((to + o) >>> 2, (from + o) >>> 2, (from + o + 32) >>> 2); continue; }
+          // A word at a time where the node stored all of it, else its bytes.
+          for (let g = 0; g < 32; g += 4) {
+            const nib = (m >>> g) & 15;
+            if (nib === 15) words[(to + o + g) >>> 2] = words[(from + o + g) >>> 2];
+            else if (nib !== 0) for (let b = g; b < g + 4; b++) if (((m >>> b) & 1) !== 0) u8[to + o + b] = u8[from + o + b];
+          }
         }
         this.q.committed[this.committedCount++] = line;
         if (this.reserved.size > 0 && this.reserved.has(line)) this.breakReservations(line, n);

@@ -253,6 +253,7 @@ function quantumPlan(o: FlashRunOptions): { cycles: number; slots: number; logCa
   if (!(Number.isSafeInteger(cycles) && cycles >= 16)) throw new UserError(`--quantum ${cycles}: give the quantum in cycles, a whole number of 16 or more`);
   if (o.monitor !== undefined || o.vms !== undefined) throw new UserError('--timing quantum does not run the monitor yet (--monitor, --vms): use --timing exact');
   if (o.virt?.disk !== undefined) throw new UserError('--timing quantum has no disk DMA yet (--disk): use --timing exact');
+  if (o.config.lineBytes < 32) throw new UserError(`--timing quantum: lineBytes ${o.config.lineBytes} is below 32, the smallest line its store buffers take; use --timing exact`);
   return { cycles, slots: QUANTUM_SLOTS, logCap: QUANTUM_LOG, directiveCap: Math.max(1 << 16, o.config.nodes * 256) };
 }
 

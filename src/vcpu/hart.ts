@@ -399,6 +399,23 @@ export class Hart {
    * node's caches, so another node may write it), also drop what was decoded from it and any LR
    * reservation on it.
    */
+  /**
+   * Drop the grants on the span at RAM offset `spanRo` that the hart took for virtual addresses
+   * whose low bits are those of RAM offset `lowRo` (a store buffer's copy of the line at lowRo,
+   * quantum-port.ts): dropGrant's search, for a span elsewhere than its address says.
+   */
+  dropGrantAt(lowRo: number, spanRo: number): void {
+    const known = Math.min(12 - this.grantShift, TLB_BITS);
+    const step = 1 << known;
+    const first = (lowRo >>> this.grantShift) & (step - 1);
+    for (let k = 0; k < 3; k++) {
+      const tag = this.tlbTag[k], ram = this.tlbRam[k];
+      for (let t = first; t < TLB_SIZE; t += step) if (ram[t] === spanRo) tag[t] = NaN;
+    }
+    if (this.frBase === spanRo) this.fvBase = NaN;
+    this.spinState = SPIN_NONE;
+  }
+
   dropGrant(spanRo: number, dataMayChange: boolean): void {
     // A filter slot is indexed by virtual address bits from grantShift up; those below bit 12
     // equal the physical ones, so only every `step`-th slot from `first` can hold this span.
@@ -409,7 +426,7 @@ export class Hart {
       const tag = this.tlbTag[k], ram = this.tlbRam[k];
       for (let t = first; t < TLB_SIZE; t += step) if (ram[t] === spanRo) tag[t] = NaN;
     }
-    this.fvBase = NaN;
+    if (this.frBase === spanRo) this.fvBase = NaN;
     this.spinState = SPIN_NONE;
     if (dataMayChange) {
       // Only pages this hart fetched from hold decoded instructions of its making (an
@@ -417,20 +434,6 @@ export class Hart {
       if (this.fetchedFrom(spanRo)) this.invalidateRam(spanRo, this.grantMask + 1);
       if (this.reservation >= spanRo && this.reservation <= spanRo + this.grantMask) this.reservation = -1;
     }
-  }
-
-  /**
-   * Drop every grant at RAM offset `from` or above: a quantum-mode store buffer's lines
-   * (quantum-port.ts), which are not where their addresses' low bits say, so dropGrant's search
-   * would miss them.
-   */
-  dropGrantsFrom(from: number): void {
-    for (let k = 0; k < 3; k++) {
-      const tag = this.tlbTag[k], ram = this.tlbRam[k];
-      for (let t = 0; t < TLB_SIZE; t++) if (ram[t] >= from) tag[t] = NaN;
-    }
-    this.fvBase = NaN;
-    this.spinState = SPIN_NONE;
   }
 
   /**
@@ -514,18 +517,21 @@ export class Hart {
         return Status.Spin;
       }
     }
-    if ((++this.spinCount & (SPIN_SAMPLE - 1)) === 0) {
-      this.spinState = SPIN_SNAPSHOT;
-      this.spinPc = target;
-      this.spinAt = this.instret + this.runRetired;
-      this.spinExtra = this.extraCycles;
-      this.spinStores = this.stores;
-      this.spinSlow = this.slowPaths;
-      this.spinFflags = this.fflags;
-      const r = this.spinRegs, xl = this.xl, xh = this.xh, fl = this.fl, fh = this.fh;
-      for (let i = 0; i < 32; i++) { r[i] = xl[i]; r[32 + i] = xh[i]; r[64 + i] = fl[i]; r[96 + i] = fh[i]; }
-    }
+    if ((++this.spinCount & (SPIN_SAMPLE - 1)) === 0) this.snapshotSpin(target);
     return Status.Ok;
+  }
+
+  /** Remember the state at loop head `target`: the next arrival there with the same state repeats it. */
+  private snapshotSpin(target: number): void {
+    this.spinState = SPIN_SNAPSHOT;
+    this.spinPc = target;
+    this.spinAt = this.instret + this.runRetired;
+    this.spinExtra = this.extraCycles;
+    this.spinStores = this.stores;
+    this.spinSlow = this.slowPaths;
+    this.spinFflags = this.fflags;
+    const r = this.spinRegs, xl = this.xl, xh = this.xh, fl = this.fl, fh = this.fh;
+    for (let i = 0; i < 32; i++) { r[i] = xl[i]; r[32 + i] = xh[i]; r[64 + i] = fl[i]; r[96 + i] = fh[i]; }
   }
 
   private sameRegisters(): boolean {
@@ -550,9 +556,11 @@ export class Hart {
     let stop = Stop.Budget;
     this.stopRequested = false;
     if (!this.port.exclusiveGrants) {
-      // Another hart may have written a granted page since the last run: look again.
+      // Another hart may have written a granted page since the last run: look again. A loop
+      // that was repeating itself is checked by one iteration, not found anew after many.
       this.fvBase = NaN;
-      this.spinState = SPIN_NONE;
+      if (this.spinState === SPIN_FIXED && this.pc === this.spinPc) this.snapshotSpin(this.pc);
+      else this.spinState = SPIN_NONE;
     }
     outer: while (n < budget) {
       this.runRetired = n;
@@ -1087,6 +1095,25 @@ export class Hart {
 
   private isCodePage(page: number): boolean {
     return ((this.codePage[page >>> 5] >>> (page & 31)) & 1) !== 0;
+  }
+
+  /**
+   * RAM offsets from here up are a store buffer's lines (the quantum mode, quantum-port.ts),
+   * whose port must know every byte stored to them: a store through the fast path marks its
+   * bytes in `storeMask`, a bit each, word (ro - storeMaskFrom) >>> 5. Infinity: no such lines.
+   */
+  storeMaskFrom = Infinity;
+  storeMask: Uint32Array | null = null;
+
+  /** A fast-path store of `size` bytes at RAM offset ro, at or above storeMaskFrom. */
+  markStored(ro: number, size: number): void {
+    const a = ro - this.storeMaskFrom, m = this.storeMask!;
+    const b = a & 31;
+    if (b + size <= 32) {
+      m[a >>> 5] |= (size === 4 ? 0xf : size === 8 ? 0xff : size === 2 ? 3 : 1) << b;
+      return;
+    }
+    for (let k = 0; k < size; k++) m[(a + k) >>> 5] |= 1 << ((a + k) & 31);
   }
 
   /** After a store to RAM offset ro: keep decoded instructions exact (self-modifying code). */

@@ -131,7 +131,9 @@ export function store(h: Hart, rs1: number, rs2: number, imm: number, size: numb
   const po = lo & h.grantMask;
   const t = (lo >>> h.grantShift) & TLB_MASK;
   if (h.tlbStoreTag[t] === va - po && po <= h.grantMask + 1 - size) {
-    writeRam(h.dv, h.tlbStoreRam[t] + po, size, h.xl[rs2], h.xh[rs2]);
+    const ro = h.tlbStoreRam[t] + po;
+    writeRam(h.dv, ro, size, h.xl[rs2], h.xh[rs2]);
+    if (ro >= h.storeMaskFrom) h.markStored(ro, size);
     return Status.Ok;
   }
   return timed(h, h.extraCycles, storeSlow(h, lo, hi, size, h.xl[rs2], h.xh[rs2]));
