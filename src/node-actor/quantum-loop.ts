@@ -28,7 +28,6 @@ import { Block, type QuantumSizes } from './quantum-port.js';
 import { Weave, type WeaveStats } from './weave.js';
 import { AbortedError } from './window-clock.js';
 import { RAM_BASE, nodesOf, workerOfNode, type WorkerResult, type WorkerTask } from './worker-loop.js';
-import type { HomeStats } from '../directory/home-controller.js';
 
 /** What the quantum mode adds to a worker's task. */
 export interface QuantumTask {
@@ -47,9 +46,7 @@ export interface QuantumResult {
   /** Node-quanta whose node ended blocked on the weave. */
   blockedNodeQuanta: number;
   weaveNs: number;
-  weave: WeaveStats | null;
-  /** The homes' statistics as the weave kept them, by node (worker 0). */
-  homes: HomeStats[] | null;
+  weave: WeaveStats;
 }
 
 const enum Stop { Go = 0, Halt = 1, Idle = 2, MaxCycles = 3 }
@@ -101,7 +98,7 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
     for (const [reg, value] of t.bootRegs) n.hart.setX(reg, value);
   }
   const io = me === 0 ? new IoNode(nodes[0], cfg, [ram], t.io, t.echoConsole, control, Q) : null;
-  const weave = me === 0 ? new Weave(cfg, mesh, q, ram, homeViews, sizes) : null;
+  const weave = new Weave(cfg, mesh, q, ram, homeViews, sizes, me, T);
   const sink = (time: number, words: Int32Array, b: number): void => {
     nodes[(words[b + F_DST] / T) | 0].enqueue(time, words[b + F_TYPE], words[b + F_SRC], words[b + F_DST], words[b + F_ADDR],
       words[b + F_REQ], words[b + F_A], words[b + F_B], words[b + F_C], words[b + F_SEQ]);
@@ -134,14 +131,19 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
     const end = Math.min(start + Q, t.maxCycles);
     // The last weave's answers.
     if (k > 0) {
-      const dc = q.directiveCount[0], d = q.directives;
-      for (let i = 0; i < dc; i++) {
-        const node = d[i * DIRECTIVE_WORDS];
-        if (node < 0 || workerOfNode(node, T) !== me) continue;
-        nodes[(node / T) | 0].cache.correct(d[i * DIRECTIVE_WORDS + 1], d[i * DIRECTIVE_WORDS + 2] === 1);
+      // Each worker's weave settled the lines of its homes: directives for different lines
+      // commute, so taking the workers' lists one after another is the one order.
+      const d = q.directives, dPart = d.length / T;
+      for (let w = 0; w < T; w++) {
+        const from = w * dPart, to = from + q.directiveCount[w] * DIRECTIVE_WORDS;
+        for (let i = from; i < to; i += DIRECTIVE_WORDS) {
+          const node = d[i];
+          if (node < 0 || workerOfNode(node, T) !== me) continue;
+          nodes[(node / T) | 0].cache.correct(d[i + 1], d[i + 2] === 1);
+        }
       }
-      const cc = q.committedCount[0], shift = Math.log2(cfg.lineBytes);
-      for (let i = 0; i < cc; i++) {
+      const shift = Math.log2(cfg.lineBytes), cPart = q.committed.length / T;
+      for (let w = 0; w < T; w++) for (let i = w * cPart, to = i + q.committedCount[w]; i < to; i++) {
         const ro = q.committed[i] << shift;
         // The worker's harts share one bitmap of pages fetched from, and one decode cache. Their
         // LR reservations are the weave's to break (dropGrant's dataMayChange would clear them
@@ -153,11 +155,14 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
       }
       for (const n of nodes) {
         if (n.blocked) {
+          // An atomic's line's home answered it; a fence or a full buffer goes on where it stopped.
           const kind = q.block[n.id * BLOCK_WORDS] as Block;
-          if (kind === Block.Amo || kind === Block.Sc) n.qport!.answer(kind);
-          n.resumeBlocked(q.resume[n.id]);
+          const atomic = kind === Block.Amo || kind === Block.Sc;
+          if (atomic) n.qport!.answer(kind);
+          n.resumeBlocked(atomic ? q.resume[n.id] : q.blockTime[n.id]);
         }
-        const delay = q.delay[n.id];
+        let delay = 0;
+        for (let w = 0; w < T; w++) delay += q.delay[w * cfg.nodes + n.id];
         if (delay > 0 && n.state !== NodeState.Halted && n.state !== NodeState.Idle) n.hart.extraCycles += delay;
       }
     }
@@ -193,43 +198,48 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
     }
     const r = q.report, o = me * QREPORT_WORDS;
     r[o] = running; r[o + 1] = asleep; r[o + 2] = inFlight; r[o + 3] = next; r[o + 4] = input;
-    r[o + 5] = me === 0 && nodes[0].haltRequested ? 1 : 0;
+    if (me === 0 && nodes[0].haltRequested) {
+      r[o + 5] = 1;
+      r[o + 6] = io!.outcome()?.code ?? 0;
+      r[o + 7] = nodes[0].haltCycle;
+    } else r[o + 5] = 0;
     boxes.publish(me);
     for (let dst = 0; dst < T; dst++) q.pushed[((k + 1) & 1) * T * T + me * T + dst] = boxes.pushed(me, dst);
     const b = performance.now();
     busyNs += (b - a) * 1e6;
-    Atomics.store(q.arrived, me * LINE, k + 1);
-    Atomics.notify(q.arrived, me * LINE);
-    let woven = 0;
-    if (me === 0) {
-      for (let w = 1; w < T; w++) waitAtLeast(q.arrived, w * LINE, k + 1);
-      const w0 = performance.now();
-      weave!.run();
-      woven = (performance.now() - w0) * 1e6;
-      weaveNs += woven;
-      decide(end);
-      Atomics.store(q.woven, 0, k + 1);
-      Atomics.notify(q.woven, 0);
-    } else {
-      waitAtLeast(q.woven, 0, k + 1);
-    }
+    // Barrier: every bound phase done. Then each worker weaves its homes' lines, and every
+    // worker decides alike from the reports, before the second barrier (after which a worker
+    // may write its next reports).
+    arrive(2 * k + 1);
+    const w0 = performance.now();
+    const d = decide(end);
+    weave.run();
+    const w1 = performance.now();
+    weaveNs += (w1 - w0) * 1e6;
+    arrive(2 * k + 2);
     a = performance.now();
-    waitNs += (a - b) * 1e6 - woven;
+    waitNs += (w0 - b + a - w1) * 1e6;
     k++;
-    const stop = q.decision[1] as Stop;
-    if (stop !== Stop.Go) {
-      stopped = stop === Stop.Halt ? 'halt' : stop === Stop.Idle ? 'idle' : 'max-cycles';
-      halted = stop === Stop.Halt;
-      exitCode = q.decision[2];
-      endCycle = stop === Stop.Halt ? Math.min(q.decision[3] + lookahead(cfg, mesh), t.maxCycles) : Math.min(end, t.maxCycles);
+    if (d.stop !== Stop.Go) {
+      stopped = d.stop === Stop.Halt ? 'halt' : d.stop === Stop.Idle ? 'idle' : 'max-cycles';
+      halted = d.stop === Stop.Halt;
+      exitCode = d.exitCode;
+      endCycle = d.stop === Stop.Halt ? Math.min(d.haltCycle + lookahead(cfg, mesh), t.maxCycles) : Math.min(end, t.maxCycles);
       break;
     }
-    if (q.decision[0] > end) quantaSkipped += Math.round((q.decision[0] - end) / Q);
-    start = q.decision[0];
+    if (d.next > end) quantaSkipped += Math.round((d.next - end) / Q);
+    start = d.next;
   }
 
-  /** Worker 0, after the weave: the next quantum's start, or why the machine stops. */
-  function decide(end: number): void {
+  /** Finish phase `p` and wait until every worker has. */
+  function arrive(p: number): void {
+    Atomics.store(q.phase, me * LINE, p);
+    Atomics.notify(q.phase, me * LINE);
+    for (let w = 0; w < T; w++) if (w !== me) waitAtLeast(q.phase, w * LINE, p);
+  }
+
+  /** After every bound phase: the next quantum's start, or why the machine stops (every worker alike). */
+  function decide(end: number): { stop: Stop; next: number; exitCode: number; haltCycle: number } {
     let running = 0, asleep = 0, inFlight = 0, next = Infinity, input = 0;
     for (let w = 0; w < T; w++) {
       const o = w * QREPORT_WORDS;
@@ -242,26 +252,17 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
     // For the I/O node's console input at the next quantum's start (IoNode.beforeEpoch).
     asleepAll = asleep === cfg.nodes;
     awaitInput = running === 0 && inFlight === 0 && input > 0;
-    const d = q.decision;
-    d[1] = Stop.Go;
-    if (q.report[5] === 1) {
-      d[1] = Stop.Halt;
-      d[2] = io!.outcome()?.code ?? 0;
-      d[3] = nodes[0].haltCycle;
-      return;
-    }
-    if (running === 0 && inFlight === 0 && input === 0) { d[1] = Stop.Idle; return; }
+    if (q.report[5] === 1) return { stop: Stop.Halt, next: end, exitCode: q.report[6], haltCycle: q.report[7] };
+    if (running === 0 && inFlight === 0 && input === 0) return { stop: Stop.Idle, next: end, exitCode: 0, haltCycle: NaN };
     // Nothing executes and nothing is in flight: on to the quantum of the first timer.
     let at = end;
     if (next > end && inFlight === 0 && next !== Infinity) at = Math.floor(next / Q) * Q;
-    d[0] = at;
-    if (at >= t.maxCycles) d[1] = Stop.MaxCycles;
+    return { stop: at >= t.maxCycles ? Stop.MaxCycles : Stop.Go, next: at, exitCode: 0, haltCycle: NaN };
   }
 
   for (const n of nodes) n.advance(endCycle);
   const ioResult = io?.finish() ?? null;
   for (const n of nodes) control.clock[n.id * 8] = n.hart.simTime();
-  const homes = weave === null ? null : Array.from({ length: cfg.nodes }, (_, id) => ({ ...weave.homeStats(id) }));
   return {
     worker: me,
     nodes: nodes.map((n) => ({
@@ -271,7 +272,8 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
       cycles: n.hart.simTime(),
       hart: n.cpuStats(),
       cache: { ...n.cache.stats },
-      home: { ...n.home.stats },
+      // The homes run in this worker's weave, not in the node's handlers.
+      home: { ...weave.homeStats(n.id) },
       msgsSent: Array.from(n.stats.msgsSent),
       bytesSent: n.stats.bytesSent,
       magicBusyCycles: n.stats.magicBusyCycles,
@@ -300,6 +302,6 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
     nodeWindowsLeft: 0,
     costs: null,
     monitor: null,
-    quantum: { quanta: k, quantaSkipped, blockedNodeQuanta, weaveNs, weave: weave?.stats ?? null, homes },
+    quantum: { quanta: k, quantaSkipped, blockedNodeQuanta, weaveNs, weave: weave.stats },
   };
 }

@@ -1,5 +1,7 @@
 // The quantum timing mode's weave (docs/quantum.md): what crosses nodes in a quantum, settled
-// at its end in one fixed order, on one thread (worker 0) while the others wait.
+// at its end in one fixed order. Every worker weaves the lines whose homes are its nodes: what
+// happens to a line happens at its home alone, so each home's requests in their order give the
+// machine the one order, whatever the threads.
 //
 //   1. commit every store buffer to memory, node by node in node order, each slot's marked bytes
 //   2. replay the quantum's miss logs and blocked atomics in (cycle, node, sequence) order through
@@ -10,7 +12,8 @@
 //      its line in the quantum), and time them from the directory as the replay finds it
 //   4. charge each request's wait for its home's MAGIC (busy one handler per request) to its node
 //   5. leave for the workers: what each node's caches may keep of the lines others took
-//      (directives), the lines written, each blocked node's answer and resume cycle, the delays
+//      (directives), the lines written, each blocked atomic's answer and resume cycle, the
+//      delays, each in this worker's part of the quantum region
 //
 // The bound phase answered every miss at once without contention (quantum-port.ts); here it
 // learns which lines others took and what the queues at the homes cost.
@@ -24,12 +27,12 @@ import { BLOCK_WORDS, DIRECTIVE_WORDS, LOG_WORDS } from '../shared-abi/machine.j
 import { amoApply } from '../vcpu/insns-rv64a.js';
 import type { AmoOp } from '../vcpu/port.js';
 import { Block, LOG_EXCLUSIVE, LOG_FETCH, ZeroLoad, type QuantumSizes, type QuantumViews } from './quantum-port.js';
+import { workerOfNode } from './worker-loop.js';
 
 /** Sequence number of a node's blocked request among its log entries: after all of them. */
 const BLOCK_SEQ = 1 << 30;
 
 export interface WeaveStats {
-  weaves: number;
   committedLines: number;
   replayed: number;
   atomics: number;
@@ -40,8 +43,9 @@ export interface WeaveStats {
 }
 
 export class Weave {
-  readonly stats: WeaveStats = { weaves: 0, committedLines: 0, replayed: 0, atomics: 0, scFailed: 0, directives: 0, contentionCycles: 0 };
-  private readonly homes: HomeController[] = [];
+  readonly stats: WeaveStats = { committedLines: 0, replayed: 0, atomics: 0, scFailed: 0, directives: 0, contentionCycles: 0 };
+  /** The controllers of this worker's homes, by node (undefined for the others'). */
+  private readonly homes: (HomeController | undefined)[] = [];
   private readonly zero: ZeroLoad;
   private readonly sharers: Sharers;
   private readonly magicFree: Float64Array;
@@ -58,6 +62,10 @@ export class Weave {
   private order: number[] = [];
   private directiveCount = 0;
   private committedCount = 0;
+  /** Where this worker's parts of the directive and committed lists begin (and end). */
+  private readonly directiveBase: number;
+  private readonly directiveEnd: number;
+  private readonly committedBase: number;
   private readonly out = new Int32Array(2);
   /** Machine memory and the arena as words, for whole stretches of 32 bytes. */
   private readonly words: Int32Array;
@@ -71,11 +79,16 @@ export class Weave {
     private readonly mem: { u8: Uint8Array; dv: DataView; base: number },
     private readonly dir: HomeViews,
     private readonly sizes: QuantumSizes,
+    private readonly me: number,
+    private readonly workers: number,
   ) {
     const outbox = {
       send: (type: Msg, dst: number, line: number) => this.homeSent(type, dst, line),
     };
-    for (let h = 0; h < cfg.nodes; h++) this.homes.push(new HomeController(h, cfg, dir, outbox));
+    for (let h = 0; h < cfg.nodes; h++) this.homes.push(workerOfNode(h, workers) === me ? new HomeController(h, cfg, dir, outbox) : undefined);
+    this.directiveBase = me * (q.directives.length / workers);
+    this.directiveEnd = (me + 1) * (q.directives.length / workers);
+    this.committedBase = me * (q.committed.length / workers);
     this.zero = new ZeroLoad(cfg, mesh, dir);
     this.sharers = new Sharers(dir, cfg.nodes, cfg.dirPointers);
     this.magicFree = new Float64Array(cfg.nodes);
@@ -85,25 +98,29 @@ export class Weave {
     this.linesPerNode = (cfg.memPerNodeMiB << 20) / cfg.lineBytes;
   }
 
-  /** The homes' statistics, by node (requests, invalidations, forwards, hot-page events). */
+  /** The statistics of home `node`, one of this worker's (requests, invalidations, forwards, hot-page events). */
   homeStats(node: number): HomeController['stats'] {
-    return this.homes[node].stats;
+    return this.homes[node]!.stats;
+  }
+
+  /** Whether this worker weaves `line` (its home is one of the worker's nodes). */
+  private mine(line: number): boolean {
+    return workerOfNode(Math.floor(line / this.linesPerNode), this.workers) === this.me;
   }
 
   run(): void {
     const q = this.q, n = this.cfg.nodes;
-    this.stats.weaves++;
     this.reserved.clear();
-    for (let k = 0; k < n; k++) if (q.resLine[k] >= 0 && q.resOk[k] === 1) this.reserved.add(q.resLine[k]);
+    for (let k = 0; k < n; k++) if (q.resLine[k] >= 0 && q.resOk[k] === 1 && this.mine(q.resLine[k])) this.reserved.add(q.resLine[k]);
     this.latest.clear();
     this.directiveCount = 0;
     this.committedCount = 0;
-    for (let k = 0; k < n; k++) q.delay[k] = 0;
+    q.delay.fill(0, this.me * n, (this.me + 1) * n);
     this.commit();
     this.collect();
     for (const e of this.order) this.replay(e);
-    q.directiveCount[0] = this.directiveCount;
-    q.committedCount[0] = this.committedCount;
+    q.directiveCount[this.me] = this.directiveCount;
+    q.committedCount[this.me] = this.committedCount;
   }
 
   // ---- 1. commit ----
@@ -114,6 +131,7 @@ export class Weave {
       const count = q.slotCount[n];
       for (let s = 0; s < count; s++) {
         const k = n * slots + s, line = q.slotLine[k];
+        if (!this.mine(line)) continue;
         const to = line << this.lineShift, from = this.sizes.arenaBase + k * lb;
         const mb = k * this.lineWords;
         for (let w = 0; w < this.lineWords; w++) {
@@ -130,10 +148,10 @@ export class Weave {
             else if (nib !== 0) for (let b = g; b < g + 4; b++) if (((m >>> b) & 1) !== 0) u8[to + o + b] = u8[from + o + b];
           }
         }
-        this.q.committed[this.committedCount++] = line;
+        this.q.committed[this.committedBase + this.committedCount++] = line;
+        this.stats.committedLines++;
         if (this.reserved.size > 0 && this.reserved.has(line)) this.breakReservations(line, n);
       }
-      this.stats.committedLines += count;
     }
   }
 
@@ -151,12 +169,16 @@ export class Weave {
     for (let n = 0; n < this.cfg.nodes; n++) {
       const count = q.logCount[n];
       if (e + count + 1 > this.evTime.length) this.grow(e + count + 1);
-      for (let i = 0; i < count; i++, e++) {
+      for (let i = 0; i < count; i++) {
+        if (!this.mine(q.logWords[(n * cap + i) * LOG_WORDS + 1])) continue;
         this.evTime[e] = q.logTime[n * cap + i];
         this.evNode[e] = n;
         this.evSeq[e] = i;
+        e++;
       }
-      if (!Number.isNaN(q.blockTime[n])) {
+      // Atomics at their line's home; a fence or a full buffer needs nothing of the weave.
+      const kind = q.block[n * BLOCK_WORDS];
+      if (!Number.isNaN(q.blockTime[n]) && (kind === Block.Amo || kind === Block.Sc) && this.mine((q.blockAddr[n] - this.mem.base) >>> this.lineShift)) {
         this.evTime[e] = q.blockTime[n];
         this.evNode[e] = n;
         this.evSeq[e] = BLOCK_SEQ;
@@ -200,7 +222,7 @@ export class Weave {
     const start = time > this.magicFree[h] ? time : this.magicFree[h];
     this.magicFree[h] = start + this.cfg.magicCycles;
     if (charge && start > time) {
-      this.q.delay[r] += start - time;
+      this.q.delay[this.me * this.cfg.nodes + r] += start - time;
       this.stats.contentionCycles += start - time;
     }
     return start;
@@ -214,10 +236,11 @@ export class Weave {
     if (request) this.latest.delete(line * this.cfg.nodes + r);
     if (request && st === DirState.EX && this.dir.owner[line] === r) return; // its own already
     const h = Math.floor(line / this.linesPerNode);
-    this.homes[h].handle(type, r, line, fetch ? 1 : 0, time);
+    const home = this.homes[h]!;
+    home.handle(type, r, line, fetch ? 1 : 0, time);
     while (this.synth.length > 0) {
       const from = this.synth.pop()!, t = this.synth.pop()!;
-      this.homes[h].handle(t, from, line, t === Msg.SHARING_WB ? 1 : 0, time);
+      home.handle(t, from, line, t === Msg.SHARING_WB ? 1 : 0, time);
     }
   }
 
@@ -242,15 +265,15 @@ export class Weave {
 
   private directive(node: number, line: number, shared: boolean): void {
     const key = line * this.cfg.nodes + node;
-    const d = this.q.directives, i = this.directiveCount;
-    if ((i + 1) * DIRECTIVE_WORDS > d.length) throw new Error(`quantum weave: more than ${d.length / DIRECTIVE_WORDS} directives in one quantum; use a smaller --quantum`);
+    const d = this.q.directives, at = this.directiveBase + this.directiveCount * DIRECTIVE_WORDS;
+    if (at + DIRECTIVE_WORDS > this.directiveEnd) throw new Error(`quantum weave: more than ${(this.directiveEnd - this.directiveBase) / DIRECTIVE_WORDS} directives from one worker in one quantum; use a smaller --quantum`);
     const prev = this.latest.get(key);
     // A later directive for the same line and node replaces the earlier one.
-    if (prev !== undefined) d[prev * DIRECTIVE_WORDS] = -1;
-    this.latest.set(key, i);
-    d[i * DIRECTIVE_WORDS] = node;
-    d[i * DIRECTIVE_WORDS + 1] = line;
-    d[i * DIRECTIVE_WORDS + 2] = shared ? 1 : 0;
+    if (prev !== undefined) d[prev] = -1;
+    this.latest.set(key, at);
+    d[at] = node;
+    d[at + 1] = line;
+    d[at + 2] = shared ? 1 : 0;
     this.directiveCount++;
     this.stats.directives++;
   }
@@ -259,8 +282,6 @@ export class Weave {
 
   private blocked(r: number, time: number): void {
     const q = this.q, b = r * BLOCK_WORDS, kind = q.block[b] as Block;
-    q.resume[r] = time;
-    if (kind !== Block.Amo && kind !== Block.Sc) return;
     this.stats.atomics++;
     const paddr = q.blockAddr[r], size = q.block[b + 1];
     const ro = paddr - this.mem.base, line = ro >>> this.lineShift;
@@ -283,7 +304,7 @@ export class Weave {
       dv.setInt32(ro, this.out[0], true);
       if (size === 8) dv.setInt32(ro + 4, this.out[1], true);
       this.breakReservations(line, r);
-      this.q.committed[this.committedCount++] = line;
+      this.q.committed[this.committedBase + this.committedCount++] = line;
     }
     // Timed as the exclusive request the exact machine would make: to its home through MAGIC
     // and the network, its wait for the home's MAGIC, and the handler that takes the answer.

@@ -34,7 +34,7 @@ export const BLOCK_WORDS = 5;
 /** Words of a directive of the weave: node, line, what it may keep (weave.ts). */
 export const DIRECTIVE_WORDS = 3;
 /** Words of each worker's quantum report: see quantumLayout. */
-export const QREPORT_WORDS = 6;
+export const QREPORT_WORDS = 8;
 
 export function quantumLayout(nodes: number, workers: number, slots: number, lineBytes: number, logCap: number, directiveCap: number) {
   return new Layout('quantum', [
@@ -44,23 +44,21 @@ export function quantumLayout(nodes: number, workers: number, slots: number, lin
     { name: 'logCount', type: 'i32', count: nodes, doc: 'entries in each node\'s miss log this quantum; written by the node, read by the weave' },
     { name: 'logTime', type: 'f64', count: nodes * logCap, doc: 'per entry: the cycle its request reaches the home; written by the node' },
     { name: 'logWords', type: 'i32', count: nodes * logCap * LOG_WORDS, doc: 'per entry: request type (GETS, GETX, UPGRADE, PUTS, PUTE, PUTX), line, flags (1: instruction fetch, 2: granted exclusive); written by the node' },
-    { name: 'blockTime', type: 'f64', count: nodes, doc: 'the cycle at which a node blocked (NaN: it did not); written by the node, read by the weave' },
+    { name: 'blockTime', type: 'f64', count: nodes, doc: 'the cycle at which a node blocked (NaN: it did not); written by the node, read by the weave of the worker of the line\'s home' },
     { name: 'blockAddr', type: 'f64', count: nodes, doc: 'the physical address of a blocked atomic; written by the node' },
     { name: 'block', type: 'i32', count: nodes * BLOCK_WORDS, doc: 'the blocked request: kind (quantum-port.ts Block), size, AMO op, value lo, hi; written by the node, read by the weave' },
     { name: 'resLine', type: 'i32', count: nodes, doc: 'the line of each node\'s LR reservation, or -1; written by the node at an LR, reset by the weave at its SC' },
     { name: 'resOk', type: 'i32', count: nodes, doc: '1 while no other node has stored to the reserved line since the LR; set by the node at its LR, cleared by the weave' },
     { name: 'resume', type: 'f64', count: nodes, doc: 'the cycle a blocked node goes on at; written by the weave, read by the node\'s worker' },
     { name: 'result', type: 'i32', count: nodes * 2, doc: 'a blocked atomic\'s answer: the old value lo, hi (AMO), or 0 stored / 1 failed (SC); written by the weave' },
-    { name: 'delay', type: 'f64', count: nodes, doc: 'contention cycles the weave charges each node for its misses of the quantum; written by the weave, read by the node\'s worker' },
-    { name: 'directiveCount', type: 'i32', count: 1, doc: 'directives the last weave wrote' },
-    { name: 'directives', type: 'i32', count: directiveCap * DIRECTIVE_WORDS, doc: 'what a node\'s caches may keep of a line after the weave: node, line, 0 nothing / 1 a shared copy; written by the weave, read by every worker for its nodes' },
-    { name: 'committedCount', type: 'i32', count: 1, doc: 'lines the last weave wrote to memory' },
-    { name: 'committed', type: 'i32', count: nodes * slots + nodes, doc: 'the lines the last weave wrote (store buffers, then atomics); read by every worker to drop decoded instructions' },
+    { name: 'delay', type: 'f64', count: workers * nodes, doc: 'per weaving worker, the contention cycles its homes charge each node for its misses of the quantum ([worker * nodes + node]); written by that worker\'s weave, summed by the node\'s worker' },
+    { name: 'directiveCount', type: 'i32', count: workers, doc: 'directives each worker\'s weave wrote last' },
+    { name: 'directives', type: 'i32', count: workers * directiveCap * DIRECTIVE_WORDS, doc: 'per weaving worker, what a node\'s caches may keep of a line its homes settled: node, line, 0 nothing / 1 a shared copy; read by every worker for its nodes' },
+    { name: 'committedCount', type: 'i32', count: workers, doc: 'lines each worker\'s weave wrote to memory last' },
+    { name: 'committed', type: 'i32', count: workers * (nodes * slots + nodes), doc: 'per weaving worker, the lines it wrote (store buffers, then atomics); read by every worker to drop decoded instructions' },
     { name: 'pushed', type: 'i32', count: 2 * workers * workers, doc: 'records each worker had pushed into its ring to each worker when it arrived at the barrier, by the parity of its arrival count ([(arrivals & 1) * workers^2 + src * workers + dst]); written by src before it arrives, read by dst, which takes no more than that in the next quantum (a source that went on writes the other parity)' },
-    { name: 'arrived', type: 'i32', count: workers, ownLine: true, doc: 'quanta each worker has finished its bound phase of; Atomics.store and notify by that worker, waited on by worker 0' },
-    { name: 'woven', type: 'i32', count: 1, ownLine: true, doc: 'quanta whose weave is done; Atomics.store and notify by worker 0, waited on by the others' },
-    { name: 'report', type: 'f64', count: workers * QREPORT_WORDS, doc: 'per worker, after its bound phase: CPUs not halted or idle, CPUs asleep in wfi, messages in flight from its nodes, the earliest cycle one of its nodes can act (-1 while one executes), console input it waits for, halt requested (worker 0)' },
-    { name: 'decision', type: 'f64', count: 4, doc: 'written by worker 0 in the weave: the next quantum\'s start cycle, stop (0 go on, 1 halt, 2 idle, 3 max cycles), exit code, the halting cycle' },
+    { name: 'phase', type: 'i32', count: workers, ownLine: true, doc: 'phases each worker has finished: 2k + 1 once its bound phase of quantum k is done, 2k + 2 once its part of the weave is; Atomics.store and notify by that worker, waited on by all' },
+    { name: 'report', type: 'f64', count: workers * QREPORT_WORDS, doc: 'per worker, after its bound phase: CPUs not halted or idle, CPUs asleep in wfi, messages in flight from its nodes, the earliest cycle one of its nodes can act (-1 while one executes), console input it waits for; worker 0 also: halt requested, exit code, halting cycle. Every worker decides from them alike' },
   ] as const);
 }
 

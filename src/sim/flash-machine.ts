@@ -615,6 +615,13 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
   return { result, io: results[0].io };
 }
 
+/** Field by field sums of the workers' counts. */
+function sumStats<S extends object>(all: S[]): S {
+  const sum: Record<string, number> = {};
+  for (const one of all) for (const [k, v] of Object.entries(one)) sum[k] = (sum[k] ?? 0) + (v as number);
+  return sum as S;
+}
+
 const HASH_CHUNK = 1 << 16;
 
 /**
@@ -643,9 +650,8 @@ function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, memB
   const cfg = o.config;
   const perNode = results.flatMap((r) => r.nodes).sort((a, b) => a.id - b.id);
   const first = results[0];
-  const quantum = (first as WorkerResult & { quantum?: QuantumResult }).quantum;
-  // In the quantum mode the homes' controllers run in the weave, on worker 0.
-  if (quantum?.homes != null) for (const n of perNode) n.home = quantum.homes[n.id]!;
+  const quanta = results.map((r) => (r as WorkerResult & { quantum?: QuantumResult }).quantum);
+  const quantum = quanta[0];
   const totals: Record<string, number> = {};
   const add = (k: string, v: number) => { totals[k] = (totals[k] ?? 0) + v; };
   const messages: Record<string, number> = {};
@@ -699,9 +705,9 @@ function summarize(o: FlashRunOptions, results: WorkerResult[], mesh: Mesh, memB
         cycles: o.quantumCycles ?? DEFAULT_TIMING_QUANTUM,
         quanta: quantum.quanta,
         quantaSkipped: quantum.quantaSkipped,
-        blockedNodeQuanta: results.reduce((a, r) => a + ((r as WorkerResult & { quantum: QuantumResult }).quantum.blockedNodeQuanta), 0),
-        weaveSeconds: quantum.weaveNs / 1e9,
-        weave: quantum.weave,
+        blockedNodeQuanta: quanta.reduce((a, q) => a + q!.blockedNodeQuanta, 0),
+        weaveSeconds: Math.max(...quanta.map((q) => q!.weaveNs)) / 1e9,
+        weave: sumStats(quanta.map((q) => q!.weave)),
       },
     },
   };
