@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The parallel-speedup measurement for a many-core machine (see device-carry.sh): first what the
 # host's cores give (cpu-scaling.mjs) and what the engine's coordination alone allows (the sync
-# suite), then the FLASH benchmark at 1, 2, 4, 8 and 16 worker threads for 16, 64 and 256 nodes,
+# suite), then the FLASH benchmark in the quantum timing mode (docs/quantum.md) and in the exact
+# mode at 1, 2, 4, 8 and 16 worker threads for 16, 64 and 256 nodes,
 # each checking that the simulated results are identical across thread counts; repeats on the
 # same workers, so that the fastest run is one whose code V8 has already compiled. The runs with
 # --spin-us compare a fixed spin with the default adaptive one. Results go to $OUT: one log and
@@ -33,6 +34,10 @@ echo "== cpu-scaling" >> "$OUT/log.txt"
 echo "== atomics-notify-cost" >> "$OUT/log.txt"
 "$NODE" scripts/atomics-notify-cost.mjs 16 >> "$OUT/log.txt" 2>&1
 run sync --suite sync --compare-threads 1,2,4,8,16
+# The quantum mode first: it is what scales, and the device's time is short.
+run quantum-64 --nodes 64 --timing quantum --compare-threads 1,2,4,8,16 --no-console
+run quantum-256 --nodes 256 --size 65536 --timing quantum --compare-threads 1,2,4,8,16 --no-console
+run - --nodes 256 --size 65536 --timing quantum --quantum 4000 --compare-threads 1,16 --no-console
 run - --suite sync --compare-threads 1,2,4,8,16 --spin-us 1000
 # The same work per lookahead, uneven from window to window as a node's is, with workers kept
 # in step more tightly (K = 1: windows of the whole lookahead) and more loosely (K = 4).

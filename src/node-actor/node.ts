@@ -341,6 +341,19 @@ export class FlashNode implements CacheHost {
     this.resume(time > now ? time : now);
   }
 
+  /**
+   * Quantum mode: the weave NACKed `reads` read and `writes` write requests of this node at busy
+   * lines; each was retried, as the exact machine counts it: another L1 and L2 miss and request.
+   */
+  nacked(reads: number, writes: number): void {
+    const c = this.cache.stats, n = reads + writes;
+    c.nacksReceived += n;
+    c.l2Misses += n;
+    c.l1dMisses += n;
+    this.stats.msgsSent[Msg.GETS] += reads;
+    this.stats.msgsSent[Msg.GETX] += writes;
+  }
+
   /** Quantum mode: the hart waits for the weave. */
   get blocked(): boolean {
     return this.state === NodeState.Stalled && this.waiting === WAIT_QUANTUM;

@@ -17,7 +17,7 @@
 // and the weave runs in one order, so the machine is the same, quantum by quantum, for any
 // number of threads.
 
-import { F_DST, F_TYPE, F_SRC, F_ADDR, F_REQ, F_A, F_B, F_C, F_SEQ } from '../directory/messages.js';
+import { F_DST, F_TYPE, F_SRC, F_ADDR, F_REQ, F_A, F_B, F_C, F_SEQ, Msg } from '../directory/messages.js';
 import { Mailboxes } from '../interconnect/mailbox.js';
 import { Mesh } from '../interconnect/mesh.js';
 import { BLOCK_WORDS, DIRECTIVE_WORDS, QREPORT_WORDS, controlLayout, counterLayout, directoryLayout, mailboxLayout, quantumLayout, quantumArena } from '../shared-abi/machine.js';
@@ -161,8 +161,16 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
           if (atomic) n.qport!.answer(kind);
           n.resumeBlocked(atomic ? q.resume[n.id] : q.blockTime[n.id]);
         }
-        let delay = 0;
-        for (let w = 0; w < T; w++) delay += q.delay[w * cfg.nodes + n.id];
+        let delay = 0, reads = 0, writes = 0;
+        for (let w = 0; w < T; w++) {
+          const i = w * cfg.nodes + n.id;
+          delay += q.delay[i];
+          reads += q.nacks[i * 2];
+          writes += q.nacks[i * 2 + 1];
+          n.cache.stats.localMissCycles += q.missDelay[i * 2];
+          n.cache.stats.remoteMissCycles += q.missDelay[i * 2 + 1];
+        }
+        if (reads + writes > 0) n.nacked(reads, writes);
         if (delay > 0 && n.state !== NodeState.Halted && n.state !== NodeState.Idle) n.hart.extraCycles += delay;
       }
     }
@@ -213,6 +221,7 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
     arrive(2 * k + 1);
     const w0 = performance.now();
     const d = decide(end);
+    weave.oldest = start - Q;
     weave.run();
     const w1 = performance.now();
     weaveNs += (w1 - w0) * 1e6;
@@ -261,6 +270,8 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
   }
 
   for (const n of nodes) n.advance(endCycle);
+  // The homes' NACKs are the messages the exact machine's would have sent.
+  for (const n of nodes) n.stats.msgsSent[Msg.NACK] += weave.homeStats(n.id).nacks;
   const ioResult = io?.finish() ?? null;
   for (const n of nodes) control.clock[n.id * 8] = n.hart.simTime();
   return {

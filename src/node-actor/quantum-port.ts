@@ -297,6 +297,10 @@ export class ZeroLoad {
   reply: number = Msg.WB_ACK;
   src = 0;
   exclusive = false;
+  /** Until when the home holds the line busy for the last answer (forwarded, or invalidating); else its handler's end. */
+  busyUntil = 0;
+  /** When the last answer left its sender, before the network. */
+  sentAt = 0;
   private readonly sharers: Sharers;
   private readonly linesPerNode: number;
   private invAt = 0;
@@ -328,7 +332,8 @@ export class ZeroLoad {
     this.src = h;
     this.exclusive = false;
     this.reply = Msg.WB_ACK;
-    if (type === Msg.PUTS) { this.reply = -1; return e; }
+    this.busyUntil = e;
+    if (type === Msg.PUTS) { this.reply = -1; this.sentAt = e; return e; }
     if (type === Msg.GETS || type === Msg.GETX || type === Msg.UPGRADE) {
       const st = this.dir.state[line], owner = this.dir.owner[line];
       const write = type !== Msg.GETS;
@@ -338,6 +343,8 @@ export class ZeroLoad {
         at = e + (owner === h ? 0 : this.mesh.latency(h, owner, hdr)) + c.magicCycles + c.cacheToCacheCycles;
         this.reply = write ? Msg.DATA_X : Msg.DATA_S;
         this.exclusive = write;
+        // The owner's SHARING_WB or XFER frees the line at the home.
+        this.busyUntil = at + (owner === h ? 0 : this.mesh.latency(owner, h, msgBytes(write ? Msg.XFER : Msg.SHARING_WB, hdr, c.lineBytes))) + c.magicCycles;
       } else if (!write) {
         this.exclusive = (st === DirState.U && !fetch) || st === DirState.EX;
         this.reply = this.exclusive ? Msg.DATA_E : Msg.DATA_S;
@@ -348,12 +355,13 @@ export class ZeroLoad {
         if (st === DirState.S) {
           this.invAt = e; this.invFrom = h; this.invLast = e; this.invCount = 0;
           this.sharers.forEach(line, r, this.invalidation);
-          if (this.invCount > 0) at = Math.max(this.invLast, e + this.invCount * c.magicCycles) + c.magicCycles;
+          if (this.invCount > 0) at = this.busyUntil = Math.max(this.invLast, e + this.invCount * c.magicCycles) + c.magicCycles;
         }
         this.reply = type === Msg.UPGRADE && shares ? Msg.UPGRADE_ACK : Msg.DATA_X;
         if (this.reply === Msg.DATA_X) at += c.memoryCycles;
       }
     }
+    this.sentAt = at;
     return this.src === r ? at : at + this.mesh.latency(this.src, r, msgBytes(this.reply, hdr, c.lineBytes));
   }
 

@@ -20,7 +20,7 @@
 
 import type { MachineConfig } from '../config/machine.js';
 import { HomeController, DirState, type HomeViews } from '../directory/home-controller.js';
-import { Msg } from '../directory/messages.js';
+import { Msg, msgBytes } from '../directory/messages.js';
 import { Sharers } from '../directory/sharers.js';
 import type { Mesh } from '../interconnect/mesh.js';
 import { BLOCK_WORDS, DIRECTIVE_WORDS, LOG_WORDS } from '../shared-abi/machine.js';
@@ -33,6 +33,8 @@ import { workerOfNode } from './worker-loop.js';
 const BLOCK_SEQ = 1 << 30;
 
 export interface WeaveStats {
+  /** Requests NACKed at a busy line (each retried). */
+  nacks: number;
   committedLines: number;
   replayed: number;
   atomics: number;
@@ -43,17 +45,25 @@ export interface WeaveStats {
 }
 
 export class Weave {
-  readonly stats: WeaveStats = { committedLines: 0, replayed: 0, atomics: 0, scFailed: 0, directives: 0, contentionCycles: 0 };
+  /** A cycle before which every busy line is free again: the last quantum's start. */
+  oldest = 0;
+  readonly stats: WeaveStats = { nacks: 0, committedLines: 0, replayed: 0, atomics: 0, scFailed: 0, directives: 0, contentionCycles: 0 };
   /** The controllers of this worker's homes, by node (undefined for the others'). */
   private readonly homes: (HomeController | undefined)[] = [];
   private readonly zero: ZeroLoad;
   private readonly sharers: Sharers;
+  /** Per home of this worker: when its MAGIC, and its network interface's input and output ports, are free. */
   private readonly magicFree: Float64Array;
+  private readonly niIn: Float64Array;
+  private readonly niOut: Float64Array;
+  private readonly mesh: Mesh;
   private readonly lineShift: number;
   private readonly lineWords: number;
   private readonly linesPerNode: number;
   /** The lines some node holds an LR reservation on (the weave breaks it when another writes). */
   private readonly reserved = new Set<number>();
+  /** line -> the cycle its home is done with its last forwarded or invalidating request. */
+  private readonly busy = new Map<number, number>();
   /** (line, node) -> index of the node's latest directive for the line. */
   private readonly latest = new Map<number, number>();
   private evTime = new Float64Array(1024);
@@ -92,6 +102,9 @@ export class Weave {
     this.zero = new ZeroLoad(cfg, mesh, dir);
     this.sharers = new Sharers(dir, cfg.nodes, cfg.dirPointers);
     this.magicFree = new Float64Array(cfg.nodes);
+    this.niIn = new Float64Array(cfg.nodes);
+    this.niOut = new Float64Array(cfg.nodes);
+    this.mesh = mesh;
     this.words = new Int32Array(mem.u8.buffer, mem.u8.byteOffset, mem.u8.byteLength >>> 2);
     this.lineShift = Math.log2(cfg.lineBytes);
     this.lineWords = cfg.lineBytes / 32;
@@ -113,9 +126,13 @@ export class Weave {
     this.reserved.clear();
     for (let k = 0; k < n; k++) if (q.resLine[k] >= 0 && q.resOk[k] === 1 && this.mine(q.resLine[k])) this.reserved.add(q.resLine[k]);
     this.latest.clear();
+    // Lines long free (a quantum and more before) need no entry.
+    if (this.busy.size > 4096) for (const [line, until] of this.busy) if (until < this.oldest) this.busy.delete(line);
     this.directiveCount = 0;
     this.committedCount = 0;
     q.delay.fill(0, this.me * n, (this.me + 1) * n);
+    q.nacks.fill(0, this.me * n * 2, (this.me + 1) * n * 2);
+    q.missDelay.fill(0, this.me * n * 2, (this.me + 1) * n * 2);
     this.commit();
     this.collect();
     for (const e of this.order) this.replay(e);
@@ -207,8 +224,15 @@ export class Weave {
     const q = this.q, w = (r * this.sizes.logCap + seq) * LOG_WORDS;
     const type = q.logWords[w], line = q.logWords[w + 1], flags = q.logWords[w + 2];
     this.stats.replayed++;
-    this.queue(r, line, time, type !== Msg.PUTS && type !== Msg.PUTE && type !== Msg.PUTX);
-    this.home(type, r, line, (flags & LOG_FETCH) !== 0, time);
+    const request = type === Msg.GETS || type === Msg.GETX || type === Msg.UPGRADE;
+    let at = time;
+    if (request) at = this.whenFree(r, line, time, type);
+    const start = this.queue(r, line, at, request, type);
+    if (request) {
+      this.holdBusy(type, r, line, (flags & LOG_FETCH) !== 0, start);
+      this.sendAnswer(r, line);
+    }
+    this.home(type, r, line, (flags & LOG_FETCH) !== 0, at);
     // The bound phase granted an exclusive copy from the directory it saw; another node's
     // request earlier in the quantum may have left only a shared copy, or none.
     if ((flags & LOG_EXCLUSIVE) !== 0 && !(this.dir.state[line] === DirState.EX && this.dir.owner[line] === r)) {
@@ -216,16 +240,68 @@ export class Weave {
     }
   }
 
-  /** The request waits for its home's MAGIC: charge the wait to its node. */
-  private queue(r: number, line: number, time: number, charge: boolean): number {
-    const h = Math.floor(line / this.linesPerNode);
-    const start = time > this.magicFree[h] ? time : this.magicFree[h];
-    this.magicFree[h] = start + this.cfg.magicCycles;
-    if (charge && start > time) {
-      this.q.delay[this.me * this.cfg.nodes + r] += start - time;
-      this.stats.contentionCycles += start - time;
+  /**
+   * A request that reaches its home while the line is busy with another's (forwarded, or
+   * waiting for invalidation acks) is NACKed and retried after the back-off, as in the exact
+   * machine: the cycle its retry gets in, the wait charged to its node, the NACK and the retry
+   * counted (QuantumViews.nacks).
+   */
+  private whenFree(r: number, line: number, time: number, type: number): number {
+    let at = time;
+    const until = this.busy.get(line);
+    if (until === undefined || until <= at) return at;
+    // The NACK back, the back-off (its mean: the base and half again of jitter), the retry there.
+    const c = this.cfg, h = Math.floor(line / this.linesPerNode);
+    const round = (h === r ? 0 : 2 * this.zero.requestLatency(r, h)) + 2 * c.magicCycles + 1.5 * c.nackRetryCycles;
+    while (at < until) {
+      at += round;
+      this.stats.nacks++;
+      this.q.nacks[(this.me * this.cfg.nodes + r) * 2 + (type === Msg.GETS ? 0 : 1)]++;
+      this.homes[Math.floor(line / this.linesPerNode)]!.stats.nacks++;
     }
+    this.charge(r, Math.floor(line / this.linesPerNode), at - time);
+    return at;
+  }
+
+  /** The line stays busy at its home until the request's forward or invalidations are answered. */
+  private holdBusy(type: number, r: number, line: number, fetch: boolean, start: number): void {
+    this.zero.answer(type, r, line, fetch, start + this.cfg.magicCycles);
+    if (this.zero.busyUntil > start + this.cfg.magicCycles) this.busy.set(line, this.zero.busyUntil);
+    else this.busy.delete(line);
+  }
+
+  /** The request waits for its home's MAGIC: charge the wait to its node. */
+  private queue(r: number, line: number, time: number, charge: boolean, type: number): number {
+    const h = Math.floor(line / this.linesPerNode);
+    // The home's network interface takes one message at a time, then its MAGIC one handler.
+    let arrived = time;
+    if (h !== r) {
+      const ser = this.mesh.serialization(msgBytes(type, this.cfg.headerBytes, this.cfg.lineBytes));
+      if (this.niIn[h] + ser > arrived) arrived = this.niIn[h] + ser;
+      this.niIn[h] = arrived;
+    }
+    const start = arrived > this.magicFree[h] ? arrived : this.magicFree[h];
+    this.magicFree[h] = start + this.cfg.magicCycles;
+    if (charge && start > time) this.charge(r, h, start - time);
     return start;
+  }
+
+  /** The home's answer (ZeroLoad's last) leaves through its network interface, one at a time. */
+  private sendAnswer(r: number, line: number): void {
+    const z = this.zero, h = Math.floor(line / this.linesPerNode);
+    if (z.reply < 0 || z.src !== h || h === r) return;
+    const ready = z.sentAt, free = this.niOut[h];
+    const depart = free > ready ? free : ready;
+    this.niOut[h] = depart + this.mesh.serialization(msgBytes(z.reply, this.cfg.headerBytes, this.cfg.lineBytes));
+    if (depart > ready) this.charge(r, h, depart - ready);
+  }
+
+  /** Cycles node r waited on home h's queues: its delay, and its misses' latency (local or remote). */
+  private charge(r: number, h: number, cycles: number): void {
+    const i = this.me * this.cfg.nodes + r;
+    this.q.delay[i] += cycles;
+    this.q.missDelay[i * 2 + (h === r ? 0 : 1)] += cycles;
+    this.stats.contentionCycles += cycles;
   }
 
   /** Request `type` of node r through the home's controller, its forwards and invalidations answered at once. */
@@ -311,7 +387,7 @@ export class Weave {
     const c = this.cfg, h = this.zero.homeOf(line);
     const leave = time + c.magicCycles;
     const arrive = h === r ? leave : leave + this.zero.requestLatency(r, h);
-    const start = this.queue(r, line, arrive, false);
+    const start = this.queue(r, line, arrive, false, Msg.GETX);
     const at = this.zero.answer(Msg.GETX, r, line, false, start + c.magicCycles);
     this.home(Msg.GETX, r, line, false, arrive);
     q.resume[r] = at + c.magicCycles;

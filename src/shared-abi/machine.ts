@@ -52,6 +52,8 @@ export function quantumLayout(nodes: number, workers: number, slots: number, lin
     { name: 'resume', type: 'f64', count: nodes, doc: 'the cycle a blocked node goes on at; written by the weave, read by the node\'s worker' },
     { name: 'result', type: 'i32', count: nodes * 2, doc: 'a blocked atomic\'s answer: the old value lo, hi (AMO), or 0 stored / 1 failed (SC); written by the weave' },
     { name: 'delay', type: 'f64', count: workers * nodes, doc: 'per weaving worker, the contention cycles its homes charge each node for its misses of the quantum ([worker * nodes + node]); written by that worker\'s weave, summed by the node\'s worker' },
+    { name: 'missDelay', type: 'f64', count: workers * nodes * 2, doc: 'per weaving worker, the part of each node\'s delay its local and remote misses waited at the homes ([(worker * nodes + node) * 2 + (0 local, 1 remote)]), for the miss latencies\' statistics; written by that worker\'s weave' },
+    { name: 'nacks', type: 'i32', count: workers * nodes * 2, doc: 'per weaving worker, the NACKs its homes gave each node\'s reads and writes ([(worker * nodes + node) * 2 + (0 read, 1 write)]); each is a retry the node\'s worker counts as another miss; written by that worker\'s weave' },
     { name: 'directiveCount', type: 'i32', count: workers, doc: 'directives each worker\'s weave wrote last' },
     { name: 'directives', type: 'i32', count: workers * directiveCap * DIRECTIVE_WORDS, doc: 'per weaving worker, what a node\'s caches may keep of a line its homes settled: node, line, 0 nothing / 1 a shared copy; read by every worker for its nodes' },
     { name: 'committedCount', type: 'i32', count: workers, doc: 'lines each worker\'s weave wrote to memory last' },
