@@ -93,8 +93,8 @@ const METRICS: Metric[] = [
   { key: 'ipc', label: 'IPC (machine)', value: (r) => r.ipc, target: null, digits: 4 },
   { key: 'l1Misses', label: 'L1 misses (I+D)', value: (r) => r.l1Misses, target: MISS_TARGET_PCT, miss: true },
   { key: 'l2Misses', label: 'L2 misses', value: (r) => r.l2Misses, target: MISS_TARGET_PCT, miss: true },
-  // The exact mode's NACKed requests are tried again, each try another L1 and L2 miss; the
-  // quantum mode's bound-phase misses are never NACKed. Without the retries (no target).
+  // A NACKed request is tried again, each try another L1 and L2 miss; the quantum mode NACKs
+  // fewer (only at its weave). Without the retries (no target).
   { key: 'l1MissesLessRetries', label: '  L1 less NACK retries', value: (r) => r.l1Misses - r.nacks, target: null, lessRetries: true },
   { key: 'l2MissesLessRetries', label: '  L2 less NACK retries', value: (r) => r.l2Misses - r.nacks, target: null, lessRetries: true },
   // Local and remote misses are counted as they complete: a NACKed try is not one.
@@ -305,7 +305,7 @@ export function formatValidateTiming(v: ValidateTimingResult): string {
     `timing validation: the quantum mode against the exact mode (docs/quantum.md); error = (quantum - exact) / exact`,
     `targets: time within ${TIME_TARGET_PCT}%, each miss count (L1, L2, local, remote) within ${MISS_TARGET_PCT}%: ok / OUT; rows without a target show the error alone`,
     `IPC = ${IPC_DEFINITION}; mean latency = miss cycles / misses; host = each run's wall seconds on fresh workers`,
-    `the exact mode counts each retry of a NACKed request as another L1 and L2 miss (and GETS/GETX); the quantum mode never NACKs a bound-phase miss: "less NACK retries" takes them out`,
+    `both modes count each retry of a NACKed request as another L1 and L2 miss (and GETS/GETX); the quantum mode NACKs only at its weave, where a request reaches a line its home holds busy: "less NACK retries" takes the retries out`,
   ];
   for (const c of v.cells) {
     const size = Object.keys(c.patch).length === 0 ? 'default size' : Object.entries(c.patch).map(([k, x]) => `${k} ${x}`).join(', ');
