@@ -54,14 +54,14 @@ describe('the quantum mode', () => {
     expect(coarse.host.quantum!.quanta).toBeLessThan(one.host.quantum!.quanta);
   }, 180_000);
 
-  it('atomics under contention: 80,000 accesses and AMOs by 8 nodes on four shared lines, 0 errors, identical at 1 and 2 threads', async () => {
+  it('atomics under contention: 80,000 accesses and AMOs by 8 nodes on four shared lines, 0 errors, identical at 1, 2 and 3 threads', async () => {
     const o = { image: image('flash-stress'), patch: { stress_ops: 10_000 } };
     const one = await run(8, 1, o);
     expect(one.sim.console).toMatch(/stress: 8 harts, 80000 accesses, \d+ atomic adds, 0 errors/);
     expect(one.sim.exitCode).toBe(0);
     expect(one.host.quantum!.weave!.atomics).toBeGreaterThan(0);
-    const two = await run(8, 2, o);
-    expect(two.sim).toEqual(one.sim);
+    // Homes spread over the workers in other ways: the weave's parts meet in other orders.
+    for (const threads of [2, 3]) expect((await run(8, threads, o)).sim).toEqual(one.sim);
   }, 120_000);
 
   it('code one node writes and others run, without fence.i (invariant 5), also a hart alone running what it just stored', async () => {

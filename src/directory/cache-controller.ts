@@ -278,6 +278,13 @@ export class CacheController {
     } else {
       this.runDeferred(line);
     }
+    if (this.corrections.size > 0) {
+      const shared = this.corrections.get(line);
+      if (shared !== undefined) {
+        this.corrections.delete(line);
+        this.correct(line, shared);
+      }
+    }
   }
 
   /** A line whose deferred forwards wait for the hart's retry, or -1; and its grant's time. */
@@ -292,12 +299,14 @@ export class CacheController {
   }
 
   completeInvalid(): void {
+    this.corrections.delete(this.line);
     this.l2.clear(this.way);
     this.host.wake(this.line, this.host.now());
     this.runDeferred(this.line);
   }
 
   nacked(to: CState): void {
+    this.corrections.delete(this.line);
     this.stats.nacksReceived++;
     if (to === CState.I) this.l2.clear(this.way); else this.l2.state[this.way] = to;
     this.host.wake(this.line, this.host.now() + this.backoff());
@@ -374,15 +383,20 @@ export class CacheController {
   /**
    * The quantum mode's weave found that this node may keep at most a shared copy of `line`
    * (`shared`), or none: take it down without messages, since the weave has settled the
-   * directory and memory already. A line in transition keeps its request's outcome, except that
-   * a shared copy still on its way is used by nothing (IS_I).
+   * directory and memory already. A line in transition is taken down when it settles.
    */
   correct(line: number, shared: boolean): void {
     const w = this.l2.find(line);
     if (w < 0) return;
     const st = this.l2.state[w];
-    if (st === CState.IS && !shared) { this.l2.state[w] = CState.IS_I; return; }
-    if (st > CState.M || (shared && st === CState.S)) return;
+    if (st > CState.M) {
+      // On its way: taken down as soon as it comes, before the hart uses it (it asks again).
+      // Not IS_I: an exclusive answer would bring that back to E (the protocol's "INV for an
+      // older copy"), where here the answer itself is what was taken.
+      this.corrections.set(line, (this.corrections.get(line) ?? true) && shared);
+      return;
+    }
+    if (shared && st === CState.S) return;
     if (shared) {
       this.l2.state[w] = CState.S;
       const b = this.l1d.find(line);
@@ -393,6 +407,9 @@ export class CacheController {
     this.l2.clear(w);
     this.dropFromL1(line, true);
   }
+
+  /** Quantum mode: lines in transition that correct() takes down when they settle (true: to S). */
+  private readonly corrections = new Map<number, boolean>();
 
   /** Can the hart be granted `kind` on `line` for the filter (the L1 holds it so)? */
   l1Holds(line: number, kind: Access): boolean {

@@ -186,7 +186,7 @@ export class FlashNode implements CacheHost {
     /** Decoded instructions, shared by the nodes of a worker (vcpu/decode-cache.ts); else the hart's own. */
     decodeCache?: DecodeCache,
     /** The quantum timing mode's shared tables (quantum-port.ts); absent in the exact mode. */
-    quantum?: { views: QuantumViews; sizes: QuantumSizes; codePages: Uint32Array },
+    quantum?: { views: QuantumViews; sizes: QuantumSizes },
   ) {
     this.lineShift = Math.log2(cfg.lineBytes);
     this.pagesPerNode = (cfg.memPerNodeMiB << 20) >>> 12;
@@ -215,7 +215,6 @@ export class FlashNode implements CacheHost {
       decodeCacheBits: Math.log2((cfg.l1iKiB << 10) / 2),
       decodeCache,
       skipSpins,
-      codePages: quantum?.codePages,
     };
     this.hart = new Hart(this.hartOptions);
     this.pi.hart = this.hart;
@@ -352,6 +351,15 @@ export class FlashNode implements CacheHost {
     c.l1dMisses += n;
     this.stats.msgsSent[Msg.GETS] += reads;
     this.stats.msgsSent[Msg.GETX] += writes;
+  }
+
+  /** Quantum mode: a home's answer the weave gave (QuantumPort.request left it to it), due at `time`. */
+  answerLater(time: number, type: Msg, src: number, line: number): void {
+    this.stats.msgsSent[type]++;
+    this.sentCount++;
+    // The workers' lists come in an order that depends on how homes are spread over them: the
+    // line, not the order they are taken in, tells answers from one sender at one cycle apart.
+    this.enqueue(time, type, src, this.id, line, this.id, 0, 0, 0, line, src === this.id ? ARRIVED : 0);
   }
 
   /** Quantum mode: the hart waits for the weave. */

@@ -20,7 +20,7 @@
 import { F_DST, F_TYPE, F_SRC, F_ADDR, F_REQ, F_A, F_B, F_C, F_SEQ, Msg } from '../directory/messages.js';
 import { Mailboxes } from '../interconnect/mailbox.js';
 import { Mesh } from '../interconnect/mesh.js';
-import { BLOCK_WORDS, DIRECTIVE_WORDS, QREPORT_WORDS, controlLayout, counterLayout, directoryLayout, mailboxLayout, quantumLayout, quantumArena } from '../shared-abi/machine.js';
+import { BLOCK_WORDS, DIRECTIVE_WORDS, QREPORT_WORDS, REPLY_WORDS, controlLayout, counterLayout, directoryLayout, mailboxLayout, quantumLayout, quantumArena } from '../shared-abi/machine.js';
 import { IoNode, ioDeviceRanges } from './io-node.js';
 import { DecodeCache } from '../vcpu/decode-cache.js';
 import { FlashNode, NodeState, lookahead, type Router } from './node.js';
@@ -88,10 +88,8 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
     },
   };
   const decoded = new DecodeCache(16);
-  // Over the store-buffer arena too: a hart runs code from its own buffer (quantum-port.ts).
-  const codePages = new Uint32Array(Math.ceil(t.memory.byteLength / 4096 / 32));
   for (const id of ids) {
-    nodes.push(new FlashNode(id, cfg, ram, homeViews, ioDeviceRanges(t.io), mesh, router, t.entry, t.skipSpins, decoded, { views: q, sizes, codePages }));
+    nodes.push(new FlashNode(id, cfg, ram, homeViews, ioDeviceRanges(t.io), mesh, router, t.entry, t.skipSpins, decoded, { views: q, sizes }));
   }
   for (const n of nodes) {
     n.hart.setX(10, n.id);
@@ -142,15 +140,24 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
           nodes[(node / T) | 0].cache.correct(d[i + 1], d[i + 2] === 1);
         }
       }
+      // The homes' answers the bound phase left to them, due in this quantum or later.
+      const rep = q.replies, rPart = rep.length / T;
+      for (let w = 0; w < T; w++) {
+        for (let j = 0, count = q.replyCount[w]; j < count; j++) {
+          const at = w * rPart + j * REPLY_WORDS, node = rep[at];
+          if (workerOfNode(node, T) === me) nodes[(node / T) | 0].answerLater(q.replyTime[w * rPart / REPLY_WORDS + j], rep[at + 1], rep[at + 2], rep[at + 3]);
+        }
+      }
       const shift = Math.log2(cfg.lineBytes), cPart = q.committed.length / T;
       for (let w = 0; w < T; w++) for (let i = w * cPart, to = i + q.committedCount[w]; i < to; i++) {
         const ro = q.committed[i] << shift;
-        // The worker's harts share one bitmap of pages fetched from, and one decode cache. Their
-        // LR reservations are the weave's to break (dropGrant's dataMayChange would clear them
-        // by whether any hart of this worker fetched from the page).
-        if (nodes.length > 0 && nodes[0].hart.fetchedFrom(ro)) {
-          nodes[0].hart.invalidateRam(ro, cfg.lineBytes);
-          for (const n of nodes) n.hart.dropGrant(ro, false);
+        // What a hart decoded there, and its grants (by its own fetches alone, so that what the
+        // caches see does not depend on which harts share the worker); its LR reservation is
+        // the weave's to break, not dropGrant's.
+        for (const n of nodes) {
+          if (!n.hart.fetchedFrom(ro)) continue;
+          n.hart.invalidateRam(ro, cfg.lineBytes);
+          n.hart.dropGrant(ro, false);
         }
       }
       for (const n of nodes) {

@@ -34,6 +34,8 @@ export const WAIT_QUANTUM = -5;
 /** Miss-log flags: the request was an instruction fetch; it was answered with an exclusive copy. */
 export const LOG_FETCH = 1;
 export const LOG_EXCLUSIVE = 2;
+/** The line was another node's, which may be writing it in place: the weave answers. */
+export const LOG_DEFERRED = 4;
 
 /** What the port needs from its node besides the processor interface's. */
 export interface QuantumHost extends PiHost {
@@ -84,7 +86,7 @@ export class QuantumPort extends ProcessorInterface implements AtomicPort {
     protected override readonly host: QuantumHost,
     private readonly node: number,
     private readonly q: QuantumViews,
-    dir: HomeViews,
+    private readonly dir: HomeViews,
     private readonly mesh: Mesh,
     private readonly sizes: QuantumSizes,
   ) {
@@ -148,6 +150,9 @@ export class QuantumPort extends ProcessorInterface implements AtomicPort {
     let s = this.slotOf(line);
     // A hart runs what it just stored, as in the exact machine (invariant 5).
     if (kind !== Access.Store) return s < 0 ? ro : this.slotBase + s * this.cfg.lineBytes + (ro & this.lineMask);
+    // A line the node owned when the quantum began nobody else reads in it (their requests wait
+    // for the weave): it writes it in place.
+    if (s < 0 && this.owned(line)) return ro;
     if (s < 0) {
       if (this.used === this.sizes.slots) return this.block(Block.Full, 0, 0, 0, 0, 0);
       s = this.newSlot(line, ro - (ro & this.lineMask));
@@ -162,7 +167,12 @@ export class QuantumPort extends ProcessorInterface implements AtomicPort {
     // The buffer's lines are the node's alone until the weave (the hart marks the bytes it
     // stores there: Hart.storeMask); a line in memory takes its first store here, for a slot.
     if (spanRo >= this.sizes.arenaBase) return true;
-    return kind !== Access.Store && super.pageGrant(spanRo, kind);
+    return (kind !== Access.Store || this.owned(spanRo >>> this.lineShift)) && super.pageGrant(spanRo, kind);
+  }
+
+  /** The directory gave the node the line exclusive before the quantum began (and nobody since). */
+  private owned(line: number): boolean {
+    return this.dir.state[line] === DirState.EX && this.dir.owner[line] === this.node;
   }
 
   /** The hart that runs on this port now marks its fast-path stores in the buffer's masks. */
@@ -270,6 +280,13 @@ export class QuantumPort extends ProcessorInterface implements AtomicPort {
     const c = this.cfg, z = this.zero;
     const h = z.homeOf(line);
     const arrive = local ? t - c.magicCycles : t + this.mesh.latency(this.node, h, msgBytes(type, c.headerBytes, c.lineBytes));
+    // Another node's line may be changing in place: the weave answers (its answer comes in the
+    // next quantum), as the owner would once it has handed the line over.
+    const st = this.dir.state[line];
+    if (type <= Msg.UPGRADE && st === DirState.EX && this.dir.owner[line] !== this.node) {
+      this.log(arrive, type, line, (a & LOG_FETCH) | LOG_DEFERRED);
+      return;
+    }
     const to = z.answer(type, this.node, line, (a & LOG_FETCH) !== 0, local ? t : arrive + c.magicCycles);
     this.log(arrive, type, line, (a & LOG_FETCH) | (z.exclusive ? LOG_EXCLUSIVE : 0));
     if (z.reply >= 0) this.host.reply(to, z.reply, z.src, line, z.src === this.node);

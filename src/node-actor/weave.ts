@@ -23,10 +23,10 @@ import { HomeController, DirState, type HomeViews } from '../directory/home-cont
 import { Msg, msgBytes } from '../directory/messages.js';
 import { Sharers } from '../directory/sharers.js';
 import type { Mesh } from '../interconnect/mesh.js';
-import { BLOCK_WORDS, DIRECTIVE_WORDS, LOG_WORDS } from '../shared-abi/machine.js';
+import { BLOCK_WORDS, DIRECTIVE_WORDS, LOG_WORDS, REPLY_WORDS } from '../shared-abi/machine.js';
 import { amoApply } from '../vcpu/insns-rv64a.js';
 import type { AmoOp } from '../vcpu/port.js';
-import { Block, LOG_EXCLUSIVE, LOG_FETCH, ZeroLoad, type QuantumSizes, type QuantumViews } from './quantum-port.js';
+import { Block, LOG_DEFERRED, LOG_EXCLUSIVE, LOG_FETCH, ZeroLoad, type QuantumSizes, type QuantumViews } from './quantum-port.js';
 import { workerOfNode } from './worker-loop.js';
 
 /** Sequence number of a node's blocked request among its log entries: after all of them. */
@@ -72,6 +72,12 @@ export class Weave {
   private order: number[] = [];
   private directiveCount = 0;
   private committedCount = 0;
+  private replyCount = 0;
+  private readonly replyBase: number;
+  private readonly replyEnd: number;
+  /** The requester's delay, and its local and remote miss waits, before the request being replayed. */
+  private delayBefore = 0;
+  private readonly missBefore = new Float64Array(2);
   /** Where this worker's parts of the directive and committed lists begin (and end). */
   private readonly directiveBase: number;
   private readonly directiveEnd: number;
@@ -99,6 +105,8 @@ export class Weave {
     this.directiveBase = me * (q.directives.length / workers);
     this.directiveEnd = (me + 1) * (q.directives.length / workers);
     this.committedBase = me * (q.committed.length / workers);
+    this.replyBase = me * (q.replies.length / workers);
+    this.replyEnd = (me + 1) * (q.replies.length / workers);
     this.zero = new ZeroLoad(cfg, mesh, dir);
     this.sharers = new Sharers(dir, cfg.nodes, cfg.dirPointers);
     this.magicFree = new Float64Array(cfg.nodes);
@@ -130,6 +138,7 @@ export class Weave {
     if (this.busy.size > 4096) for (const [line, until] of this.busy) if (until < this.oldest) this.busy.delete(line);
     this.directiveCount = 0;
     this.committedCount = 0;
+    this.replyCount = 0;
     q.delay.fill(0, this.me * n, (this.me + 1) * n);
     q.nacks.fill(0, this.me * n * 2, (this.me + 1) * n * 2);
     q.missDelay.fill(0, this.me * n * 2, (this.me + 1) * n * 2);
@@ -138,6 +147,7 @@ export class Weave {
     for (const e of this.order) this.replay(e);
     q.directiveCount[this.me] = this.directiveCount;
     q.committedCount[this.me] = this.committedCount;
+    q.replyCount[this.me] = this.replyCount;
   }
 
   // ---- 1. commit ----
@@ -225,12 +235,17 @@ export class Weave {
     const type = q.logWords[w], line = q.logWords[w + 1], flags = q.logWords[w + 2];
     this.stats.replayed++;
     const request = type === Msg.GETS || type === Msg.GETX || type === Msg.UPGRADE;
+    const di = this.me * this.cfg.nodes + r;
+    this.delayBefore = q.delay[di];
+    this.missBefore[0] = q.missDelay[di * 2];
+    this.missBefore[1] = q.missDelay[di * 2 + 1];
     let at = time;
     if (request) at = this.whenFree(r, line, time, type);
     const start = this.queue(r, line, at, request, type);
     if (request) {
-      this.holdBusy(type, r, line, (flags & LOG_FETCH) !== 0, start);
+      const to = this.holdBusy(type, r, line, (flags & LOG_FETCH) !== 0, start);
       this.sendAnswer(r, line);
+      if ((flags & LOG_DEFERRED) !== 0) this.answerLater(r, line, to);
     }
     this.home(type, r, line, (flags & LOG_FETCH) !== 0, at);
     // The bound phase granted an exclusive copy from the directory it saw; another node's
@@ -264,10 +279,33 @@ export class Weave {
   }
 
   /** The line stays busy at its home until the request's forward or invalidations are answered. */
-  private holdBusy(type: number, r: number, line: number, fetch: boolean, start: number): void {
-    this.zero.answer(type, r, line, fetch, start + this.cfg.magicCycles);
+  private holdBusy(type: number, r: number, line: number, fetch: boolean, start: number): number {
+    const to = this.zero.answer(type, r, line, fetch, start + this.cfg.magicCycles);
     if (this.zero.busyUntil > start + this.cfg.magicCycles) this.busy.set(line, this.zero.busyUntil);
     else this.busy.delete(line);
+    return to;
+  }
+
+  /**
+   * The bound phase left this request's answer to the weave (LOG_DEFERRED): ZeroLoad's last
+   * answer, due at `to` and delayed by the waits charged meanwhile, goes to the node for the next
+   * quantum. Its wait is in the answer's time, not in the node's delay.
+   */
+  private answerLater(r: number, line: number, to: number): void {
+    const q = this.q, z = this.zero, i = this.me * this.cfg.nodes + r;
+    const waited = q.delay[i] - this.delayBefore;
+    q.delay[i] = this.delayBefore;
+    // The answer's cycle holds the wait, which the cache's miss latency then counts.
+    q.missDelay[i * 2] = this.missBefore[0];
+    q.missDelay[i * 2 + 1] = this.missBefore[1];
+    const at = this.replyBase + this.replyCount * REPLY_WORDS;
+    if (at + REPLY_WORDS > this.replyEnd) throw new Error('quantum weave: too many answers in one quantum; use a smaller --quantum');
+    q.replyTime[this.replyBase / REPLY_WORDS + this.replyCount] = to + waited;
+    q.replies[at] = r;
+    q.replies[at + 1] = z.reply;
+    q.replies[at + 2] = z.src;
+    q.replies[at + 3] = line;
+    this.replyCount++;
   }
 
   /** The request waits for its home's MAGIC: charge the wait to its node. */

@@ -31,6 +31,8 @@ export function quantumArena(nodes: number, slots: number, lineBytes: number): n
 export const LOG_WORDS = 3;
 /** Words of a blocked request besides its time and address: kind, size, AMO op, value lo, value hi. */
 export const BLOCK_WORDS = 5;
+/** Words of an answer of the weave: node, message type, sender, line (weave.ts). */
+export const REPLY_WORDS = 4;
 /** Words of a directive of the weave: node, line, what it may keep (weave.ts). */
 export const DIRECTIVE_WORDS = 3;
 /** Words of each worker's quantum report: see quantumLayout. */
@@ -43,7 +45,7 @@ export function quantumLayout(nodes: number, workers: number, slots: number, lin
     { name: 'slotMask', type: 'u32', count: nodes * slots * (lineBytes / 32), doc: 'per slot, one bit per byte of the line the node stored to; written by the node, read by the weave' },
     { name: 'logCount', type: 'i32', count: nodes, doc: 'entries in each node\'s miss log this quantum; written by the node, read by the weave' },
     { name: 'logTime', type: 'f64', count: nodes * logCap, doc: 'per entry: the cycle its request reaches the home; written by the node' },
-    { name: 'logWords', type: 'i32', count: nodes * logCap * LOG_WORDS, doc: 'per entry: request type (GETS, GETX, UPGRADE, PUTS, PUTE, PUTX), line, flags (1: instruction fetch, 2: granted exclusive); written by the node' },
+    { name: 'logWords', type: 'i32', count: nodes * logCap * LOG_WORDS, doc: 'per entry: request type (GETS, GETX, UPGRADE, PUTS, PUTE, PUTX), line, flags (1: instruction fetch, 2: granted exclusive, 4: left for the weave to answer); written by the node' },
     { name: 'blockTime', type: 'f64', count: nodes, doc: 'the cycle at which a node blocked (NaN: it did not); written by the node, read by the weave of the worker of the line\'s home' },
     { name: 'blockAddr', type: 'f64', count: nodes, doc: 'the physical address of a blocked atomic; written by the node' },
     { name: 'block', type: 'i32', count: nodes * BLOCK_WORDS, doc: 'the blocked request: kind (quantum-port.ts Block), size, AMO op, value lo, hi; written by the node, read by the weave' },
@@ -56,6 +58,9 @@ export function quantumLayout(nodes: number, workers: number, slots: number, lin
     { name: 'nacks', type: 'i32', count: workers * nodes * 2, doc: 'per weaving worker, the NACKs its homes gave each node\'s reads and writes ([(worker * nodes + node) * 2 + (0 read, 1 write)]); each is a retry the node\'s worker counts as another miss; written by that worker\'s weave' },
     { name: 'directiveCount', type: 'i32', count: workers, doc: 'directives each worker\'s weave wrote last' },
     { name: 'directives', type: 'i32', count: workers * directiveCap * DIRECTIVE_WORDS, doc: 'per weaving worker, what a node\'s caches may keep of a line its homes settled: node, line, 0 nothing / 1 a shared copy; read by every worker for its nodes' },
+    { name: 'replyCount', type: 'i32', count: workers, doc: 'answers each worker\'s weave wrote last' },
+    { name: 'replyTime', type: 'f64', count: workers * directiveCap, doc: 'per weaving worker, the cycle each answer it wrote reaches its node' },
+    { name: 'replies', type: 'i32', count: workers * directiveCap * REPLY_WORDS, doc: 'per weaving worker, the answers of its homes to requests the bound phase could not answer (a line another node owned): node, message type, sender, line; read by every worker for its nodes' },
     { name: 'committedCount', type: 'i32', count: workers, doc: 'lines each worker\'s weave wrote to memory last' },
     { name: 'committed', type: 'i32', count: workers * (nodes * slots + nodes), doc: 'per weaving worker, the lines it wrote (store buffers, then atomics); read by every worker to drop decoded instructions' },
     { name: 'pushed', type: 'i32', count: 2 * workers * workers, doc: 'records each worker had pushed into its ring to each worker when it arrived at the barrier, by the parity of its arrival count ([(arrivals & 1) * workers^2 + src * workers + dst]); written by src before it arrives, read by dst, which takes no more than that in the next quantum (a source that went on writes the other parity)' },

@@ -62,13 +62,6 @@ export interface HartOptions {
   decodeCache?: DecodeCache;
   /** Count the iterations of exact spin loops instead of executing them (default true). */
   skipSpins?: boolean;
-  /**
-   * The pages fetched from, one bit each, shared with the harts that share `decodeCache`, so that
-   * one look tells whether any of them decoded a line another agent wrote. Only for ports that
-   * never grant stores (the quantum mode's): a hart flushes its store filter when it marks a
-   * page, which the others sharing the bitmap would then not do. Else the hart's own.
-   */
-  codePages?: Uint32Array;
 }
 
 const PAGE = 4096;
@@ -231,7 +224,8 @@ export class Hart {
     const ram = this.port.ram;
     this.dv = ram.dv;
     this.u8 = ram.u8;
-    this.codePage = opts.codePages ?? new Uint32Array(Math.ceil(ram.size / PAGE / 32));
+    // Over all the port reaches at RAM offsets (a quantum-mode store buffer too).
+    this.codePage = new Uint32Array(Math.ceil(ram.u8.length / PAGE / 32));
     this.skipSpins = opts.skipSpins ?? true;
     const dc = opts.decodeCache ?? new DecodeCache(opts.decodeCacheBits ?? DC_BITS);
     this.dc = dc;
