@@ -210,7 +210,7 @@ export function formatFlashBench(b: FlashBenchResult): string {
     lines.push(`  ${String(h.threads).padStart(3)} thread(s)  wall ${h.wallSeconds.toFixed(2)} s  ${h.mips.toFixed(2)} MIPS  speedup ${speedup.toFixed(2)}x${all}`);
     if (h.quantum !== null) {
       const q = h.quantum;
-      lines.push(`      ${num(q.blockedNodeQuanta)} of ${num(q.quanta * s.nodes)} node-quanta blocked on the weave; weave ${q.weaveSeconds.toFixed(2)} s (serial, worker 0)`);
+      lines.push(`      ${num(q.blockedNodeQuanta)} of ${num(q.quanta * s.nodes)} node-quanta blocked on the weave; weave ${q.weaveSeconds.toFixed(2)} s (its slowest worker)`);
     } else {
       lines.push(`      ${num(h.nodeWindowsLeft)} of ${num((h.windows - h.windowsSkipped) * s.nodes)} node-windows left alone (a hart waiting on a miss, asleep or spinning, nothing due)`);
     }

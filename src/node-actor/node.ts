@@ -237,6 +237,11 @@ export class FlashNode implements CacheHost {
     this.deviceSpace = space;
   }
 
+  /** The cycle the node's CPU has reached. */
+  cpuTime(): number {
+    return this.cpu.simTime();
+  }
+
   /** The statistics of what the node runs (its hart's, or its vCPU's as the guest sees them). */
   cpuStats(): ReturnType<Hart['stats']> {
     return this.cpu.stats();

@@ -1,7 +1,7 @@
 // The quantum timing mode's worker (docs/quantum.md): the same nodes as the exact engine's
 // (worker-loop.ts), stepped a quantum of Q cycles at a time instead of half a lookahead.
 //
-//   each quantum [start, start + Q):
+//   each quantum [start, end): end is Q after the clock of the node furthest behind (decide)
 //     take the last weave's answers: what each own node's caches keep (directives), decoded
 //       instructions of lines written, blocked nodes' answers and resume cycles, delays
 //     hand over the messages sent in the last quantum (every message between nodes waits for
@@ -120,13 +120,12 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
     }
   };
 
-  let start = 0, k = 0, busyNs = 0, waitNs = 0, weaveNs = 0, blockedNodeQuanta = 0, quantaSkipped = 0;
+  let start = 0, end = Math.min(Q, t.maxCycles), oldest = 0, k = 0, busyNs = 0, waitNs = 0, weaveNs = 0, blockedNodeQuanta = 0, quantaSkipped = 0;
   let stopped: WorkerResult['stopped'] = 'max-cycles', halted = false, exitCode = 0, endCycle = 0;
   let asleepAll = false, awaitInput = false;
   const t0 = performance.now();
   let a = t0;
   for (;;) {
-    const end = Math.min(start + Q, t.maxCycles);
     // The last weave's answers.
     if (k > 0) {
       // Each worker's weave settled the lines of its homes: directives for different lines
@@ -196,10 +195,16 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
     if (io !== null) io.beforeEpoch(start, asleepAll, awaitInput);
 
     // The bound phase.
-    let running = 0, asleep = 0, inFlight = 0, next = Infinity;
+    let running = 0, asleep = 0, inFlight = 0, next = Infinity, behind = Infinity;
     for (const n of nodes) {
       n.advance(end);
-      if (n.state !== NodeState.Halted && n.state !== NodeState.Idle) running++;
+      if (n.state !== NodeState.Halted && n.state !== NodeState.Idle) {
+        running++;
+        // A stalled CPU whose answer is queued is where that answer will wake it.
+        const wake = n.state === NodeState.Stalled ? n.queue.peekTime() : Infinity;
+        const clock = wake !== Infinity && wake > n.cpuTime() ? wake : n.cpuTime();
+        if (clock < behind) behind = clock;
+      }
       if (n.inWfi) asleep++;
       if (n.blocked) blockedNodeQuanta++;
       inFlight += n.sentCount - n.handledCount;
@@ -212,7 +217,7 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
       if (io.inputLeft) { input = 1; if (!io.inputSpent) next = -1; }
     }
     const r = q.report, o = me * QREPORT_WORDS;
-    r[o] = running; r[o + 1] = asleep; r[o + 2] = inFlight; r[o + 3] = next; r[o + 4] = input;
+    r[o] = running; r[o + 1] = asleep; r[o + 2] = inFlight; r[o + 3] = next; r[o + 4] = input; r[o + 8] = behind;
     if (me === 0 && nodes[0].haltRequested) {
       r[o + 5] = 1;
       r[o + 6] = io!.outcome()?.code ?? 0;
@@ -228,7 +233,9 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
     arrive(2 * k + 1);
     const w0 = performance.now();
     const d = decide(end);
-    weave.oldest = start - Q;
+    // Lagging nodes (each miss another node's line answered at the weave costs its node a quantum
+    // on the host) still ask of these cycles.
+    weave.oldest = oldest;
     weave.run();
     const w1 = performance.now();
     weaveNs += (w1 - w0) * 1e6;
@@ -243,8 +250,10 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
       endCycle = d.stop === Stop.Halt ? Math.min(d.haltCycle + lookahead(cfg, mesh), t.maxCycles) : Math.min(end, t.maxCycles);
       break;
     }
-    if (d.next > end) quantaSkipped += Math.round((d.next - end) / Q);
-    start = d.next;
+    if (d.next > end + Q) quantaSkipped += Math.floor((d.next - end) / Q) - 1;
+    oldest = d.oldest;
+    start = end;
+    end = Math.min(d.next, t.maxCycles);
   }
 
   /** Finish phase `p` and wait until every worker has. */
@@ -254,9 +263,15 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
     for (let w = 0; w < T; w++) if (w !== me) waitAtLeast(q.phase, w * LINE, p);
   }
 
-  /** After every bound phase: the next quantum's start, or why the machine stops (every worker alike). */
-  function decide(end: number): { stop: Stop; next: number; exitCode: number; haltCycle: number } {
-    let running = 0, asleep = 0, inFlight = 0, next = Infinity, input = 0;
+  /**
+   * After every bound phase: the next quantum's end, or why the machine stops (every worker
+   * alike). A quantum ends Q after the clock of the node furthest behind, or where this one
+   * ended, whichever is later: a node that waited for the weave (an atomic, a line another node
+   * owned) is behind, and the others, spinning at a barrier it has not reached, do not run on
+   * ahead of it; its wait costs the host a quantum, not the others simulated time.
+   */
+  function decide(end: number): { stop: Stop; next: number; oldest: number; exitCode: number; haltCycle: number } {
+    let running = 0, asleep = 0, inFlight = 0, next = Infinity, input = 0, behind = Infinity;
     for (let w = 0; w < T; w++) {
       const o = w * QREPORT_WORDS;
       running += q.report[o];
@@ -264,16 +279,22 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
       inFlight += q.report[o + 2];
       if (q.report[o + 3] < next) next = q.report[o + 3];
       input += q.report[o + 4];
+      if (q.report[o + 8] < behind) behind = q.report[o + 8];
     }
+    // The weave's resources keep their intervals from a quantum before the node furthest behind.
+    const oldest = Math.min(behind, end) - Q;
     // For the I/O node's console input at the next quantum's start (IoNode.beforeEpoch).
     asleepAll = asleep === cfg.nodes;
     awaitInput = running === 0 && inFlight === 0 && input > 0;
-    if (q.report[5] === 1) return { stop: Stop.Halt, next: end, exitCode: q.report[6], haltCycle: q.report[7] };
-    if (running === 0 && inFlight === 0 && input === 0) return { stop: Stop.Idle, next: end, exitCode: 0, haltCycle: NaN };
-    // Nothing executes and nothing is in flight: on to the quantum of the first timer.
-    let at = end;
-    if (next > end && inFlight === 0 && next !== Infinity) at = Math.floor(next / Q) * Q;
-    return { stop: at >= t.maxCycles ? Stop.MaxCycles : Stop.Go, next: at, exitCode: 0, haltCycle: NaN };
+    if (q.report[5] === 1) return { stop: Stop.Halt, next: end, oldest, exitCode: q.report[6], haltCycle: q.report[7] };
+    if (running === 0 && inFlight === 0 && input === 0) return { stop: Stop.Idle, next: end, oldest, exitCode: 0, haltCycle: NaN };
+    if (end >= t.maxCycles) return { stop: Stop.MaxCycles, next: end, oldest, exitCode: 0, haltCycle: NaN };
+    // Nothing executes and nothing is in flight: on to the first timer.
+    if (next > end && inFlight === 0 && next !== Infinity) return { stop: Stop.Go, next: next + Q, oldest, exitCode: 0, haltCycle: NaN };
+    let to = Math.max(end, (behind === Infinity ? end : behind) + Q);
+    // The node behind waits for something queued at or after this end: on to it.
+    if (to === end && next >= end) to = Math.min(next + 1, end + Q);
+    return { stop: Stop.Go, next: to, oldest, exitCode: 0, haltCycle: NaN };
   }
 
   for (const n of nodes) n.advance(endCycle);

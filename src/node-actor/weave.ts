@@ -27,7 +27,11 @@ import { BLOCK_WORDS, DIRECTIVE_WORDS, LOG_WORDS, REPLY_WORDS } from '../shared-
 import { amoApply } from '../vcpu/insns-rv64a.js';
 import type { AmoOp } from '../vcpu/port.js';
 import { Block, LOG_DEFERRED, LOG_EXCLUSIVE, LOG_FETCH, ZeroLoad, type QuantumSizes, type QuantumViews } from './quantum-port.js';
-import { workerOfNode } from './worker-loop.js';
+import { nodesOf, workerOfNode } from './worker-loop.js';
+import { Calendar } from './calendar.js';
+
+/** A resource of another worker's home: never asked. */
+const EMPTY = new Calendar();
 
 /** Sequence number of a node's blocked request among its log entries: after all of them. */
 const BLOCK_SEQ = 1 << 30;
@@ -53,9 +57,10 @@ export class Weave {
   private readonly zero: ZeroLoad;
   private readonly sharers: Sharers;
   /** Per home of this worker: when its MAGIC, and its network interface's input and output ports, are free. */
-  private readonly magicFree: Float64Array;
-  private readonly niIn: Float64Array;
-  private readonly niOut: Float64Array;
+  private readonly magic: Calendar[] = [];
+  private readonly niIn: Calendar[] = [];
+  private readonly niOut: Calendar[] = [];
+  private readonly ownHomes: number[];
   private readonly mesh: Mesh;
   private readonly lineShift: number;
   private readonly lineWords: number;
@@ -102,6 +107,7 @@ export class Weave {
       send: (type: Msg, dst: number, line: number) => this.homeSent(type, dst, line),
     };
     for (let h = 0; h < cfg.nodes; h++) this.homes.push(workerOfNode(h, workers) === me ? new HomeController(h, cfg, dir, outbox) : undefined);
+    this.ownHomes = nodesOf(me, workers, cfg.nodes);
     this.directiveBase = me * (q.directives.length / workers);
     this.directiveEnd = (me + 1) * (q.directives.length / workers);
     this.committedBase = me * (q.committed.length / workers);
@@ -109,9 +115,12 @@ export class Weave {
     this.replyEnd = (me + 1) * (q.replies.length / workers);
     this.zero = new ZeroLoad(cfg, mesh, dir);
     this.sharers = new Sharers(dir, cfg.nodes, cfg.dirPointers);
-    this.magicFree = new Float64Array(cfg.nodes);
-    this.niIn = new Float64Array(cfg.nodes);
-    this.niOut = new Float64Array(cfg.nodes);
+    for (let h = 0; h < cfg.nodes; h++) {
+      const mine = workerOfNode(h, workers) === me;
+      this.magic.push(mine ? new Calendar() : EMPTY);
+      this.niIn.push(mine ? new Calendar() : EMPTY);
+      this.niOut.push(mine ? new Calendar() : EMPTY);
+    }
     this.mesh = mesh;
     this.words = new Int32Array(mem.u8.buffer, mem.u8.byteOffset, mem.u8.byteLength >>> 2);
     this.lineShift = Math.log2(cfg.lineBytes);
@@ -134,8 +143,9 @@ export class Weave {
     this.reserved.clear();
     for (let k = 0; k < n; k++) if (q.resLine[k] >= 0 && q.resOk[k] === 1 && this.mine(q.resLine[k])) this.reserved.add(q.resLine[k]);
     this.latest.clear();
-    // Lines long free (a quantum and more before) need no entry.
+    // Lines long free (a quantum and more before) need no entry, nor resources' old intervals.
     if (this.busy.size > 4096) for (const [line, until] of this.busy) if (until < this.oldest) this.busy.delete(line);
+    for (const h of this.ownHomes) { this.magic[h].forget(this.oldest); this.niIn[h].forget(this.oldest); this.niOut[h].forget(this.oldest); }
     this.directiveCount = 0;
     this.committedCount = 0;
     this.replyCount = 0;
@@ -314,12 +324,11 @@ export class Weave {
     // The home's network interface takes one message at a time, then its MAGIC one handler.
     let arrived = time;
     if (h !== r) {
+      // The message's last byte comes in at `time`: its bytes take the port before that.
       const ser = this.mesh.serialization(msgBytes(type, this.cfg.headerBytes, this.cfg.lineBytes));
-      if (this.niIn[h] + ser > arrived) arrived = this.niIn[h] + ser;
-      this.niIn[h] = arrived;
+      arrived = this.niIn[h].reserve(time - ser, ser) + ser;
     }
-    const start = arrived > this.magicFree[h] ? arrived : this.magicFree[h];
-    this.magicFree[h] = start + this.cfg.magicCycles;
+    const start = this.magic[h].reserve(arrived, this.cfg.magicCycles);
     if (charge && start > time) this.charge(r, h, start - time);
     return start;
   }
@@ -328,9 +337,8 @@ export class Weave {
   private sendAnswer(r: number, line: number): void {
     const z = this.zero, h = Math.floor(line / this.linesPerNode);
     if (z.reply < 0 || z.src !== h || h === r) return;
-    const ready = z.sentAt, free = this.niOut[h];
-    const depart = free > ready ? free : ready;
-    this.niOut[h] = depart + this.mesh.serialization(msgBytes(z.reply, this.cfg.headerBytes, this.cfg.lineBytes));
+    const ready = z.sentAt;
+    const depart = this.niOut[h].reserve(ready, this.mesh.serialization(msgBytes(z.reply, this.cfg.headerBytes, this.cfg.lineBytes)));
     if (depart > ready) this.charge(r, h, depart - ready);
   }
 

@@ -36,7 +36,7 @@ export const REPLY_WORDS = 4;
 /** Words of a directive of the weave: node, line, what it may keep (weave.ts). */
 export const DIRECTIVE_WORDS = 3;
 /** Words of each worker's quantum report: see quantumLayout. */
-export const QREPORT_WORDS = 8;
+export const QREPORT_WORDS = 9;
 
 export function quantumLayout(nodes: number, workers: number, slots: number, lineBytes: number, logCap: number, directiveCap: number) {
   return new Layout('quantum', [
@@ -65,7 +65,7 @@ export function quantumLayout(nodes: number, workers: number, slots: number, lin
     { name: 'committed', type: 'i32', count: workers * (nodes * slots + nodes), doc: 'per weaving worker, the lines it wrote (store buffers, then atomics); read by every worker to drop decoded instructions' },
     { name: 'pushed', type: 'i32', count: 2 * workers * workers, doc: 'records each worker had pushed into its ring to each worker when it arrived at the barrier, by the parity of its arrival count ([(arrivals & 1) * workers^2 + src * workers + dst]); written by src before it arrives, read by dst, which takes no more than that in the next quantum (a source that went on writes the other parity)' },
     { name: 'phase', type: 'i32', count: workers, ownLine: true, doc: 'phases each worker has finished: 2k + 1 once its bound phase of quantum k is done, 2k + 2 once its part of the weave is; Atomics.store and notify by that worker, waited on by all' },
-    { name: 'report', type: 'f64', count: workers * QREPORT_WORDS, doc: 'per worker, after its bound phase: CPUs not halted or idle, CPUs asleep in wfi, messages in flight from its nodes, the earliest cycle one of its nodes can act (-1 while one executes), console input it waits for; worker 0 also: halt requested, exit code, halting cycle. Every worker decides from them alike' },
+    { name: 'report', type: 'f64', count: workers * QREPORT_WORDS, doc: 'per worker, after its bound phase: CPUs not halted or idle, CPUs asleep in wfi, messages in flight from its nodes, the earliest cycle one of its nodes can act (-1 while one executes), console input it waits for; worker 0 also: halt requested, exit code, halting cycle; then the clock of its CPU furthest behind (not halted or idle). Every worker decides from them alike' },
   ] as const);
 }
 
