@@ -166,7 +166,9 @@ export class QuantumPort extends ProcessorInterface implements AtomicPort {
   override pageGrant(spanRo: number, kind: Access): boolean {
     // The buffer's lines are the node's alone until the weave (the hart marks the bytes it
     // stores there: Hart.storeMask); a line in memory takes its first store here, for a slot.
-    if (spanRo >= this.sizes.arenaBase) return true;
+    // The hart's filters hold int32 offsets: past 2 GiB (machines of 2 GiB: 256 nodes and more
+    // by default) the arena's lines come here every time.
+    if (spanRo >= this.sizes.arenaBase) return spanRo < 0x8000_0000;
     return (kind !== Access.Store || this.owned(spanRo >>> this.lineShift)) && super.pageGrant(spanRo, kind);
   }
 

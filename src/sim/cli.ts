@@ -54,7 +54,7 @@
 //
 //   flashdisco run --nodes N --timing quantum [--quantum CYCLES] ...
 //
-// keeps time in quanta of CYCLES (default 1000) instead of at every message's cycle: nodes run a
+// keeps time in quanta of CYCLES (default 4000) instead of at every message's cycle: nodes run a
 // quantum against frozen memory, their stores buffered, and what crosses nodes is settled at its
 // end in a fixed order (docs/quantum.md); results are the same for any --threads. Not yet with
 // --monitor, --vms or --disk.

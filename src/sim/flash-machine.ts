@@ -236,7 +236,7 @@ const MAILBOX_SLOTS_MAX = 16384;
 export type Timing = 'exact' | 'quantum';
 export const TIMINGS: readonly Timing[] = ['exact', 'quantum'];
 /** The quantum mode's default quantum in cycles (docs/quantum.md, "Accuracy"). */
-export const DEFAULT_TIMING_QUANTUM = 1000;
+export const DEFAULT_TIMING_QUANTUM = 4000;
 /** Store-buffer lines per node, miss-log entries per node and quantum (quantum-port.ts). */
 const QUANTUM_SLOTS = 256;
 const QUANTUM_LOG = 512;
