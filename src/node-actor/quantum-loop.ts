@@ -27,7 +27,7 @@ import { FlashNode, NodeState, lookahead, type Router } from './node.js';
 import { Block, type QuantumSizes } from './quantum-port.js';
 import { Weave, type WeaveStats } from './weave.js';
 import { AbortedError } from './window-clock.js';
-import { RAM_BASE, nodesOf, workerOfNode, type WorkerResult, type WorkerTask } from './worker-loop.js';
+import { RAM_BASE, nodeResult, nodesOf, workerOfNode, type WorkerResult, type WorkerTask } from './worker-loop.js';
 
 /** What the quantum mode adds to a worker's task. */
 export interface QuantumTask {
@@ -304,25 +304,8 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
   for (const n of nodes) control.clock[n.id * 8] = n.hart.simTime();
   return {
     worker: me,
-    nodes: nodes.map((n) => ({
-      id: n.id,
-      state: n.state,
-      instret: n.hart.instret,
-      cycles: n.hart.simTime(),
-      hart: n.cpuStats(),
-      cache: { ...n.cache.stats },
-      // The homes run in this worker's weave, not in the node's handlers.
-      home: { ...weave.homeStats(n.id) },
-      msgsSent: Array.from(n.stats.msgsSent),
-      bytesSent: n.stats.bytesSent,
-      magicBusyCycles: n.stats.magicBusyCycles,
-      niDelayCycles: n.stats.niDelayCycles,
-      magicDelayCycles: n.stats.magicDelayCycles,
-      uncachedServed: n.stats.uncachedServed,
-      uncachedAccesses: n.pi.uncachedAccesses,
-      cacheTransitions: Array.from(n.cache.table.counts),
-      homeTransitions: Array.from(n.home.table.counts),
-    })),
+    // The homes run in this worker's weave, not in the nodes' handlers.
+    nodes: nodes.map((n) => nodeResult(n, weave.homeStats(n.id))),
     console: io?.console ?? [],
     io: ioResult,
     stopped,

@@ -181,6 +181,28 @@ export interface WorkerResult {
   monitor: unknown;
 }
 
+/** What a node leaves in its worker's result; `home`: its home's statistics, wherever they were kept. */
+export function nodeResult(n: FlashNode, home: FlashNode['home']['stats']): NodeResult {
+  return {
+    id: n.id,
+    state: n.state,
+    instret: n.hart.instret,
+    cycles: n.hart.simTime(),
+    hart: n.cpuStats(),
+    cache: { ...n.cache.stats },
+    home: { ...home },
+    msgsSent: Array.from(n.stats.msgsSent),
+    bytesSent: n.stats.bytesSent,
+    magicBusyCycles: n.stats.magicBusyCycles,
+    niDelayCycles: n.stats.niDelayCycles,
+    magicDelayCycles: n.stats.magicDelayCycles,
+    uncachedServed: n.stats.uncachedServed,
+    uncachedAccesses: n.pi.uncachedAccesses,
+    cacheTransitions: Array.from(n.cache.table.counts),
+    homeTransitions: Array.from(n.home.table.counts),
+  };
+}
+
 /**
  * The worker that steps a node: node k goes to worker k mod T. Nodes with neighbouring numbers
  * often work at the same times (node 0 and its neighbours hold the workloads' shared data), and
@@ -408,24 +430,7 @@ export function runWorker(t: WorkerTask, ext?: WorkerExtension): WorkerResult {
 
   return {
     worker: me,
-    nodes: nodes.map((n) => ({
-      id: n.id,
-      state: n.state,
-      instret: n.hart.instret,
-      cycles: n.hart.simTime(),
-      hart: n.cpuStats(),
-      cache: { ...n.cache.stats },
-      home: { ...n.home.stats },
-      msgsSent: Array.from(n.stats.msgsSent),
-      bytesSent: n.stats.bytesSent,
-      magicBusyCycles: n.stats.magicBusyCycles,
-      niDelayCycles: n.stats.niDelayCycles,
-      magicDelayCycles: n.stats.magicDelayCycles,
-      uncachedServed: n.stats.uncachedServed,
-      uncachedAccesses: n.pi.uncachedAccesses,
-      cacheTransitions: Array.from(n.cache.table.counts),
-      homeTransitions: Array.from(n.home.table.counts),
-    })),
+    nodes: nodes.map((n) => nodeResult(n, n.home.stats)),
     console: io?.console ?? [],
     io: ioResult,
     stopped,

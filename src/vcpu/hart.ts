@@ -399,6 +399,8 @@ export class Hart {
    * quantum-port.ts): dropGrant's search, for a span elsewhere than its address says.
    */
   dropGrantAt(lowRo: number, spanRo: number): void {
+    // A filter slot is indexed by virtual address bits from grantShift up; those below bit 12
+    // equal the physical ones, so only every `step`-th slot from `first` can hold this span.
     const known = Math.min(12 - this.grantShift, TLB_BITS);
     const step = 1 << known;
     const first = (lowRo >>> this.grantShift) & (step - 1);
@@ -411,17 +413,7 @@ export class Hart {
   }
 
   dropGrant(spanRo: number, dataMayChange: boolean): void {
-    // A filter slot is indexed by virtual address bits from grantShift up; those below bit 12
-    // equal the physical ones, so only every `step`-th slot from `first` can hold this span.
-    const known = Math.min(12 - this.grantShift, TLB_BITS);
-    const step = 1 << known;
-    const first = (spanRo >>> this.grantShift) & (step - 1);
-    for (let k = 0; k < 3; k++) {
-      const tag = this.tlbTag[k], ram = this.tlbRam[k];
-      for (let t = first; t < TLB_SIZE; t += step) if (ram[t] === spanRo) tag[t] = NaN;
-    }
-    if (this.frBase === spanRo) this.fvBase = NaN;
-    this.spinState = SPIN_NONE;
+    this.dropGrantAt(spanRo, spanRo);
     if (dataMayChange) {
       // Only pages this hart fetched from hold decoded instructions of its making (an
       // instruction may start in the page before and run into this span).
