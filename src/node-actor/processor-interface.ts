@@ -61,14 +61,29 @@ export class ProcessorInterface implements MemoryPort {
   }
 
   access(paddr: number, size: number, kind: Access): number {
+    const ro = this.locate(paddr, size);
+    if (ro < 0) return ro;
+    const r = this.lookUp(ro, kind);
+    return r < 0 ? r : ro;
+  }
+
+  /** The RAM offset of `size` bytes at `paddr`, or Grant.Mmio (a device's) or Grant.Fault. */
+  protected locate(paddr: number, size: number): number {
     if (this.devices.length !== 0 && overlapsDevice(this.devices, paddr, size)) return Grant.Mmio;
     const ro = paddr - this.ram.base;
-    if (!(ro >= 0 && ro + size <= this.ram.size)) return Grant.Fault;
+    return ro >= 0 && ro + size <= this.ram.size ? ro : Grant.Fault;
+  }
+
+  /**
+   * The caches for a `kind` access to the line at RAM offset ro: 0 once they hold it (its
+   * latency charged to the hart), or Grant.Stall with what the hart waits for told to the node.
+   */
+  protected lookUp(ro: number, kind: Access): number {
     const line = ro >>> this.lineShift;
     const r = this.cache.access(line, kind);
     if (r >= 0) {
       if (r > 0) this.hart!.extraCycles += r;
-      return ro;
+      return 0;
     }
     this.host.stallOn(r === ACCESS_STALL ? line : r === ACCESS_STALL_ANY ? WAIT_ANY : line);
     return Grant.Stall;

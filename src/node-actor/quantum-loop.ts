@@ -180,7 +180,7 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
         if (delay > 0 && n.state !== NodeState.Halted && n.state !== NodeState.Idle) n.hart.extraCycles += delay;
       }
     }
-    for (const n of nodes) n.qport!.beginQuantum(k);
+    for (const n of nodes) n.qport!.beginQuantum();
     // What was sent in the last quantum (or, at the first, while the devices were set up: those
     // come at the second, whichever worker sent them). Of the others' rings only what was sent
     // before the last barrier: a worker that went on may be publishing more.

@@ -14,8 +14,8 @@
 
 import type { MachineConfig } from '../config/machine.js';
 import { Access, Grant, MmioStatus, type AmoOp, type AtomicPort, type RamView } from '../vcpu/port.js';
-import { ProcessorInterface, overlapsDevice, type DeviceRange, type PiHost } from './processor-interface.js';
-import { ACCESS_STALL, ACCESS_STALL_ANY, type CacheController } from '../directory/cache-controller.js';
+import { ProcessorInterface, type DeviceRange, type PiHost } from './processor-interface.js';
+import type { CacheController } from '../directory/cache-controller.js';
 import { DirState, type HomeViews } from '../directory/home-controller.js';
 import { Msg, msgBytes } from '../directory/messages.js';
 import { Sharers } from '../directory/sharers.js';
@@ -55,8 +55,6 @@ export interface QuantumSizes {
 export class QuantumPort extends ProcessorInterface implements AtomicPort {
   override readonly exclusiveGrants = false;
   readonly atomics: AtomicPort = this;
-  /** The quantum the node is in (set by the loop). */
-  quantum = 0;
   private readonly lineMask: number;
   private readonly lineWords: number;
   private readonly slotBase: number;
@@ -105,7 +103,7 @@ export class QuantumPort extends ProcessorInterface implements AtomicPort {
   }
 
   /** A new quantum: the weave has committed the buffer and read the log. */
-  beginQuantum(quantum: number): void {
+  beginQuantum(): void {
     // The slots hold other lines next: the hart's grants on them, and what it decoded there, go.
     const h = this.hart!, lb = this.cfg.lineBytes, first = this.node * this.sizes.slots;
     for (let s = 0; s < this.used; s++) {
@@ -113,7 +111,6 @@ export class QuantumPort extends ProcessorInterface implements AtomicPort {
       h.dropGrantAt(this.q.slotLine[first + s] << this.lineShift, at);
       if (h.fetchedFrom(at)) h.invalidateRam(at, lb);
     }
-    this.quantum = quantum;
     this.gen++;
     this.used = 0;
     this.logged = 0;
@@ -129,24 +126,13 @@ export class QuantumPort extends ProcessorInterface implements AtomicPort {
     this.answerHi = this.q.result[this.node * 2 + 1];
   }
 
-  /** Lines in the store buffer. */
-  get buffered(): number {
-    return this.used;
-  }
-
   override access(paddr: number, size: number, kind: Access): number {
-    if (this.devices.length !== 0 && overlapsDevice(this.devices, paddr, size)) return Grant.Mmio;
-    const ro = paddr - this.ram.base;
-    if (!(ro >= 0 && ro + size <= this.ram.size)) return Grant.Fault;
-    const line = ro >>> this.lineShift;
+    const ro = this.locate(paddr, size);
+    if (ro < 0) return ro;
     // A miss and the eviction it causes take two log entries.
     if (this.logged > this.sizes.logCap - 2) return this.block(Block.Full, 0, 0, 0, 0, 0);
-    const r = this.cache.access(line, kind);
-    if (r < 0) {
-      this.host.stallOn(r === ACCESS_STALL ? line : r === ACCESS_STALL_ANY ? -1 : line);
-      return Grant.Stall;
-    }
-    if (r > 0) this.hart!.extraCycles += r;
+    if (this.lookUp(ro, kind) < 0) return Grant.Stall;
+    const line = ro >>> this.lineShift;
     let s = this.slotOf(line);
     // A hart runs what it just stored, as in the exact machine (invariant 5).
     if (kind !== Access.Store) return s < 0 ? ro : this.slotBase + s * this.cfg.lineBytes + (ro & this.lineMask);
@@ -226,11 +212,6 @@ export class QuantumPort extends ProcessorInterface implements AtomicPort {
     return Grant.Stall;
   }
 
-  private inRam(paddr: number, size: number): boolean {
-    const ro = paddr - this.ram.base;
-    return ro >= 0 && ro + size <= this.ram.size && !(this.devices.length !== 0 && overlapsDevice(this.devices, paddr, size));
-  }
-
   // ---- AtomicPort ----
 
   amo(paddr: number, size: number, op: AmoOp, lo: number, hi: number, out: Int32Array): MmioStatus {
@@ -240,7 +221,7 @@ export class QuantumPort extends ProcessorInterface implements AtomicPort {
       out[0] = this.answerLo; out[1] = this.answerHi;
       return MmioStatus.Ok;
     }
-    if (!this.inRam(paddr, size)) return MmioStatus.Fault;
+    if (this.locate(paddr, size) < 0) return MmioStatus.Fault;
     this.block(Block.Amo, paddr, size, op, lo, hi);
     return MmioStatus.Stall;
   }
@@ -258,7 +239,7 @@ export class QuantumPort extends ProcessorInterface implements AtomicPort {
       out[0] = this.answerLo;
       return MmioStatus.Ok;
     }
-    if (!this.inRam(paddr, size)) return MmioStatus.Fault;
+    if (this.locate(paddr, size) < 0) return MmioStatus.Fault;
     if (!held || paddr !== this.resAddr) { out[0] = 1; return MmioStatus.Ok; }
     this.resAddr = NaN;
     this.block(Block.Sc, paddr, size, 0, lo, hi);
