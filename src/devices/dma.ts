@@ -1,9 +1,14 @@
 // DMA by devices, as a resumable job. A device that reads or writes guest RAM on its own
 // (virtio-blk) writes that work as a generator which, before it touches any byte, yields the
-// line it is about to touch and whether it will write it:
+// bytes of one line it is about to touch and whether it will write them, and is resumed with
+// the RAM offset at which to touch them:
 //
-//   yield { off, write }     "I am about to access the line holding RAM offset off"
-//   ...access bytes of that one line only, then yield again before touching another
+//   at = yield { off, len, write }   "I am about to access [off, off + len), within one line"
+//   ...access those bytes at [at, at + len) only, then yield again before touching another
+//
+// `at` is `off` except in the quantum timing mode, where a write the node may not make in place
+// goes to its store buffer, and a read of a line the node has stored to reads it there
+// (node-actor/quantum-port.ts).
 //
 // Who runs the job decides what a yield means:
 //   - the flat board (no engine): nothing; a device without a DmaEngine never yields and does
@@ -22,10 +27,13 @@
  */
 export interface DmaNeed {
   off: number;
+  /** Bytes from `off` the job will access (within one line). */
+  len: number;
   write: boolean;
 }
 
-export type DmaJob = Generator<DmaNeed, void, void>;
+/** Resumed, after a yield of a line, with the RAM offset at which to access `off`. */
+export type DmaJob = Generator<DmaNeed, void, number>;
 
 /** Runs a device's DMA jobs coherently (the FLASH I/O node provides one). */
 export interface DmaEngine {

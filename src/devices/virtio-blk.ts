@@ -613,7 +613,7 @@ export class VirtioBlk implements MmioDevice {
   }
 
   /** Carry out every request the driver has made available, then signal the used buffers. */
-  private *queueWork(): Generator<DmaNeed, void, void> {
+  private *queueWork(): Generator<DmaNeed, void, number> {
     if (!this.qReady || !(this.status & STATUS_DRIVER_OK) || this.lastError !== null) return;
     try {
       const n = this.qNum;
@@ -647,7 +647,7 @@ export class VirtioBlk implements MmioDevice {
   }
 
   /** Carry out the request whose chain starts at descriptor `head`; returns the used length. */
-  private *request(head: number): Generator<DmaNeed, number, void> {
+  private *request(head: number): Generator<DmaNeed, number, number> {
     const readable: Segment[] = [];
     const writable: Segment[] = [];
     const n = this.qNum;
@@ -683,7 +683,7 @@ export class VirtioBlk implements MmioDevice {
     return inLen;
   }
 
-  private *execute(type: number, sector: number, readable: Segment[], writable: Segment[], dataIn: number): Generator<DmaNeed, number, void> {
+  private *execute(type: number, sector: number, readable: Segment[], writable: Segment[], dataIn: number): Generator<DmaNeed, number, number> {
     switch (type) {
       case VIRTIO_BLK_T_IN: {
         if (!this.rangeOk(sector, dataIn)) return this.ioError();
@@ -746,7 +746,7 @@ export class VirtioBlk implements MmioDevice {
    * Copy `len` bytes between the chain's stream, from stream offset `pos`, and buf[bufOff..]:
    * out of guest memory into buf when `fromRam`, else from buf into guest memory.
    */
-  private *copy(segs: Segment[], pos: number, buf: Uint8Array, bufOff: number, len: number, fromRam: boolean): Generator<DmaNeed, void, void> {
+  private *copy(segs: Segment[], pos: number, buf: Uint8Array, bufOff: number, len: number, fromRam: boolean): Generator<DmaNeed, void, number> {
     for (const s of segs) {
       if (len === 0) return;
       if (pos >= s.len) {
@@ -761,7 +761,7 @@ export class VirtioBlk implements MmioDevice {
     }
   }
 
-  private *readU16(off: number): Generator<DmaNeed, number, void> {
+  private *readU16(off: number): Generator<DmaNeed, number, number> {
     yield* this.ramCopy(off, this.word, 0, 2, false);
     return this.wordView.getUint16(0, true);
   }
@@ -771,29 +771,29 @@ export class VirtioBlk implements MmioDevice {
    * reports each piece to onRamWrite): at once without an engine, else a line at a time, each
    * copied right after the engine says the line is held (dma.ts).
    */
-  private *ramCopy(off: number, buf: Uint8Array, bufOff: number, len: number, toRam: boolean): Generator<DmaNeed, void, void> {
+  private *ramCopy(off: number, buf: Uint8Array, bufOff: number, len: number, toRam: boolean): Generator<DmaNeed, void, number> {
     const u8 = this.ram.u8;
     const paged = this.ram.pageOffset !== undefined;
     while (len > 0) {
       let k = this.dma === undefined ? len : Math.min(len, this.dma.lineBytes - (off % this.dma.lineBytes));
       if (paged) k = Math.min(k, PAGE - (off % PAGE));
-      let at = off;
+      let at = off, use = off;
       for (;;) {
         if (paged) {
           // A VM's page not known on the I/O node yet: its pmap entry was asked for (dma.ts).
           let po: number;
-          while ((po = this.ram.pageOffset!(Math.floor(off / PAGE), toRam)) < 0) yield { off: -1, write: toRam };
+          while ((po = this.ram.pageOffset!(Math.floor(off / PAGE), toRam)) < 0) yield { off: -1, len: k, write: toRam };
           at = po + (off % PAGE);
         }
-        if (this.dma !== undefined) yield { off: at, write: toRam };
+        use = this.dma !== undefined ? yield { off: at, len: k, write: toRam } : at;
         // The page may have moved while the line was awaited (the monitor's NUMA policy): again.
         if (!paged || this.dma === undefined || this.ram.pageOffset!(Math.floor(off / PAGE), toRam) + (off % PAGE) === at) break;
       }
       if (toRam) {
-        u8.set(buf.subarray(bufOff, bufOff + k), at);
+        u8.set(buf.subarray(bufOff, bufOff + k), use);
         this.onRamWrite(at, k);
       } else {
-        buf.set(u8.subarray(at, at + k), bufOff);
+        buf.set(u8.subarray(use, use + k), bufOff);
       }
       off += k;
       bufOff += k;

@@ -552,10 +552,9 @@ export class NodeMonitor implements NodeMonitorPort {
   private *copyJob(from: number, to: number, done: () => void): DmaJob {
     const line = this.cfg.lineBytes, u8 = this.ram.u8, buf = new Uint8Array(line);
     for (let o = 0; o < PAGE; o += line) {
-      yield { off: from * PAGE + o, write: false };
-      buf.set(u8.subarray(from * PAGE + o, from * PAGE + o + line));
-      yield { off: to * PAGE + o, write: true };
-      u8.set(buf, to * PAGE + o);
+      const src = yield { off: from * PAGE + o, len: line, write: false };
+      buf.set(u8.subarray(src, src + line));
+      u8.set(buf, yield { off: to * PAGE + o, len: line, write: true });
       this.node.dropLine((to * PAGE + o) / line, true);
     }
     this.numaStats.copied++;

@@ -58,7 +58,6 @@ import { writeSync } from 'node:fs';
 import type { MachineConfig } from '../config/machine.js';
 import { Msg } from '../directory/messages.js';
 import { ACCESS_STALL_ANY } from '../directory/cache-controller.js';
-import { Access } from '../vcpu/port.js';
 import type { MmioDevice } from '../vcpu/flat-memory.js';
 import { trapLoopMessage, type Irq } from '../vcpu/trap.js';
 import { Htif, BufferedConsole, type ConsoleSink } from '../devices/htif.js';
@@ -73,7 +72,7 @@ import type { DmaEngine, DmaJob, DmaNeed } from '../devices/dma.js';
 import { consoleInputLayout } from '../shared-abi/machine.js';
 import type { FlashNode, IoPort } from './node.js';
 import { AbortedError } from './window-clock.js';
-import type { DeviceRange } from './processor-interface.js';
+import { DMA_NEXT_QUANTUM, type DeviceRange } from './processor-interface.js';
 
 /** Simulated microseconds every hart must sleep, with the I/O node idle, before input goes in. */
 export const IDLE_US = 10;
@@ -243,14 +242,20 @@ export class DmaDriver implements DmaEngine {
         continue;
       }
       const line = need.off >>> this.shift;
-      const r = this.node.cache.access(line, need.write ? Access.Store : Access.Load);
+      const r = this.node.pi.dmaLine(need.off, need.len, need.write);
+      if (r === DMA_NEXT_QUANTUM) {
+        // The quantum mode's buffer or log is full: at the next quantum's start, after the weave.
+        this.node.schedule(this.node.horizon, this.retry, this.set);
+        this.stats.waits++;
+        return;
+      }
       if (r < 0) {
         this.waitLine = r === ACCESS_STALL_ANY ? WAIT_ANY : line;
         this.stats.waits++;
         return;
       }
       this.stats.lines++;
-      this.resumeJob();
+      this.resumeJob(r);
     }
   }
 
@@ -276,8 +281,9 @@ export class DmaDriver implements DmaEngine {
     this.run();
   }
 
-  private resumeJob(): void {
-    const r = this.job!.next();
+  /** `at`: where the job accesses the line it asked for (what its yield returns). */
+  private resumeJob(at = -1): void {
+    const r = this.job!.next(at);
     if (r.done) {
       const next = this.queued.shift();
       this.job = next ?? null;

@@ -202,6 +202,9 @@ export class FlashNode implements CacheHost {
         this.sentCount++;
         this.enqueue(time, type, src, this.id, line, this.id, 0, 0, 0, this.seq++, local ? ARRIVED : 0);
       },
+      // In flight until its answer is handled, so that a machine whose only activity is a DMA
+      // waiting for the weave neither stops nor jumps over quanta.
+      deferred: () => { this.sentCount++; },
     };
     this.qport = quantum === undefined ? null
       : new QuantumPort(ram, this.cache, deviceRanges, cfg, host, id, quantum.views, homeViews, mesh, quantum.sizes);
@@ -361,7 +364,6 @@ export class FlashNode implements CacheHost {
   /** Quantum mode: a home's answer the weave gave (QuantumPort.request left it to it), due at `time`. */
   answerLater(time: number, type: Msg, src: number, line: number): void {
     this.stats.msgsSent[type]++;
-    this.sentCount++;
     // The workers' lists come in an order that depends on how homes are spread over them: the
     // line, not the order they are taken in, tells answers from one sender at one cycle apart.
     this.enqueue(time, type, src, this.id, line, this.id, 0, 0, 0, line, src === this.id ? ARRIVED : 0);
@@ -419,8 +421,12 @@ export class FlashNode implements CacheHost {
 
   // ---- the actor ----
 
+  /** The end of the window (or quantum) the node is being advanced to. */
+  horizon = 0;
+
   /** Simulate this node up to (not including) `windowEnd`. */
   advance(windowEnd: number): void {
+    this.horizon = windowEnd;
     const q = this.queue;
     for (;;) {
       if (this.retryFirst && this.state === NodeState.Running) {

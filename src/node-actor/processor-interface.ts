@@ -32,6 +32,8 @@ export function overlapsDevice(devices: readonly DeviceRange[], paddr: number, s
 
 export const WAIT_ANY = -1;
 export const WAIT_UNCACHED = -2;
+/** dmaLine: no room for the access in this quantum (the quantum mode's buffer or log); ask at the next. */
+export const DMA_NEXT_QUANTUM = -3;
 
 const enum Unc { Idle, Pending, Done }
 
@@ -87,6 +89,16 @@ export class ProcessorInterface implements MemoryPort {
     }
     this.host.stallOn(r === ACCESS_STALL ? line : r === ACCESS_STALL_ANY ? WAIT_ANY : line);
     return Grant.Stall;
+  }
+
+  /**
+   * A DMA engine's access to `len` bytes at RAM offset ro, within one line (devices/dma.ts):
+   * once the caches hold the line, the RAM offset at which to make it (nothing is charged to
+   * the hart); else the cache's stall code (ACCESS_STALL, ACCESS_STALL_ANY) or DMA_NEXT_QUANTUM.
+   */
+  dmaLine(ro: number, len: number, write: boolean): number {
+    const r = this.cache.access(ro >>> this.lineShift, write ? Access.Store : Access.Load);
+    return r < 0 ? r : ro;
   }
 
   pageGrant(spanRo: number, kind: Access): boolean {

@@ -14,7 +14,7 @@
 
 import type { MachineConfig } from '../config/machine.js';
 import { Access, Grant, MmioStatus, type AmoOp, type AtomicPort, type RamView } from '../vcpu/port.js';
-import { ProcessorInterface, type DeviceRange, type PiHost } from './processor-interface.js';
+import { DMA_NEXT_QUANTUM, ProcessorInterface, type DeviceRange, type PiHost } from './processor-interface.js';
 import type { CacheController } from '../directory/cache-controller.js';
 import { DirState, type HomeViews } from '../directory/home-controller.js';
 import { Msg, msgBytes } from '../directory/messages.js';
@@ -41,6 +41,8 @@ export const LOG_DEFERRED = 4;
 export interface QuantumHost extends PiHost {
   /** A reply for this node's caches, due at `time` (`local`: it does not pass the network). */
   reply(time: number, type: Msg, src: number, line: number, local: boolean): void;
+  /** A request left to the weave: its answer is in flight from now (FlashNode.answerLater takes it). */
+  deferred(): void;
 }
 
 export interface QuantumSizes {
@@ -143,7 +145,28 @@ export class QuantumPort extends ProcessorInterface implements AtomicPort {
       if (this.used === this.sizes.slots) return this.block(Block.Full, 0, 0, 0, 0, 0);
       s = this.newSlot(line, ro - (ro & this.lineMask));
     }
-    const off = ro & this.lineMask;
+    return this.mark(s, ro & this.lineMask, size);
+  }
+
+  /**
+   * A DMA engine's access on this node (the I/O node's devices, the monitor's page copies): as
+   * the hart's, through the caches and into the store buffer, but charged to no hart. A full
+   * buffer or log makes it wait for the next quantum (the engine asks again then).
+   */
+  override dmaLine(ro: number, len: number, write: boolean): number {
+    const line = ro >>> this.lineShift, off = ro & this.lineMask;
+    let s = this.slotOf(line);
+    if (this.logged > this.sizes.logCap - 2 || (write && s < 0 && this.used === this.sizes.slots && !this.owned(line))) return DMA_NEXT_QUANTUM;
+    const r = this.cache.access(line, write ? Access.Store : Access.Load);
+    if (r < 0) return r;
+    if (!write) return s < 0 ? ro : this.slotBase + s * this.cfg.lineBytes + off;
+    if (s < 0 && this.owned(line)) return ro;
+    if (s < 0) s = this.newSlot(line, ro - off);
+    return this.mark(s, off, len);
+  }
+
+  /** Bytes [off, off + size) of slot s are stored to: the weave commits them. Their RAM offset. */
+  private mark(s: number, off: number, size: number): number {
     const m = this.q.slotMask, base = (this.node * this.sizes.slots + s) * this.lineWords;
     for (let b = off; b < off + size; b++) m[base + (b >>> 5)] |= 1 << (b & 31);
     return this.slotBase + s * this.cfg.lineBytes + off;
@@ -268,6 +291,7 @@ export class QuantumPort extends ProcessorInterface implements AtomicPort {
     const st = this.dir.state[line];
     if (type <= Msg.UPGRADE && st === DirState.EX && this.dir.owner[line] !== this.node) {
       this.log(arrive, type, line, (a & LOG_FETCH) | LOG_DEFERRED);
+      this.host.deferred();
       return;
     }
     const to = z.answer(type, this.node, line, (a & LOG_FETCH) !== 0, local ? t : arrive + c.magicCycles);
@@ -276,6 +300,8 @@ export class QuantumPort extends ProcessorInterface implements AtomicPort {
   }
 
   private log(time: number, type: Msg, line: number, flags: number): void {
+    // Callers leave room (access, dmaLine); past the end would be the next node's rows.
+    if (this.logged === this.sizes.logCap) throw new Error(`quantum mode: node ${this.node}'s miss log overflowed`);
     const n = this.node, i = n * this.sizes.logCap + this.logged++;
     this.q.logTime[i] = time;
     const w = i * LOG_WORDS;

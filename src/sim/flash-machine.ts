@@ -84,6 +84,11 @@ export interface FlashRunOptions {
   timing?: Timing;
   /** The quantum of the quantum mode, in cycles (default DEFAULT_TIMING_QUANTUM). */
   quantumCycles?: number;
+  /**
+   * The quantum mode's store buffer (lines per node) and miss log (entries per node and quantum):
+   * a node, or a DMA engine, that fills either waits for the next quantum. Defaults 256 and 512.
+   */
+  quantumBuffer?: { slots: number; logCap: number };
   /** Step every window, even those in which nothing can happen (default false). */
   noIdleSkip?: boolean;
   /** Step every node in every window, even one that would only repeat itself (default false). */
@@ -252,9 +257,9 @@ function quantumPlan(o: FlashRunOptions): { cycles: number; slots: number; logCa
   const cycles = o.quantumCycles ?? DEFAULT_TIMING_QUANTUM;
   if (!(Number.isSafeInteger(cycles) && cycles >= 16)) throw new UserError(`--quantum ${cycles}: give the quantum in cycles, a whole number of 16 or more`);
   if (o.monitor !== undefined || o.vms !== undefined) throw new UserError('--timing quantum does not run the monitor yet (--monitor, --vms): use --timing exact');
-  if (o.virt?.disk !== undefined) throw new UserError('--timing quantum has no disk DMA yet (--disk): use --timing exact');
   if (o.config.lineBytes < 32) throw new UserError(`--timing quantum: lineBytes ${o.config.lineBytes} is below 32, the smallest line its store buffers take; use --timing exact`);
-  return { cycles, slots: QUANTUM_SLOTS, logCap: QUANTUM_LOG, directiveCap: Math.max(1 << 16, o.config.nodes * 256) };
+  const { slots, logCap } = o.quantumBuffer ?? { slots: QUANTUM_SLOTS, logCap: QUANTUM_LOG };
+  return { cycles, slots, logCap, directiveCap: Math.max(1 << 16, o.config.nodes * 256) };
 }
 
 /** The worker entry: the node actors', or with VMs the monitor's (src/monitor/flash-worker.ts). */
