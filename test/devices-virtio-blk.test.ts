@@ -565,8 +565,9 @@ class LineLender implements DmaEngine {
     return true;
   }
 
+  /** The job accesses the line where it asked for it. */
   private step(): void {
-    const r = this.job!.next();
+    const r = this.job!.next(this.need?.off ?? -1);
     if (r.done) {
       this.job = null;
       this.need = null;
