@@ -118,6 +118,8 @@ export interface NumaOptions {
   machine?: Record<string, unknown>;
   /** Runs at once (default: the cores over the threads). */
   jobs?: number;
+  /** The quantum timing mode's quantum (--timing quantum); absent, the exact mode. */
+  quantum?: number;
   progress?: (line: string) => void;
 }
 
@@ -197,7 +199,8 @@ async function runOne(o: NumaOptions, dir: string, disk: string, w: NumaWorkload
       console: join(dir, `${name}.vm${k}.out`),
     })),
   }));
-  const args = [join(o.root, 'dist/src/sim/cli.js'), 'run', '--nodes', String(nodes), '--vms', vmsFile, '--config', config, '--stats', stats, '--threads', String(o.threads)];
+  const args = [join(o.root, 'dist/src/sim/cli.js'), 'run', '--nodes', String(nodes), '--vms', vmsFile, '--config', config, '--stats', stats, '--threads', String(o.threads),
+    ...(o.quantum === undefined ? [] : ['--timing', 'quantum', '--quantum', String(o.quantum)])];
   const { status, stderr } = await new Promise<{ status: number | null; stderr: string }>((done) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';

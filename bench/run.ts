@@ -44,7 +44,7 @@ import { formatFlashBench, runFlashBench } from './flash.js';
 import { formatSyncBench, runSyncBench } from './sync.js';
 import { applyConfig, defaultConfig, monitorCostConfig } from '../src/config/machine.js';
 import { MONITOR_WORKLOADS, formatMonitorBench, runMonitorBench } from './monitor-overhead.js';
-import { DEFAULT_TIMING_QUANTUM, TIMINGS, checkThreads, checkWindowSlack, defaultThreads } from '../src/sim/flash-machine.js';
+import { DEFAULT_TIMING_QUANTUM, TIMINGS, type Timing, checkThreads, checkWindowSlack, defaultThreads } from '../src/sim/flash-machine.js';
 import { formatValidateTiming, runValidateTiming } from './validate-timing.js';
 import { readElf } from '../src/sim/elf.js';
 import { NUMA_RUNS, NUMA_WORKLOADS, formatNumaTable, numaSvg, parseNumaRuns, runNumaExperiment } from './numa.js';
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
       nodes: { type: 'string', requiresArg: true, describe: 'FLASH nodes (default 16); --validate-timing: comma-separated node counts (default 16,64)' },
       threads: { type: 'number', requiresArg: true, describe: 'worker threads (default: cores, at most nodes)' },
       workload: { type: 'string', requiresArg: true, describe: `parallel workload: ${Object.keys(WORKLOADS).join(', ')}, or an ELF file (default radix)` },
-      timing: { choices: TIMINGS, requiresArg: true, describe: 'flash suite: how the machine keeps time: exact (the default, every message at its cycle) or quantum (nodes run a quantum at a time, docs/quantum.md)' },
+      timing: { choices: TIMINGS, requiresArg: true, describe: 'flash suite and NUMA experiment: how the machine keeps time: exact (the default, every message at its cycle) or quantum (nodes run a quantum at a time, docs/quantum.md)' },
       quantum: { type: 'string', requiresArg: true, describe: `with --timing quantum: the quantum in cycles (default ${DEFAULT_TIMING_QUANTUM}); --validate-timing: comma-separated quanta (default 250,1000,4000)` },
       'validate-timing': { type: 'boolean', describe: 'run each workload (--workloads) on each node count (--nodes) once in the exact mode and once in the quantum mode per quantum (--quantum), and print the quantum mode\'s errors (bench/validate-timing.ts)' },
       size: { type: 'number', requiresArg: true, describe: "the workload's size parameter (radix: keys; stencil: grid rows)" },
@@ -129,8 +129,11 @@ async function main(): Promise<void> {
     if (windowSlack !== undefined) checkWindowSlack(windowSlack);
     if (spinUs !== undefined && !(Number.isFinite(spinUs) && spinUs >= 0)) fail(`--spin-us ${spinUs}: give microseconds, 0 or more`);
     const timingGiven = argv.timing !== undefined || argv.quantum !== undefined || argv['validate-timing'] === true;
-    if (timingGiven && (argv.experiment !== undefined || argv.suite !== 'flash')) {
-      fail('--timing, --quantum and --validate-timing belong to the FLASH machine benchmark (the default suite); the other suites and the NUMA experiment run the exact mode');
+    if (timingGiven && argv.experiment === 'numa' && argv['validate-timing'] === true) {
+      fail('--validate-timing compares the FLASH workloads; run the NUMA experiment with --timing exact and --timing quantum to compare its rows');
+    }
+    if (timingGiven && argv.experiment !== 'numa' && argv.suite !== 'flash') {
+      fail('--timing, --quantum and --validate-timing belong to the FLASH machine benchmark (the default suite) and the NUMA experiment; the other suites run the exact mode');
     }
     if (argv['validate-timing'] === true) {
       await validateTiming(root, argv, windowSlack, spinUs);
@@ -146,7 +149,9 @@ async function main(): Promise<void> {
       if (argv.jobs !== undefined && !(Number.isInteger(argv.jobs) && argv.jobs >= 1)) fail(`--jobs ${argv.jobs}: give a whole number of runs at once, 1 or more`);
       const machine = argv.config !== undefined ? readConfigFile(argv.config) : {};
       applyConfig(defaultConfig(), machine, argv.config ?? 'the experiment'); // refused before anything runs
-      const result = await runNumaExperiment({ root, nodes, workloads, runs, threads, machine, jobs: argv.jobs, progress: (line) => process.stderr.write(`${line}\n`) });
+      const { timing, quantumCycles } = timingOf(argv);
+      const quantum = timing === 'quantum' ? quantumCycles ?? DEFAULT_TIMING_QUANTUM : undefined;
+      const result = await runNumaExperiment({ root, nodes, workloads, runs, threads, machine, jobs: argv.jobs, quantum, progress: (line) => process.stderr.write(`${line}\n`) });
       process.stdout.write(formatNumaTable(result) + '\n');
       if (argv.json !== undefined) writeFileSync(argv.json, JSON.stringify(result, null, 2) + '\n');
       if (argv.svg !== undefined) writeFileSync(argv.svg, numaSvg(result) + '\n');
@@ -194,13 +199,7 @@ async function main(): Promise<void> {
       return;
     }
     const nodes = argv.nodes === undefined ? 16 : oneNodeCount(argv.nodes);
-    const timing = argv.timing ?? 'exact';
-    let quantumCycles: number | undefined;
-    if (argv.quantum !== undefined) {
-      if (timing !== 'quantum') throw new UserError('--quantum is the quantum of --timing quantum: add --timing quantum, or drop --quantum');
-      if (argv.quantum.includes(',')) fail(`--quantum ${argv.quantum}: give one quantum for a run (lists are for --validate-timing)`);
-      quantumCycles = quantumList(argv.quantum)[0];
-    }
+    const { timing, quantumCycles } = timingOf(argv);
     if (argv.workloads !== undefined) fail('--workloads belongs to --validate-timing and --experiment numa; the benchmark runs one --workload');
     let overrides: Record<string, unknown> = {};
     if (argv.config !== undefined) overrides = readConfigFile(argv.config);
@@ -259,6 +258,15 @@ type Argv = Record<string, unknown> & {
   repeat?: number; 'trace-events'?: string;
 };
 
+/** The timing mode of a run (--timing) and its quantum (--quantum; undefined: the default). */
+function timingOf(argv: Argv): { timing: Timing; quantumCycles: number | undefined } {
+  const timing = (argv.timing ?? 'exact') as Timing;
+  if (argv.quantum === undefined) return { timing, quantumCycles: undefined };
+  if (timing !== 'quantum') throw new UserError('--quantum is the quantum of --timing quantum: add --timing quantum, or drop --quantum');
+  if (argv.quantum.includes(',')) fail(`--quantum ${argv.quantum}: give one quantum for a run (lists are for --validate-timing)`);
+  return { timing, quantumCycles: quantumList(argv.quantum)[0] };
+}
+
 /** --validate-timing: the quantum mode against the exact mode (bench/validate-timing.ts). */
 async function validateTiming(root: string, argv: Argv, windowSlack: number | undefined, spinUs: number | undefined): Promise<void> {
   if (argv.timing !== undefined) fail('--validate-timing runs both timing modes; leave out --timing');
@@ -269,7 +277,7 @@ async function validateTiming(root: string, argv: Argv, windowSlack: number | un
   const names = argv.workloads?.split(',').map((x) => x.trim()) ?? Object.keys(WORKLOADS);
   for (const n of names) {
     if (NUMA_WORKLOADS.some((x) => x.name === n)) {
-      throw new UserError(`--workloads: ${n} runs in VMs of the monitor, which --timing quantum does not run yet; validate with ${Object.keys(WORKLOADS).join(', ')}`);
+      throw new UserError(`--workloads: ${n} is a workload of the NUMA experiment: compare its rows from --experiment numa --timing exact and --timing quantum; validate with ${Object.keys(WORKLOADS).join(', ')}`);
     }
     if (WORKLOADS[n] === undefined) fail(`--workloads: '${n}' is none of ${Object.keys(WORKLOADS).join(', ')}`);
   }

@@ -333,14 +333,15 @@ describe('bench: timing modes', () => {
     expect(out.verdicts[0].withinTargets).toBe(Object.values(q.withinTarget).every((x) => x));
   });
 
-  it('refuses --quantum without --timing quantum, bad quanta, and the monitor\'s workloads for --validate-timing, in one line', () => {
+  it('refuses --quantum without --timing quantum, bad quanta, and the NUMA experiment\'s workloads for --validate-timing, in one line', () => {
     expectRefused(bench('--nodes', '4', '--quantum', '500'), /--quantum is the quantum of --timing quantum: add --timing quantum, or drop --quantum/);
     expectRefused(bench('--nodes', '4', '--timing', 'exact', '--quantum', '500'), /add --timing quantum/);
     expectRefused(bench('--nodes', '4', '--timing', 'quantum', '--quantum', '8'), /--quantum 8: give the quantum in cycles, a whole number of 16 or more/);
     expectRefused(bench('--nodes', '4', '--timing', 'quantum', '--quantum', '250,500'), /--quantum 250,500: give one quantum for a run/);
     expectRefused(bench('--nodes', '4', '--timing', 'fast'), /timing.*fast.*exact.*quantum/);
-    expectRefused(bench('--validate-timing', '--workloads', 'engineering'), /--workloads: engineering runs in VMs of the monitor, which --timing quantum does not run yet/);
-    expectRefused(bench('--validate-timing', '--workloads', 'stencil,pmake'), /pmake runs in VMs of the monitor/);
+    expectRefused(bench('--validate-timing', '--workloads', 'engineering'), /--workloads: engineering is a workload of the NUMA experiment: compare its rows from --experiment numa --timing exact and --timing quantum/);
+    expectRefused(bench('--validate-timing', '--workloads', 'stencil,pmake'), /pmake is a workload of the NUMA experiment/);
+    expectRefused(bench('--experiment', 'numa', '--validate-timing'), /--validate-timing compares the FLASH workloads; run the NUMA experiment with --timing exact and --timing quantum/);
     expectRefused(bench('--validate-timing', '--workloads', 'quicksort'), /--workloads: 'quicksort' is none of radix, stencil/);
     expectRefused(bench('--validate-timing', '--timing', 'quantum'), /--validate-timing runs both timing modes; leave out --timing/);
     expectRefused(bench('--validate-timing', '--quantum', '250,x'), /--quantum 250,x: give the quantum in cycles/);
@@ -348,7 +349,7 @@ describe('bench: timing modes', () => {
     expectRefused(bench('--validate-timing', '--size', '24'), /--size sizes one workload/);
     expectRefused(bench('--validate-timing', '--compare-threads', '1,2'), /--compare-threads is not for --validate-timing/);
     expectRefused(bench('--nodes', '16,64'), /--nodes 16,64: give one node count/);
-    expectRefused(bench('--suite', 'sync', '--timing', 'quantum'), /belong to the FLASH machine benchmark/);
+    expectRefused(bench('--suite', 'sync', '--timing', 'quantum'), /belong to the FLASH machine benchmark \(the default suite\) and the NUMA experiment/);
   });
 });
 

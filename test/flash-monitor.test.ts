@@ -204,7 +204,6 @@ describe('one VM on the FLASH machine, a vCPU per node', () => {
       // --quantum is kept for the timing quantum of --timing quantum; the vCPU time slice is --time-slice.
       [['--monitor', '--quantum', '5000'], /^flashdisco: --quantum: on the FLASH machine the time slice of the vCPUs of --monitor and --vms is --time-slice N; --quantum with --nodes is the timing quantum of --timing quantum/],
       [['--quantum', '5000'], /^flashdisco: --quantum with --nodes is the timing quantum of --timing quantum: add --timing quantum/],
-      [['--monitor', '--timing', 'quantum'], /^flashdisco: --timing quantum does not run the monitor yet/],
       [['--time-slice', '5000'], /--time-slice is the time slice of vCPUs that share a node's CPU; add --monitor or --vms FILE.json/],
     ] as const) {
       const p = spawnSync(process.execPath, [cli, 'run', '--nodes', '4', '--kernel', image('hello.elf'), ...args], { encoding: 'utf8' });

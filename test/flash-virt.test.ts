@@ -350,9 +350,9 @@ describe('device DMA through node 0 and the coherence protocol', () => {
     const dma = new DmaDriver(n0, cfg.lineBytes);
     n0.attachIo({ event: () => dma.run(), lineSettled: (l, time) => dma.lineSettled(l, time), afterHandler: () => dma.afterHandler() });
     const job = function* (): DmaJob {
-      yield { off: lineOff(a), write: false };
+      yield { off: lineOff(a), len: 64, write: false };
       seen.push(`read a: node 0 ${ST[n0.cache.stateOf(a)]}, node 1 ${ST[n1.cache.stateOf(a)]}`);
-      yield { off: lineOff(b) + 64, write: true };
+      yield { off: lineOff(b) + 64, len: 64, write: true };
       seen.push(`write b: node 0 ${ST[n0.cache.stateOf(b)]}, node 1 ${ST[n1.cache.stateOf(b)]}`);
     };
     dma.start(job());

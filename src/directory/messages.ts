@@ -27,6 +27,8 @@
 //                       MIG_DONE (target -> home: the new page) and PAGE_FREE (home -> the old
 //                       page's node); COPY_RETRY (node-internal: the copy asks for a line again)
 //                       HINT (auto-numa: a node's hinting fault on a page -> the page's node)
+//                       HOT_PAGE (node-internal, quantum mode: a hot-page event the weave
+//                       counted at the node's home, handed to its monitor instance)
 //   I/O node -> any     HALT_CPU (a VM with vCPUs there has ended)
 //   any -> I/O node     VM_FAULT (a vCPU's guest cannot go on: its VM ends with a report)
 
@@ -95,9 +97,11 @@ export const enum Msg {
   COPY_RETRY = 39,
   /** a node -> a page's node (auto-numa): ADDR = the machine page, REQ = the node that took a hinting fault on it, A = VM. */
   HINT = 40,
+  /** node-internal (quantum mode): a hot-page event of its home, which the weave counted: ADDR = page of its slice, A = from. */
+  HOT_PAGE = 41,
 }
 
-export const MSG_COUNT = 41;
+export const MSG_COUNT = 42;
 
 export const MSG_NAMES: readonly string[] = [
   'GETS', 'GETX', 'UPGRADE', 'PUTS', 'PUTE', 'PUTX', 'DATA_S', 'DATA_E', 'DATA_X', 'UPGRADE_ACK', 'NACK',
@@ -105,6 +109,7 @@ export const MSG_NAMES: readonly string[] = [
   'UNC_DATA', 'UNC_ACK', 'IRQ', 'IO_TIMER', 'IO_INPUT', 'IO_DMA', 'TIME',
   'PMAP_REQ', 'PMAP_ALLOC', 'PMAP_GIVEN', 'PMAP_DONE', 'HALT_CPU', 'VM_FAULT',
   'MIG_REQ', 'PMAP_INVAL', 'PMAP_INVAL_ACK', 'MIG_COPY', 'MIG_DONE', 'PAGE_FREE', 'COPY_RETRY', 'HINT',
+  'HOT_PAGE',
 ];
 
 export function msgName(t: number): string {

@@ -48,7 +48,7 @@ import { Msg } from '../directory/messages.js';
 import type { FlashNode, NodeMonitorPort } from '../node-actor/node.js';
 import { overlapsDevice, type DeviceRange } from '../node-actor/processor-interface.js';
 import { pmapLayout } from '../shared-abi/machine.js';
-import { Access, Grant, type MemoryPort, type MmioStatus, type RamView } from '../vcpu/port.js';
+import { Access, Grant, MmioStatus, type AmoOp, type AtomicPort, type MemoryPort, type RamView } from '../vcpu/port.js';
 import { DmaDriver } from '../node-actor/io-node.js';
 import type { DmaJob } from '../devices/dma.js';
 import { monitorCosts, type MonitorCosts } from './costs.js';
@@ -88,6 +88,11 @@ export interface MonitorTask {
   vms: FlashVmSpec[];
   /** pmapLayout(pmapEntries): every VM's pmap, the boot images' pages already in it. */
   pmap: SharedArrayBuffer;
+  /**
+   * The pmap as booted, a copy: what each node knows at the start. The shared one is the homes'
+   * to change from the first cycle, maybe before a slower worker has set its nodes up.
+   */
+  bootPmap: Int32Array;
   pmapEntries: number;
   /** Pages at the bottom of each node's slice for VMs; the rest of the slice is its reserve. */
   vmPagesPerNode: number;
@@ -202,7 +207,7 @@ export class NodeMonitor implements NodeMonitorPort {
     const id = node.id;
     this.costs = monitorCosts(cfg);
     this.pmap = pmapLayout(t.pmapEntries).views(t.pmap).pmap;
-    this.known = t.vms.map((vm) => this.pmap.slice(vm.pmapAt, vm.pmapAt + vm.bytes / PAGE));
+    this.known = t.vms.map((vm) => t.bootPmap.slice(vm.pmapAt, vm.pmapAt + vm.bytes / PAGE));
     this.readOnly = t.vms.map((vm) => new Uint8Array(vm.bytes / PAGE));
     this.pagesOfVm = t.vms.map((vm) => t.bootPages[vm.id]![id]!);
     this.firstPage = id * slicePages;
@@ -228,6 +233,7 @@ export class NodeMonitor implements NodeMonitorPort {
         // The first vCPU takes the node's own hart; the others get harts like it.
         const real = slots.length === 0 ? node.hart : node.newHart(k, vm.entry);
         const vcpu = new Vcpu({ guest, realPort: node.pi, shadow: this.shadows.get(vm.id)!, costs: this.costs }, k, vm.entry, real);
+        node.attachHart(vcpu.virt);
         vcpu.setX(10, k);
         for (const [reg, value] of vm.bootRegs) vcpu.setX(reg, value);
         const slot = slots.length;
@@ -672,6 +678,8 @@ class NodeGuestPort implements GuestPort {
   readonly exclusiveGrants = true;
   readonly grantShift: number;
   readonly ram: RamView;
+  /** The quantum mode's atomics (quantum-port.ts), at the machine addresses of guest ones. */
+  readonly atomics?: AtomicPort;
   private readonly pi: MemoryPort;
 
   constructor(
@@ -683,6 +691,33 @@ class NodeGuestPort implements GuestPort {
     this.pi = node.pi;
     this.ram = node.pi.ram;
     this.grantShift = node.pi.grantShift;
+    const ap = node.pi.atomics;
+    if (ap !== undefined) {
+      this.atomics = {
+        amo: (paddr: number, size: number, op: AmoOp, lo: number, hi: number, out: Int32Array) => {
+          const m = this.writable(paddr, size);
+          return m < 0 ? this.failed(m) : ap.amo(m, size, op, lo, hi, out);
+        },
+        reserve: (paddr: number) => ap.reserve(this.machine(paddr, 1)),
+        sc: (paddr: number, size: number, lo: number, hi: number, held: boolean, out: Int32Array) => {
+          const m = this.writable(paddr, size);
+          return m < 0 ? this.failed(m) : ap.sc(m, size, lo, hi, held, out);
+        },
+        fence: () => ap.fence(),
+      };
+    }
+  }
+
+  /** The machine address of a store to guest RAM, PAGE_PENDING (stalled), or -1. */
+  private writable(paddr: number, size: number): number {
+    if (overlapsDevice(this.devices, paddr, size)) return -1;
+    const m = this.machine(paddr, size);
+    if (m < 0) return m;
+    return this.makeWritable(paddr) === PAGE_PENDING ? PAGE_PENDING : m;
+  }
+
+  private failed(m: number): MmioStatus {
+    return m === PAGE_PENDING ? MmioStatus.Stall : MmioStatus.Fault;
   }
 
   /** Machine address of guest RAM address paddr, -1 outside RAM, PAGE_PENDING while asked. */

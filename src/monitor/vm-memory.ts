@@ -11,7 +11,7 @@
 // tells the vCPU's real hart about every store, so that the real hart drops what it decoded
 // there.
 
-import { Access, type MemoryPort, type MmioStatus, type RamView } from '../vcpu/port.js';
+import { Access, type AtomicPort, type MemoryPort, type MmioStatus, type RamView } from '../vcpu/port.js';
 import type { Hart } from '../vcpu/hart.js';
 import { PAGE, type GrantKeeper, type MachineMemory } from './machine-memory.js';
 import type { Memmap } from './memmap.js';
@@ -76,11 +76,13 @@ export class VirtualPort implements MemoryPort {
   readonly exclusiveGrants = false;
   readonly grantShift = 12;
   readonly ram: RamView;
+  readonly atomics?: AtomicPort;
   /** The vCPU's real hart (set once both harts exist). */
   real: Hart | null = null;
 
   constructor(private readonly guest: GuestPort) {
     this.ram = guest.ram;
+    this.atomics = guest.atomics;
   }
 
   access(paddr: number, size: number, kind: Access): number {

@@ -181,7 +181,8 @@ function writeStdout(bytes: Uint8Array): void {
 /** Runs a device's DMA jobs through node 0's caches (see the header). */
 export class DmaDriver implements DmaEngine {
   readonly lineBytes: number;
-  readonly stats = { jobs: 0, lines: 0, waits: 0 };
+  /** waits: for a line; of those, full: for room in the quantum mode's buffer or log (the next quantum). */
+  readonly stats = { jobs: 0, lines: 0, waits: 0, full: 0 };
   private readonly shift: number;
   private job: DmaJob | null = null;
   private need: DmaNeed | null = null;
@@ -247,6 +248,7 @@ export class DmaDriver implements DmaEngine {
         // The quantum mode's buffer or log is full: at the next quantum's start, after the weave.
         this.node.schedule(this.node.horizon, this.retry, this.set);
         this.stats.waits++;
+        this.stats.full++;
         return;
       }
       if (r < 0) {

@@ -227,7 +227,17 @@ export class FlashNode implements CacheHost {
 
   /** A hart on this node's port and costs, numbered `hartId`, starting at `resetPc`. */
   newHart(hartId: number, resetPc: number): Hart {
-    return new Hart({ ...this.hartOptions, hartId, resetPc });
+    const h = new Hart({ ...this.hartOptions, hartId, resetPc });
+    this.attachHart(h);
+    return h;
+  }
+
+  /**
+   * A hart that reaches memory through this node's port (the monitor's stepping harts too):
+   * the quantum mode's store buffer drops its grants and decoded instructions on lines it reuses.
+   */
+  attachHart(h: Hart): void {
+    this.qport?.attachHart(h);
   }
 
   /**
@@ -367,6 +377,16 @@ export class FlashNode implements CacheHost {
     // The workers' lists come in an order that depends on how homes are spread over them: the
     // line, not the order they are taken in, tells answers from one sender at one cycle apart.
     this.enqueue(time, type, src, this.id, line, this.id, 0, 0, 0, line, src === this.id ? ARRIVED : 0);
+  }
+
+  /**
+   * Quantum mode: the weave counted a hot-page event of this node's home at `time` (the exact
+   * machine's home handler calls hotPage itself): its monitor instance hears of it in a handler.
+   */
+  hotPageLater(time: number, page: number, from: number): void {
+    if (this.monitor === null) return;
+    this.sentCount++;
+    this.enqueue(time, Msg.HOT_PAGE, this.id, this.id, page, this.id, from, 0, 0, this.seq++, ARRIVED);
   }
 
   /** Quantum mode: the hart waits for the weave. */
@@ -587,6 +607,9 @@ export class FlashNode implements CacheHost {
         break;
       case Msg.COPY_RETRY:
         this.monitor!.copyRetry();
+        break;
+      case Msg.HOT_PAGE:
+        this.hotPage(addr, a);
         break;
       default:
         this.cache.handle(type, src, addr, req);

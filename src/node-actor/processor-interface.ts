@@ -8,7 +8,7 @@
 // Device registers live on node 0, the I/O node: an access anywhere is an uncached message to
 // node 0 and a stall, and the re-executed instruction picks up the answer.
 
-import { Access, Grant, MmioStatus, type MemoryPort, type RamView } from '../vcpu/port.js';
+import { Access, Grant, MmioStatus, type AtomicPort, type MemoryPort, type RamView } from '../vcpu/port.js';
 import { ACCESS_STALL, ACCESS_STALL_ANY, type CacheController } from '../directory/cache-controller.js';
 import type { Hart } from '../vcpu/hart.js';
 
@@ -40,6 +40,8 @@ const enum Unc { Idle, Pending, Done }
 export class ProcessorInterface implements MemoryPort {
   readonly exclusiveGrants: boolean = true;
   readonly grantShift: number;
+  /** None: the hart performs atomics on the line its caches hold (the quantum mode's port has them). */
+  readonly atomics?: AtomicPort;
   hart: Hart | null = null;
   protected readonly lineShift: number;
   private unc = Unc.Idle;

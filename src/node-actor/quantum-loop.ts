@@ -27,7 +27,7 @@ import { FlashNode, NodeState, lookahead, type Router } from './node.js';
 import { Block, type QuantumSizes } from './quantum-port.js';
 import { Weave, type WeaveStats } from './weave.js';
 import { AbortedError } from './window-clock.js';
-import { RAM_BASE, nodeResult, nodesOf, workerOfNode, type WorkerResult, type WorkerTask } from './worker-loop.js';
+import { RAM_BASE, nodeResult, nodesOf, workerOfNode, type WorkerExtension, type WorkerResult, type WorkerTask } from './worker-loop.js';
 
 /** What the quantum mode adds to a worker's task. */
 export interface QuantumTask {
@@ -56,7 +56,7 @@ export function quantumSizes(t: WorkerTask): QuantumSizes {
   return { slots: t.quantum!.slots, logCap: t.quantum!.logCap, arenaBase: c.nodes * (c.memPerNodeMiB << 20) };
 }
 
-export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: QuantumResult } {
+export function runQuantumWorker(t: WorkerTask, ext?: WorkerExtension): WorkerResult & { quantum: QuantumResult } {
   const cfg = t.config, qt = t.quantum!;
   const Q = qt.cycles;
   const sizes = quantumSizes(t);
@@ -88,14 +88,17 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
     },
   };
   const decoded = new DecodeCache(16);
+  // Under the monitor the real harts reach machine memory alone (as in worker-loop.ts).
+  const devices = t.monitor === undefined ? ioDeviceRanges(t.io) : [];
   for (const id of ids) {
-    nodes.push(new FlashNode(id, cfg, ram, homeViews, ioDeviceRanges(t.io), mesh, router, t.entry, t.skipSpins, decoded, { views: q, sizes }));
+    nodes.push(new FlashNode(id, cfg, ram, homeViews, devices, mesh, router, t.entry, t.skipSpins, decoded, { views: q, sizes }));
   }
   for (const n of nodes) {
     n.hart.setX(10, n.id);
     for (const [reg, value] of t.bootRegs) n.hart.setX(reg, value);
   }
-  const io = me === 0 ? new IoNode(nodes[0], cfg, [ram], t.io, t.echoConsole, control, Q) : null;
+  const attached = ext?.attach(nodes, ram, t, me === 0 ? nodes[0] : null) ?? null;
+  const io = me === 0 ? new IoNode(nodes[0], cfg, attached?.ioRams ?? [ram], t.io, t.echoConsole, control, Q) : null;
   const weave = new Weave(cfg, mesh, q, ram, homeViews, sizes, me, T);
   const sink = (time: number, words: Int32Array, b: number): void => {
     nodes[(words[b + F_DST] / T) | 0].enqueue(time, words[b + F_TYPE], words[b + F_SRC], words[b + F_DST], words[b + F_ADDR],
@@ -147,16 +150,20 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
           if (workerOfNode(node, T) === me) nodes[(node / T) | 0].answerLater(q.replyTime[w * rPart / REPLY_WORDS + j], rep[at + 1], rep[at + 2], rep[at + 3]);
         }
       }
+      // Hot-page events of this worker's homes, for their nodes' monitor instances.
+      const hot = weave.hot;
+      for (let i = 0; i < hot.length; i += 4) nodes[(hot[i] / T) | 0].hotPageLater(hot[i + 3], hot[i + 1], hot[i + 2]);
+      hot.length = 0;
       const shift = Math.log2(cfg.lineBytes), cPart = q.committed.length / T;
       for (let w = 0; w < T; w++) for (let i = w * cPart, to = i + q.committedCount[w]; i < to; i++) {
         const ro = q.committed[i] << shift;
         // What a hart decoded there, and its grants (by its own fetches alone, so that what the
         // caches see does not depend on which harts share the worker); its LR reservation is
         // the weave's to break, not dropGrant's.
-        for (const n of nodes) {
-          if (!n.hart.fetchedFrom(ro)) continue;
-          n.hart.invalidateRam(ro, cfg.lineBytes);
-          n.hart.dropGrant(ro, false);
+        for (const n of nodes) for (const h of n.qport!.harts) {
+          if (!h.fetchedFrom(ro)) continue;
+          h.invalidateRam(ro, cfg.lineBytes);
+          h.dropGrant(ro, false);
         }
       }
       for (const n of nodes) {
@@ -292,8 +299,10 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
     // Nothing executes and nothing is in flight: on to the first timer.
     if (next > end && inFlight === 0 && next !== Infinity) return { stop: Stop.Go, next: next + Q, oldest, exitCode: 0, haltCycle: NaN };
     let to = Math.max(end, (behind === Infinity ? end : behind) + Q);
-    // The node behind waits for something queued at or after this end: on to it.
-    if (to === end && next >= end) to = Math.min(next + 1, end + Q);
+    // The node behind waits for something queued at or after this end: on to it. Or it waits for
+    // a message another node has yet to send (a pmap entry from the VM's home), while a hart
+    // that ran past this end executes: a quantum on, or nothing would ever move.
+    if (to === end) to = next >= end ? Math.min(next + 1, end + Q) : end + Q;
     return { stop: Stop.Go, next: to, oldest, exitCode: 0, haltCycle: NaN };
   }
 
@@ -323,7 +332,7 @@ export function runQuantumWorker(t: WorkerTask): WorkerResult & { quantum: Quant
     windowsSkipped: quantaSkipped,
     nodeWindowsLeft: 0,
     costs: null,
-    monitor: null,
+    monitor: attached?.report() ?? null,
     quantum: { quanta: k, quantaSkipped, blockedNodeQuanta, weaveNs, weave: weave.stats },
   };
 }

@@ -56,7 +56,7 @@ export interface QuantumSizes {
 
 export class QuantumPort extends ProcessorInterface implements AtomicPort {
   override readonly exclusiveGrants = false;
-  readonly atomics: AtomicPort = this;
+  override readonly atomics: AtomicPort = this;
   private readonly lineMask: number;
   private readonly lineWords: number;
   private readonly slotBase: number;
@@ -104,14 +104,22 @@ export class QuantumPort extends ProcessorInterface implements AtomicPort {
     this.words = new Int32Array(ram.u8.buffer, ram.u8.byteOffset, ram.u8.byteLength >>> 2);
   }
 
+  /**
+   * Every hart that reaches memory through this port: the node's, and under the monitor each
+   * vCPU's real hart and stepping hart, loaded or not (a hart not loaded keeps its grants).
+   */
+  readonly harts: Hart[] = [];
+
   /** A new quantum: the weave has committed the buffer and read the log. */
   beginQuantum(): void {
-    // The slots hold other lines next: the hart's grants on them, and what it decoded there, go.
-    const h = this.hart!, lb = this.cfg.lineBytes, first = this.node * this.sizes.slots;
+    // The slots hold other lines next: the harts' grants on them, and what they decoded there, go.
+    const lb = this.cfg.lineBytes, first = this.node * this.sizes.slots;
     for (let s = 0; s < this.used; s++) {
-      const at = this.slotBase + s * lb;
-      h.dropGrantAt(this.q.slotLine[first + s] << this.lineShift, at);
-      if (h.fetchedFrom(at)) h.invalidateRam(at, lb);
+      const at = this.slotBase + s * lb, lineRo = this.q.slotLine[first + s] << this.lineShift;
+      for (const h of this.harts) {
+        h.dropGrantAt(lineRo, at);
+        if (h.fetchedFrom(at)) h.invalidateRam(at, lb);
+      }
     }
     this.gen++;
     this.used = 0;
@@ -119,6 +127,17 @@ export class QuantumPort extends ProcessorInterface implements AtomicPort {
     this.q.slotCount[this.node] = 0;
     this.q.logCount[this.node] = 0;
     this.q.blockTime[this.node] = NaN;
+  }
+
+  /**
+   * The monitor switches vCPUs: an atomic's answer that the loaded one did not take (it was
+   * stopped) is nobody's.
+   */
+  override cancelUncached(): void {
+    super.cancelUncached();
+    if (this.answered === Block.None) return;
+    this.answered = Block.None;
+    this.hart!.interruptsHeld = false;
   }
 
   /** The node blocked (its request is in QuantumViews.block) and the weave answered it. */
@@ -186,8 +205,9 @@ export class QuantumPort extends ProcessorInterface implements AtomicPort {
     return this.dir.state[line] === DirState.EX && this.dir.owner[line] === this.node;
   }
 
-  /** The hart that runs on this port now marks its fast-path stores in the buffer's masks. */
+  /** A hart that reaches memory through this port: it marks its fast-path stores in the buffer's masks. */
   attachHart(h: Hart): void {
+    this.harts.push(h);
     h.storeMaskFrom = this.sizes.arenaBase;
     h.storeMask = this.q.slotMask;
   }
@@ -215,7 +235,7 @@ export class QuantumPort extends ProcessorInterface implements AtomicPort {
     const at = this.slotBase + s * this.cfg.lineBytes;
     this.words.copyWithin(at >>> 2, lineRo >>> 2, (lineRo + this.cfg.lineBytes) >>> 2);
     // Loads granted on the line in memory must now come here, to see the buffer.
-    this.hart!.dropGrant(lineRo, false);
+    for (const h of this.harts) h.dropGrant(lineRo, false);
     return s;
   }
 

@@ -54,6 +54,13 @@ export class Weave {
   readonly stats: WeaveStats = { nacks: 0, committedLines: 0, replayed: 0, atomics: 0, scFailed: 0, directives: 0, contentionCycles: 0 };
   /** The controllers of this worker's homes, by node (undefined for the others'). */
   private readonly homes: (HomeController | undefined)[] = [];
+  /**
+   * The hot-page events this worker's homes raised in the last weave, in its order: home, page,
+   * from, cycle. Each home's node is this worker's: the quantum loop hands them to them.
+   */
+  readonly hot: number[] = [];
+  /** When the home handler being replayed ends. */
+  private handlerEnd = 0;
   private readonly zero: ZeroLoad;
   private readonly sharers: Sharers;
   /** Per home of this worker: when its MAGIC, and its network interface's input and output ports, are free. */
@@ -103,10 +110,13 @@ export class Weave {
     private readonly me: number,
     private readonly workers: number,
   ) {
-    const outbox = {
-      send: (type: Msg, dst: number, line: number) => this.homeSent(type, dst, line),
-    };
-    for (let h = 0; h < cfg.nodes; h++) this.homes.push(workerOfNode(h, workers) === me ? new HomeController(h, cfg, dir, outbox) : undefined);
+    for (let h = 0; h < cfg.nodes; h++) {
+      const outbox = {
+        send: (type: Msg, dst: number, line: number) => this.homeSent(type, dst, line),
+        hotPage: (page: number, from: number) => { this.hot.push(h, page, from, this.handlerEnd); },
+      };
+      this.homes.push(workerOfNode(h, workers) === me ? new HomeController(h, cfg, dir, outbox) : undefined);
+    }
     this.ownHomes = nodesOf(me, workers, cfg.nodes);
     this.directiveBase = me * (q.directives.length / workers);
     this.directiveEnd = (me + 1) * (q.directives.length / workers);
@@ -359,6 +369,7 @@ export class Weave {
     if (request && st === DirState.EX && this.dir.owner[line] === r) return; // its own already
     const h = Math.floor(line / this.linesPerNode);
     const home = this.homes[h]!;
+    this.handlerEnd = time + this.cfg.magicCycles;
     home.handle(type, r, line, fetch ? 1 : 0, time);
     while (this.synth.length > 0) {
       const from = this.synth.pop()!, t = this.synth.pop()!;

@@ -10,7 +10,7 @@ import { controlLayout } from '../shared-abi/machine.js';
 /** Runs the task (with what `ext` adds to the nodes); a failure makes every other worker stop too. */
 export function workerTask(t: WorkerTask, ext?: WorkerExtension): Uint8Array {
   try {
-    return pack(t.quantum !== undefined ? runQuantumWorker(t) : runWorker(t, ext));
+    return pack(t.quantum !== undefined ? runQuantumWorker(t, ext) : runWorker(t, ext));
   } catch (e) {
     if (!(e instanceof AbortedError)) {
       Atomics.store(controlLayout(t.config.nodes, t.workers).views(t.control).abort, 0, 1);

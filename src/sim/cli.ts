@@ -391,7 +391,6 @@ async function runFlashCommand(argv: ReturnType<typeof parseArgs>): Promise<numb
       ? '--quantum: on the FLASH machine the time slice of the vCPUs of --monitor and --vms is --time-slice N; --quantum with --nodes is the timing quantum of --timing quantum'
       : '--quantum with --nodes is the timing quantum of --timing quantum: add --timing quantum, or drop --quantum');
   }
-  if (argv.timing === 'quantum' && vmsOrMonitor) throw new UserError('--timing quantum does not run the monitor yet (--monitor, --vms): use --timing exact');
   if (argv['time-slice'] !== undefined && !vmsOrMonitor) throw new UserError('--time-slice is the time slice of vCPUs that share a node\'s CPU; add --monitor or --vms FILE.json (without them every node runs its one hart alone)');
   if (argv.harts !== undefined && argv.monitor !== true) throw new UserError('--harts is for the flat board, or the vCPUs of --monitor; with --nodes every node has one hart');
   if (argv.mem !== undefined) throw new UserError('--mem is for the flat board; with --nodes, RAM is nodes x memPerNodeMiB (give memPerNodeMiB in a --config file)');

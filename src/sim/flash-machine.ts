@@ -256,7 +256,6 @@ function quantumPlan(o: FlashRunOptions): { cycles: number; slots: number; logCa
   }
   const cycles = o.quantumCycles ?? DEFAULT_TIMING_QUANTUM;
   if (!(Number.isSafeInteger(cycles) && cycles >= 16)) throw new UserError(`--quantum ${cycles}: give the quantum in cycles, a whole number of 16 or more`);
-  if (o.monitor !== undefined || o.vms !== undefined) throw new UserError('--timing quantum does not run the monitor yet (--monitor, --vms): use --timing exact');
   if (o.config.lineBytes < 32) throw new UserError(`--timing quantum: lineBytes ${o.config.lineBytes} is below 32, the smallest line its store buffers take; use --timing exact`);
   const { slots, logCap } = o.quantumBuffer ?? { slots: QUANTUM_SLOTS, logCap: QUANTUM_LOG };
   return { cycles, slots, logCap, directiveCap: Math.max(1 << 16, o.config.nodes * 256) };
@@ -420,7 +419,7 @@ class VmPlan {
   task(booted: Pick<FlashVmSpec, 'entry' | 'bootRegs' | 'devices'>[], timeSlice = DEFAULT_QUANTUM): MonitorTask {
     if (!(Number.isSafeInteger(timeSlice) && timeSlice > 0)) throw new UserError(`--time-slice ${timeSlice}: give the cycles of a vCPU's time slice, a whole number above 0`);
     const vms = this.specs.map((v, i) => ({ ...v, ...booted[i]! }));
-    return { vms, pmap: this.pmap, pmapEntries: this.pmapEntries, vmPagesPerNode: this.vmPagesPerNode, bootUsed: this.used, bootPages: this.bootPages, timeSlice };
+    return { vms, pmap: this.pmap, bootPmap: this.view.slice(), pmapEntries: this.pmapEntries, vmPagesPerNode: this.vmPagesPerNode, bootUsed: this.used, bootPages: this.bootPages, timeSlice };
   }
 }
 
@@ -591,7 +590,8 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
   if (o.inProcess && workers === 1) {
     // The worker would wait for input on the thread that feeds it.
     if (o.input !== undefined && !o.input.complete) throw new Error('runFlash: an in-process run needs all its console input before it starts (FlashConsoleInput.of)');
-    results = [quantum !== undefined ? runQuantumWorker(taskOf(0)) : runWorker({ ...taskOf(0), onWindow: o.onWindow }, boot.monitor === undefined ? undefined : monitorExtension)];
+    const ext = boot.monitor === undefined ? undefined : monitorExtension;
+    results = [quantum !== undefined ? runQuantumWorker(taskOf(0), ext) : runWorker({ ...taskOf(0), onWindow: o.onWindow }, ext)];
   } else {
     if (o.workers !== undefined && (o.workers.threads !== workers || o.workers.vms !== (boot.monitor !== undefined))) {
       throw new Error(`runFlash: a pool of ${o.workers.threads} workers${o.workers.vms ? ' for VMs' : ''} for a run on ${workers}${boot.monitor !== undefined ? ' with VMs' : ''}`);
