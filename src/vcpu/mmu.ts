@@ -70,10 +70,12 @@ export function translate(h: Hart, va: number, kind: Access, p: Priv): number {
     if (ppn % span !== 0) return TranslateFault.Page;
     const need = PTE_A | (kind === Access.Store ? PTE_D : 0);
     if ((lo & need) !== need) {
-      const gw = port.access(pteAddr, 8, Access.Store);
+      // A and D are in the low word, and only it is stored: a port that buffers stores by the
+      // byte (the quantum mode's) must not write back the high word as it was read.
+      const gw = port.access(pteAddr, 4, Access.Store);
       if (gw < 0) return gw === Grant.Stall ? stalled(h, level, root, table, v) : TranslateFault.Access;
       dv.setInt32(gw, lo | need, true);
-      h.storedRam(gw, 8);
+      h.storedRam(gw, 4);
     }
     h.leafPte = lo | need;
     h.leafLevel = level;
