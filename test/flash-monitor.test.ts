@@ -226,7 +226,7 @@ describe('several VMs on the FLASH machine (--vms with --nodes)', () => {
       p.on('close', (status) => done({ status, stderr }));
     });
 
-  it('two firmware + kernel + shell VMs, each with its own disk, input and console, on 4 nodes', async () => {
+  it('two firmware + kernel + shell VMs, each with its own disk, input and console, on 4 nodes; also in the quantum timing mode', async () => {
     const d = mkdtempSync(join(tmpdir(), 'fd-flash-vms-'));
     const vms = ['a', 'b'].map((name) => {
       writeFileSync(join(d, `${name}.img`), kernelDisk());
@@ -250,6 +250,12 @@ describe('several VMs on the FLASH machine (--vms with --nodes)', () => {
     expect((sim.monitor!.nodes as NodeReport[]).map((n) => n.vcpus.map((v) => v.vm))).toEqual([['a'], ['a'], ['b'], ['b']]);
     expect((sim.monitor!.nodes as NodeReport[])[2]!.served).toBeGreaterThan(0);
     for (const v of sim.vms!) expect((v.devices.virtio0 as { reads: number }).reads, v.name).toBeGreaterThan(10);
+
+    // The same VMs in the quantum timing mode.
+    const q = await flashdisco(d, '--nodes', '4', '--threads', '1', '--vms', 'vms.json', '--timing', 'quantum', '--quantum', '8000', '--stats', 'quantum.json');
+    expect(q.status, q.stderr).toBe(0);
+    for (const n of ['a', 'b']) expect(readFileSync(join(d, `${n}.out`), 'latin1').replace(/\r/g, '')).toMatch(/sieve: 78498 primes below 1000000[^]*powering off \(clean\)/);
+    expect(JSON.parse(readFileSync(join(d, 'quantum.json'), 'utf8')).host.quantum).toMatchObject({ cycles: 8000 });
   }, 240_000);
 
   it('eight VMs on 16 nodes, hostile ones among them, each as alone: the same at 1 and 2 threads', async () => {

@@ -507,7 +507,10 @@ async function runFlashVmsCommand(argv: ReturnType<typeof parseArgs>, config: Ma
   }));
   for (const vm of vms) if (!(vm.memMiB > 0)) throw new UserError(`VM '${vm.name}' is left no memory: the machine has ${vmMiB} MiB for VMs; give the VMs less (mem) or the nodes more (memPerNodeMiB in --config)`);
   for (const vm of file.vms) if (vm.console !== 'stdio') checkWritable(`VM '${vm.name}': console`, vm.console);
-  const r = await runFlashVms({ config, threads, maxCycles: argv['max-cycles'] as number, echoConsole: false, vms, timeSlice: (argv['time-slice'] as number | undefined) ?? file.timeSlice });
+  const r = await runFlashVms({
+    config, threads, maxCycles: argv['max-cycles'] as number, echoConsole: false, vms, timeSlice: (argv['time-slice'] as number | undefined) ?? file.timeSlice,
+    timing: argv.timing as Timing | undefined, quantumCycles: argv.quantum as number | undefined,
+  });
   const cpuHz = config.cpuMHz * 1e6;
   let status = 0;
   file.vms.forEach((vm, i) => {

@@ -516,7 +516,7 @@ export async function runFlashVms(o: FlashRunOptions & { vms: FlashVmOptions[]; 
     return v.boot.disk === undefined ? null : openDisk(v.boot.disk, v.boot.diskWrite === true);
   });
   try {
-    const m = machineMemory(cfg);
+    const m = machineMemory(cfg, quantumPlan(o));
     const plan = new VmPlan(cfg, o.vms, m.ram);
     const vms: IoVmTask[] = [];
     const booted = o.vms.map((v, i) => {
