@@ -592,6 +592,9 @@ async function runMachine(o: FlashRunOptions, boot: Boot, memory: SharedArrayBuf
     if (o.input !== undefined && !o.input.complete) throw new Error('runFlash: an in-process run needs all its console input before it starts (FlashConsoleInput.of)');
     const ext = boot.monitor === undefined ? undefined : monitorExtension;
     results = [quantum !== undefined ? runQuantumWorker(taskOf(0), ext) : runWorker({ ...taskOf(0), onWindow: o.onWindow }, ext)];
+    // The run held this thread's event loop: let what waited for it (a test runner's messages,
+    // timers) have a turn before the caller goes on, maybe straight into another run.
+    await new Promise((resolve) => setImmediate(resolve));
   } else {
     if (o.workers !== undefined && (o.workers.threads !== workers || o.workers.vms !== (boot.monitor !== undefined))) {
       throw new Error(`runFlash: a pool of ${o.workers.threads} workers${o.workers.vms ? ' for VMs' : ''} for a run on ${workers}${boot.monitor !== undefined ? ' with VMs' : ''}`);
