@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/event-loop-turn.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // Two test files at a time: on the 2-core CI machine the default ran one, and two finish
